@@ -1,0 +1,583 @@
+"""The one container that flows through every step: :class:`SocialData`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from personatwin_sklearn.domains import Domain, get_domain
+from personatwin_sklearn.exceptions import (
+    DanglingEdgeError,
+    DuplicateIdError,
+    InvalidValueError,
+    MissingColumnError,
+    SchemaError,
+    SelfLoopError,
+    UnknownConnectionTypeError,
+)
+
+__all__ = [
+    "SocialData",
+    "CONNECTION_COLUMNS",
+    "REAL_EDGE_DEFAULTS",
+    "SYNTHETIC_EDGE_DEFAULTS",
+    "event_columns",
+]
+
+CONNECTION_COLUMNS = ("person1_id", "person2_id", "connection_type")
+REAL_EDGE_DEFAULTS = {"strength": "STRONG", "context": "", "confidence": 1.0, "is_synthetic": False}
+SYNTHETIC_EDGE_DEFAULTS = {
+    "strength": "WEAK",
+    "context": "synthetic (privacy protection)",
+    "confidence": 0.5,
+    "is_synthetic": True,
+}
+_MAX_EXAMPLES = 5
+
+
+def event_columns(people: pd.DataFrame) -> list[str]:
+    """Names of the event-flag columns (``has_*``) of a people table."""
+    return [c for c in people.columns if isinstance(c, str) and c.startswith("has_")]
+
+
+def _rows(index: Iterable, limit: int = _MAX_EXAMPLES) -> str:
+    items = list(index)
+    more = f" (and {len(items) - limit} more)" if len(items) > limit else ""
+    return f"{items[:limit]}{more}"
+
+
+class _Indexer:
+    """``data.iloc[...]`` / ``data.loc[...]``: select people, keep their induced subgraph."""
+
+    def __init__(self, data: SocialData, kind: str):
+        self._data = data
+        self._kind = kind
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            raise TypeError(
+                "SocialData selects people (rows) only; index columns on data.people instead."
+            )
+        people = self._data._people
+        selected = people.iloc[key] if self._kind == "iloc" else people.loc[key]
+        if isinstance(selected, pd.Series):  # a single scalar key
+            selected = selected.to_frame().T.astype(people.dtypes.to_dict())
+        return self._data._subset(selected)
+
+
+class SocialData:
+    """People and the connections between them, validated and immutable.
+
+    ``SocialData`` behaves as ``X`` for scikit-learn: its length is the number of
+    people, and selecting people with ``take``, ``iloc``, ``loc`` or ``[...]``
+    returns the *induced subgraph* (the selected people and the connections among
+    them).  It cannot be turned into a numpy array: put
+    :class:`~personatwin_sklearn.PeopleSelector` in front of ordinary sklearn steps.
+
+    Parameters
+    ----------
+    people : DataFrame
+        One row per person.  Required columns: the id column and
+        ``required_columns`` (by default ``age`` and ``gender``).  Optional:
+        ``ethnicity``, ``zipcode``, ``occupation``, event flags named ``has_*`` and
+        ``is_synthetic`` (added as ``False`` when absent).
+    connections : DataFrame, default=None
+        One row per connection with ``person1_id``, ``person2_id`` and
+        ``connection_type`` (read "person2 is person1's <type>").  Optional
+        ``strength``, ``context``, ``confidence`` and ``is_synthetic`` are filled
+        with defaults for real connections when absent.
+    id_col : str, default="person_id"
+        Name of the people identifier column.
+    domain : str or Domain, default="custom"
+        Vocabulary of connection types and event flags; see
+        :mod:`personatwin_sklearn.domains`.  ``"custom"`` accepts any type.
+    required_columns : tuple of str, default=("age", "gender")
+        People columns that must be present besides the id.  Graph loaders pass
+        ``()`` for networks without demographics.
+    validate : bool, default=True
+        Run :meth:`validate` on construction.
+
+    Attributes
+    ----------
+    people : DataFrame
+        The people (a shallow copy: changing it does not change this object).
+    connections : DataFrame
+        The connections (a shallow copy).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from personatwin_sklearn import SocialData
+    >>> people = pd.DataFrame({"person_id": [1, 2, 3], "age": [40, 42, 70],
+    ...                        "gender": ["F", "M", "F"]})
+    >>> edges = pd.DataFrame({"person1_id": [1], "person2_id": [2],
+    ...                       "connection_type": ["SPOUSE"]})
+    >>> data = SocialData(people, edges)
+    >>> len(data), data.n_connections
+    (3, 1)
+    >>> data.take([0, 2]).n_connections
+    0
+    """
+
+    def __init__(
+        self,
+        people: pd.DataFrame,
+        connections: pd.DataFrame | None = None,
+        *,
+        id_col: str = "person_id",
+        domain: str | Domain = "custom",
+        required_columns: tuple[str, ...] = ("age", "gender"),
+        validate: bool = True,
+    ):
+        if not isinstance(people, pd.DataFrame):
+            raise SchemaError(
+                f"people must be a pandas DataFrame, got {type(people).__name__}. "
+                "Use personatwin_sklearn.load_data(...) to read CSV/Parquet files."
+            )
+        if connections is None:
+            connections = pd.DataFrame(
+                {
+                    "person1_id": pd.Series([], dtype=people[id_col].dtype)
+                    if id_col in people
+                    else [],
+                    "person2_id": pd.Series([], dtype=people[id_col].dtype)
+                    if id_col in people
+                    else [],
+                    "connection_type": pd.Series([], dtype=object),
+                }
+            )
+        elif not isinstance(connections, pd.DataFrame):
+            raise SchemaError(
+                f"connections must be a pandas DataFrame or None, got "
+                f"{type(connections).__name__}."
+            )
+        people = people.copy()
+        connections = connections.copy()
+        if "is_synthetic" not in people.columns:
+            people["is_synthetic"] = False
+        for column, default in REAL_EDGE_DEFAULTS.items():
+            if column not in connections.columns:
+                connections[column] = pd.Series(
+                    [default] * len(connections), index=connections.index, dtype=object
+                ).infer_objects()
+        self._init(people, connections, id_col, get_domain(domain), tuple(required_columns))
+        if validate:
+            self.validate()
+
+    # -- construction helpers ------------------------------------------------------------
+    def _init(self, people, connections, id_col, domain, required_columns):
+        object.__setattr__(self, "_people", people)
+        object.__setattr__(self, "_connections", connections)
+        object.__setattr__(self, "id_col", id_col)
+        object.__setattr__(self, "domain", domain)
+        object.__setattr__(self, "required_columns", required_columns)
+
+    @classmethod
+    def _from_validated(cls, people, connections, like: SocialData) -> SocialData:
+        obj = cls.__new__(cls)
+        obj._init(people, connections, like.id_col, like.domain, like.required_columns)
+        return obj
+
+    def __setattr__(self, name, value):
+        raise AttributeError(
+            "SocialData is immutable; use with_people(), with_connections() or add()."
+        )
+
+    def __reduce__(self):
+        return (
+            _rebuild,
+            (self._people, self._connections, self.id_col, self.domain, self.required_columns),
+        )
+
+    # -- views -----------------------------------------------------------------------------
+    @property
+    def people(self) -> pd.DataFrame:
+        return self._people.copy(deep=False)
+
+    @property
+    def connections(self) -> pd.DataFrame:
+        return self._connections.copy(deep=False)
+
+    @property
+    def ids(self) -> pd.Series:
+        """The person identifiers, in row order."""
+        return self._people[self.id_col].copy(deep=False)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self._people.shape
+
+    def __len__(self) -> int:
+        return len(self._people)
+
+    @property
+    def n_connections(self) -> int:
+        return len(self._connections)
+
+    @property
+    def event_columns(self) -> list[str]:
+        """Event-flag columns (``has_*``) of the people table."""
+        return event_columns(self._people)
+
+    @property
+    def is_synthetic(self) -> np.ndarray:
+        """Boolean mask of synthetic people."""
+        return self._people["is_synthetic"].to_numpy(dtype=bool)
+
+    @property
+    def n_synthetic(self) -> int:
+        return int(self.is_synthetic.sum())
+
+    @property
+    def n_synthetic_connections(self) -> int:
+        return int(self._connections["is_synthetic"].to_numpy(dtype=bool).sum())
+
+    def real(self) -> SocialData:
+        """The real people and the real connections among them."""
+        keep_people = self._people.loc[~self.is_synthetic]
+        edges = self._connections
+        keep_edges = edges.loc[~edges["is_synthetic"].to_numpy(dtype=bool)]
+        return SocialData._from_validated(keep_people, keep_edges, self)
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "SocialData holds people *and* connections and cannot become a numpy array. "
+            "Put personatwin_sklearn.PeopleSelector() in the pipeline before ordinary "
+            "sklearn steps, or use data.people."
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"SocialData(people={len(self)} ({self.n_synthetic} synthetic), "
+            f"connections={self.n_connections} ({self.n_synthetic_connections} synthetic), "
+            f"domain={self.domain.name!r})"
+        )
+
+    def equals(self, other: object) -> bool:
+        """Whether ``other`` holds the same people and connections."""
+        return (
+            isinstance(other, SocialData)
+            and self.id_col == other.id_col
+            and self._people.equals(other._people)
+            and self._connections.equals(other._connections)
+        )
+
+    # -- selection (what sklearn's _safe_indexing uses) --------------------------------------
+    def _subset(self, people: pd.DataFrame) -> SocialData:
+        ids = people[self.id_col]
+        edges = self._connections
+        keep = edges["person1_id"].isin(ids).to_numpy() & edges["person2_id"].isin(ids).to_numpy()
+        return SocialData._from_validated(people, edges.loc[keep], self)
+
+    def take(self, indices, axis: int = 0) -> SocialData:
+        """People at integer positions ``indices`` and the connections among them."""
+        if axis != 0:
+            raise ValueError("SocialData.take selects people (axis=0) only.")
+        return self._subset(self._people.take(np.asarray(indices, dtype=np.intp)))
+
+    @property
+    def iloc(self) -> _Indexer:
+        """Select people by position; returns the induced subgraph."""
+        return _Indexer(self, "iloc")
+
+    @property
+    def loc(self) -> _Indexer:
+        """Select people by index label or boolean mask; returns the induced subgraph."""
+        return _Indexer(self, "loc")
+
+    def __getitem__(self, key) -> SocialData:
+        if isinstance(key, str):
+            raise TypeError(
+                f"data[{key!r}]: SocialData selects people, not columns; use "
+                f"data.people[{key!r}]."
+            )
+        key_arr = np.asarray(key) if not isinstance(key, slice) else key
+        if isinstance(key_arr, np.ndarray) and key_arr.dtype == bool:
+            return self._subset(self._people.loc[key_arr])
+        return self.iloc[key]
+
+    def select_ids(self, ids) -> SocialData:
+        """People whose id is in ``ids`` and the connections among them."""
+        return self._subset(self._people.loc[self._people[self.id_col].isin(ids).to_numpy()])
+
+    # -- derived copies ----------------------------------------------------------------------
+    def with_people(self, people: pd.DataFrame, *, validate: bool = True) -> SocialData:
+        """A copy with another people table (same connections)."""
+        return self._rebuild(people, self._connections, validate)
+
+    def with_connections(self, connections: pd.DataFrame, *, validate: bool = True) -> SocialData:
+        """A copy with another connections table (same people)."""
+        return self._rebuild(self._people, connections, validate)
+
+    def _rebuild(self, people, connections, validate) -> SocialData:
+        return SocialData(
+            people,
+            connections,
+            id_col=self.id_col,
+            domain=self.domain,
+            required_columns=self.required_columns,
+            validate=validate,
+        )
+
+    def add(
+        self,
+        people: pd.DataFrame | None = None,
+        connections: pd.DataFrame | None = None,
+        **edge_defaults,
+    ) -> SocialData:
+        """A copy with synthetic people and/or connections appended.
+
+        Everything added is flagged ``is_synthetic=True``; added connections get
+        :data:`SYNTHETIC_EDGE_DEFAULTS` (``strength="WEAK"``, ``confidence=0.5``,
+        ``context="synthetic (privacy protection)"``) unless given, either as
+        columns or as keyword arguments.  Existing rows are not touched.
+        """
+        new_people = self._people
+        if people is not None and len(people):
+            people = people.copy()
+            people["is_synthetic"] = True
+            new_people = pd.concat([self._people, people], ignore_index=True)
+            for col in self._people.columns:
+                if self._people[col].dtype == bool and new_people[col].dtype != bool:
+                    new_people[col] = new_people[col].fillna(False).astype(bool)
+        new_edges = self._connections
+        if connections is not None and len(connections):
+            connections = connections.copy()
+            defaults = {**SYNTHETIC_EDGE_DEFAULTS, **edge_defaults}
+            for column, default in defaults.items():
+                if column not in connections.columns or column == "is_synthetic":
+                    connections[column] = default
+            connections["is_synthetic"] = True
+            new_edges = pd.concat([self._connections, connections], ignore_index=True)
+        return self._rebuild(new_people, new_edges, True)
+
+    # -- validation --------------------------------------------------------------------------
+    def validate(self) -> SocialData:
+        """Check the tables; raise a :class:`~personatwin_sklearn.exceptions.SchemaError`.
+
+        Checks: required columns, duplicate or missing ids, missing/negative/non-numeric
+        ages, non-boolean event flags, connections to unknown people, self-loops, and
+        connection types outside the domain's vocabulary.  Returns ``self``.
+        """
+        people, edges, id_col = self._people, self._connections, self.id_col
+        required = (id_col, *self.required_columns)
+        missing = [c for c in required if c not in people.columns]
+        if missing:
+            raise MissingColumnError(
+                f"The people table is missing required column(s) {missing}; it has "
+                f"{list(people.columns)}. Add them or rename yours, e.g. "
+                f"load_data(..., column_map={{'your_name': {missing[0]!r}}})."
+            )
+        for column in required:
+            na = people[column].isna().to_numpy()
+            if na.any():
+                raise InvalidValueError(
+                    f"Column {column!r} of the people table has {int(na.sum())} missing "
+                    f"value(s) at rows {_rows(people.index[na])}. Impute or drop those rows."
+                )
+        dup = people[id_col].duplicated(keep=False).to_numpy()
+        if dup.any():
+            examples = people.loc[dup, id_col].drop_duplicates().head(_MAX_EXAMPLES).tolist()
+            raise DuplicateIdError(
+                f"Column {id_col!r} has {int(dup.sum())} rows with duplicate ids, e.g. "
+                f"{examples} at rows {_rows(people.index[dup])}. Ids must be unique: drop "
+                "the duplicate rows or renumber them."
+            )
+        if "age" in people.columns:
+            age = people["age"]
+            if not (pd.api.types.is_numeric_dtype(age) and not pd.api.types.is_bool_dtype(age)):
+                raise InvalidValueError(
+                    f"Column 'age' must be numeric (years), got dtype {age.dtype}. Convert it, "
+                    "e.g. people['age'] = pd.to_numeric(people['age'])."
+                )
+            values = age.to_numpy(dtype=float, na_value=np.nan)
+            bad = np.isnan(values)
+            if bad.any():
+                raise InvalidValueError(
+                    f"Column 'age' has {int(bad.sum())} missing (NaN) value(s) at rows "
+                    f"{_rows(people.index[bad])}. Impute or drop those rows."
+                )
+            bad = values < 0
+            if bad.any():
+                raise InvalidValueError(
+                    f"Column 'age' has {int(bad.sum())} negative value(s) at rows "
+                    f"{_rows(people.index[bad])}, e.g. {values[bad][0]:g}. Ages are years >= 0."
+                )
+        for column in event_columns(people):
+            col = people[column]
+            if pd.api.types.is_bool_dtype(col) and not col.isna().any():
+                continue
+            ok = col.isin([0, 1, True, False]).to_numpy()
+            if not ok.all():
+                raise InvalidValueError(
+                    f"Event column {column!r} must be boolean (True/False or 0/1); rows "
+                    f"{_rows(people.index[~ok])} hold {col[~ok].head(3).tolist()}. "
+                    "Columns named has_* are event flags: convert or rename the column."
+                )
+        if not pd.api.types.is_bool_dtype(people["is_synthetic"]):
+            raise InvalidValueError(
+                "Column 'is_synthetic' of the people table must be boolean, got "
+                f"{people['is_synthetic'].dtype}."
+            )
+
+        missing = [c for c in CONNECTION_COLUMNS if c not in edges.columns]
+        if missing:
+            raise MissingColumnError(
+                f"The connections table is missing required column(s) {missing}; it has "
+                f"{list(edges.columns)}. Rename your columns to person1_id, person2_id and "
+                "connection_type (load_data(..., connection_column_map=...))."
+            )
+        for column in CONNECTION_COLUMNS:
+            na = edges[column].isna().to_numpy()
+            if na.any():
+                raise InvalidValueError(
+                    f"Column {column!r} of the connections table has {int(na.sum())} missing "
+                    f"value(s) at rows {_rows(edges.index[na])}. Drop or fill those rows."
+                )
+        if len(edges):
+            ids = people[id_col]
+            for column in ("person1_id", "person2_id"):
+                known = edges[column].isin(ids).to_numpy()
+                if not known.all():
+                    first = edges.index[~known][0]
+                    raise DanglingEdgeError(
+                        f"{int((~known).sum())} connection(s) refer to people not in the people "
+                        f"table, e.g. row {first}: {column}={edges.at[first, column]!r} "
+                        f"(rows {_rows(edges.index[~known])}). Add those people or drop the "
+                        f"connections. (Check that ids have the same dtype: people "
+                        f"{ids.dtype}, connections {edges[column].dtype}.)"
+                    )
+            loops = (edges["person1_id"].to_numpy() == edges["person2_id"].to_numpy())
+            if loops.any():
+                first = edges.index[loops][0]
+                raise SelfLoopError(
+                    f"{int(loops.sum())} connection(s) link a person to themselves, e.g. row "
+                    f"{first} ({id_col}={edges.at[first, 'person1_id']!r}; rows "
+                    f"{_rows(edges.index[loops])}). Remove the self-loops."
+                )
+            allowed = self.domain.connection_types
+            if allowed is not None:
+                unknown = ~edges["connection_type"].isin(allowed).to_numpy()
+                if unknown.any():
+                    values = sorted(map(str, edges.loc[unknown, "connection_type"].unique()))[:5]
+                    raise UnknownConnectionTypeError(
+                        f"Connection type(s) {values} (rows {_rows(edges.index[unknown])}) are "
+                        f"not part of domain {self.domain.name!r}, which has "
+                        f"{list(allowed)}. Map them to one of those or load with "
+                        "domain='custom'."
+                    )
+            conf = pd.to_numeric(edges["confidence"], errors="coerce").to_numpy(dtype=float)
+            bad = ~((conf >= 0) & (conf <= 1))
+            if bad.any():
+                raise InvalidValueError(
+                    f"Column 'confidence' of the connections table must lie in [0, 1]; rows "
+                    f"{_rows(edges.index[bad])} do not."
+                )
+        if not pd.api.types.is_bool_dtype(edges["is_synthetic"]) and len(edges):
+            raise InvalidValueError(
+                "Column 'is_synthetic' of the connections table must be boolean, got "
+                f"{edges['is_synthetic'].dtype}."
+            )
+        return self
+
+    # -- graph views -------------------------------------------------------------------------
+    def edge_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row positions (in ``people``) of each connection's two ends."""
+        ids = pd.Index(self._people[self.id_col])
+        left = ids.get_indexer(self._connections["person1_id"])
+        right = ids.get_indexer(self._connections["person2_id"])
+        return left, right
+
+    def degree(self) -> np.ndarray:
+        """Number of connections of each person (both ends count), in row order."""
+        left, right = self.edge_positions()
+        return np.bincount(np.concatenate([left, right]), minlength=len(self)).astype(np.int64)
+
+    def to_networkx(self, *, multigraph: bool = False):
+        """Export as a networkx graph: node attributes from ``people``, edge attributes
+        from ``connections`` (a ``MultiGraph`` keeps parallel connections)."""
+        import networkx as nx
+
+        graph = nx.MultiGraph() if multigraph else nx.Graph()
+        records = self._people.set_index(self.id_col, drop=True).to_dict("index")
+        graph.add_nodes_from(records.items())
+        attrs = [c for c in self._connections.columns if c not in ("person1_id", "person2_id")]
+        graph.add_edges_from(
+            zip(
+                self._connections["person1_id"],
+                self._connections["person2_id"],
+                self._connections[attrs].to_dict("records"),
+            )
+        )
+        return graph
+
+    @classmethod
+    def from_networkx(
+        cls,
+        graph,
+        *,
+        id_col: str = "person_id",
+        connection_type: str = "CONNECTED",
+        domain: str | Domain = "custom",
+        required_columns: tuple[str, ...] = (),
+    ) -> SocialData:
+        """Build from a networkx graph: node attributes become people columns, edge
+        attributes become connection columns (``connection_type`` defaults to
+        ``connection_type`` where an edge has none)."""
+        nodes = list(graph.nodes(data=True))
+        people = pd.DataFrame([attrs for _, attrs in nodes])
+        people.insert(0, id_col, [n for n, _ in nodes])
+        if id_col in people.columns[1:]:
+            raise SchemaError(f"Node attribute {id_col!r} clashes with the id column name.")
+        rows = [
+            {"person1_id": u, "person2_id": v, **attrs} for u, v, attrs in graph.edges(data=True)
+        ]
+        edges = pd.DataFrame(rows, columns=None if rows else list(CONNECTION_COLUMNS))
+        if "connection_type" not in edges.columns:
+            edges["connection_type"] = connection_type
+        else:
+            edges["connection_type"] = edges["connection_type"].fillna(connection_type)
+        return cls(
+            people, edges, id_col=id_col, domain=domain, required_columns=required_columns
+        )
+
+    # -- export ------------------------------------------------------------------------------
+    def save(self, directory: str | os.PathLike, *, format: str = "csv") -> dict[str, Path]:
+        """Write ``people`` and ``connections`` to ``directory`` as CSV or Parquet.
+
+        Returns the written paths.  Files are written to temporary names first and
+        renamed, so an error never leaves half a release behind.
+        """
+        if format not in ("csv", "parquet"):
+            raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}.")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        out = {}
+        tmp = []
+        try:
+            for name, frame in (("people", self._people), ("connections", self._connections)):
+                path = directory / f"{name}.{format}"
+                part = directory / f".{name}.{format}.partial"
+                if format == "csv":
+                    frame.to_csv(part, index=False)
+                else:
+                    frame.to_parquet(part, index=False)
+                tmp.append((part, path))
+                out[name] = path
+            for part, path in tmp:
+                os.replace(part, path)
+        finally:
+            for part, _ in tmp:
+                if part.exists():
+                    part.unlink()
+        return out
+
+
+def _rebuild(people, connections, id_col, domain, required_columns):
+    obj = SocialData.__new__(SocialData)
+    obj._init(people, connections, id_col, domain, required_columns)
+    return obj

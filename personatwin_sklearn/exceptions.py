@@ -1,0 +1,63 @@
+"""Exceptions and warnings raised by personatwin_sklearn.
+
+Every error is a subclass of :class:`ValueError` (so ``except ValueError`` keeps
+working) and its message says what was expected, what was given, and how to fix it.
+"""
+
+__all__ = [
+    "PersonaTwinError",
+    "SchemaError",
+    "MissingColumnError",
+    "DuplicateIdError",
+    "DanglingEdgeError",
+    "SelfLoopError",
+    "InvalidValueError",
+    "UnknownConnectionTypeError",
+    "InfeasibleKError",
+    "PersonaTwinWarning",
+    "PrivacyWarning",
+]
+
+
+class PersonaTwinError(ValueError):
+    """Base class of every error raised by personatwin_sklearn."""
+
+
+class SchemaError(PersonaTwinError):
+    """A table does not have the expected shape, columns or dtypes."""
+
+
+class MissingColumnError(SchemaError):
+    """A required column is absent."""
+
+
+class DuplicateIdError(SchemaError):
+    """Two people share the same identifier."""
+
+
+class DanglingEdgeError(SchemaError):
+    """A connection refers to a person who is not in the people table."""
+
+
+class SelfLoopError(SchemaError):
+    """A connection links a person to themselves."""
+
+
+class InvalidValueError(SchemaError):
+    """A value is missing or out of its valid range (e.g. a NaN or negative age)."""
+
+
+class UnknownConnectionTypeError(SchemaError):
+    """A connection type is not part of the chosen domain's vocabulary."""
+
+
+class InfeasibleKError(PersonaTwinError):
+    """The requested k cannot be reached (for example k larger than the population)."""
+
+
+class PersonaTwinWarning(UserWarning):
+    """Base class of warnings issued by personatwin_sklearn."""
+
+
+class PrivacyWarning(PersonaTwinWarning):
+    """A privacy guarantee could only be partly met; the message says what is left."""

@@ -1,0 +1,267 @@
+"""Re-identification risk: k-anonymity, connection-pattern k, prosecutor-model risk."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from personatwin_sklearn._social_data import SocialData
+from personatwin_sklearn.exceptions import MissingColumnError, PersonaTwinError
+from personatwin_sklearn.patterns._core import compute_patterns
+
+__all__ = [
+    "DEFAULT_QUASI_IDENTIFIERS",
+    "equivalence_class_sizes",
+    "k_anonymity",
+    "connection_pattern_k",
+    "person_pattern_k",
+    "reidentification_risk",
+    "RiskReport",
+]
+
+DEFAULT_QUASI_IDENTIFIERS = ("age", "gender", "ethnicity", "zipcode")
+
+
+def _people_of(data) -> tuple[pd.DataFrame, np.ndarray]:
+    if isinstance(data, SocialData):
+        return data._people, data.is_synthetic
+    if isinstance(data, pd.DataFrame):
+        synth = (
+            data["is_synthetic"].to_numpy(dtype=bool)
+            if "is_synthetic" in data.columns
+            else np.zeros(len(data), dtype=bool)
+        )
+        return data, synth
+    raise TypeError(f"Expected a SocialData or a people DataFrame, got {type(data).__name__}.")
+
+
+def resolve_quasi_identifiers(people: pd.DataFrame, quasi_identifiers=None) -> list[str]:
+    """The quasi-identifier columns to use (default: age, gender, ethnicity, zipcode present)."""
+    if quasi_identifiers is None:
+        qis = [c for c in DEFAULT_QUASI_IDENTIFIERS if c in people.columns]
+        if not qis:
+            raise MissingColumnError(
+                "None of the default quasi-identifiers "
+                f"{list(DEFAULT_QUASI_IDENTIFIERS)} is a column; pass quasi_identifiers=[...]."
+            )
+        return qis
+    qis = [quasi_identifiers] if isinstance(quasi_identifiers, str) else list(quasi_identifiers)
+    missing = [c for c in qis if c not in people.columns]
+    if missing:
+        raise MissingColumnError(
+            f"quasi_identifiers names column(s) {missing} that are not in the people table "
+            f"(columns: {list(people.columns)}). Fix the names or drop them from the list."
+        )
+    if not qis:
+        raise PersonaTwinError("quasi_identifiers is empty; name at least one column.")
+    return qis
+
+
+def equivalence_class_sizes(data, quasi_identifiers=None) -> np.ndarray:
+    """Size of each row's equivalence class (rows sharing all quasi-identifier values).
+
+    Missing values form a class of their own.  Synthetic rows count: an adversary
+    cannot tell them apart.
+    """
+    people, _ = _people_of(data)
+    qis = resolve_quasi_identifiers(people, quasi_identifiers)
+    if len(people) == 0:
+        return np.zeros(0, dtype=np.int64)
+    class_id = people.groupby(qis, sort=False, dropna=False, observed=True).ngroup().to_numpy()
+    return np.bincount(class_id)[class_id]
+
+
+def k_anonymity(data, quasi_identifiers=None) -> int:
+    """Smallest equivalence class size (the k of k-anonymity) over all rows.
+
+    Parameters
+    ----------
+    data : SocialData or DataFrame
+    quasi_identifiers : list of str, default=None
+        Default: those of ``age, gender, ethnicity, zipcode`` present.
+
+    Returns
+    -------
+    int
+        0 for an empty table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from personatwin_sklearn.metrics import k_anonymity
+    >>> k_anonymity(pd.DataFrame({"age": [30, 30, 40], "gender": ["F", "F", "M"]}))
+    1
+    """
+    sizes = equivalence_class_sizes(data, quasi_identifiers)
+    return int(sizes.min()) if len(sizes) else 0
+
+
+def person_pattern_k(data: SocialData, *, signature=None, age_bin=5, scope="edge") -> np.ndarray:
+    """Per person: the smallest k of their connection patterns (``scope="edge"``, NaN
+    without connections) or the size of their neighbourhood class
+    (``scope="neighborhood"``)."""
+    if not isinstance(data, SocialData):
+        raise TypeError(f"Expected a SocialData, got {type(data).__name__}.")
+    if scope not in ("edge", "neighborhood"):
+        raise PersonaTwinError(f"scope must be 'edge' or 'neighborhood', got {scope!r}.")
+    index = compute_patterns(data, signature, age_bin)
+    if scope == "edge":
+        return index.person_min_k
+    return index.neighborhoods()[1].astype(float)
+
+
+def connection_pattern_k(
+    data: SocialData, *, signature=None, age_bin=5, scope="edge", population="real"
+) -> float:
+    """Smallest connection-pattern k over the people of ``population``.
+
+    Parameters
+    ----------
+    data : SocialData
+    signature, age_bin, scope
+        As in :class:`~personatwin_sklearn.ConnectionPatternAnalyzer`.
+    population : {"real", "all"}, default="real"
+        Whose patterns must be protected: the real people only (synthetic
+        personas need no protection, but they do count towards k) or everyone.
+
+    Returns
+    -------
+    float
+        ``inf`` when nobody in ``population`` has a connection (edge scope).
+    """
+    person_k = person_pattern_k(data, signature=signature, age_bin=age_bin, scope=scope)
+    mask = ~data.is_synthetic if population == "real" else np.ones(len(data), bool)
+    values = person_k[mask]
+    values = values[~np.isnan(values)]
+    return float(values.min()) if len(values) else float("inf")
+
+
+@dataclass(frozen=True)
+class RiskReport:
+    """Prosecutor-model re-identification risk (as in ARX).
+
+    Attributes
+    ----------
+    population_average_risk : float
+        Mean over records of 1 / (equivalence class size).
+    max_risk : float
+        Highest record risk (1 / smallest class).
+    records_at_risk : float
+        Share of records whose risk exceeds ``threshold``.
+    threshold : float
+    n_records : int
+        Records the averages are taken over.
+    k : int
+        Smallest equivalence class size.
+    combined_average_risk, combined_max_risk, combined_records_at_risk : float or None
+        The same over classes of quasi-identifiers x connection neighbourhood.
+    min_connection_pattern_k : float or None
+        Smallest edge-scope connection-pattern k of the records.
+    """
+
+    population_average_risk: float
+    max_risk: float
+    records_at_risk: float
+    threshold: float
+    n_records: int
+    k: int
+    combined_average_risk: float | None = None
+    combined_max_risk: float | None = None
+    combined_records_at_risk: float | None = None
+    min_connection_pattern_k: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _risk_figures(sizes: np.ndarray, threshold: float) -> tuple[float, float, float]:
+    if len(sizes) == 0:
+        return 0.0, 0.0, 0.0
+    risk = 1.0 / sizes
+    return float(risk.mean()), float(risk.max()), float(np.mean(risk > threshold))
+
+
+def reidentification_risk(
+    data,
+    quasi_identifiers=None,
+    *,
+    threshold: float = 0.2,
+    include_connections: bool | None = None,
+    signature=None,
+    age_bin: int = 5,
+    population: str = "real",
+) -> RiskReport:
+    """Prosecutor-model re-identification risk of a release.
+
+    Each record's risk is 1 / the size of its equivalence class; classes are
+    counted over *all* released rows (synthetic ones included, since an adversary
+    cannot tell them apart) and the figures are averaged over ``population``.
+
+    Parameters
+    ----------
+    data : SocialData or DataFrame
+    quasi_identifiers : list of str, default=None
+        Default: those of ``age, gender, ethnicity, zipcode`` present.
+    threshold : float, default=0.2
+        Risk above which a record counts as "at risk" (0.2 = class smaller than 5).
+    include_connections : bool, default=None
+        Also compute the combined risk over quasi-identifier class x connection
+        neighbourhood class (default: when ``data`` is a SocialData).
+    signature, age_bin
+        Connection pattern definition (see ConnectionPatternAnalyzer).
+    population : {"real", "all"}, default="real"
+        Records the averages are taken over.
+
+    Returns
+    -------
+    RiskReport
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from personatwin_sklearn.metrics import reidentification_risk
+    >>> people = pd.DataFrame({"age": [30, 30, 40], "gender": ["F", "F", "M"]})
+    >>> r = reidentification_risk(people)
+    >>> round(r.population_average_risk, 3), r.max_risk
+    (0.667, 1.0)
+    """
+    if not 0 <= threshold <= 1:
+        raise PersonaTwinError(f"threshold must lie in [0, 1], got {threshold!r}.")
+    if population not in ("real", "all"):
+        raise PersonaTwinError(f"population must be 'real' or 'all', got {population!r}.")
+    people, synth = _people_of(data)
+    qis = resolve_quasi_identifiers(people, quasi_identifiers)
+    sizes = equivalence_class_sizes(people, qis)
+    mask = ~synth if population == "real" else np.ones(len(people), bool)
+    avg, mx, at_risk = _risk_figures(sizes[mask], threshold)
+    report = dict(
+        population_average_risk=avg,
+        max_risk=mx,
+        records_at_risk=at_risk,
+        threshold=threshold,
+        n_records=int(mask.sum()),
+        k=int(sizes.min()) if len(sizes) else 0,
+    )
+    if include_connections is None:
+        include_connections = isinstance(data, SocialData)
+    if include_connections:
+        if not isinstance(data, SocialData):
+            raise TypeError("include_connections=True needs a SocialData.")
+        index = compute_patterns(data, signature, age_bin)
+        class_id, _ = index.neighborhoods()
+        qi_class = people.groupby(qis, sort=False, dropna=False, observed=True).ngroup()
+        combined = pd.DataFrame({"q": qi_class.to_numpy(), "n": class_id})
+        cid = combined.groupby(["q", "n"], sort=False).ngroup().to_numpy()
+        csizes = np.bincount(cid)[cid] if len(cid) else cid
+        cavg, cmx, cat = _risk_figures(csizes[mask], threshold)
+        pk = index.person_min_k[mask]
+        pk = pk[~np.isnan(pk)]
+        report.update(
+            combined_average_risk=cavg,
+            combined_max_risk=cmx,
+            combined_records_at_risk=cat,
+            min_connection_pattern_k=float(pk.min()) if len(pk) else float("inf"),
+        )
+    return RiskReport(**report)
