@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 CONNECTION_COLUMNS = ("person1_id", "person2_id", "connection_type")
-REAL_EDGE_DEFAULTS = {"strength": "STRONG", "context": "", "confidence": 1.0, "is_synthetic": False}
+REAL_EDGE_DEFAULTS = {"strength": "STRONG", "context": "recorded", "confidence": 1.0, "is_synthetic": False}
 SYNTHETIC_EDGE_DEFAULTS = {
     "strength": "WEAK",
     "context": "synthetic (privacy protection)",
@@ -42,6 +42,11 @@ _MAX_EXAMPLES = 5
 def event_columns(people: pd.DataFrame) -> list[str]:
     """Names of the event-flag columns (``has_*``) of a people table."""
     return [c for c in people.columns if isinstance(c, str) and c.startswith("has_")]
+
+
+def _py(value):
+    """A numpy scalar as a plain Python value (for readable messages)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _rows(index: Iterable, limit: int = _MAX_EXAMPLES) -> str:
@@ -382,6 +387,7 @@ class SocialData:
         dup = people[id_col].duplicated(keep=False).to_numpy()
         if dup.any():
             examples = people.loc[dup, id_col].drop_duplicates().head(_MAX_EXAMPLES).tolist()
+            examples = [_py(v) for v in examples]
             raise DuplicateIdError(
                 f"Column {id_col!r} has {int(dup.sum())} rows with duplicate ids, e.g. "
                 f"{examples} at rows {_rows(people.index[dup])}. Ids must be unique: drop "
@@ -446,7 +452,7 @@ class SocialData:
                     first = edges.index[~known][0]
                     raise DanglingEdgeError(
                         f"{int((~known).sum())} connection(s) refer to people not in the people "
-                        f"table, e.g. row {first}: {column}={edges.at[first, column]!r} "
+                        f"table, e.g. row {first}: {column}={_py(edges.at[first, column])!r} "
                         f"(rows {_rows(edges.index[~known])}). Add those people or drop the "
                         f"connections. (Check that ids have the same dtype: people "
                         f"{ids.dtype}, connections {edges[column].dtype}.)"
@@ -456,7 +462,7 @@ class SocialData:
                 first = edges.index[loops][0]
                 raise SelfLoopError(
                     f"{int(loops.sum())} connection(s) link a person to themselves, e.g. row "
-                    f"{first} ({id_col}={edges.at[first, 'person1_id']!r}; rows "
+                    f"{first} ({id_col}={_py(edges.at[first, 'person1_id'])!r}; rows "
                     f"{_rows(edges.index[loops])}). Remove the self-loops."
                 )
             allowed = self.domain.connection_types
