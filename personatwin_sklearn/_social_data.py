@@ -29,7 +29,12 @@ __all__ = [
 ]
 
 CONNECTION_COLUMNS = ("person1_id", "person2_id", "connection_type")
-REAL_EDGE_DEFAULTS = {"strength": "STRONG", "context": "recorded", "confidence": 1.0, "is_synthetic": False}
+REAL_EDGE_DEFAULTS = {
+    "strength": "STRONG",
+    "context": "recorded",
+    "confidence": 1.0,
+    "is_synthetic": False,
+}
 SYNTHETIC_EDGE_DEFAULTS = {
     "strength": "WEAK",
     "context": "synthetic (privacy protection)",
@@ -297,8 +302,7 @@ class SocialData:
     def __getitem__(self, key) -> SocialData:
         if isinstance(key, str):
             raise TypeError(
-                f"data[{key!r}]: SocialData selects people, not columns; use "
-                f"data.people[{key!r}]."
+                f"data[{key!r}]: SocialData selects people, not columns; use data.people[{key!r}]."
             )
         key_arr = np.asarray(key) if not isinstance(key, slice) else key
         if isinstance(key_arr, np.ndarray) and key_arr.dtype == bool:
@@ -457,7 +461,7 @@ class SocialData:
                         f"connections. (Check that ids have the same dtype: people "
                         f"{ids.dtype}, connections {edges[column].dtype}.)"
                     )
-            loops = (edges["person1_id"].to_numpy() == edges["person2_id"].to_numpy())
+            loops = edges["person1_id"].to_numpy() == edges["person2_id"].to_numpy()
             if loops.any():
                 first = edges.index[loops][0]
                 raise SelfLoopError(
@@ -493,10 +497,20 @@ class SocialData:
     # -- graph views -------------------------------------------------------------------------
     def edge_positions(self) -> tuple[np.ndarray, np.ndarray]:
         """Row positions (in ``people``) of each connection's two ends."""
-        ids = pd.Index(self._people[self.id_col])
-        left = ids.get_indexer(self._connections["person1_id"])
-        right = ids.get_indexer(self._connections["person2_id"])
-        return left, right
+        ids = self._people[self.id_col].to_numpy()
+        p1 = self._connections["person1_id"].to_numpy()
+        p2 = self._connections["person2_id"].to_numpy()
+        if (
+            len(ids)
+            and ids.dtype.kind in "iu"
+            and p1.dtype.kind in "iu"
+            and p2.dtype.kind in "iu"
+            and ids[-1] - ids[0] == len(ids) - 1
+            and (np.diff(ids) == 1).all()
+        ):  # consecutive integer ids: positions by arithmetic
+            return (p1 - ids[0]).astype(np.intp), (p2 - ids[0]).astype(np.intp)
+        index = pd.Index(ids)
+        return index.get_indexer(p1), index.get_indexer(p2)
 
     def degree(self) -> np.ndarray:
         """Number of connections of each person (both ends count), in row order."""
@@ -547,9 +561,7 @@ class SocialData:
             edges["connection_type"] = connection_type
         else:
             edges["connection_type"] = edges["connection_type"].fillna(connection_type)
-        return cls(
-            people, edges, id_col=id_col, domain=domain, required_columns=required_columns
-        )
+        return cls(people, edges, id_col=id_col, domain=domain, required_columns=required_columns)
 
     # -- export ------------------------------------------------------------------------------
     def save(self, directory: str | os.PathLike, *, format: str = "csv") -> dict[str, Path]:

@@ -148,8 +148,7 @@ def read_snap_edgelist(
     if frame["person2_id"].isna().any():
         row = int(np.flatnonzero(frame["person2_id"].isna().to_numpy())[0])
         raise SchemaError(
-            f"{str(path)!r}: data line {row + 1} has only one node id; each line needs two "
-            "(u v)."
+            f"{str(path)!r}: data line {row + 1} has only one node id; each line needs two (u v)."
         )
     frame = _as_int_ids(frame)
     frame = _canonical_undirected(frame)

@@ -73,7 +73,9 @@ def test_random_population_matches_recount():
 def test_toy_spouse_teacher_is_rare(toy):
     analyzer = _check_against_recount(toy, None, k=2)
     rare = analyzer.rare_patterns_
-    teacher = rare[rare["pattern"].str.contains("SPOUSE: gender=F, age=40-44, occupation=education")]
+    teacher = rare[
+        rare["pattern"].str.contains("SPOUSE: gender=F, age=40-44, occupation=education")
+    ]
     assert teacher["persons"].iloc[0] == ["C"] and teacher["k"].iloc[0] == 1
 
 
@@ -133,8 +135,8 @@ def test_clone_params_pickle():
     est.set_params(k=4)
     assert est.k == 4
     fitted = pickle.loads(pickle.dumps(est.fit(data)))
-    assert fitted.transform(data).people["pattern_k"].equals(
-        est.transform(data).people["pattern_k"]
+    assert (
+        fitted.transform(data).people["pattern_k"].equals(est.transform(data).people["pattern_k"])
     )
 
 

@@ -101,15 +101,29 @@ def test_pickle_roundtrip(toy):
     ("people", "edges", "error", "match"),
     [
         (_people().drop(columns="age"), None, MissingColumnError, r"missing required column.*age"),
-        (_people().assign(person_id=[1, 1, 2, 3]), None, DuplicateIdError, r"duplicate ids.*\[1\]"),
-        (_people().assign(age=[20, np.nan, 3, 4]), None, InvalidValueError, r"'age'.*missing.*\[1\]"),
+        (
+            _people().assign(person_id=[1, 1, 2, 3]),
+            None,
+            DuplicateIdError,
+            r"duplicate ids.*\[1\]",
+        ),
+        (
+            _people().assign(age=[20, np.nan, 3, 4]),
+            None,
+            InvalidValueError,
+            r"'age'.*missing.*\[1\]",
+        ),
         (_people().assign(age=[20, -5, 3, 4]), None, InvalidValueError, r"negative.*\[1\]"),
         (_people().assign(age=["a", "b", "c", "d"]), None, InvalidValueError, "numeric"),
         (_people().assign(has_x=[0, 1, 2, 0]), None, InvalidValueError, "has_x.*boolean"),
         (_people(), _edges([(1, 99)]), DanglingEdgeError, r"person2_id=99"),
         (_people(), _edges([(3, 3)]), SelfLoopError, r"themselves.*row 0"),
-        (_people(), _edges([(1, 2)]).drop(columns="connection_type"), MissingColumnError,
-         "connection_type"),
+        (
+            _people(),
+            _edges([(1, 2)]).drop(columns="connection_type"),
+            MissingColumnError,
+            "connection_type",
+        ),
         (_people(), _edges([(1, None)]), InvalidValueError, "person2_id"),
     ],
 )

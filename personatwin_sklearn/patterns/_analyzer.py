@@ -17,6 +17,29 @@ from personatwin_sklearn.patterns._core import compute_patterns
 __all__ = ["ConnectionPatternAnalyzer"]
 
 
+def _group_lists(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Object array whose item g is the list of ``values`` in group g (numpy split)."""
+    order = np.argsort(groups, kind="stable")
+    bounds = np.searchsorted(groups[order], np.arange(1, n_groups))
+    out = np.empty(n_groups, dtype=object)
+    out[:] = [part.tolist() for part in np.split(np.asarray(values)[order], bounds)]
+    return out
+
+
+def _group_join(strings: np.ndarray, groups: np.ndarray, n_groups: int, sep: str) -> np.ndarray:
+    """Object array whose item g joins the strings of group g with ``sep`` ("" if none)."""
+    out = np.full(n_groups, "", dtype=object)
+    if len(strings) == 0:
+        return out
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    parts = np.asarray(strings, dtype=object)[order] + sep
+    joined = np.add.reduceat(parts, starts)
+    out[sorted_groups[starts]] = [text[: -len(sep)] for text in joined]
+    return out
+
+
 class ConnectionPatternAnalyzer(TransformerMixin, BaseEstimator):
     """Find connection patterns shared by fewer than ``k`` people.
 
@@ -115,17 +138,25 @@ class ConnectionPatternAnalyzer(TransformerMixin, BaseEstimator):
             rare_codes = np.flatnonzero(table["k"].to_numpy() < self.k)
             rare = table.iloc[rare_codes].copy()
             is_rare_pair = np.isin(index.pattern, rare_codes)
-            owners = pd.Series(ids.to_numpy()[index.owner[is_rare_pair]])
-            persons = owners.groupby(index.pattern[is_rare_pair], sort=True).agg(list)
-            rare["persons"] = persons.reindex(rare_codes).to_numpy()
+            remap = np.full(len(table), -1, dtype=np.int64)
+            remap[rare_codes] = np.arange(len(rare_codes))
+            rare["persons"] = _group_lists(
+                ids.to_numpy()[index.owner[is_rare_pair]],
+                remap[index.pattern[is_rare_pair]],
+                len(rare_codes),
+            )
             self._lookup = pd.Series(table["k"].to_numpy(), index=index.table["h1"].to_numpy())
         else:
             class_id, sizes = index.neighborhoods()
             person_k = sizes.astype(float)
             table = self._neighborhood_table(index, class_id, sizes)
             rare = table.loc[table["k"] < self.k].copy()
-            persons = pd.Series(ids.to_numpy()).groupby(class_id, sort=True).agg(list)
-            rare["persons"] = persons.reindex(rare["neighborhood_id"]).to_numpy()
+            in_rare = sizes < self.k
+            remap = np.full(len(table), -1, dtype=np.int64)
+            remap[rare["neighborhood_id"].to_numpy()] = np.arange(len(rare))
+            rare["persons"] = _group_lists(
+                ids.to_numpy()[in_rare], remap[class_id[in_rare]], len(rare)
+            )
             keys = index.neighborhood_keys()
             self._lookup = keys.assign(k=sizes).drop_duplicates(["h1", "h2", "n"])
         order = np.argsort(table["k"].to_numpy(), kind="stable")
@@ -151,16 +182,14 @@ class ConnectionPatternAnalyzer(TransformerMixin, BaseEstimator):
         mult = index.multiplicity[rows]
         text = index.table["pattern"].to_numpy(dtype=object)[index.pattern[rows]]
         text = np.where(mult > 1, mult.astype(str).astype(object) + " x " + text, text)
-        described = pd.Series(text).groupby(class_id[index.owner[rows]], sort=True).agg(
-            " | ".join
-        )
+        described = _group_join(text, class_id[index.owner[rows]], n_classes, " | ")
         n_conn = np.zeros(index.n_people, dtype=np.int64)
         if len(index.owner):
             np.add.at(n_conn, index.owner, index.multiplicity)
         return pd.DataFrame(
             {
                 "neighborhood_id": np.arange(n_classes),
-                "pattern": described.reindex(np.arange(n_classes)).fillna("(no connections)"),
+                "pattern": np.where(described == "", "(no connections)", described),
                 "k": size,
                 "n_connections": n_conn[first],
             }
@@ -185,9 +214,7 @@ class ConnectionPatternAnalyzer(TransformerMixin, BaseEstimator):
         data = check_social_data(X, type(self).__name__)
         if self.scope == "edge":
             index = compute_patterns(data, self.signature_, self.age_bin)
-            k_of_pattern = (
-                self._lookup.reindex(index.table["h1"].to_numpy()).fillna(0).to_numpy()
-            )
+            k_of_pattern = self._lookup.reindex(index.table["h1"].to_numpy()).fillna(0).to_numpy()
             person_k = np.full(len(data), np.nan)
             if len(index.owner):
                 starts = np.flatnonzero(np.r_[True, index.owner[1:] != index.owner[:-1]])

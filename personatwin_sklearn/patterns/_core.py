@@ -59,9 +59,13 @@ def age_bucket_labels(age: np.ndarray, age_bin: int | None) -> np.ndarray:
 
 def _column_codes(people: pd.DataFrame, column: str, age_bin) -> tuple[np.ndarray, np.ndarray]:
     values = people[column]
-    if column == "age":
-        values = pd.Series(age_bucket_labels(values.to_numpy(dtype=float), age_bin))
-    elif pd.api.types.is_bool_dtype(values) or column.startswith("has_"):
+    if column == "age" and pd.api.types.is_numeric_dtype(values):
+        width = age_bin if age_bin and age_bin > 1 else 1
+        bucket = np.floor(values.to_numpy(dtype=float) / width).astype(np.int64)
+        codes, uniques = pd.factorize(bucket)
+        labels = age_bucket_labels(uniques.astype(float) * width, age_bin)
+        return codes.astype(np.int64), labels.astype(object)
+    if pd.api.types.is_bool_dtype(values) or column.startswith("has_"):
         values = values.astype("boolean")
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     return codes.astype(np.int64), np.asarray(uniques, dtype=object)
@@ -99,24 +103,26 @@ class PatternIndex:
     radices: np.ndarray
     raw_keys: np.ndarray
     _neighborhood: tuple | None = field(default=None, repr=False)
+    _person_key: np.ndarray | None = field(default=None, repr=False)
 
     # -- hypothetical edges ----------------------------------------------------------------
     def raw_key(self, type_codes: np.ndarray, partner_pos: np.ndarray) -> np.ndarray:
         """Mixed-radix key of the pattern given by a type code and a partner position."""
-        key = np.asarray(type_codes, dtype=np.int64).copy()
-        parts = self.attr_codes[np.asarray(partner_pos, dtype=np.int64)]
-        for j in range(parts.shape[1]):
-            key = key * self.radices[j + 1] + parts[:, j]
-        return key
+        if self._person_key is None:
+            person_key = np.zeros(self.attr_codes.shape[0], dtype=np.int64)
+            for j in range(self.attr_codes.shape[1]):
+                person_key = person_key * self.radices[j + 1] + self.attr_codes[:, j]
+            self._person_key = person_key
+        attr_span = int(np.prod(self.radices[1:], dtype=np.int64))
+        key = np.asarray(type_codes, dtype=np.int64) * attr_span
+        return key + self._person_key[np.asarray(partner_pos, dtype=np.int64)]
 
     def encode(self, type_codes: np.ndarray, partner_pos: np.ndarray) -> np.ndarray:
         """Pattern codes of hypothetical connections (-1 where the pattern is new)."""
         key = self.raw_key(type_codes, partner_pos)
         pos = np.searchsorted(self.raw_keys, key)
         pos = np.minimum(pos, len(self.raw_keys) - 1) if len(self.raw_keys) else pos
-        found = (
-            (self.raw_keys[pos] == key) if len(self.raw_keys) else np.zeros(len(key), bool)
-        )
+        found = (self.raw_keys[pos] == key) if len(self.raw_keys) else np.zeros(len(key), bool)
         return np.where(found, pos, -1)
 
     def type_code(self, types) -> np.ndarray:
@@ -201,11 +207,11 @@ def compute_patterns(data: SocialData, signature=None, age_bin: int | None = 5) 
     edges = data._connections
     left, right = data.edge_positions()
 
-    types = edges["connection_type"].astype(str).to_numpy()
-    unique_types = pd.unique(types)
+    type_codes, unique_types = pd.factorize(edges["connection_type"])
+    unique_types = [str(t) for t in unique_types]
     inverse_of = {t: data.domain.inverse_type(t) for t in unique_types}
     vocabulary = pd.Index(sorted(set(unique_types) | set(inverse_of.values())))
-    fwd = vocabulary.get_indexer(types).astype(np.int64)
+    fwd = vocabulary.get_indexer(unique_types).astype(np.int64)[type_codes]
     inv_map = vocabulary.get_indexer([inverse_of.get(t, t) for t in vocabulary])
     inv_map = np.where(inv_map < 0, np.arange(len(vocabulary)), inv_map)
     bwd = inv_map[fwd] if len(fwd) else fwd
@@ -243,7 +249,13 @@ def compute_patterns(data: SocialData, signature=None, age_bin: int | None = 5) 
         raw_keys=np.zeros(0, np.int64),
     )
     raw = index.raw_key(type_all, partner_all)
-    raw_keys, pattern_all = np.unique(raw, return_inverse=True)
+    # hash-based factorize (O(n)), then relabel so that codes follow sorted raw keys
+    pattern_all, raw_keys = pd.factorize(raw)
+    order = np.argsort(raw_keys, kind="stable")
+    relabel = np.empty_like(order)
+    relabel[order] = np.arange(len(order))
+    raw_keys = np.asarray(raw_keys)[order]
+    pattern_all = relabel[pattern_all].astype(np.int64)
     n_patterns = len(raw_keys)
     pair = np.sort(owner_all * max(n_patterns, 1) + pattern_all)
     if len(pair):
