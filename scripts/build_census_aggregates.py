@@ -111,7 +111,8 @@ def build_ethnicity():
         "ethnicity.csv",
         [
             "source: US Census Bureau, ACS 2018 1-year estimates, table B03002 (Hispanic or "
-            "Latino origin by race), by state; race categories are non-Hispanic, hispanic is any race",
+            "Latino origin by race), by state; race categories are non-Hispanic, "
+            "hispanic is any race",
             "public domain (US government work)",
         ],
     )
@@ -176,7 +177,7 @@ def build_occupation():
 
 def build_marital():
     frame, labels = table("B12002")
-    est = {v: l for v, l in labels.items() if v.endswith("E") and v.startswith("B12002_")}
+    est = {v: text for v, text in labels.items() if v.endswith("E") and v.startswith("B12002_")}
     texts = set(est.values())
     rows = []
     for var, label in est.items():
@@ -211,7 +212,8 @@ def build_marital():
         "marital.csv",
         [
             "source: US Census Bureau, ACS 2018 1-year estimates, table B12002 (sex by marital "
-            "status by age, population 15+), sum of states + DC + PR; shares within sex x age band; "
+            "status by age, population 15+), sum of states + DC + PR; shares within sex x "
+            "age band; "
             "now married includes spouse absent",
             "public domain (US government work)",
         ],
