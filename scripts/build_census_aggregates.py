@@ -4,6 +4,7 @@ Reads the public tables in ../shared/data/census (see its README) and writes sma
 each headed by ``# source:`` lines. Re-runnable: ``python scripts/build_census_aggregates.py``.
 """
 
+import io
 import re
 import sys
 from pathlib import Path
@@ -54,7 +55,10 @@ def write(frame, name, source):
     if name.endswith(".gz"):
         import gzip
 
-        with gzip.open(path, "wt", compresslevel=9) as handle:
+        with (
+            gzip.GzipFile(path, "wb", compresslevel=9, mtime=0) as raw,
+            io.TextIOWrapper(raw) as handle,
+        ):
             handle.write(header)
             frame.to_csv(handle, index=False)
     else:
@@ -283,7 +287,8 @@ def build_family():
                 "spouse_age_gap_mean",
                 2.3,
                 "approximation after US Census Bureau CPS 2018 "
-                "America's Families and Living Arrangements table FG3 (husband minus wife, years); "
+                "America's Families and Living Arrangements table FG3 "
+                "(husband minus wife, years); "
                 "not derived from the files here",
             ),
             (
