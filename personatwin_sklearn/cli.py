@@ -70,7 +70,8 @@ def _analyze(data, k: int, top: int, quasi_identifiers=None):
     return analyzer, risk
 
 
-def _print_analysis(data, analyzer, risk, top: int, out=sys.stdout) -> None:
+def _print_analysis(data, analyzer, risk, top: int, out=None) -> None:
+    out = out or sys.stdout
     print(f"{data}", file=out)
     print(
         f"\nConnection patterns: {len(analyzer.patterns_)} distinct, "
@@ -81,6 +82,25 @@ def _print_analysis(data, analyzer, risk, top: int, out=sys.stdout) -> None:
     print(_rare_table(analyzer, top), file=out)
     print("", file=out)
     print("\n".join(_risk_lines("Re-identification risk (prosecutor model):", risk)), file=out)
+
+
+def _print_spotlight(analyzer, out=None) -> None:
+    """Show the motivating case of the user guide: the only person married to a
+    40-44 year old teacher."""
+    out = out or sys.stdout
+    from personatwin_sklearn.datasets import SPOUSE_TEACHER_PATTERN
+
+    table = analyzer.patterns_
+    hit = table.loc[table["pattern"].str.startswith(SPOUSE_TEACHER_PATTERN)]
+    if analyzer.scope != "edge" or hit.empty:
+        return
+    row = hit.iloc[0]
+    persons = analyzer.rare_patterns_.set_index("pattern")["persons"].get(row["pattern"], [])
+    print(
+        f"\nThe motivating case: {int(row['k'])} person(s) {list(persons)} married to a "
+        f"40-44 year old female teacher:\n  {row['pattern']}",
+        file=out,
+    )
 
 
 def _write_outputs(out_dir: Path, data, analyzer, risk) -> list[Path]:
@@ -119,11 +139,9 @@ def cmd_demo(args) -> int:
         f"Sample population: {args.n_people} people drawn from ACS 2018 census aggregates "
         f"(seed {args.seed}).\n"
     )
-    protect = getattr(sys.modules[__name__], "_demo_protect", None)
-    if protect is not None and not args.analyze_only:
-        return protect(data, args)
     analyzer, risk = _analyze(data, args.k, args.top)
     _print_analysis(data, analyzer, risk, args.top)
+    _print_spotlight(analyzer)
     written = _write_outputs(Path(args.out), data, analyzer, risk)
     print(f"\nwrote {len(written)} files to {args.out}/")
     return 0
@@ -183,9 +201,6 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--out", default=None, help="also write patterns.csv and risk.json")
     analyze.set_defaults(func=cmd_analyze)
 
-    extend = getattr(sys.modules[__name__], "_extend_parser", None)
-    if extend is not None:
-        extend(sub)
     return parser
 
 
