@@ -308,144 +308,149 @@ class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
 
     # -- edge scope ----------------------------------------------------------------------
     def _protect_edges(self, data: SocialData, rng) -> tuple[SocialData, int]:
-        target = self.target_k
         rounds = 0
         created = 0
         for _ in range(3):  # one pass fixes everything; the rest are checks
             rounds += 1
-            index = compute_patterns(data, self.signature_, self.age_bin)
-            k = index.k.astype(np.int64).copy()
-            rare = np.flatnonzero(k < target)
-            if len(rare) == 0:
+            data, created, changed = self._edge_round(data, rng, created)
+            if not changed:
                 break
-            n = len(data)
-            person_sig = index.raw_key(np.zeros(n, np.int64), np.arange(n))
-            attr_span = int(np.prod(index.radices[1:], dtype=np.int64))
-            ids = data.ids.to_numpy()
-            ages = _age_midpoint(data._people)
-            zips = (
-                data._people["zipcode"].astype(str).to_numpy()
-                if "zipcode" in data._people.columns
-                else None
-            )
-            sig_order = np.argsort(person_sig, kind="stable")
-            sorted_sig = person_sig[sig_order]
-            pat_order = np.argsort(index.pattern, kind="stable")
-            pat_sorted = index.pattern[pat_order]
-            inverse = index.type_code([data.domain.inverse_type(t) for t in index.type_index])
-            # extra holders added during this pass, so k stays exact without recomputing
-            extra_holders: dict[int, set] = {}
-            raw_keys = index.raw_keys
-            new_src, new_dst, new_type, new_people = [], [], [], []
-            n_total = n
-
-            def members(sig_value):
-                lo, hi = np.searchsorted(sorted_sig, [sig_value, sig_value + 1])
-                return sig_order[lo:hi]
-
-            def holders(code):
-                lo, hi = np.searchsorted(pat_sorted, [code, code + 1])
-                base = index.owner[pat_order[lo:hi]]
-                extra = extra_holders.get(code)
-                return np.union1d(base, np.fromiter(extra, np.int64)) if extra else base
-
-            def k_of(raw):
-                pos = np.searchsorted(raw_keys, raw)
-                pos = np.minimum(pos, len(raw_keys) - 1)
-                found = raw_keys[pos] == raw
-                return np.where(found, k[pos], 0), np.where(found, pos, -1)
-
-            for code in rare:  # loop over rare patterns (few), vectorised inside
-                if k[code] >= target:
-                    continue  # fixed as a side effect
-                raw = raw_keys[code]
-                t_code, partner_sig = divmod(int(raw), attr_span)
-                t_inv = int(inverse[t_code])
-                kind = str(index.type_index[t_code])
-                need = target - int(k[code])
-                partners = members(partner_sig)
-                have = holders(code)
-                # candidate sources: a random sample of people, safe ones first
-                size = min(n, max(200, 40 * need))
-                cand = rng.choice(n, size=size, replace=False) if n > size else np.arange(n)
-                cand = cand[~np.isin(cand, have)]
-                q_k, _ = k_of(t_inv * attr_span + person_sig[cand])
-                safe = cand[q_k >= target]
-                if len(safe) >= need and len(partners):
-                    dst = partners[rng.randint(len(partners), size=len(safe))]
-                    ok = safe != dst
-                    safe, dst = safe[ok], dst[ok]
-                    w = self._plausibility(
-                        kind, ages[safe], ages[dst],
-                        None if zips is None else zips[safe],
-                        None if zips is None else zips[dst],
-                    )  # fmt: skip
-                    if len(safe) >= need:
-                        pick = rng.choice(len(safe), size=need, replace=False, p=w / w.sum())
-                        src, dst = safe[pick], dst[pick]
-                        new_src.append(ids[src])
-                        new_dst.append(ids[dst])
-                        new_type.append(np.full(need, kind, dtype=object))
-                        k[code] += need
-                        extra_holders.setdefault(int(code), set()).update(src.tolist())
-                        continue
-                # joint fix of P and Q = (inverse t, sigma) with matched pairs
-                sources_sig = person_sig[have] if len(have) else person_sig[partners[:1]]
-                values, counts = np.unique(sources_sig, return_counts=True)
-                sigma = int(values[np.argmax(counts)])
-                q_raw = t_inv * attr_span + sigma
-                q_k, q_code = k_of(np.array([q_raw]))
-                q_holders = holders(int(q_code[0])) if q_code[0] >= 0 else np.zeros(0, np.int64)
-                e = max(need, target - int(q_k[0]))
-                src_pool = members(sigma)
-                src_pool = rng.permutation(src_pool[~np.isin(src_pool, have)])[:e]
-                dst_pool = rng.permutation(partners[~np.isin(partners, q_holders)])[:e]
-                template_src = have[0] if len(have) else members(sigma)[0]
-                template_dst = partners[0] if len(partners) else None
-                n_src_new = e - len(src_pool)
-                n_dst_new = e - len(dst_pool)
-                if template_dst is None:
-                    continue  # no partner signature template: reported as short
-                budget = (
-                    None if self.max_new_partners is None else (self.max_new_partners - created)
-                )
-                if budget is not None and n_src_new + n_dst_new > budget:
-                    continue
-                src_ids = list(ids[src_pool])
-                dst_ids = list(ids[dst_pool])
-                if n_src_new:
-                    clones = self._clones(data, np.full(n_src_new, template_src))
-                    new_people.append(clones)
-                    src_ids += clones[data.id_col].tolist()
-                if n_dst_new:
-                    clones = self._clones(data, np.full(n_dst_new, template_dst))
-                    new_people.append(clones)
-                    dst_ids += clones[data.id_col].tolist()
-                src_ids, dst_ids = (
-                    np.asarray(src_ids, dtype=object),
-                    np.asarray(dst_ids, dtype=object),
-                )
-                # a person on both sides must not be matched with themselves
-                clash = src_ids == dst_ids
-                if clash.any():
-                    dst_ids = np.roll(dst_ids, 1)
-                created += n_src_new + n_dst_new
-                n_total += n_src_new + n_dst_new
-                new_src.append(src_ids)
-                new_dst.append(dst_ids)
-                new_type.append(np.full(e, kind, dtype=object))
-                k[code] = max(k[code], target)
-                if q_code[0] >= 0:
-                    k[int(q_code[0])] = max(int(k[int(q_code[0])]), target)
-            if not new_src:
-                break
-            edges = self._edges(
-                np.concatenate(new_src), np.concatenate(new_dst), np.concatenate(new_type)
-            )
-            people = pd.concat(new_people, ignore_index=True) if new_people else None
-            edges = edges.astype({"person1_id": data.ids.dtype, "person2_id": data.ids.dtype})
-            data = self._add(data, people, edges)
         return data, rounds
+
+    def _edge_round(self, data: SocialData, rng, created: int):
+        """One pass over the rare patterns; returns (data, personas created, changed)."""
+        target = self.target_k
+        index = compute_patterns(data, self.signature_, self.age_bin)
+        k = index.k.astype(np.int64).copy()
+        rare = np.flatnonzero(k < target)
+        if len(rare) == 0:
+            return data, created, False
+        n = len(data)
+        person_sig = index.raw_key(np.zeros(n, np.int64), np.arange(n))
+        attr_span = int(np.prod(index.radices[1:], dtype=np.int64))
+        ids = data.ids.to_numpy()
+        ages = _age_midpoint(data._people)
+        zips = (
+            data._people["zipcode"].astype(str).to_numpy()
+            if "zipcode" in data._people.columns
+            else None
+        )
+        sig_order = np.argsort(person_sig, kind="stable")
+        sorted_sig = person_sig[sig_order]
+        pat_order = np.argsort(index.pattern, kind="stable")
+        pat_sorted = index.pattern[pat_order]
+        inverse = index.type_code([data.domain.inverse_type(t) for t in index.type_index])
+        # extra holders added during this pass, so k stays exact without recomputing
+        extra_holders: dict[int, set] = {}
+        raw_keys = index.raw_keys
+        new_src, new_dst, new_type, new_people = [], [], [], []
+        n_total = n
+
+        def members(sig_value):
+            lo, hi = np.searchsorted(sorted_sig, [sig_value, sig_value + 1])
+            return sig_order[lo:hi]
+
+        def holders(code):
+            lo, hi = np.searchsorted(pat_sorted, [code, code + 1])
+            base = index.owner[pat_order[lo:hi]]
+            extra = extra_holders.get(code)
+            return np.union1d(base, np.fromiter(extra, np.int64)) if extra else base
+
+        def k_of(raw):
+            pos = np.searchsorted(raw_keys, raw)
+            pos = np.minimum(pos, len(raw_keys) - 1)
+            found = raw_keys[pos] == raw
+            return np.where(found, k[pos], 0), np.where(found, pos, -1)
+
+        for code in rare:  # loop over rare patterns (few), vectorised inside
+            if k[code] >= target:
+                continue  # fixed as a side effect
+            raw = raw_keys[code]
+            t_code, partner_sig = divmod(int(raw), attr_span)
+            t_inv = int(inverse[t_code])
+            kind = str(index.type_index[t_code])
+            need = target - int(k[code])
+            partners = members(partner_sig)
+            have = holders(code)
+            # candidate sources: a random sample of people, safe ones first
+            size = min(n, max(200, 40 * need))
+            cand = rng.choice(n, size=size, replace=False) if n > size else np.arange(n)
+            cand = cand[~np.isin(cand, have)]
+            q_k, _ = k_of(t_inv * attr_span + person_sig[cand])
+            safe = cand[q_k >= target]
+            if len(safe) >= need and len(partners):
+                dst = partners[rng.randint(len(partners), size=len(safe))]
+                ok = safe != dst
+                safe, dst = safe[ok], dst[ok]
+                w = self._plausibility(
+                    kind, ages[safe], ages[dst],
+                    None if zips is None else zips[safe],
+                    None if zips is None else zips[dst],
+                )  # fmt: skip
+                if len(safe) >= need:
+                    pick = rng.choice(len(safe), size=need, replace=False, p=w / w.sum())
+                    src, dst = safe[pick], dst[pick]
+                    new_src.append(ids[src])
+                    new_dst.append(ids[dst])
+                    new_type.append(np.full(need, kind, dtype=object))
+                    k[code] += need
+                    extra_holders.setdefault(int(code), set()).update(src.tolist())
+                    continue
+            # joint fix of P and Q = (inverse t, sigma) with matched pairs
+            sources_sig = person_sig[have] if len(have) else person_sig[partners[:1]]
+            values, counts = np.unique(sources_sig, return_counts=True)
+            sigma = int(values[np.argmax(counts)])
+            q_raw = t_inv * attr_span + sigma
+            q_k, q_code = k_of(np.array([q_raw]))
+            q_holders = holders(int(q_code[0])) if q_code[0] >= 0 else np.zeros(0, np.int64)
+            e = max(need, target - int(q_k[0]))
+            src_pool = members(sigma)
+            src_pool = rng.permutation(src_pool[~np.isin(src_pool, have)])[:e]
+            dst_pool = rng.permutation(partners[~np.isin(partners, q_holders)])[:e]
+            template_src = have[0] if len(have) else members(sigma)[0]
+            template_dst = partners[0] if len(partners) else None
+            n_src_new = e - len(src_pool)
+            n_dst_new = e - len(dst_pool)
+            if template_dst is None:
+                continue  # no partner signature template: reported as short
+            budget = None if self.max_new_partners is None else (self.max_new_partners - created)
+            if budget is not None and n_src_new + n_dst_new > budget:
+                continue
+            src_ids = list(ids[src_pool])
+            dst_ids = list(ids[dst_pool])
+            if n_src_new:
+                clones = self._clones(data, np.full(n_src_new, template_src))
+                new_people.append(clones)
+                src_ids += clones[data.id_col].tolist()
+            if n_dst_new:
+                clones = self._clones(data, np.full(n_dst_new, template_dst))
+                new_people.append(clones)
+                dst_ids += clones[data.id_col].tolist()
+            src_ids, dst_ids = (
+                np.asarray(src_ids, dtype=object),
+                np.asarray(dst_ids, dtype=object),
+            )
+            # a person on both sides must not be matched with themselves
+            clash = src_ids == dst_ids
+            if clash.any():
+                dst_ids = np.roll(dst_ids, 1)
+            created += n_src_new + n_dst_new
+            n_total += n_src_new + n_dst_new
+            new_src.append(src_ids)
+            new_dst.append(dst_ids)
+            new_type.append(np.full(e, kind, dtype=object))
+            k[code] = max(k[code], target)
+            if q_code[0] >= 0:
+                k[int(q_code[0])] = max(int(k[int(q_code[0])]), target)
+        if not new_src:
+            return data, created, False
+        edges = self._edges(
+            np.concatenate(new_src), np.concatenate(new_dst), np.concatenate(new_type)
+        )
+        people = pd.concat(new_people, ignore_index=True) if new_people else None
+        edges = edges.astype({"person1_id": data.ids.dtype, "person2_id": data.ids.dtype})
+        data = self._add(data, people, edges)
+        return data, created, True
 
     # -- neighbourhood scope ----------------------------------------------------------
     def _protect_neighborhoods(self, data: SocialData, rng) -> tuple[SocialData, int]:
