@@ -165,3 +165,9 @@ def test_empty_connections():
     analyzer = ConnectionPatternAnalyzer().fit(data)
     assert len(analyzer.patterns_) == 0 and np.isnan(analyzer.min_k_)
     assert analyzer.transform(data).people["pattern_k"].isna().all()
+
+
+def test_sample_population_matches_recount():
+    from personatwin_sklearn.datasets import make_social_population
+
+    _check_against_recount(make_social_population(800, random_state=1), None, k=10)
