@@ -362,7 +362,32 @@ class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
             found = raw_keys[pos] == raw
             return np.where(found, k[pos], 0), np.where(found, pos, -1)
 
-        for code in rare:  # loop over rare patterns (few), vectorised inside
+        batch = self._safe_batch(
+            index,
+            k,
+            rare,
+            person_sig,
+            sorted_sig,
+            sig_order,
+            inverse,
+            attr_span,
+            k_of,
+            ages,
+            zips,
+            rng,
+        )
+        if batch is not None:
+            b_src, b_dst, b_code = batch
+            new_src.append(ids[b_src])
+            new_dst.append(ids[b_dst])
+            new_type.append(
+                np.asarray(index.type_index, dtype=object)[raw_keys[b_code] // attr_span]
+            )
+            np.add.at(k, b_code, 1)
+            for code_value, src_pos in zip(b_code.tolist(), b_src.tolist()):
+                if k[code_value] < target:  # only the few patterns the loop still needs
+                    extra_holders.setdefault(code_value, set()).add(src_pos)
+        for code in rare:  # the patterns the batch could not finish, vectorised inside
             if k[code] >= target:
                 continue  # fixed as a side effect
             raw = raw_keys[code]
@@ -451,6 +476,70 @@ class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
         edges = edges.astype({"person1_id": data.ids.dtype, "person2_id": data.ids.dtype})
         data = self._add(data, people, edges)
         return data, created, True
+
+    def _safe_batch(
+        self,
+        index,
+        k,
+        rare,
+        person_sig,
+        sorted_sig,
+        sig_order,
+        inverse,
+        attr_span,
+        k_of,
+        ages,
+        zips,
+        rng,
+        n_candidates=8,
+    ):
+        """Vectorised first try for all rare patterns at once: for each missing holder,
+        draw ``n_candidates`` random sources and keep the most plausible safe one
+        (not yet holding the pattern, inverse pattern already >= target_k)."""
+        target = self.target_k
+        n = len(person_sig)
+        need = target - k[rare]
+        slot = np.repeat(rare, need)
+        if len(slot) == 0 or n < 2:
+            return None
+        raw = index.raw_keys[slot]
+        t_code, partner_sig = raw // attr_span, raw % attr_span
+        lo = np.searchsorted(sorted_sig, partner_sig)
+        hi = np.searchsorted(sorted_sig, partner_sig + 1)
+        has_partner = hi > lo
+        pick = lo + np.floor(rng.random_sample(len(slot)) * (hi - lo)).astype(np.int64)
+        dst = sig_order[np.minimum(pick, n - 1)]
+        cand = rng.randint(n, size=(len(slot), n_candidates))
+        n_patterns = len(index.raw_keys)
+        pairs = np.sort(index.owner * n_patterns + index.pattern)
+        keys = cand * n_patterns + slot[:, None]
+        pos = np.minimum(np.searchsorted(pairs, keys), max(len(pairs) - 1, 0))
+        is_holder = pairs[pos] == keys if len(pairs) else np.zeros(keys.shape, bool)
+        q_k, _ = k_of(inverse[t_code][:, None] * attr_span + person_sig[cand])
+        valid = ~is_holder & (q_k >= target) & (cand != dst[:, None]) & has_partner[:, None]
+        weight = np.ones(cand.shape)
+        kinds = np.asarray(index.type_index, dtype=object)[t_code]
+        for kind in pd.unique(kinds):
+            rows = kinds == kind
+            c = cand[rows]
+            d = np.repeat(dst[rows][:, None], n_candidates, axis=1)
+            w = self._plausibility(
+                str(kind), ages[c].ravel(), ages[d].ravel(),
+                None if zips is None else zips[c].ravel(),
+                None if zips is None else zips[d].ravel(),
+            )  # fmt: skip
+            weight[rows] = w.reshape(c.shape)
+        gumbel = -np.log(-np.log(rng.random_sample(cand.shape)))
+        score = np.where(valid, np.log(weight) + gumbel, -np.inf)
+        best = np.argmax(score, axis=1)
+        ok = valid[np.arange(len(slot)), best]
+        src = cand[np.arange(len(slot)), best]
+        # one new holder per (pattern, source)
+        key = pd.Series(slot * n + src)
+        ok &= ~key.duplicated().to_numpy()
+        if not ok.any():
+            return None
+        return src[ok], dst[ok], slot[ok]
 
     # -- neighbourhood scope ----------------------------------------------------------
     def _protect_neighborhoods(self, data: SocialData, rng) -> tuple[SocialData, int]:
