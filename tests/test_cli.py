@@ -18,6 +18,18 @@ def test_demo_prints_teacher_case_and_writes_files(tmp_path, capsys):
     assert 0 < risk["population_average_risk"] <= 1
 
 
+def test_demo_protects_and_keeps_flags_apart(tmp_path, capsys):
+    import pandas as pd
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--n-people", "300", "--k", "5", "--out", str(out)]) == 0
+    assert "smallest connection-pattern k after protection: 5" in capsys.readouterr().out
+    released = pd.read_csv(out / "released_connections.csv")
+    assert "is_synthetic" not in released.columns and "strength" not in released.columns
+    flags = pd.read_csv(out / "released_connections_synthetic_flags.csv")
+    assert len(flags) == len(released) and flags["is_synthetic"].any()
+
+
 def test_analyze_reads_csv(tmp_path, capsys, toy):
     paths = toy.save(tmp_path)
     code = main(
