@@ -54,6 +54,7 @@ def test_sample_population_reaches_target(population, target_k, scope):
         assert _min_k_neighborhood_real(out, SIGNATURE) >= target_k
     _assert_real_unchanged(population, out)
     assert gen.n_added_ == out.n_connections - population.n_connections > 0
+    assert gen.report_.loc["real people at risk", "after"] == 0
 
 
 @pytest.mark.parametrize("target_k", [2, 5, 10, 20])
