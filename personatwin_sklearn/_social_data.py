@@ -79,6 +79,19 @@ class _Indexer:
         return self._data._subset(selected)
 
 
+_GENERALIZED_AGE = r"^(?:\*|\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?)$"
+
+
+def _is_generalized_age(age: pd.Series) -> bool:
+    """True when non-missing ages are strings like ``"40-44"``, ``"40"`` or ``"*"``."""
+    if not (pd.api.types.is_string_dtype(age) or age.dtype == object):
+        return False
+    values = age.dropna()
+    return bool(values.map(type).eq(str).all()) and bool(
+        values.str.fullmatch(_GENERALIZED_AGE).all()
+    )
+
+
 class SocialData:
     """People and the connections between them, validated and immutable.
 
@@ -399,12 +412,19 @@ class SocialData:
             )
         if "age" in people.columns:
             age = people["age"]
-            if not (pd.api.types.is_numeric_dtype(age) and not pd.api.types.is_bool_dtype(age)):
+            numeric = pd.api.types.is_numeric_dtype(age) and not pd.api.types.is_bool_dtype(age)
+            if not numeric and not _is_generalized_age(age):
                 raise InvalidValueError(
-                    f"Column 'age' must be numeric (years), got dtype {age.dtype}. Convert it, "
-                    "e.g. people['age'] = pd.to_numeric(people['age'])."
+                    f"Column 'age' must be numeric (years) or generalised ranges such as "
+                    f"'40-44' or '*' (KAnonymizer output), got dtype {age.dtype} with values "
+                    f"like {age.head(3).tolist()}. Convert it, e.g. "
+                    "people['age'] = pd.to_numeric(people['age'])."
                 )
-            values = age.to_numpy(dtype=float, na_value=np.nan)
+            values = (
+                age.to_numpy(dtype=float, na_value=np.nan)
+                if numeric
+                else np.where(age.isna().to_numpy(), np.nan, 0.0)
+            )
             bad = np.isnan(values)
             if bad.any():
                 raise InvalidValueError(

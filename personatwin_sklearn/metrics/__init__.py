@@ -10,8 +10,18 @@ from personatwin_sklearn.metrics._risk import (
     reidentification_risk,
     resolve_quasi_identifiers,
 )
+from personatwin_sklearn.metrics._utility import (
+    accuracy_under_anonymization,
+    average_equivalence_class_size,
+    discernibility,
+    information_loss,
+)
 
 __all__ = [
+    "accuracy_under_anonymization",
+    "average_equivalence_class_size",
+    "discernibility",
+    "information_loss",
     "DEFAULT_QUASI_IDENTIFIERS",
     "RiskReport",
     "connection_pattern_k",

@@ -1,0 +1,6 @@
+"""Generalisation of quasi-identifiers to k-anonymous classes."""
+
+from personatwin_sklearn.generalize._hierarchy import read_hierarchy
+from personatwin_sklearn.generalize._kanonymizer import PRIVACY_LEVELS, KAnonymizer
+
+__all__ = ["KAnonymizer", "PRIVACY_LEVELS", "read_hierarchy"]

@@ -1,0 +1,277 @@
+"""KAnonymizer: k measured by an independent group-by, sklearn conventions, bad input."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from personatwin_sklearn import KAnonymizer, SocialData
+from personatwin_sklearn.datasets import make_social_population
+from personatwin_sklearn.exceptions import InfeasibleKError, InvalidValueError, MissingColumnError
+from personatwin_sklearn.generalize import read_hierarchy
+from personatwin_sklearn.metrics import (
+    accuracy_under_anonymization,
+    average_equivalence_class_size,
+    discernibility,
+    information_loss,
+)
+
+ADULT = Path(__file__).resolve().parents[1] / "examples" / "data" / "adult.csv.gz"
+ADULT_QIS = [
+    "age",
+    "workclass",
+    "education",
+    "marital_status",
+    "occupation",
+    "race",
+    "sex",
+    "native_country",
+]
+
+
+@pytest.fixture(scope="module")
+def adult():
+    return pd.read_csv(ADULT)
+
+
+def min_class(frame: pd.DataFrame, qis) -> int:
+    """Independent k: the smallest group of rows with equal released quasi-identifiers."""
+    return int(frame.groupby(list(qis), dropna=False).size().min())
+
+
+def suppressed(frame, qis) -> np.ndarray:
+    return (frame[list(qis)].astype(str) == "*").all(axis=1).to_numpy()
+
+
+def covers(label: str, value) -> bool:
+    """Plain-Python reading of a released cell: does it admit the original value?"""
+    if label == "*":
+        return True
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if "-" in label:
+            lo, hi = label.split("-")
+            return float(lo) <= float(value) <= float(hi)
+        return float(label) == float(value)
+    value = str(value)
+    if label.endswith("*"):
+        return value.startswith(label.rstrip("*"))
+    return value in label.split("|")
+
+
+@pytest.mark.parametrize("k", [2, 5, 10, 50])
+def test_adult_every_class_has_k_rows(adult, k):
+    out = KAnonymizer(k, quasi_identifiers=ADULT_QIS).fit_transform(adult)
+    assert min_class(out, ADULT_QIS) >= k
+    # Row count, order, index and non-QI columns are untouched.
+    assert out.index.equals(adult.index)
+    assert list(out.columns) == list(adult.columns)
+    rest = [c for c in adult.columns if c not in ADULT_QIS]
+    pd.testing.assert_frame_equal(out[rest], adult[rest])
+    # Every released cell admits the original value (generalised, never altered).
+    sample = adult.sample(300, random_state=k)
+    for i, row in sample.iterrows():
+        for c in ADULT_QIS:
+            assert covers(out.at[i, c], row[c]), (c, out.at[i, c], row[c])
+
+
+@pytest.mark.parametrize("limit", [0.01, 0.05])
+def test_suppression_stays_within_the_limit(adult, limit):
+    est = KAnonymizer(10, quasi_identifiers=ADULT_QIS, suppression_limit=limit)
+    out = est.fit_transform(adult)
+    gone = suppressed(out, ADULT_QIS)
+    assert gone.sum() / len(out) <= limit
+    assert gone.sum() == est.n_suppressed_
+    assert min_class(out[~gone], ADULT_QIS) >= 10
+
+
+def test_outlier_is_suppressed_when_allowed():
+    ages = [30] * 10 + [95]
+    frame = pd.DataFrame({"age": ages, "gender": ["F"] * 11})
+    strict = KAnonymizer(5).fit_transform(frame)
+    assert set(strict["age"]) == {"30-95"}
+    trimmed = KAnonymizer(5, suppression_limit=0.1).fit_transform(frame)
+    assert trimmed["age"].tolist() == ["30"] * 10 + ["*"]
+
+
+def test_zip_prefix_and_groupings():
+    frame = pd.DataFrame(
+        {
+            "zipcode": ["80202", "80203", "80204", "80301", "80302", "80303"],
+            "ethnicity": ["white", "white", "asian", "black", "black", "black"],
+        }
+    )
+    out = KAnonymizer(3, quasi_identifiers=["zipcode"]).fit_transform(frame)
+    assert out["zipcode"].tolist() == ["8020*"] * 3 + ["8030*"] * 3
+    out = KAnonymizer(3, quasi_identifiers=["ethnicity"]).fit_transform(frame)
+    assert min_class(out, ["ethnicity"]) >= 3
+    assert set(out["ethnicity"]) == {"black", "asian|white"}
+
+
+def test_hierarchy_from_arx_csv(tmp_path):
+    path = tmp_path / "occupation.csv"
+    path.write_text(
+        "teacher;education;*\nprofessor;education;*\nnurse;health;*\ndoctor;health;*\n"
+    )
+    frame = pd.DataFrame({"occupation": ["teacher", "professor", "nurse", "doctor"] * 2})
+    est = KAnonymizer(4, quasi_identifiers=["occupation"], hierarchies={"occupation": path})
+    out = est.fit_transform(frame)
+    assert sorted(set(out["occupation"])) == ["education", "health"]
+    assert est.column_kinds_ == {"occupation": "hierarchy"}
+    assert read_hierarchy(path).shape == (4, 2)
+
+
+def test_hierarchy_missing_value_is_named():
+    frame = pd.DataFrame({"occupation": ["teacher", "pilot"] * 3})
+    est = KAnonymizer(
+        2, quasi_identifiers=["occupation"], hierarchies={"occupation": {"teacher": ["education"]}}
+    )
+    with pytest.raises(InvalidValueError, match="pilot"):
+        est.fit(frame)
+
+
+@pytest.mark.parametrize("level, k", [("low", 3), ("medium", 5), ("high", 10)])
+def test_privacy_levels(adult, level, k):
+    est = KAnonymizer(privacy_level=level, quasi_identifiers=ADULT_QIS)
+    out = est.fit_transform(adult.head(3000))
+    assert est.k_ == k
+    assert min_class(out, ADULT_QIS) >= k
+
+
+def test_social_data_in_social_data_out():
+    data = make_social_population(400, random_state=3)
+    est = KAnonymizer(5)
+    out = est.fit_transform(data)
+    assert isinstance(out, SocialData)
+    people = out.people
+    assert min_class(people, est.quasi_identifiers_) >= 5
+    assert est.quasi_identifiers_ == ["age", "gender", "ethnicity", "zipcode"]
+    pd.testing.assert_frame_equal(out.connections, data.connections)
+    other = [c for c in data.people.columns if c not in est.quasi_identifiers_]
+    pd.testing.assert_frame_equal(people[other], data.people[other])
+    # The generalised release is still a valid SocialData (age ranges are accepted).
+    out.validate()
+
+
+def test_input_is_not_mutated(adult):
+    frame = adult.head(2000)
+    before = frame.copy(deep=True)
+    KAnonymizer(5, quasi_identifiers=ADULT_QIS).fit_transform(frame)
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_transform_routes_new_rows_and_matches_fit_transform(adult):
+    est = KAnonymizer(10, quasi_identifiers=ADULT_QIS).fit(adult.iloc[:20000])
+    again = est.transform(adult.iloc[:20000])
+    pd.testing.assert_frame_equal(again, clone(est).fit_transform(adult.iloc[:20000]))
+    new = est.transform(adult.iloc[20000:])
+    assert len(new) == len(adult) - 20000
+    assert set(new["age"]) <= set(again["age"])
+
+
+def test_clone_pickle_and_params(adult):
+    est = KAnonymizer(7, quasi_identifiers=ADULT_QIS, suppression_limit=0.01)
+    assert clone(est).get_params() == est.get_params()
+    fitted = est.fit(adult.head(5000))
+    restored = pickle.loads(pickle.dumps(fitted))
+    pd.testing.assert_frame_equal(
+        restored.transform(adult.head(5000)), fitted.transform(adult.head(5000))
+    )
+    assert est.set_params(k=3).k == 3
+
+
+def test_pipeline_grid_search_with_y(adult):
+    data = adult.sample(4000, random_state=0)
+    X = data[["age", "sex", "race", "education", "hours_per_week"]]
+    y = (data["income"] == ">50K").to_numpy()
+    pipe = Pipeline(
+        [
+            ("kanonymizer", KAnonymizer(quasi_identifiers=["age", "sex", "race", "education"])),
+            ("onehot", OneHotEncoder(handle_unknown="ignore")),
+            ("model", LogisticRegression(max_iter=500)),
+        ]
+    )
+    search = GridSearchCV(pipe, {"kanonymizer__k": [5, 50]}, cv=3).fit(X, y)
+    assert search.best_params_["kanonymizer__k"] in (5, 50)
+    assert 0.6 < search.best_score_ <= 1.0
+
+
+def test_impossible_k_is_a_clear_error():
+    frame = pd.DataFrame({"age": [30, 40, 50], "gender": ["F", "M", "F"]})
+    with pytest.raises(InfeasibleKError, match=r"k=5 is larger than the number of rows \(3"):
+        KAnonymizer(5).fit(frame)
+
+
+@pytest.mark.parametrize(
+    "params, frame, error, match",
+    [
+        ({"quasi_identifiers": ["zip"]}, {"age": [1, 2]}, MissingColumnError, "zip"),
+        ({"k": 0}, {"age": [1, 2]}, ValueError, "'k' parameter"),
+        ({"suppression_limit": 1.5}, {"age": [1, 2]}, ValueError, "suppression_limit"),
+        ({"method": "datafly"}, {"age": [1, 2]}, ValueError, "method"),
+        ({"privacy_level": "max"}, {"age": [1, 2]}, ValueError, "privacy_level"),
+        ({"k": 1}, {"age": [1.0, np.nan]}, InvalidValueError, "'age' has 1 missing"),
+        ({"k": 1, "hierarchies": {"sex": {"a": "b"}}}, {"age": [1, 2]}, InvalidValueError, "sex"),
+    ],
+)
+def test_bad_parameters_and_data(params, frame, error, match):
+    with pytest.raises(error, match=match):
+        KAnonymizer(**params).fit(pd.DataFrame(frame))
+
+
+def test_utility_metrics_by_hand():
+    before = pd.DataFrame({"age": [30, 32, 40, 48], "gender": ["F", "M", "F", "M"]})
+    after = pd.DataFrame({"age": ["30-32", "30-32", "40-48", "40-48"], "gender": ["*"] * 4})
+    assert discernibility(after) == 2**2 + 2**2
+    assert average_equivalence_class_size(after, k=2) == 1.0
+    losses = information_loss(before, after, per_column=True)
+    assert losses == {"age": pytest.approx((2 / 18 * 2 + 8 / 18 * 2) / 4), "gender": 1.0}
+
+
+def test_accuracy_comparison_table(adult):
+    data = adult.sample(3000, random_state=1)
+    X = data[["age", "sex", "race", "education"]]
+    y = data["income"]
+    table = accuracy_under_anonymization(X, y, ks=(5, 100), cv=3)
+    assert table["k"].tolist() == [0, 5, 100]
+    assert table["information_loss"].is_monotonic_increasing
+    assert (table["score"] > 0.6).all()
+
+
+TEXT_OUTPUT = (
+    "numeric_output='range' (the default) releases ranges as text such as '40-44'; this "
+    "check compares outputs with assert_allclose, which cannot subtract strings. The same "
+    "estimator with numeric_output='midpoint' passes it."
+)
+TEXT_OUTPUT_CHECKS = [
+    "check_pipeline_consistency",
+    "check_estimators_pickle",
+    "check_transformer_data_not_an_array",
+    "check_transformer_general",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_fit_idempotent",
+]
+
+
+def expected_failures(estimator) -> dict:
+    if estimator.numeric_output == "midpoint":
+        return {}
+    return dict.fromkeys(TEXT_OUTPUT_CHECKS, TEXT_OUTPUT)
+
+
+@parametrize_with_checks(
+    [KAnonymizer(k=2, numeric_output="midpoint"), KAnonymizer(k=1)],
+    expected_failed_checks=expected_failures,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
