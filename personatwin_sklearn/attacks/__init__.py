@@ -1,0 +1,22 @@
+"""Attack simulations that measure what a release protects against.
+
+- :func:`linkage_attack`: an adversary who knows real people's quasi-identifiers and/or
+  connection patterns searches the release and re-identifies small candidate sets.
+- :func:`synthetic_edge_detection_attack`: a classifier that tries to tell the synthetic
+  connections of a release from the real ones.
+"""
+
+from personatwin_sklearn.attacks._edge_detection import (
+    EdgeDetectionResult,
+    edge_features,
+    synthetic_edge_detection_attack,
+)
+from personatwin_sklearn.attacks._linkage import LinkageAttackResult, linkage_attack
+
+__all__ = [
+    "EdgeDetectionResult",
+    "LinkageAttackResult",
+    "edge_features",
+    "linkage_attack",
+    "synthetic_edge_detection_attack",
+]
