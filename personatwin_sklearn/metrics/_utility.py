@@ -237,7 +237,11 @@ def accuracy_under_anonymization(
     rows = []
     for k in [0, *ks]:
         steps = [("encode", clone(encode)), ("model", clone(estimator))]
-        loss, n_classes = 0.0, len(X)
+        loss = 0.0
+        if quasi_identifiers is not None:
+            n_classes = X.groupby(list(quasi_identifiers), dropna=False, observed=True).ngroups
+        else:
+            n_classes = len(X.drop_duplicates())
         if k:
             anonymizer = KAnonymizer(k, quasi_identifiers=quasi_identifiers, **anonymizer_params)
             steps.insert(0, ("anonymize", anonymizer))
