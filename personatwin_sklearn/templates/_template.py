@@ -1,0 +1,233 @@
+"""NetworkTemplate: differentially private structure statistics of a graph, with JSON I/O."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from personatwin_sklearn.exceptions import SchemaError
+
+__all__ = ["NetworkTemplate", "load_template", "list_templates"]
+
+_FORMAT_VERSION = 1
+_PACKAGE_DIR = "data/templates"
+
+
+@dataclass
+class NetworkTemplate:
+    """Structure statistics of a graph, released with differential privacy.
+
+    A template carries no node or edge of its source graph: only noisy aggregate
+    counts (see :class:`~personatwin_sklearn.templates.NetworkTemplateExtractor` for
+    the mechanisms and their sensitivities).  :class:`TemplateConnector` wires
+    connections that follow it.
+
+    Parameters
+    ----------
+    degree_counts : list of float
+        Noisy number of nodes of degree ``0, 1, ..., max_degree`` (the last bin
+        counts every node of degree ``>= max_degree``).  Raw mechanism output: it
+        may hold negative values; :attr:`degree_distribution` clips and normalises.
+    max_degree : int
+        Clipping bound ``D`` of the degree histogram.
+    n_nodes : float
+        Number of nodes: public under edge-DP (neighbouring graphs share their node
+        set), the sum of the noisy histogram under node-DP.
+    n_edges : float
+        Noisy number of edges (clipped at 0).
+    average_clustering : float
+        Noisy average local clustering coefficient, clipped to ``[0, 1]``.
+    community_size_bins : list of int
+        Lower edges of the community-size buckets ``[b_i, b_{i+1})``.
+    community_size_distribution : list of float
+        Noisy fraction of nodes whose community falls in each bucket (clipped and
+        renormalised).
+    connection_types : dict or None
+        Noisy share of each connection type, or ``None`` when not released.
+    epsilon : float
+        Total privacy budget spent on the template.
+    epsilon_split : dict
+        Budget spent on each statistic.
+    sensitivity : dict
+        L1 sensitivity used for each statistic.
+    privacy : {"edge", "node"}
+        Neighbouring relation of the guarantee.
+    name, source : str
+        Short name and a description of the source graph.
+    seed : int or None
+        Random seed of the noise (stated for the templates shipped with the package).
+    notes : str
+        Free text (e.g. how ``max_degree`` was chosen).
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.templates import load_template
+    >>> template = load_template("karate_club")
+    >>> template.privacy, template.max_degree
+    ('edge', 17)
+    >>> round(float(template.degree_distribution.sum()), 6)
+    1.0
+    """
+
+    degree_counts: list
+    max_degree: int
+    n_nodes: float
+    n_edges: float
+    average_clustering: float
+    community_size_bins: list = field(default_factory=list)
+    community_size_distribution: list = field(default_factory=list)
+    connection_types: dict | None = None
+    epsilon: float = 0.0
+    epsilon_split: dict = field(default_factory=dict)
+    sensitivity: dict = field(default_factory=dict)
+    privacy: str = "edge"
+    name: str = ""
+    source: str = ""
+    seed: int | None = None
+    notes: str = ""
+
+    # -- derived views (post-processing: no extra privacy cost) ---------------------------
+    @property
+    def degree_distribution(self) -> np.ndarray:
+        """Probability of each degree bin ``0..max_degree`` (noisy counts clipped at 0
+        and normalised; uniform if every bin was clipped)."""
+        counts = np.clip(np.asarray(self.degree_counts, dtype=float), 0, None)
+        total = counts.sum()
+        if total <= 0:
+            return np.full(len(counts), 1.0 / len(counts))
+        return counts / total
+
+    @property
+    def average_degree(self) -> float:
+        """``2 * n_edges / n_nodes`` (0 for an empty template)."""
+        return float(2.0 * self.n_edges / self.n_nodes) if self.n_nodes > 0 else 0.0
+
+    # -- I/O ------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """Plain-Python dictionary (JSON-serialisable)."""
+        out = asdict(self)
+        out["format_version"] = _FORMAT_VERSION
+        return out
+
+    def to_json(self, path: str | os.PathLike | None = None, *, indent: int = 1) -> str:
+        """Serialise to JSON; also write it to ``path`` when given.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
+        text = json.dumps(_jsonable(self.to_dict()), indent=indent, sort_keys=True) + "\n"
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike) -> NetworkTemplate:
+        """Read a template from JSON text or from a path to a JSON file.
+
+        Raises
+        ------
+        SchemaError
+            When the text is not JSON or misses a required field.
+        """
+        text = source
+        if isinstance(source, os.PathLike) or (
+            isinstance(source, str) and not source.lstrip().startswith("{")
+        ):
+            path = Path(source)
+            if not path.exists():
+                raise FileNotFoundError(f"Template file {str(path)!r} does not exist.")
+            text = path.read_text(encoding="utf-8")
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SchemaError(f"A NetworkTemplate must be a JSON object: {exc}.") from exc
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> NetworkTemplate:
+        """Build from :meth:`to_dict` output (unknown keys are an error)."""
+        if not isinstance(raw, dict):
+            raise SchemaError(
+                f"A NetworkTemplate must be a JSON object, got {type(raw).__name__}."
+            )
+        raw = dict(raw)
+        version = raw.pop("format_version", _FORMAT_VERSION)
+        if version != _FORMAT_VERSION:
+            raise SchemaError(
+                f"Template format_version {version} is not supported (expected {_FORMAT_VERSION})."
+            )
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - names)
+        if unknown:
+            raise SchemaError(
+                f"Unknown NetworkTemplate field(s) {unknown}; expected {sorted(names)}."
+            )
+        required = ("degree_counts", "max_degree", "n_nodes", "n_edges", "average_clustering")
+        missing = [name for name in required if name not in raw]
+        if missing:
+            raise SchemaError(f"NetworkTemplate JSON misses the field(s) {missing}.")
+        template = cls(**raw)
+        if len(template.degree_counts) != int(template.max_degree) + 1:
+            raise SchemaError(
+                f"degree_counts has {len(template.degree_counts)} bins; expected max_degree + 1 "
+                f"= {int(template.max_degree) + 1}."
+            )
+        return template
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def _template_dir():
+    return resources.files("personatwin_sklearn").joinpath(_PACKAGE_DIR)
+
+
+def list_templates() -> list[str]:
+    """Names of the templates shipped with the package.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.templates import list_templates
+    >>> list_templates()
+    ['davis_southern_women', 'florentine_families', 'karate_club', 'les_miserables']
+    """
+    return sorted(
+        entry.name[: -len(".json")]
+        for entry in _template_dir().iterdir()
+        if entry.name.endswith(".json")
+    )
+
+
+def load_template(name: str) -> NetworkTemplate:
+    """Load a template shipped with the package (see :func:`list_templates`).
+
+    The shipped templates were computed with differential privacy from networkx's
+    built-in real graphs (karate club, Les Miserables, Florentine families, Davis
+    southern women); each JSON file states its epsilon, seed and source, and
+    ``scripts/build_templates.py`` regenerates them.
+
+    Raises
+    ------
+    KeyError
+        For an unknown name (the message lists the available ones).
+    """
+    entry = _template_dir().joinpath(f"{name}.json")
+    if not entry.is_file():
+        raise KeyError(f"No shipped template named {name!r}; available: {list_templates()}.")
+    return NetworkTemplate.from_json(entry.read_text(encoding="utf-8"))
