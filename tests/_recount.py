@@ -26,7 +26,7 @@ def _signature(row, columns, age_bin):
     out = []
     for column in columns:
         value = row[column]
-        if column == "age":
+        if column == "age" and not isinstance(value, str):  # generalised ages stay as released
             lo = int(value // age_bin) * age_bin
             value = f"{lo}-{lo + age_bin - 1}"
         elif value != value or value is None:  # NaN / NA

@@ -10,6 +10,7 @@ from personatwin_sklearn.metrics._risk import (
     reidentification_risk,
     resolve_quasi_identifiers,
 )
+from personatwin_sklearn.metrics._scorers import make_privacy_scorer
 from personatwin_sklearn.metrics._utility import (
     accuracy_under_anonymization,
     average_equivalence_class_size,
@@ -22,6 +23,7 @@ __all__ = [
     "average_equivalence_class_size",
     "discernibility",
     "information_loss",
+    "make_privacy_scorer",
     "DEFAULT_QUASI_IDENTIFIERS",
     "RiskReport",
     "connection_pattern_k",

@@ -154,7 +154,7 @@ class RiskReport:
     n_records : int
         Records the averages are taken over.
     k : int
-        Smallest equivalence class size.
+        Smallest equivalence class size among the records of ``population``.
     combined_average_risk, combined_max_risk, combined_records_at_risk : float or None
         The same over classes of quasi-identifiers x connection neighbourhood.
     min_connection_pattern_k : float or None
@@ -242,7 +242,7 @@ def reidentification_risk(
         records_at_risk=at_risk,
         threshold=threshold,
         n_records=int(mask.sum()),
-        k=int(sizes.min()) if len(sizes) else 0,
+        k=int(sizes[mask].min()) if mask.any() else 0,
     )
     if include_connections is None:
         include_connections = isinstance(data, SocialData)

@@ -1,0 +1,156 @@
+"""create_safe_personas, make_persona_pipeline, privacy scorers and grid search."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import GridSearchCV
+
+import personatwin_sklearn as pt
+from personatwin_sklearn.datasets import make_social_population
+from personatwin_sklearn.exceptions import InvalidValueError, PrivacyWarning
+
+from tests._recount import person_min_k
+
+QIS = ["age", "gender", "ethnicity", "zipcode"]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_social_population(600, random_state=1)
+
+
+def independent_risk(people: pd.DataFrame, qis) -> tuple[float, float]:
+    """Average and maximum 1/class size over real rows, counted with a plain dict."""
+    counts = {}
+    keys = [tuple(row) for row in people[qis].astype(str).itertuples(index=False)]
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    real = ~people["is_synthetic"].to_numpy(dtype=bool)
+    risks = np.array([1 / counts[key] for key in keys])[real]
+    return float(risks.mean()), float(risks.max())
+
+
+def test_usage_example_1_no_augmentation(data):
+    result = pt.create_safe_personas(data, privacy_level="high", random_state=0)
+    people = result.personas
+    avg, mx = independent_risk(people, QIS)
+    assert avg == pytest.approx(result.risk_metrics.population_average_risk)
+    assert mx == pytest.approx(result.risk_metrics.max_risk)
+    assert avg <= 0.05  # target_risk default
+    assert mx <= 1 / 10  # privacy_level="high" is k=10 at least
+    assert result.metadata["target_risk_met"]
+    # Connection patterns of the release, recounted independently.
+    signature = ["gender", "age", "occupation", "has_criminal_record"]
+    k = person_min_k(result.data, signature)
+    real_ids = set(data.ids)
+    assert min(v for pid, v in k.items() if pid in real_ids) >= 10
+    assert result.risk_metrics.min_connection_pattern_k >= 10
+    # Real rows: same people, same order, non-QI columns untouched; real edges identical.
+    before = data.people
+    assert people["person_id"].iloc[: len(before)].tolist() == before["person_id"].tolist()
+    rest = [c for c in before.columns if c not in QIS]
+    pd.testing.assert_frame_equal(people[rest].iloc[: len(before)], before[rest])
+    real_edges = result.connections[~result.connections["is_synthetic"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(real_edges, data.connections.reset_index(drop=True))
+    assert result.metadata["synthetic_count"] == int(people["is_synthetic"].sum())
+    assert result.metadata["synthetic_connections"] == int(
+        result.connections["is_synthetic"].sum()
+    )
+
+
+def test_target_risk_unreachable_warns_and_says_what_was_reached(data):
+    with pytest.warns(PrivacyWarning, match="was not reached"):
+        result = pt.create_safe_personas(
+            data.take(np.arange(40)), privacy_level="low", target_risk=0.001, random_state=0
+        )
+    assert not result.metadata["target_risk_met"]
+    assert result.metadata["attempts"]
+
+
+def test_same_seed_same_release(data):
+    a = pt.create_safe_personas(data, privacy_level="medium", random_state=3)
+    b = pt.create_safe_personas(data, privacy_level="medium", random_state=3)
+    pd.testing.assert_frame_equal(a.personas, b.personas)
+    pd.testing.assert_frame_equal(a.connections, b.connections)
+
+
+def test_input_not_mutated(data):
+    people, edges = data.people.copy(deep=True), data.connections.copy(deep=True)
+    pt.create_safe_personas(data, privacy_level="low", random_state=0)
+    pd.testing.assert_frame_equal(data.people, people)
+    pd.testing.assert_frame_equal(data.connections, edges)
+
+
+def test_grid_search_with_privacy_scorer(data):
+    pipe = pt.make_persona_pipeline(privacy_level="high", random_state=0)
+    search = GridSearchCV(
+        pipe,
+        {"connections__target_k": [2, 10], "generalize__privacy_level": ["low", "high"]},
+        scoring=pt.metrics.make_privacy_scorer("max_risk", utility="information_loss"),
+        cv=pt.release_split(data),
+    ).fit(data)
+    scores = pd.DataFrame(search.cv_results_)
+    assert len(scores) == 4
+    assert search.best_params_ in list(scores["params"])
+    assert np.isfinite(scores["mean_test_score"]).all()
+
+
+def test_scorer_measures_risk_and_utility(data):
+    fitted = pt.KAnonymizer(k=10).fit(data)
+    privacy_only = pt.metrics.make_privacy_scorer("max_risk", utility=None)(fitted, data)
+    release = fitted.transform(data)
+    _, mx = independent_risk(release.people, QIS)
+    assert privacy_only == pytest.approx(1 - mx)
+    with_loss = pt.metrics.make_privacy_scorer("max_risk", utility_weight=1.0)(fitted, data)
+    loss = pt.metrics.information_loss(data, release)
+    assert with_loss == pytest.approx(1 - mx - loss)
+
+
+def test_save_writes_release_without_flags(data, tmp_path):
+    result = pt.create_safe_personas(data, privacy_level="medium", random_state=0)
+    written = result.save(tmp_path / "out", original=data)
+    names = sorted(p.name for p in written)
+    assert names == sorted(
+        [
+            "people.csv",
+            "people_synthetic_flags.csv",
+            "connections.csv",
+            "connections_synthetic_flags.csv",
+            "risk_metrics.json",
+            "report.html",
+        ]
+    )
+    people = pd.read_csv(tmp_path / "out" / "people.csv")
+    assert "is_synthetic" not in people.columns
+    edges = pd.read_csv(tmp_path / "out" / "connections.csv")
+    assert not {"is_synthetic", "strength", "confidence", "context"} & set(edges.columns)
+    metrics = json.loads((tmp_path / "out" / "risk_metrics.json").read_text())
+    assert metrics["risk_after"]["max_risk"] == pytest.approx(result.risk_metrics.max_risk)
+    assert not [p for p in (tmp_path).iterdir() if p.name.startswith(".out")]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"privacy_level": "extreme"}, "privacy_level"),
+        ({"target_risk": 0}, "target_risk"),
+        ({"connection_pattern_k": -1}, "connection_pattern_k"),
+        ({"augment_with_synthetic": True, "synthetic_strategy": "clone"}, "synthetic_strategy"),
+        ({"use_external_network": True}, "external_network"),
+    ],
+)
+def test_bad_arguments(data, kwargs, match):
+    with pytest.raises(InvalidValueError, match=match):
+        pt.create_safe_personas(data, **kwargs)
+
+
+def test_people_frame_only_and_release_split():
+    people = make_social_population(200, random_state=0).people.drop(columns="is_synthetic")
+    result = pt.create_safe_personas(people, privacy_level="low", random_state=0)
+    assert len(result.personas) == len(people)
+    [(train, test)] = pt.release_split(people)
+    assert (train == test).all() and len(train) == len(people)
