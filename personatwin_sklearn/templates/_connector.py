@@ -155,41 +155,70 @@ def _pair_stubs(edges: _EdgeSet, stubs_per_node, rng, rounds: int = 4):
         np.clip(want, 0, None, out=want)
 
 
-def wire(n, degrees, closure, rng, existing=None, max_rounds: int = 30) -> _EdgeSet:
-    """Edges on ``n`` nodes with degrees close to ``degrees`` and triangle closure.
+def _pair_within_groups(edges: _EdgeSet, stubs_per_node, group, rng, rounds: int = 4):
+    """Match free stubs only between nodes of the same group (vectorised)."""
+    want = np.asarray(stubs_per_node, dtype=np.int64).copy()
+    for _ in range(rounds):
+        stubs = np.repeat(np.arange(len(want)), want)
+        if len(stubs) < 2:
+            break
+        order = np.lexsort((rng.random(len(stubs)), group[stubs]))
+        stubs = stubs[order]
+        stubs = stubs[: len(stubs) // 2 * 2].reshape(-1, 2)
+        a, b = stubs[:, 0], stubs[:, 1]
+        keep = (group[a] == group[b]) & edges.new_mask(a, b)
+        if not keep.any():
+            break
+        a, b = a[keep], b[keep]
+        edges.add(a, b)
+        want -= np.bincount(np.concatenate([a, b]), minlength=len(want))
+        np.clip(want, 0, None, out=want)
 
-    A share ``1 - closure`` of each node's free stubs is matched as in the
-    configuration model; the rest are filled by triangle closure (a node with free
-    stubs walks two steps, ``v -> u -> x``, and links to ``x`` if ``x`` has free
-    stubs too), in vectorised rounds; stubs left over are matched at the end.
+
+def _close_triangles(edges: _EdgeSet, degrees, rng, max_rounds: int = 30):
+    """Fill free stubs by two-step walks ``v -> u -> x`` (links ``v`` to ``x``)."""
+    for _ in range(max_rounds):
+        free = np.clip(np.asarray(degrees) - edges.deg, 0, None)
+        indptr, indices = edges.csr()
+        starts = np.flatnonzero((free > 0) & (edges.deg > 0))
+        if len(starts) == 0:
+            break
+        starts = np.repeat(starts, np.minimum(free[starts], 4))  # up to 4 proposals each
+        step = (rng.random(len(starts)) * edges.deg[starts]).astype(np.int64)
+        mid = indices[indptr[starts] + step]
+        step = (rng.random(len(mid)) * edges.deg[mid]).astype(np.int64)
+        end = indices[indptr[mid] + step]
+        keep = edges.new_mask(starts, end) & (free[end] > 0)
+        a, b = starts[keep], end[keep]
+        fits = _within_capacity(a, b, free)
+        a, b = a[fits], b[fits]
+        if len(a) == 0:
+            break
+        edges.add(a, b)
+
+
+def wire(n, degrees, closure, rng, existing=None, group_size: int = 6) -> _EdgeSet:
+    """Edges on ``n`` nodes with degrees close to ``degrees`` and tunable clustering.
+
+    A share ``closure`` of each node's free stubs is *local*: matched first within
+    random groups of ``group_size`` nodes, then by triangle closure (a node with
+    free stubs walks two steps, ``v -> u -> x``, and links to ``x`` if ``x`` has
+    free stubs too).  The other stubs, and local ones left over, are matched as in
+    the configuration model.  All steps are vectorised rounds over stubs.
     ``existing`` edges (pairs of positions) count towards the degrees.
     """
+    degrees = np.asarray(degrees)
     edges = _EdgeSet(n, *(existing if existing is not None else (None, None)))
-    residual = np.clip(np.asarray(degrees) - edges.deg, 0, None)
-    first = rng.binomial(residual, 1.0 - closure) if closure > 0 else residual
-    _pair_stubs(edges, first, rng)
+    residual = np.clip(degrees - edges.deg, 0, None)
+    local = rng.binomial(residual, closure) if closure > 0 else np.zeros_like(residual)
+    if local.any():
+        group = rng.permutation(n) // max(int(group_size), 2)
+        _pair_within_groups(edges, local, group, rng)
+        _close_triangles(edges, edges.deg + np.clip(local - edges.deg, 0, None), rng)
+    _pair_stubs(edges, np.clip(degrees - edges.deg, 0, None), rng)
     if closure > 0:
-        for _ in range(max_rounds):
-            free = np.clip(np.asarray(degrees) - edges.deg, 0, None)
-            indptr, indices = edges.csr()
-            starts = np.flatnonzero((free > 0) & (edges.deg > 0))
-            if len(starts) == 0:
-                break
-            starts = np.repeat(starts, np.minimum(free[starts], 4))  # up to 4 proposals each
-            mid = indices[
-                indptr[starts] + (rng.random(len(starts)) * edges.deg[starts]).astype(np.int64)
-            ]
-            ok = edges.deg[mid] > 0
-            starts, mid = starts[ok], mid[ok]
-            end = indices[indptr[mid] + (rng.random(len(mid)) * edges.deg[mid]).astype(np.int64)]
-            keep = edges.new_mask(starts, end) & (free[end] > 0)
-            a, b = starts[keep], end[keep]
-            fits = _within_capacity(a, b, free)
-            a, b = a[fits], b[fits]
-            if len(a) == 0:
-                break
-            edges.add(a, b)
-    _pair_stubs(edges, np.clip(np.asarray(degrees) - edges.deg, 0, None), rng)
+        _close_triangles(edges, degrees, rng)
+        _pair_stubs(edges, np.clip(degrees - edges.deg, 0, None), rng)
     return edges
 
 
