@@ -1,4 +1,8 @@
-"""The ``personatwin`` command line."""
+"""The ``personatwin`` command line: ``protect``, ``demo`` and ``analyze``.
+
+Every error is one line on stderr (``personatwin: error: ...``) and exit code 2; a
+failed ``protect`` leaves no output folder and no partial files behind.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,93 @@ import argparse
 import json
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
 
 _EPILOG = """\
 examples:
+  personatwin protect people.csv --connections edges.csv --privacy-level high --k 10 \\
+      --out release
   personatwin demo --out demo_out
   personatwin analyze people.csv --connections edges.csv --k 10
-  personatwin protect people.csv --connections edges.csv --privacy-level high --k 10 --out release
 
+Run "personatwin COMMAND --help" for the options of one command.
 Connections read "person2 is person1's <connection_type>" (PARENT, SPOUSE, ...).
-Every error is one line on stderr and a non-zero exit code.
+Every error is one line on stderr and exit code 2.
+"""
+
+_RELEASE_FILES = """\
+files written to --out:
+  people.csv                        the released people (real ones generalised, plus
+                                    synthetic personas), without the synthetic flag
+  connections.csv                   the released connections, without their flags
+  people_synthetic_flags.csv        person_id, is_synthetic           -- KEEP PRIVATE
+  connections_synthetic_flags.csv   person1_id, person2_id, is_synthetic, strength,
+                                    confidence, context                -- KEEP PRIVATE
+  risk_metrics.json                 risk before / after, k reached, parameters
+  report.html                       self-contained report with plots
+
+Publish people.csv and connections.csv only: the *_synthetic_flags.csv files tell real
+people and connections from synthetic ones. Nothing is written if an error occurs.
+"""
+
+_PROTECT_DESCRIPTION = """\
+Make a shareable release of people and their connections:
+  1. (with --augment) add synthetic personas;
+  2. generalise the quasi-identifiers (age, gender, ethnicity, zipcode) until every
+     combination is shared by at least k people, k set by --privacy-level
+     (low 3, medium 5, high 10), then raised step by step (up to 100) while the
+     average re-identification risk of the real people is above --target-risk;
+  3. add flagged synthetic connections until every connection pattern ("married to a
+     40-44 year old female teacher") is shared by at least --k people.
 """
 
 
 class CLIError(Exception):
     """An error to show as one line, with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one line on stderr (no usage block), exit code 2."""
+
+    def error(self, message):  # noqa: D102 - argparse API
+        self.exit(2, f"personatwin: error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _target_risk(text: str) -> float | None:
+    if text.lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a share in (0, 1] such as 0.05, or 'none', got {text!r}"
+        )
+    return value
 
 
 def _fmt_pct(value: float) -> str:
@@ -36,7 +110,7 @@ def _risk_lines(title: str, risk) -> list[str]:
         f"  k-anonymity (smallest class)  {risk.k}",
         f"  population average risk       {_fmt_pct(risk.population_average_risk)}",
         f"  maximum risk                  {_fmt_pct(risk.max_risk)}",
-        f"  records at risk (> {risk.threshold:.0%})      {_fmt_pct(risk.records_at_risk)}",
+        f"  {f'records at risk (> {risk.threshold:.0%})':<30s}{_fmt_pct(risk.records_at_risk)}",
     ]
     if risk.combined_average_risk is not None:
         lines += [
@@ -84,6 +158,17 @@ def _print_analysis(data, analyzer, risk, top: int, out=None) -> None:
     print("\n".join(_risk_lines("Re-identification risk (prosecutor model):", risk)), file=out)
 
 
+def _spotlight_people(analyzer) -> list:
+    """The people married to a 40-44 year old female teacher (the user guide's case)."""
+    from personatwin_sklearn.datasets import SPOUSE_TEACHER_PATTERN
+
+    if analyzer.scope != "edge":
+        return []
+    rare = analyzer.rare_patterns_
+    hit = rare.loc[rare["pattern"].str.startswith(SPOUSE_TEACHER_PATTERN)]
+    return [] if hit.empty else list(hit.iloc[0]["persons"])
+
+
 def _print_spotlight(analyzer, out=None) -> None:
     """Show the motivating case of the user guide: the only person married to a
     40-44 year old teacher."""
@@ -103,6 +188,27 @@ def _print_spotlight(analyzer, out=None) -> None:
     )
 
 
+def _print_spotlight_after(release, persons, out=None) -> None:
+    """The spotlight people's smallest connection-pattern k in the release."""
+    if not persons:
+        return
+    import numpy as np
+
+    from personatwin_sklearn.metrics._risk import person_pattern_k
+
+    out = out or sys.stdout
+    k = person_pattern_k(release)
+    mask = release.ids.isin(persons).to_numpy()
+    values = k[mask]
+    values = values[~np.isnan(values)]
+    if len(values):
+        print(
+            f"\nAfter protection, each of {list(persons)} shares every connection pattern "
+            f"with at least {values.min():g} people (smallest pattern k).",
+            file=out,
+        )
+
+
 def _write_outputs(out_dir: Path, data, analyzer, risk) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = list(data.save(out_dir).values())
@@ -119,6 +225,80 @@ def _load(args):
     return load_data(args.people, args.connections, domain=args.domain)
 
 
+def _show_progress(args) -> bool:
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _check_out_dir(out: str) -> Path:
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise CLIError(f"--out {out!r} is an existing file; give a folder path.")
+    return path
+
+
+def _protect(data, args, *, domain):
+    """Run create_safe_personas with the command's options; warnings go to stderr."""
+    from personatwin_sklearn.api import create_safe_personas
+
+    augment = args.augment is not None
+    if augment:
+        import importlib.util
+
+        if importlib.util.find_spec("personatwin_sklearn.augmentation") is None:
+            raise CLIError(
+                "--augment needs personatwin_sklearn.augmentation, which this installation "
+                "does not have; upgrade personatwin_sklearn or leave out --augment."
+            )
+    n_real = int((~data.is_synthetic).sum())
+    if args.k > n_real and not augment:
+        raise CLIError(
+            f"--k {args.k} is larger than the number of people ({n_real}): no connection "
+            f"pattern can be shared by {args.k} people. Use --k {n_real} or less, or add "
+            "synthetic personas with --augment census."
+        )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = create_safe_personas(
+            data,
+            privacy_level=args.privacy_level,
+            domain=domain,
+            target_risk=args.target_risk,
+            augment_with_synthetic=augment,
+            synthetic_source=args.augment if augment else "census",
+            synthetic_ratio=args.ratio if args.ratio is not None else 2.0,
+            synthetic_strategy=args.strategy or "match_distribution",
+            connection_pattern_k=args.k,
+            random_state=args.seed,
+            quasi_identifiers=getattr(args, "quasi_identifiers", None),
+            progress=_show_progress(args),
+        )
+    for warning in caught:
+        message = " ".join(str(warning.message).split())
+        print(f"personatwin: warning: {message}", file=sys.stderr)
+    return result
+
+
+def _print_release(result, written, out_dir) -> None:
+    print("\nRelease:")
+    print(textwrap.indent(result.summary(), "  "))
+    print(f"\nwrote {len(written)} files to {out_dir}/: {', '.join(p.name for p in written)}")
+    print(
+        "Publish people.csv and connections.csv only; keep the *_synthetic_flags.csv "
+        "files private (they tell real from synthetic)."
+    )
+
+
+def cmd_protect(args) -> int:
+    if args.augment is None and (args.ratio is not None or args.strategy is not None):
+        raise CLIError("--ratio and --strategy only apply with --augment SOURCE.")
+    out_dir = _check_out_dir(args.out)
+    data = _load(args)
+    result = _protect(data, args, domain=args.domain)
+    written = result.save(out_dir, original=data)
+    _print_release(result, written, out_dir)
+    return 0
+
+
 def cmd_analyze(args) -> int:
     data = _load(args)
     analyzer, risk = _analyze(data, args.k, args.top, args.quasi_identifiers)
@@ -132,6 +312,7 @@ def cmd_analyze(args) -> int:
 def cmd_demo(args) -> int:
     from personatwin_sklearn.datasets import make_social_population
 
+    out_dir = _check_out_dir(args.out)
     data = make_social_population(
         n_people=args.n_people, random_state=args.seed, domain="criminal_justice"
     )
@@ -142,58 +323,60 @@ def cmd_demo(args) -> int:
     analyzer, risk = _analyze(data, args.k, args.top)
     _print_analysis(data, analyzer, risk, args.top)
     _print_spotlight(analyzer)
-    written = _write_outputs(Path(args.out), data, analyzer, risk)
-    if not args.analyze_only:
-        written += _demo_protect(data, args)
-    print(f"\nwrote {len(written)} files to {args.out}/")
+    if args.analyze_only:
+        written = _write_outputs(out_dir, data, analyzer, risk)
+        print(f"\nwrote {len(written)} files to {out_dir}/")
+        return 0
+    args.augment = args.ratio = args.strategy = None
+    print(
+        f"\nProtecting: privacy level {args.privacy_level!r}, connection-pattern k >= "
+        f"{args.k}, target average risk "
+        f"{'none' if args.target_risk is None else _fmt_pct(args.target_risk)}"
+    )
+    result = _protect(data, args, domain="criminal_justice")
+    _print_spotlight_after(result.data, _spotlight_people(analyzer))
+    written = result.save(out_dir, original=data)
+    _print_release(result, written, out_dir)
     return 0
 
 
-_FLAG_COLUMNS = {
-    "people": ["is_synthetic"],
-    "connections": ["is_synthetic", "strength", "confidence", "context"],
-}
-
-
-def write_release(data, out_dir: Path) -> list[Path]:
-    """Write a release: the tables without the columns that tell synthetic from real,
-    and those columns in separate ``*_synthetic_flags.csv`` files (never publish them)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    key = {"people": [data.id_col], "connections": ["person1_id", "person2_id"]}
-    for name, frame in (("people", data.people), ("connections", data.connections)):
-        flags = [c for c in _FLAG_COLUMNS[name] if c in frame.columns]
-        for suffix, part in (
-            ("", frame.drop(columns=flags)),
-            ("_synthetic_flags", frame[key[name] + flags]),
-        ):
-            path = out_dir / f"released_{name}{suffix}.csv"
-            partial = path.with_suffix(".csv.partial")
-            part.to_csv(partial, index=False)
-            partial.replace(path)
-            written.append(path)
-    return written
-
-
-def _demo_protect(data, args) -> list[Path]:
-    from personatwin_sklearn.connections import SyntheticConnectionGenerator
-    from personatwin_sklearn.metrics import connection_pattern_k
-
-    generator = SyntheticConnectionGenerator(target_k=args.k, random_state=args.seed)
-    released = generator.fit_transform(data)
-    print(f"\nProtection: synthetic connections until every pattern has k >= {args.k}")
-    print(generator.report_.to_string())
-    k_after = connection_pattern_k(released, population="all")
-    print(f"smallest connection-pattern k after protection: {k_after:g}")
-    print(
-        "(The people's own quasi-identifiers still need generalisation: risk figures above "
-        "are for age/gender/ethnicity/zip as recorded.)"
+def _add_protection_options(parser, *, privacy_default: str, seed_default) -> None:
+    parser.add_argument(
+        "--privacy-level",
+        choices=("low", "medium", "high"),
+        default=privacy_default,
+        help="k of the quasi-identifiers: low 3, medium 5, high 10 (default: %(default)s)",
     )
-    return write_release(released, Path(args.out))
+    parser.add_argument(
+        "--k",
+        type=_positive_int,
+        default=10,
+        metavar="K",
+        help="every connection pattern is shared by at least K people (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--target-risk",
+        type=_target_risk,
+        default=0.05,
+        metavar="SHARE",
+        help="raise the quasi-identifier k until the average re-identification risk is "
+        "at most SHARE, e.g. 0.05; 'none' keeps the privacy level's k (default: 0.05)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=seed_default,
+        help="random seed, for a reproducible release (default: "
+        + ("a fresh one each run)" if seed_default is None else f"{seed_default})"),
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar (it is only shown on a terminal)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    """The ``personatwin`` argument parser (subcommands ``protect``, ``demo``, ``analyze``)."""
+    parser = _Parser(
         prog="personatwin",
         description=(
             "Find and close re-identification risks in person records and the social "
@@ -205,20 +388,90 @@ def build_parser() -> argparse.ArgumentParser:
     from personatwin_sklearn import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    protect = sub.add_parser(
+        "protect",
+        help="write a protected release of people and connections",
+        description=_PROTECT_DESCRIPTION,
+        epilog=_RELEASE_FILES
+        + "\nexample:\n  personatwin protect people.csv --connections edges.csv "
+        "--privacy-level high --k 10 --out release\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    protect.add_argument(
+        "people",
+        metavar="PEOPLE",
+        help="people CSV/Parquet/JSONL (person_id, age, gender, optional ethnicity, ...)",
+    )
+    protect.add_argument(
+        "--connections",
+        metavar="EDGES",
+        help="connections CSV/Parquet/JSONL (person1_id, person2_id, connection_type)",
+    )
+    protect.add_argument(
+        "--out", required=True, metavar="DIR", help="folder to write the release to (required)"
+    )
+    protect.add_argument(
+        "--domain",
+        default="custom",
+        choices=("criminal_justice", "healthcare", "education", "custom"),
+        help="vocabulary of connection types and event flags (default: %(default)s)",
+    )
+    _add_protection_options(protect, privacy_default="medium", seed_default=None)
+    protect.add_argument(
+        "--quasi-identifiers",
+        nargs="+",
+        default=None,
+        metavar="COL",
+        help="columns the risk is measured on (default: age gender ethnicity zipcode present)",
+    )
+    augment = protect.add_argument_group(
+        "synthetic personas", "more people to hide among (adds the augment step)"
+    )
+    augment.add_argument(
+        "--augment",
+        metavar="SOURCE",
+        default=None,
+        help="add synthetic personas drawn from SOURCE: census (ACS aggregates) or nemotron",
+    )
+    augment.add_argument(
+        "--ratio",
+        type=_positive_float,
+        default=None,
+        help="synthetic personas per real person (default: 2)",
+    )
+    augment.add_argument(
+        "--strategy",
+        choices=("match_distribution", "fill_gaps", "boost_rare"),
+        default=None,
+        help="which personas to add (default: match_distribution)",
+    )
+    protect.set_defaults(func=cmd_protect)
 
     demo = sub.add_parser(
         "demo",
-        help="run on the embedded sample population",
-        description="Make the sample population (census-based, criminal-justice domain), "
-        "analyse its connection patterns and risk, and write the files to --out.",
+        help="run protect on the embedded sample population",
+        description="Make the sample population (census-based, criminal-justice domain),\n"
+        "show its rare connection patterns and risk, protect it as 'personatwin protect'\n"
+        "does and write the release to --out.",
+        epilog=_RELEASE_FILES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo.add_argument("--n-people", type=int, default=1000, help="population size (1000)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    demo.add_argument("--k", type=int, default=10, help="patterns below k people are rare (10)")
-    demo.add_argument("--top", type=int, default=12, help="rare patterns to list (12)")
-    demo.add_argument("--out", default="personatwin_out", help="output folder (personatwin_out)")
-    demo.add_argument("--analyze-only", action="store_true", help="only analyse, do not protect")
+    demo.add_argument(
+        "--n-people", type=_positive_int, default=1000, help="population size (1000)"
+    )
+    demo.add_argument(
+        "--out", default="personatwin_out", metavar="DIR", help="output folder (personatwin_out)"
+    )
+    _add_protection_options(demo, privacy_default="high", seed_default=0)
+    demo.add_argument("--top", type=_positive_int, default=12, help="rare patterns to list (12)")
+    demo.add_argument(
+        "--analyze-only",
+        action="store_true",
+        help="only analyse: write the input (people.csv, connections.csv), patterns.csv "
+        "and risk.json instead of a release",
+    )
     demo.set_defaults(func=cmd_demo)
 
     analyze = sub.add_parser(
@@ -228,14 +481,19 @@ def build_parser() -> argparse.ArgumentParser:
         "patterns shared by fewer than k people and the prosecutor-model risk.",
     )
     analyze.add_argument("people", help="people CSV/Parquet (person_id, age, gender, ...)")
-    analyze.add_argument("--connections", help="connections CSV/Parquet")
+    analyze.add_argument("--connections", metavar="EDGES", help="connections CSV/Parquet")
     analyze.add_argument(
         "--domain",
         default="custom",
-        help="criminal_justice, healthcare, education or custom (default)",
+        choices=("criminal_justice", "healthcare", "education", "custom"),
+        help="vocabulary of connection types and event flags (default: %(default)s)",
     )
-    analyze.add_argument("--k", type=int, default=10, help="patterns below k people are rare")
-    analyze.add_argument("--top", type=int, default=12, help="rare patterns to list (12)")
+    analyze.add_argument(
+        "--k", type=_positive_int, default=10, help="patterns below k people are rare (10)"
+    )
+    analyze.add_argument(
+        "--top", type=_positive_int, default=12, help="rare patterns to list (12)"
+    )
     analyze.add_argument(
         "--quasi-identifiers",
         nargs="+",
@@ -243,14 +501,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COL",
         help="quasi-identifier columns (default: age gender ethnicity zipcode present)",
     )
-    analyze.add_argument("--out", default=None, help="also write patterns.csv and risk.json")
+    analyze.add_argument(
+        "--out", default=None, metavar="DIR", help="also write patterns.csv and risk.json"
+    )
     analyze.set_defaults(func=cmd_analyze)
 
     return parser
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``personatwin`` console script."""
+    """Entry point of the ``personatwin`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 on an error (printed as one line on stderr).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -258,9 +529,9 @@ def main(argv=None) -> int:
         return 0
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError, TypeError, CLIError) as exc:
+    except (OSError, ValueError, TypeError, CLIError) as exc:
         message = " ".join(str(exc).split())
-        print(f"personatwin {args.command}: error: {message}", file=sys.stderr)
+        print(f"personatwin: error: {message}", file=sys.stderr)
         return 2
 
 
