@@ -1,33 +1,188 @@
-"""The personatwin command line: demo, analyze, errors."""
+"""The personatwin command line: protect, demo, analyze, errors."""
 
 import json
 
+import pandas as pd
 import pytest
 
 from personatwin_sklearn.cli import main
 
+RELEASE_FILES = {
+    "people.csv",
+    "connections.csv",
+    "people_synthetic_flags.csv",
+    "connections_synthetic_flags.csv",
+    "risk_metrics.json",
+    "report.html",
+}
+QIS = ["age", "gender", "ethnicity", "zipcode"]
 
-def test_demo_prints_teacher_case_and_writes_files(tmp_path, capsys):
+
+def run(argv) -> int:
+    """main(argv) with argparse's SystemExit turned into the exit code."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+@pytest.fixture(scope="module")
+def sample_csv(tmp_path_factory):
+    """The sample population (300 people) as people.csv / connections.csv."""
+    from personatwin_sklearn.datasets import make_social_population
+
+    folder = tmp_path_factory.mktemp("sample")
+    data = make_social_population(n_people=300, random_state=0)
+    paths = data.save(folder)
+    return data, paths["people"], paths["connections"]
+
+
+def protect_args(people, edges, out, *extra):
+    return ["protect", str(people), "--connections", str(edges), "--out", str(out), *extra]
+
+
+def test_protect_writes_release(sample_csv, tmp_path, capsys):
+    data, people, edges = sample_csv
+    out = tmp_path / "release"
+    argv = protect_args(people, edges, out, "--privacy-level", "high", "--k", "10", "--seed", "0")
+    assert run(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no warning, no progress bar when stderr is not a terminal
+    assert "keep the *_synthetic_flags.csv files private" in captured.out
+    assert {p.name for p in out.iterdir()} == RELEASE_FILES
+    assert not list(tmp_path.glob(".release.*"))  # the staging folder is gone
+
+    released = pd.read_csv(out / "people.csv")
+    assert set(data.ids) <= set(released["person_id"])  # every real person is released
+    assert "is_synthetic" not in released.columns
+    flags = pd.read_csv(out / "people_synthetic_flags.csv")
+    assert flags["person_id"].tolist() == released["person_id"].tolist()
+    # k-anonymity of the released quasi-identifiers, recounted from the files: every
+    # class holding a real person has >= 10 rows (classes of synthetic personas only
+    # may be smaller).
+    size = released.groupby(QIS, dropna=False)["person_id"].transform("size")
+    assert size[~flags["is_synthetic"]].min() >= 10
+    real = set(flags.loc[~flags["is_synthetic"], "person_id"])
+    assert real == set(data.ids)
+
+    edges_out = pd.read_csv(out / "connections.csv")
+    assert not {"is_synthetic", "strength", "confidence", "context"} & set(edges_out.columns)
+    edge_flags = pd.read_csv(out / "connections_synthetic_flags.csv")
+    assert len(edge_flags) == len(edges_out) > data.n_connections
+    assert int((~edge_flags["is_synthetic"]).sum()) == data.n_connections
+
+    metrics = json.loads((out / "risk_metrics.json").read_text())
+    assert metrics["risk_after"]["max_risk"] <= 1 / 10
+    assert metrics["risk_after"]["population_average_risk"] <= 0.05
+    assert metrics["risk_after"]["min_connection_pattern_k"] >= 10
+    assert metrics["risk_before"]["min_connection_pattern_k"] < 10
+    assert metrics["metadata"]["parameters"]["connection_pattern_k"] == 10
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "<script" not in html
+
+
+def test_protect_same_seed_same_release(sample_csv, tmp_path, capsys):
+    _, people, edges = sample_csv
+    for name in ("a", "b"):
+        argv = protect_args(people, edges, tmp_path / name, "--k", "5", "--seed", "3")
+        assert run(argv + ["--target-risk", "none"]) == 0
+    for name in ("people.csv", "connections.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "case, extra, message",
+    [
+        ("missing people file", None, "does not exist"),
+        ("missing column", None, "missing required column(s) ['gender']"),
+        ("bad privacy level", ["--privacy-level", "extreme"], "invalid choice: 'extreme'"),
+        ("k above population", ["--k", "301"], "--k 301 is larger than the number of people"),
+        ("k zero", ["--k", "0"], "argument --k: expected a whole number >= 1"),
+        ("target risk > 1", ["--target-risk", "2"], "expected a share in (0, 1]"),
+        ("ratio alone", ["--ratio", "2"], "--ratio and --strategy only apply with --augment"),
+    ],
+)
+def test_protect_errors_one_line_nothing_written(
+    sample_csv, tmp_path, capsys, case, extra, message
+):
+    _, people, edges = sample_csv
+    if case == "missing people file":
+        people = tmp_path / "missing.csv"
+    elif case == "missing column":
+        bad = tmp_path / "bad.csv"
+        bad.write_text(people.read_text().replace("gender", "sex"))
+        people = bad
+    out = tmp_path / "release"
+    assert run(protect_args(people, edges, out, *(extra or []))) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("personatwin: error: ") and err.count("\n") == 1
+    assert message in err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".release.*"))
+
+
+def test_protect_out_is_a_file(sample_csv, tmp_path, capsys):
+    _, people, edges = sample_csv
+    target = tmp_path / "taken"
+    target.write_text("x")
+    assert run(protect_args(people, edges, target)) == 2
+    assert "is an existing file" in capsys.readouterr().err
+    assert target.read_text() == "x"
+
+
+def test_protect_failure_while_writing_leaves_nothing(sample_csv, tmp_path, capsys, monkeypatch):
+    import personatwin_sklearn.report as report
+
+    def broken(*args, **kwargs):
+        raise ValueError("plotting failed")
+
+    monkeypatch.setattr(report, "write_report", broken)
+    _, people, edges = sample_csv
+    out = tmp_path / "release"
+    assert run(protect_args(people, edges, out, "--k", "3", "--target-risk", "none")) == 2
+    assert capsys.readouterr().err == "personatwin: error: plotting failed\n"
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_protect_augment(sample_csv, tmp_path, capsys):
+    pytest.importorskip("personatwin_sklearn.augmentation")
+    data, people, edges = sample_csv
+    out = tmp_path / "release"
+    extra = ["--augment", "census", "--ratio", "1", "--strategy", "match_distribution"]
+    assert run(protect_args(people, edges, out, "--k", "5", "--seed", "0", *extra)) == 0
+    flags = pd.read_csv(out / "people_synthetic_flags.csv")
+    assert set(data.ids) <= set(flags["person_id"])
+    assert flags["is_synthetic"].sum() >= len(data)  # ratio 1: at least one per real person
+    metrics = json.loads((out / "risk_metrics.json").read_text())
+    assert metrics["metadata"]["parameters"]["augment_with_synthetic"] is True
+    assert metrics["metadata"]["parameters"]["synthetic_source"] == "census"
+
+
+def test_demo_protects_and_keeps_flags_apart(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--analyze-only", "--n-people", "400", "--out", str(out)]) == 0
+    assert run(["demo", "--n-people", "300", "--k", "5", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "married to a 40-44 year old female teacher" in text
+    assert "After protection, each of [2] shares every connection pattern" in text
+    assert {p.name for p in out.iterdir()} == RELEASE_FILES
+    released = pd.read_csv(out / "connections.csv")
+    assert "is_synthetic" not in released.columns and "strength" not in released.columns
+    flags = pd.read_csv(out / "connections_synthetic_flags.csv")
+    assert len(flags) == len(released) and flags["is_synthetic"].any()
+    metrics = json.loads((out / "risk_metrics.json").read_text())
+    assert metrics["risk_after"]["min_connection_pattern_k"] >= 5
+
+
+def test_demo_analyze_only_prints_teacher_case(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert run(["demo", "--analyze-only", "--n-people", "400", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "married to a 40-44 year old female teacher" in text
     assert "population average risk" in text
     assert {p.name for p in out.iterdir()} >= {"people.csv", "connections.csv", "risk.json"}
     risk = json.loads((out / "risk.json").read_text())
     assert 0 < risk["population_average_risk"] <= 1
-
-
-def test_demo_protects_and_keeps_flags_apart(tmp_path, capsys):
-    import pandas as pd
-
-    out = tmp_path / "demo"
-    assert main(["demo", "--n-people", "300", "--k", "5", "--out", str(out)]) == 0
-    assert "smallest connection-pattern k after protection: 5" in capsys.readouterr().out
-    released = pd.read_csv(out / "released_connections.csv")
-    assert "is_synthetic" not in released.columns and "strength" not in released.columns
-    flags = pd.read_csv(out / "released_connections_synthetic_flags.csv")
-    assert len(flags) == len(released) and flags["is_synthetic"].any()
 
 
 def test_analyze_reads_csv(tmp_path, capsys, toy):
@@ -49,7 +204,7 @@ def test_analyze_reads_csv(tmp_path, capsys, toy):
     assert "k=1" in capsys.readouterr().out
 
 
-def test_errors_are_one_line_and_nonzero(tmp_path, capsys, toy):
+def test_analyze_errors_are_one_line(tmp_path, capsys, toy):
     assert main(["analyze", str(tmp_path / "missing.csv")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "does not exist" in err
@@ -62,7 +217,11 @@ def test_errors_are_one_line_and_nonzero(tmp_path, capsys, toy):
 
 
 def test_help(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["--help"])
-    assert exc.value.code == 0
-    assert "demo" in capsys.readouterr().out
+    assert run(["--help"]) == 0
+    text = capsys.readouterr().out
+    assert "protect" in text and "demo" in text
+    assert run(["protect", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "people_synthetic_flags.csv" in text and "KEEP PRIVATE" in text
+    assert run([]) == 0
+    assert "COMMAND" in capsys.readouterr().out
