@@ -30,6 +30,7 @@ th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3e7ee}
 th{background:#f5f7fb}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
 img{max-width:100%}
+.caption{color:#5b6676;font-size:.85rem;margin:.4rem 0 .8rem}
 .note{background:#fff7e6;border-left:4px solid #f0a020;padding:.6rem 1rem;border-radius:4px}
 """
 
@@ -43,41 +44,78 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _figures(before: SocialData, after: SocialData, signature, age_bin) -> dict[str, str]:
+_BEFORE, _AFTER = "#c0392b", "#2e7d32"
+_RISK_BARS = (
+    ("population_average_risk", "average\nrisk"),
+    ("max_risk", "maximum\nrisk"),
+    ("records_at_risk", "records\nat risk"),
+    ("combined_average_risk", "average risk,\nQIs x\nneighbourhood"),
+)
+
+
+def _risk_figure(plt, risk_before: dict, risk_after: dict) -> str:
+    """Grouped bars: each risk measure before and after, in percent of real people."""
+    rows = [
+        (label, 100 * risk_before[key], 100 * risk_after[key])
+        for key, label in _RISK_BARS
+        if risk_before.get(key) is not None and risk_after.get(key) is not None
+    ]
+    fig, ax = plt.subplots(figsize=(5.2, 3.3))
+    x = np.arange(len(rows))
+    for j, (name, color, shift) in enumerate(
+        (("before", _BEFORE, -0.2), ("after", _AFTER, 0.2)), start=1
+    ):
+        values = [row[j] for row in rows]
+        bars = ax.bar(x + shift, values, width=0.4, color=color, label=name)
+        ax.bar_label(bars, labels=[f"{v:.1f}%" for v in values], padding=1, fontsize=7)
+    ax.set_xticks(x, [row[0] for row in rows], fontsize=8)
+    ax.set_ylim(0, 128)
+    ax.set_yticks([0, 20, 40, 60, 80, 100])
+    ax.set_ylabel("% (over real people)")
+    ax.set_title("Re-identification risk, before and after")
+    ax.legend(loc="upper center", ncol=2, frameon=False)
+    return _png(fig)
+
+
+def _figures(before: SocialData, after: SocialData, risk_before, risk_after, signature, age_bin):
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    out = {}
+    out = {"risk": _risk_figure(plt, risk_before, risk_after)}
     k_before = person_pattern_k(before, signature=signature, age_bin=age_bin)
     k_after = person_pattern_k(after, signature=signature, age_bin=age_bin)[~after.is_synthetic]
     fig, ax = plt.subplots(figsize=(5.2, 3.3))
     bins = [1, 2, 3, 5, 10, 20, 50, 100, 1e9]
     labels = ["1", "2", "3-4", "5-9", "10-19", "20-49", "50-99", "100+"]
     for values, name, color, shift in (
-        (k_before, "before", "#d9534f", -0.2),
-        (k_after, "after", "#2e7d32", 0.2),
+        (k_before, "before", _BEFORE, -0.2),
+        (k_after, "after", _AFTER, 0.2),
     ):
         counts, _ = np.histogram(values[~np.isnan(values)], bins=bins)
         ax.bar(np.arange(len(labels)) + shift, counts, width=0.4, label=name, color=color)
     ax.set_xticks(np.arange(len(labels)), labels)
     ax.set_xlabel("smallest connection-pattern k of a real person")
-    ax.set_ylabel("people")
+    ax.set_ylabel("real people")
     ax.set_title("Connection-pattern k, before and after")
     ax.legend()
     out["pattern_k"] = _png(fig)
 
     fig, ax = plt.subplots(figsize=(5.2, 3.3))
-    real_degree = before.degree()
-    released_degree = after.degree()
-    top = int(max(real_degree.max(initial=0), released_degree.max(initial=0))) + 1
-    edges = np.arange(0, top + 1)
-    ax.hist(real_degree, bins=edges, alpha=0.6, label="real input", color="#1f6feb", density=True)
-    ax.hist(released_degree, bins=edges, alpha=0.6, label="release", color="#f0a020", density=True)
-    ax.set_xlabel("connections per person")
+    top = 0
+    for data, name, color, shift in (
+        (before, f"real input ({len(before):,} people)", "#1f6feb", -0.2),
+        (after, f"release ({len(after):,} people)", "#f0a020", 0.2),
+    ):
+        degree = np.asarray(data.degree(), dtype=int)
+        counts = np.bincount(degree, minlength=1) / max(len(degree), 1)
+        top = max(top, len(counts))
+        ax.bar(np.arange(len(counts)) + shift, counts, width=0.4, color=color, label=name)
+    ax.set_xlim(-0.7, top - 0.3)
+    ax.set_xlabel("connections per person (degree)")
     ax.set_ylabel("share of people")
-    ax.set_title("Degree distribution")
+    ax.set_title("Degree distribution, real input vs release")
     ax.legend()
     out["degree"] = _png(fig)
     return out
@@ -92,18 +130,46 @@ def _cards(items) -> str:
     return f'<div class="cards">{cells}</div>'
 
 
+def _cell(value) -> str:
+    """``>text`` of one table cell (numbers right-aligned, ints in full)."""
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        return f">{html.escape(str(value))}"
+    if isinstance(value, (int, np.integer)):
+        return f' class="num">{value:,}'
+    if isinstance(value, (float, np.floating)):
+        return f' class="num">{value:,.4g}'
+    return f">{html.escape(str(value))}"
+
+
+def _metadata_rows(metadata: dict) -> pd.DataFrame:
+    """Parameters and counts as text; lists joined, the target-risk attempts spelled out."""
+    rows = []
+    for key, value in metadata.items():
+        if key == "attempts":
+            value = ", ".join(
+                f"k={a['k']} (average risk {a['population_average_risk']:.1%})" for a in value
+            )
+            key = "k tried (target_risk)"
+        elif isinstance(value, (list, tuple)):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, dict):
+            continue
+        rows.append((key, "-" if value is None else str(value)))
+    return pd.DataFrame(rows, columns=["parameter", "value"])
+
+
 def _table(frame: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = []
     for record in frame.itertuples(index=False):  # display only: a few dozen rows
-        cells = "".join(
-            f'<td class="num">{v:,.4g}</td>'
-            if isinstance(v, (int, float, np.integer, np.floating))
-            else f"<td>{html.escape(str(v))}</td>"
-            for v in record
-        )
+        cells = "".join(f"<td{_cell(v)}</td>" for v in record)
         rows.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _k(value) -> str:
+    """A k for people: "-" when there is none (no connections)."""
+    return "-" if value is None or not np.isfinite(value) else f"{value:g}"
 
 
 def build_report(
@@ -131,7 +197,7 @@ def build_report(
     metadata : dict, default=None
         Parameters and counts shown in the "what was done" table.
     """
-    figs = _figures(before, after, signature, age_bin)
+    figs = _figures(before, after, risk_before, risk_after, signature, age_bin)
 
     def pct(x):
         return f"{x:.1%}"
@@ -140,8 +206,8 @@ def build_report(
         [
             ("average risk before", pct(risk_before["population_average_risk"]), "bad"),
             ("average risk after", pct(risk_after["population_average_risk"]), "good"),
-            ("smallest pattern k before", f"{risk_before['min_connection_pattern_k']:g}", "bad"),
-            ("smallest pattern k after", f"{risk_after['min_connection_pattern_k']:g}", "good"),
+            ("smallest pattern k before", _k(risk_before.get("min_connection_pattern_k")), "bad"),
+            ("smallest pattern k after", _k(risk_after.get("min_connection_pattern_k")), "good"),
         ]
     )
     keys = [
@@ -150,7 +216,7 @@ def build_report(
         ("records_at_risk", "records at risk (risk > threshold)", pct),
         ("k", "k-anonymity (smallest class)", lambda v: f"{v:g}"),
         ("combined_average_risk", "average risk, quasi-identifiers x neighbourhood", pct),
-        ("min_connection_pattern_k", "smallest connection-pattern k", lambda v: f"{v:g}"),
+        ("min_connection_pattern_k", "smallest connection-pattern k", _k),
     ]
     risk_rows = pd.DataFrame(
         [
@@ -167,15 +233,13 @@ def build_report(
             ("real connections", after.n_connections - after.n_synthetic_connections),
             ("synthetic connections added", after.n_synthetic_connections),
         ],
-        columns=["", "count"],
+        columns=["rows", "count"],
     )
     meta = ""
     if metadata:
-        rows = pd.DataFrame(
-            [(k, v) for k, v in metadata.items() if not isinstance(v, (dict, list))],
-            columns=["parameter", "value"],
-        )
-        meta = f"<h2>Parameters</h2>{_table(rows.astype(str))}"
+        meta = f"<h2>Parameters</h2>{_table(_metadata_rows(metadata))}"
+    qis = (metadata or {}).get("quasi_identifiers") or ["age", "gender", "ethnicity", "zipcode"]
+    qi_text = ", ".join(map(str, qis))
     rare = "<p>No pattern below the target is left.</p>"
     if rare_patterns_after is not None and len(rare_patterns_after):
         rare = _table(rare_patterns_after[["pattern", "k"]].head(15))
@@ -188,10 +252,16 @@ def build_report(
 {cards}
 <h2>Re-identification risk (prosecutor model)</h2>
 {_table(risk_rows)}
-<div class="grid"><div><img alt="pattern k histogram" src="{figs["pattern_k"]}"></div>
-<div><img alt="degree distribution" src="{figs["degree"]}"></div></div>
+<p class="caption">A real person's risk is 1 / the number of released rows sharing their
+quasi-identifiers ({html.escape(qi_text)}); synthetic rows count, since nobody can tell
+them apart. <i>Quasi-identifiers x neighbourhood</i> also requires the same multiset of connection
+patterns (the whole 1-hop neighbourhood), a stronger adversary than the per-connection
+pattern k.</p>
+<div class="grid"><div><img alt="risk before and after" src="{figs["risk"]}"></div>
+<div><img alt="connection-pattern k histogram" src="{figs["pattern_k"]}"></div></div>
 <h2>What was added</h2>
-{_table(added)}
+<div class="grid"><div>{_table(added)}</div>
+<div><img alt="degree distribution" src="{figs["degree"]}"></div></div>
 <h2>Rarest connection patterns left in the release</h2>
 {rare}
 {meta}

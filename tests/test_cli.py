@@ -225,3 +225,47 @@ def test_help(capsys):
     assert "people_synthetic_flags.csv" in text and "KEEP PRIVATE" in text
     assert run([]) == 0
     assert "COMMAND" in capsys.readouterr().out
+
+
+def test_protect_without_connections(sample_csv, tmp_path, capsys):
+    data, people, _ = sample_csv
+    out = tmp_path / "release"
+    assert run(["protect", str(people), "--out", str(out), "--seed", "0"]) == 0
+    assert {p.name for p in out.iterdir()} == RELEASE_FILES
+    assert len(pd.read_csv(out / "connections.csv")) == 0
+    assert len(pd.read_csv(out / "people.csv")) == len(data)
+
+
+def test_report_has_the_issue_figures(sample_csv, tmp_path, capsys):
+    _, people, edges = sample_csv
+    out = tmp_path / "release"
+    assert run(protect_args(people, edges, out, "--k", "5", "--seed", "0")) == 0
+    html = (out / "report.html").read_text()
+    # Self-contained: three embedded PNGs, no external resource.
+    assert html.count('src="data:image/png;base64,') == 3
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+    for alt in ("risk before and after", "connection-pattern k histogram", "degree distribution"):
+        assert f'alt="{alt}"' in html
+    for heading in ("What was added", "Rarest connection patterns left", "Before you publish"):
+        assert heading in html
+    assert "k tried (target_risk)" in html
+
+
+def test_report_screenshot(sample_csv, tmp_path, capsys):
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "screenshot_report.py"
+    tool = runpy.run_path(str(script))
+    if tool["find_browser"]() is None:
+        pytest.skip("no Chromium installed (apt-get install -y chromium)")
+    from PIL import Image
+
+    _, people, edges = sample_csv
+    out = tmp_path / "release"
+    assert run(protect_args(people, edges, out, "--k", "5", "--seed", "0")) == 0
+    png = tmp_path / "report.png"
+    assert tool["main"]([str(out / "report.html"), "--out", str(png), "--height", "1600"]) == 0
+    with Image.open(png) as image:
+        assert image.size == (1200, 1600)
+        assert len(image.convert("RGB").getcolors(maxcolors=1 << 16) or []) > 10  # not blank
