@@ -137,6 +137,8 @@ def _group_edges(people, rng, connection_type, flag_column, group_sizes=(2, 3)) 
     share = 0.5 if flag_column else 0.15
     pool = rng.permutation(pool)[: int(len(pool) * share)]
     sizes = rng.choice(group_sizes, size=max(len(pool) // 2, 1))
+    if sizes.sum() < len(pool):  # tiny pools (e.g. 3 people, one pair drawn): one more group
+        sizes = np.append(sizes, len(pool) - sizes.sum())
     group = np.repeat(np.arange(len(sizes)), sizes)[: len(pool)]
     members = pd.DataFrame({"id": pool, "group": group})
     pairs = members.merge(members, on="group", suffixes=("_a", "_b"))
