@@ -1,5 +1,10 @@
 """Privacy and utility metrics."""
 
+from personatwin_sklearn.metrics._distinguish import (
+    distinguishability_auc,
+    marginal_tvd,
+    person_features,
+)
 from personatwin_sklearn.metrics._risk import (
     DEFAULT_QUASI_IDENTIFIERS,
     RiskReport,
@@ -22,6 +27,9 @@ __all__ = [
     "accuracy_under_anonymization",
     "average_equivalence_class_size",
     "discernibility",
+    "distinguishability_auc",
+    "marginal_tvd",
+    "person_features",
     "information_loss",
     "make_privacy_scorer",
     "DEFAULT_QUASI_IDENTIFIERS",
