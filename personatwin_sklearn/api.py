@@ -209,7 +209,9 @@ class ProcessingResult:
     risk_before : RiskReport
         The same for the input.
     metadata : dict
-        ``synthetic_count``, ``synthetic_connections``, ``k``, ``parameters``,
+        ``synthetic_count`` (all synthetic people), ``augmented_count`` (added by the
+        augmentation step), ``connection_personas`` (partner personas added by the
+        connection protection), ``synthetic_connections``, ``k``, ``parameters``,
         ``epsilon_spent``, ``target_risk_met``, ``attempts`` (k tried and risk reached).
     network_metadata : dict
         ``template_source``, ``average_degree_before``, ``average_degree_after``.
@@ -402,9 +404,12 @@ def create_safe_personas(
     if "network" in fitted.named_steps:
         template = fitted.named_steps["network"].template
         network_metadata["template_source"] = getattr(template, "source", None)
+    augmented = int(getattr(fitted.named_steps.get("augment"), "n_synthetic_", 0))
     metadata = {
         "n_real": n_real,
         "synthetic_count": int(release.n_synthetic),
+        "augmented_count": augmented,
+        "connection_personas": int(release.n_synthetic) - augmented - int(data.n_synthetic),
         "synthetic_connections": int(release.n_synthetic_connections),
         "k": k,
         "quasi_identifiers": qis,

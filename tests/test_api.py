@@ -154,3 +154,62 @@ def test_people_frame_only_and_release_split():
     assert len(result.personas) == len(people)
     [(train, test)] = pt.release_split(people)
     assert (train == test).all() and len(train) == len(people)
+
+
+def _real_rows_kept(data, result):
+    before = data.people
+    people = result.personas
+    assert people["person_id"].iloc[: len(before)].tolist() == before["person_id"].tolist()
+    rest = [c for c in before.columns if c not in QIS]
+    pd.testing.assert_frame_equal(people[rest].iloc[: len(before)], before[rest])
+    real_edges = result.connections[~result.connections["is_synthetic"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(real_edges, data.connections.reset_index(drop=True))
+
+
+def test_usage_example_2_augmentation_times_two(data):
+    from personatwin_sklearn.metrics import distinguishability_auc
+
+    result = pt.create_safe_personas(
+        data,
+        privacy_level="high",
+        augment_with_synthetic=True,
+        synthetic_source="census",
+        synthetic_ratio=2.0,
+        random_state=0,
+    )
+    n = len(data)
+    assert result.metadata["augmented_count"] == 2 * n  # 600 real -> 1,800 personas
+    assert result.metadata["synthetic_count"] == int(result.personas["is_synthetic"].sum())
+    assert result.metadata["synthetic_count"] == (
+        result.metadata["augmented_count"] + result.metadata["connection_personas"]
+    )
+    _real_rows_kept(data, result)
+    avg, mx = independent_risk(result.personas, QIS)
+    assert avg == pytest.approx(result.risk_metrics.population_average_risk)
+    assert avg <= 0.05 and mx <= 1 / 10
+    signature = ["gender", "age", "occupation", "has_criminal_record"]
+    k = person_min_k(result.data, signature)
+    assert min(v for pid, v in k.items() if pid in set(data.ids)) >= 10
+    # the released people cannot be told apart from the real ones
+    assert distinguishability_auc(result.data, cv=3) < 0.65
+
+
+def test_usage_example_3_boost_rare(data):
+    result = pt.create_safe_personas(
+        data,
+        privacy_level="high",
+        augment_with_synthetic=True,
+        synthetic_strategy="boost_rare",
+        random_state=0,
+    )
+    augment = result.pipeline.named_steps["augment"]
+    assert augment.strategy == "boost_rare" and augment.boost_to_k == 20
+    # before generalisation, every group below rare_threshold was lifted to 20 (recount)
+    boosted = augment.transform(data).people
+    cells = boosted.assign(age=boosted["age"] // 5).groupby(QIS).size()
+    before = data.people.assign(age=data.people["age"] // 5).groupby(QIS).size()
+    assert (cells.loc[before.index[before < 5]] >= 20).all()
+    assert result.metadata["augmented_count"] == int((20 - before[before < 5]).sum())
+    _real_rows_kept(data, result)
+    avg, mx = independent_risk(result.personas, QIS)
+    assert avg <= 0.05 and mx <= 1 / 10

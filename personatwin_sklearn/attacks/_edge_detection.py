@@ -22,6 +22,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
+from threadpoolctl import threadpool_limits
 
 from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.attacks._linkage import _canon, _intervals
@@ -251,14 +252,18 @@ def synthetic_edge_detection_attack(
 
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
     aucs = []
-    for train, test in folds.split(X, y):  # cv folds
-        clf = model(y[train]).fit(X.iloc[train], y[train])
-        aucs.append(roc_auc_score(y[test], clf.predict_proba(X.iloc[test])[:, 1]))
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=seed)
-    clf = model(y_tr).fit(X_tr, y_tr)
-    imp = permutation_importance(
-        clf, X_te, y_te, scoring="roc_auc", n_repeats=3, random_state=seed
-    )
+    # one OpenMP thread: busy-waiting threads stall badly on a loaded machine
+    with threadpool_limits(1, user_api="openmp"):
+        for train, test in folds.split(X, y):  # cv folds
+            clf = model(y[train]).fit(X.iloc[train], y[train])
+            aucs.append(roc_auc_score(y[test], clf.predict_proba(X.iloc[test])[:, 1]))
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            X, y, test_size=0.25, stratify=y, random_state=seed
+        )
+        clf = model(y_tr).fit(X_tr, y_tr)
+        imp = permutation_importance(
+            clf, X_te, y_te, scoring="roc_auc", n_repeats=3, random_state=seed
+        )
     importances = pd.Series(imp.importances_mean, index=list(X.columns), name="auc_drop")
     return EdgeDetectionResult(
         auc=float(np.mean(aucs)),

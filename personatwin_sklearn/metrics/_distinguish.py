@@ -151,9 +151,8 @@ def distinguishability_auc(data: SocialData, *, cv: int = 5, random_state=0) -> 
     -------
     float
     """
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
 
     data = _check(data)
     X = person_features(data)
@@ -164,11 +163,18 @@ def distinguishability_auc(data: SocialData, *, cv: int = 5, random_state=0) -> 
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     aucs = []
-    for train, test in StratifiedKFold(cv, shuffle=True, random_state=seed).split(X, y):
-        clf = HistGradientBoostingClassifier(
-            categorical_features=categorical or None,
-            class_weight="balanced",
-            random_state=seed,
-        ).fit(X.iloc[train], y[train])
-        aucs.append(roc_auc_score(y[test], clf.predict_proba(X.iloc[test])[:, 1]))
+    folds = StratifiedKFold(cv, shuffle=True, random_state=seed).split(X, y)
+    # one OpenMP thread: small data, and busy-waiting threads stall on a loaded machine
+    with threadpool_limits(1, user_api="openmp"):
+        aucs = [_fold_auc(X, y, train, test, categorical, seed) for train, test in folds]
     return float(np.mean(aucs))
+
+
+def _fold_auc(X, y, train, test, categorical, seed) -> float:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+
+    clf = HistGradientBoostingClassifier(
+        categorical_features=categorical or None, class_weight="balanced", random_state=seed
+    ).fit(X.iloc[train], y[train])
+    return float(roc_auc_score(y[test], clf.predict_proba(X.iloc[test])[:, 1]))
