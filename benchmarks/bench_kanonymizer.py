@@ -12,8 +12,8 @@ issue's goal: 30k rows in under 1 s, 1M rows in under 30 s.
 from __future__ import annotations
 
 import argparse
-import time
 import resource
+import time
 from pathlib import Path
 
 import numpy as np

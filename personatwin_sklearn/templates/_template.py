@@ -94,9 +94,27 @@ class NetworkTemplate:
     # -- derived views (post-processing: no extra privacy cost) ---------------------------
     @property
     def degree_distribution(self) -> np.ndarray:
-        """Probability of each degree bin ``0..max_degree`` (noisy counts clipped at 0
-        and normalised; uniform if every bin was clipped)."""
-        counts = np.clip(np.asarray(self.degree_counts, dtype=float), 0, None)
+        """Probability of each degree bin ``0..max_degree``, from the noisy counts.
+
+        Constrained inference (post-processing, no privacy cost; after Hay, Li,
+        Miklau & Jensen, ICDM 2009): the cumulative histogram of a graph is
+        non-decreasing and lies in ``[0, n_nodes]``, so the noisy cumulative counts are
+        projected onto that set by isotonic regression and differenced.  Compared with
+        clipping negative bins at 0 this removes most of the upward bias that noise in
+        the many empty high-degree bins adds (SNAP ego-Facebook, edge-DP, epsilon 1,
+        ``max_degree`` 300: L1 error 0.47 -> 0.36, mean degree 66 -> 39 against a
+        true 43; ``benchmarks/bench_templates.py``).  Uniform if nothing is left.
+        """
+        from sklearn.isotonic import IsotonicRegression
+
+        counts = np.asarray(self.degree_counts, dtype=float)
+        if len(counts) > 1:
+            upper = max(float(self.n_nodes), 1.0)
+            cumulative = IsotonicRegression(y_min=0.0, y_max=upper).fit_transform(
+                np.arange(len(counts)), np.cumsum(counts)
+            )
+            counts = np.diff(np.concatenate([[0.0], cumulative]))
+        counts = np.clip(counts, 0, None)
         total = counts.sum()
         if total <= 0:
             return np.full(len(counts), 1.0 / len(counts))
@@ -224,10 +242,16 @@ def load_template(name: str) -> NetworkTemplate:
 
     Raises
     ------
-    KeyError
-        For an unknown name (the message lists the available ones).
+    UnknownTemplateError
+        For an unknown name (the message lists the available ones); it is a
+        :class:`KeyError` and a :class:`~personatwin_sklearn.exceptions.PersonaTwinError`.
     """
     entry = _template_dir().joinpath(f"{name}.json")
     if not entry.is_file():
-        raise KeyError(f"No shipped template named {name!r}; available: {list_templates()}.")
+        from personatwin_sklearn.exceptions import UnknownTemplateError
+
+        raise UnknownTemplateError(
+            f"No shipped template named {name!r}; available: {list_templates()}. Pass one of "
+            "those, a NetworkTemplate, or a path to a template JSON file."
+        )
     return NetworkTemplate.from_json(entry.read_text(encoding="utf-8"))
