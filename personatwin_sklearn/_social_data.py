@@ -187,6 +187,8 @@ class SocialData:
                 connections[column] = pd.Series(
                     [default] * len(connections), index=connections.index, dtype=object
                 ).infer_objects()
+        if isinstance(required_columns, str):  # one column name, not its characters
+            required_columns = (required_columns,)
         self._init(people, connections, id_col, get_domain(domain), tuple(required_columns))
         if validate:
             self.validate()
@@ -437,6 +439,13 @@ class SocialData:
                     f"Column 'age' has {int(bad.sum())} negative value(s) at rows "
                     f"{_rows(people.index[bad])}, e.g. {values[bad][0]:g}. Ages are years >= 0."
                 )
+            bad = np.isinf(values)
+            if bad.any():
+                raise InvalidValueError(
+                    f"Column 'age' has {int(bad.sum())} infinite value(s) at rows "
+                    f"{_rows(people.index[bad])}. Ages are finite years >= 0: fix or drop "
+                    "those rows."
+                )
         for column in event_columns(people):
             col = people[column]
             if pd.api.types.is_bool_dtype(col) and not col.isna().any():
@@ -473,20 +482,24 @@ class SocialData:
             for column in ("person1_id", "person2_id"):
                 known = edges[column].isin(ids).to_numpy()
                 if not known.all():
-                    first = edges.index[~known][0]
+                    pos = int(np.flatnonzero(~known)[0])  # positional: the index may repeat
+                    first = edges.index[pos]
+                    value = _py(edges[column].to_numpy()[pos])
                     raise DanglingEdgeError(
                         f"{int((~known).sum())} connection(s) refer to people not in the people "
-                        f"table, e.g. row {first}: {column}={_py(edges.at[first, column])!r} "
+                        f"table, e.g. row {first}: {column}={value!r} "
                         f"(rows {_rows(edges.index[~known])}). Add those people or drop the "
                         f"connections. (Check that ids have the same dtype: people "
                         f"{ids.dtype}, connections {edges[column].dtype}.)"
                     )
             loops = edges["person1_id"].to_numpy() == edges["person2_id"].to_numpy()
             if loops.any():
-                first = edges.index[loops][0]
+                pos = int(np.flatnonzero(loops)[0])
+                first = edges.index[pos]
+                value = _py(edges["person1_id"].to_numpy()[pos])
                 raise SelfLoopError(
                     f"{int(loops.sum())} connection(s) link a person to themselves, e.g. row "
-                    f"{first} ({id_col}={_py(edges.at[first, 'person1_id'])!r}; rows "
+                    f"{first} ({id_col}={value!r}; rows "
                     f"{_rows(edges.index[loops])}). Remove the self-loops."
                 )
             allowed = self.domain.connection_types

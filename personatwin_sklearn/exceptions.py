@@ -14,6 +14,7 @@ __all__ = [
     "InvalidValueError",
     "UnknownConnectionTypeError",
     "InfeasibleKError",
+    "UnknownTemplateError",
     "PersonaTwinWarning",
     "PrivacyWarning",
 ]
@@ -53,6 +54,13 @@ class UnknownConnectionTypeError(SchemaError):
 
 class InfeasibleKError(PersonaTwinError):
     """The requested k cannot be reached (for example k larger than the population)."""
+
+
+class UnknownTemplateError(PersonaTwinError, KeyError):
+    """No shipped network template has the requested name (also a :class:`KeyError`)."""
+
+    def __str__(self) -> str:  # a plain message, not KeyError's quoted repr
+        return ValueError.__str__(self)
 
 
 class PersonaTwinWarning(UserWarning):

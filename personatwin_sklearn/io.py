@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io as _io
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,15 @@ def load_data(
     """
     if isinstance(people, SocialData):
         return people
+    for name, mapping in (
+        ("column_map", column_map),
+        ("connection_column_map", connection_column_map),
+    ):
+        if mapping is not None and not isinstance(mapping, Mapping):
+            raise SchemaError(
+                f"{name} must be a dict {{'your_column': 'expected_name'}}, got "
+                f"{type(mapping).__name__} {mapping!r}."
+            )
     people_df = read_table(people, what="people")
     if column_map:
         people_df = people_df.rename(columns=column_map)

@@ -172,8 +172,11 @@ class IdMaker:
     def __init__(self, data: SocialData):
         ids = data._people[data.id_col]
         self.dtype = ids.dtype
-        self.numeric = pd.api.types.is_integer_dtype(ids) and not pd.api.types.is_bool_dtype(ids)
-        self.next = int(ids.max()) + 1 if self.numeric and len(ids) else 0
+        self.numeric = (
+            pd.api.types.is_integer_dtype(ids) or pd.api.types.is_float_dtype(ids)
+        ) and not pd.api.types.is_bool_dtype(ids)
+        # float ids (e.g. read from a CSV with gaps) get whole numbers above the largest
+        self.next = int(np.floor(ids.max())) + 1 if self.numeric and len(ids) else 0
         self.existing = None if self.numeric else pd.Index(ids.astype(str))
 
     def __call__(self, count: int) -> np.ndarray:

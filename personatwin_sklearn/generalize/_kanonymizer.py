@@ -50,7 +50,13 @@ class _Column:
 
     def encode(self, column: pd.Series) -> np.ndarray:
         if self.kind == "numeric":
-            x = column.to_numpy(dtype=float)
+            if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+                raise InvalidValueError(
+                    f"Quasi-identifier {self.name!r} was numeric in fit but is "
+                    f"{column.dtype} in X, with values like {column.head(3).tolist()}. "
+                    f"Convert it, e.g. X[{self.name!r}] = pd.to_numeric(X[{self.name!r}])."
+                )
+            x = column.to_numpy(dtype=float, na_value=np.nan)
             return np.searchsorted(self.values, x, side="left").astype(np.int64)
         text = _as_text(column)
         codes = self.lookup.get_indexer(text)
@@ -387,12 +393,15 @@ class KAnonymizer(TransformerMixin, BaseEstimator):
             array in, array out (float when every output column is numeric).
         """
         check_is_fitted(self, "tree_")
+        table = X.people if isinstance(X, SocialData) else X
+        if isinstance(table, pd.DataFrame):  # before sklearn's generic feature-name check
+            missing = [c for c in self.quasi_identifiers_ if c not in table.columns]
+            if missing:
+                raise MissingColumnError(
+                    f"Columns {missing} were quasi-identifiers in fit but are missing from X "
+                    f"(columns: {list(table.columns)[:20]}). Pass the same columns as in fit."
+                )
         frame = self._frame(X, reset=False)
-        missing = [c for c in self.quasi_identifiers_ if c not in frame.columns]
-        if missing:
-            raise MissingColumnError(
-                f"Columns {missing} were quasi-identifiers in fit but are missing from X."
-            )
         leaf = route(self.tree_, self._encode(frame, self._columns))
         out = self._generalize(frame, leaf)
         if isinstance(X, SocialData):

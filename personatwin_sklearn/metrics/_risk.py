@@ -59,6 +59,16 @@ def resolve_quasi_identifiers(people: pd.DataFrame, quasi_identifiers=None) -> l
     return qis
 
 
+def _check_age_bin(age_bin) -> None:
+    """``age_bin`` must be a whole number of years >= 1 (or None for exact ages)."""
+    if age_bin is None:
+        return
+    if isinstance(age_bin, bool) or not isinstance(age_bin, (int, np.integer)) or age_bin < 1:
+        raise PersonaTwinError(
+            f"age_bin must be an integer >= 1 (years per age bucket) or None, got {age_bin!r}."
+        )
+
+
 def equivalence_class_sizes(data, quasi_identifiers=None) -> np.ndarray:
     """Size of each row's equivalence class (rows sharing all quasi-identifier values).
 
@@ -103,9 +113,13 @@ def person_pattern_k(data: SocialData, *, signature=None, age_bin=5, scope="edge
     without connections) or the size of their neighbourhood class
     (``scope="neighborhood"``)."""
     if not isinstance(data, SocialData):
-        raise TypeError(f"Expected a SocialData, got {type(data).__name__}.")
+        raise TypeError(
+            f"Expected a SocialData (people and connections), got {type(data).__name__}. "
+            "Use personatwin_sklearn.load_data(people, connections)."
+        )
     if scope not in ("edge", "neighborhood"):
         raise PersonaTwinError(f"scope must be 'edge' or 'neighborhood', got {scope!r}.")
+    _check_age_bin(age_bin)
     index = compute_patterns(data, signature, age_bin)
     if scope == "edge":
         return index.person_min_k
@@ -131,6 +145,8 @@ def connection_pattern_k(
     float
         ``inf`` when nobody in ``population`` has a connection (edge scope).
     """
+    if population not in ("real", "all"):
+        raise PersonaTwinError(f"population must be 'real' or 'all', got {population!r}.")
     person_k = person_pattern_k(data, signature=signature, age_bin=age_bin, scope=scope)
     mask = ~data.is_synthetic if population == "real" else np.ones(len(data), bool)
     values = person_k[mask]
@@ -249,6 +265,7 @@ def reidentification_risk(
     if include_connections:
         if not isinstance(data, SocialData):
             raise TypeError("include_connections=True needs a SocialData.")
+        _check_age_bin(age_bin)
         index = compute_patterns(data, signature, age_bin)
         class_id, _ = index.neighborhoods()
         qi_class = people.groupby(qis, sort=False, dropna=False, observed=True).ngroup()
