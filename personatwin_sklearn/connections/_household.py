@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from personatwin_sklearn import census
+from personatwin_sklearn.metrics._risk import DEFAULT_QUASI_IDENTIFIERS
 
 __all__ = ["PeopleView", "link_weights", "age_gap_model", "make_personas", "DERIVED_COLUMNS"]
 
@@ -174,13 +175,17 @@ def make_personas(
 ) -> pd.DataFrame:
     """Rows of new synthetic personas with the signature of the people at ``template``.
 
-    Each column is drawn independently from a random person with the same signature
-    (real people preferred), so signature columns match while no real row is copied
-    whole.  For family links to an existing ``anchor`` person (the persona being the
-    anchor's ``kind``), the age follows the census age gap (kept inside the template's
-    age bucket when age is in the signature) and zipcode / ethnicity are the anchor's
-    (a household shares them) unless they are signature columns.  Columns written by
-    ConnectionPatternAnalyzer are left empty.
+    The quasi-identifiers (``age, gender, ethnicity, zipcode``) are copied together
+    from one random person with the same signature (real people preferred), so every
+    persona falls in a quasi-identifier class that real people have: a class of the
+    release with fewer than k rows, or one no real person is in, would give synthetic
+    rows away.  Every other column is drawn independently from a random person with
+    the same signature, so no real row is copied whole.  For family links to an
+    existing ``anchor`` person (the persona being the anchor's ``kind``), the age
+    follows the census age gap (kept inside the template's age bucket when age is in
+    the signature) and zipcode / ethnicity are the anchor's (a household shares them)
+    unless they are signature columns or the persona's class would then be one no real
+    person has.  Columns written by ConnectionPatternAnalyzer are left empty.
     """
     template = np.asarray(template, dtype=np.int64)
     m = len(template)
@@ -193,11 +198,16 @@ def make_personas(
         sorted_sig * 2 + is_synthetic[order].astype(np.int64), person_sig[template] * 2 + 1
     )
     hi_draw = np.where(n_real > lo, n_real, hi)  # draw among the real ones when there are any
+    joint = [c for c in DEFAULT_QUASI_IDENTIFIERS if c in people.columns and c != id_col]
+    donor = order[lo + np.floor(rng.random_sample(m) * (hi_draw - lo)).astype(np.int64)]
     out = {}
     for column in people.columns:
         if column == id_col:
             continue
-        draw = order[lo + np.floor(rng.random_sample(m) * (hi_draw - lo)).astype(np.int64)]
+        if column in joint:
+            draw = donor
+        else:
+            draw = order[lo + np.floor(rng.random_sample(m) * (hi_draw - lo)).astype(np.int64)]
         out[column] = people[column].iloc[draw].reset_index(drop=True)
     frame = pd.DataFrame(out, columns=[c for c in people.columns if c != id_col])
     frame.insert(list(people.columns).index(id_col), id_col, id_values)
@@ -213,18 +223,30 @@ def make_personas(
         rows = np.flatnonzero(linked & (kinds == value) & np.isin(kinds, list(family)))
         if not len(rows):
             continue
-        _household_attributes(frame, people, rows, anchor[rows], str(value), view, signature)
+        _household_attributes(
+            frame, people, rows, anchor[rows], signature, joint, ~np.asarray(is_synthetic, bool)
+        )
         _plausible_age(frame, rows, anchor[rows], str(value), view, signature, age_bin, rng)
     return frame
 
 
-def _household_attributes(frame, people, rows, anchor, kind, view, signature):
-    for column in ("zipcode", "ethnicity"):
-        if column in frame.columns and column not in signature:
-            values = people[column].iloc[anchor].to_numpy()
-            series = frame[column].copy()
-            series.iloc[rows] = values
-            frame[column] = series
+def _household_attributes(frame, people, rows, anchor, signature, joint, real):
+    """The anchor's zipcode / ethnicity where the persona's class then exists among real people."""
+    shared = [c for c in ("zipcode", "ethnicity") if c in frame.columns and c not in signature]
+    if not shared:
+        return
+    candidate = frame[joint].iloc[rows].reset_index(drop=True)
+    for column in shared:
+        candidate[column] = people[column].iloc[anchor].to_numpy()
+    if joint:
+        real_classes = pd.MultiIndex.from_frame(people.loc[real, joint].astype(str))
+        ok = pd.MultiIndex.from_frame(candidate[joint].astype(str)).isin(real_classes)
+    else:
+        ok = np.ones(len(rows), dtype=bool)
+    for column in shared:
+        series = frame[column].copy()
+        series.iloc[rows[ok]] = candidate[column].to_numpy()[ok]
+        frame[column] = series
 
 
 def _plausible_age(frame, rows, anchor, kind, view, signature, age_bin, rng):
