@@ -228,10 +228,11 @@ class ProcessingResult:
     network_metadata: dict = field(default_factory=dict)
     pipeline: Pipeline | None = None
 
-    def save(self, out_dir, *, original=None, report=True) -> list[Path]:
-        """Write the release (flags in separate files), ``risk_metrics.json`` and
-        ``report.html`` to ``out_dir``; see :func:`write_release`."""
-        return write_release(self, out_dir, original=original, report=report)
+    def save(self, out_dir, *, original=None, report=True, keep_ids=False) -> list[Path]:
+        """Write the release (random ids and row order, flags in separate files),
+        ``risk_metrics.json`` and ``report.html`` to ``out_dir``; see
+        :func:`write_release`."""
+        return write_release(self, out_dir, original=original, report=report, keep_ids=keep_ids)
 
     def summary(self) -> str:
         """A few lines for people: sizes, risk before and after, what was added."""
@@ -438,12 +439,47 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def write_release(result, out_dir, *, original=None, report=True) -> list[Path]:
+def _pseudonymise(data: SocialData, seed, keep_ids: bool):
+    """People and connections with fresh random ids and shuffled rows.
+
+    Synthetic people are appended after the real ones with ids above theirs, so the row
+    order and the ids of a release would tell them apart: the published files get ids
+    ``1..n`` in a random order and rows in a random order.  The flags files keep the
+    original id next to the release id.
+    """
+    rng = np.random.default_rng(seed)
+    people, edges, id_col = data.people, data.connections, data.id_col
+    original = people[id_col]
+    if keep_ids:
+        release_ids = original.to_numpy()
+        people = people.iloc[rng.permutation(len(people))]
+    else:
+        release_ids = rng.permutation(len(people)) + 1
+        mapping = pd.Series(release_ids, index=original.to_numpy())
+        people = people.assign(**{id_col: release_ids}).sort_values(id_col, kind="stable")
+        edges = edges.assign(
+            person1_id=mapping.reindex(edges["person1_id"].to_numpy()).to_numpy(),
+            person2_id=mapping.reindex(edges["person2_id"].to_numpy()).to_numpy(),
+        )
+    people = people.reset_index(drop=True)
+    original_of = pd.Series(original.to_numpy(), index=release_ids)
+    people.insert(0, f"original_{id_col}", original_of.reindex(people[id_col]).to_numpy())
+    edges = edges.iloc[rng.permutation(len(edges))].reset_index(drop=True)
+    return people, edges
+
+
+def write_release(
+    result, out_dir, *, original=None, report=True, keep_ids=False, random_state=None
+) -> list[Path]:
     """Write a release to ``out_dir``; nothing is left half-written.
 
     Files: ``people.csv`` and ``connections.csv`` without the columns that tell synthetic
-    from real; those columns in ``people_synthetic_flags.csv`` and
-    ``connections_synthetic_flags.csv`` (keep them, never publish them);
+    from real, with rows in a random order and, unless ``keep_ids``, fresh random ids
+    ``1..n`` (synthetic people come after the real ones with larger ids in memory:
+    published as they are, row order and ids would give them away); the flags in
+    ``people_synthetic_flags.csv`` (release id, original id, ``is_synthetic``) and
+    ``connections_synthetic_flags.csv`` (rows aligned with ``connections.csv``) — keep
+    them, never publish them;
     ``risk_metrics.json``; ``report.html`` when ``report`` is true.  All files are
     written to a temporary folder next to ``out_dir`` first and moved into place at the
     end, so an error leaves no partial release.
@@ -456,6 +492,13 @@ def write_release(result, out_dir, *, original=None, report=True) -> list[Path]:
         The input, for the report's before/after figures (default: the release's
         real rows).
     report : bool, default=True
+    keep_ids : bool, default=False
+        Publish the original ids (rows are still shuffled).  Only safe when synthetic
+        people's ids cannot be told from real ones'.
+    random_state : int or None, default=None
+        Seed of the id and row shuffles; default: the release's own seed
+        (``metadata["parameters"]["random_state"]``) for a :class:`ProcessingResult`,
+        so the same seed gives the same files.
 
     Returns
     -------
@@ -470,11 +513,20 @@ def write_release(result, out_dir, *, original=None, report=True) -> list[Path]:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        key = {"people": [data.id_col], "connections": ["person1_id", "person2_id"]}
+        if random_state is None and isinstance(result, ProcessingResult):
+            random_state = result.metadata.get("parameters", {}).get("random_state")
+        people, edges = _pseudonymise(data, random_state, keep_ids)
+        original_id = f"original_{data.id_col}"
+        key = {
+            "people": [data.id_col, original_id],
+            "connections": ["person1_id", "person2_id"],
+        }
         names = []
-        for name, frame in (("people", data.people), ("connections", data.connections)):
+        for name, frame in (("people", people), ("connections", edges)):
             flags = [c for c in _FLAG_COLUMNS[name] if c in frame.columns]
-            _write_csv(frame.drop(columns=flags), tmp / f"{name}.csv")
+            _write_csv(
+                frame.drop(columns=flags + [original_id], errors="ignore"), tmp / f"{name}.csv"
+            )
             _write_csv(frame[key[name] + flags], tmp / f"{name}_synthetic_flags.csv")
             names += [f"{name}.csv", f"{name}_synthetic_flags.csv"]
         if isinstance(result, ProcessingResult):

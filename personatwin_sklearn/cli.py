@@ -294,7 +294,7 @@ def cmd_protect(args) -> int:
     out_dir = _check_out_dir(args.out)
     data = _load(args)
     result = _protect(data, args, domain=args.domain)
-    written = result.save(out_dir, original=data)
+    written = result.save(out_dir, original=data, keep_ids=args.keep_ids)
     _print_release(result, written, out_dir)
     return 0
 
@@ -335,7 +335,7 @@ def cmd_demo(args) -> int:
     )
     result = _protect(data, args, domain="criminal_justice")
     _print_spotlight_after(result.data, _spotlight_people(analyzer))
-    written = result.save(out_dir, original=data)
+    written = result.save(out_dir, original=data, keep_ids=args.keep_ids)
     _print_release(result, written, out_dir)
     return 0
 
@@ -361,6 +361,13 @@ def _add_protection_options(parser, *, privacy_default: str, seed_default) -> No
         metavar="SHARE",
         help="raise the quasi-identifier k until the average re-identification risk is "
         "at most SHARE, e.g. 0.05; 'none' keeps the privacy level's k (default: 0.05)",
+    )
+    parser.add_argument(
+        "--keep-ids",
+        action="store_true",
+        help="publish the original person ids (default: fresh random ids 1..n; the "
+        "original id of each is kept in people_synthetic_flags.csv). Rows are shuffled "
+        "either way, so synthetic people do not come last.",
     )
     parser.add_argument(
         "--seed",

@@ -53,20 +53,32 @@ def test_protect_writes_release(sample_csv, tmp_path, capsys):
     assert not list(tmp_path.glob(".release.*"))  # the staging folder is gone
 
     released = pd.read_csv(out / "people.csv")
-    assert set(data.ids) <= set(released["person_id"])  # every real person is released
-    assert "is_synthetic" not in released.columns
+    assert "is_synthetic" not in released.columns and "original_person_id" not in released
     flags = pd.read_csv(out / "people_synthetic_flags.csv")
     assert flags["person_id"].tolist() == released["person_id"].tolist()
+    # fresh ids 1..n in a random order: neither ids nor row order tell synthetic rows
+    assert sorted(released["person_id"]) == list(range(1, len(released) + 1))
+    assert set(data.ids) <= set(flags["original_person_id"])  # every real person is released
+    order = flags["is_synthetic"].to_numpy()
+    assert order[: len(data)].any() and not order[-len(data) :].all()
+    # real rows are the input's rows (non-QI columns identical), found by original id
+    by_id = released.assign(original=flags["original_person_id"]).set_index("original")
+    real_rows = by_id.loc[data.ids, ["occupation", "has_criminal_record"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        real_rows, data.people[["occupation", "has_criminal_record"]], check_dtype=False
+    )
     # k-anonymity of the released quasi-identifiers, recounted from the files: every
     # class holding a real person has >= 10 rows (classes of synthetic personas only
     # may be smaller).
     size = released.groupby(QIS, dropna=False)["person_id"].transform("size")
     assert size[~flags["is_synthetic"]].min() >= 10
-    real = set(flags.loc[~flags["is_synthetic"], "person_id"])
+    real = set(flags.loc[~flags["is_synthetic"], "original_person_id"])
     assert real == set(data.ids)
 
     edges_out = pd.read_csv(out / "connections.csv")
     assert not {"is_synthetic", "strength", "confidence", "context"} & set(edges_out.columns)
+    ends = set(edges_out["person1_id"]) | set(edges_out["person2_id"])
+    assert ends <= set(released["person_id"])  # connections use the release ids
     edge_flags = pd.read_csv(out / "connections_synthetic_flags.csv")
     assert len(edge_flags) == len(edges_out) > data.n_connections
     assert int((~edge_flags["is_synthetic"]).sum()) == data.n_connections
@@ -152,7 +164,7 @@ def test_protect_augment(sample_csv, tmp_path, capsys):
     extra = ["--augment", "census", "--ratio", "1", "--strategy", "match_distribution"]
     assert run(protect_args(people, edges, out, "--k", "5", "--seed", "0", *extra)) == 0
     flags = pd.read_csv(out / "people_synthetic_flags.csv")
-    assert set(data.ids) <= set(flags["person_id"])
+    assert set(data.ids) <= set(flags["original_person_id"])
     assert flags["is_synthetic"].sum() >= len(data)  # ratio 1: at least one per real person
     metrics = json.loads((out / "risk_metrics.json").read_text())
     assert metrics["metadata"]["parameters"]["augment_with_synthetic"] is True
@@ -269,3 +281,17 @@ def test_report_screenshot(sample_csv, tmp_path, capsys):
     with Image.open(png) as image:
         assert image.size == (1200, 1600)
         assert len(image.convert("RGB").getcolors(maxcolors=1 << 16) or []) > 10  # not blank
+
+
+def test_protect_keep_ids(sample_csv, tmp_path, capsys):
+    data, people, edges = sample_csv
+    out = tmp_path / "release"
+    assert run(protect_args(people, edges, out, "--k", "5", "--seed", "0", "--keep-ids")) == 0
+    released = pd.read_csv(out / "people.csv")
+    flags = pd.read_csv(out / "people_synthetic_flags.csv")
+    assert (flags["person_id"] == flags["original_person_id"]).all()
+    assert set(data.ids) <= set(released["person_id"])
+    connections = pd.read_csv(out / "connections.csv")
+    assert set(connections["person1_id"]) | set(connections["person2_id"]) <= set(
+        released["person_id"]
+    )
