@@ -104,9 +104,22 @@ def test_scorer_measures_risk_and_utility(data):
     release = fitted.transform(data)
     _, mx = independent_risk(release.people, QIS)
     assert privacy_only == pytest.approx(1 - mx)
-    with_loss = pt.metrics.make_privacy_scorer("max_risk", utility_weight=1.0)(fitted, data)
+    scorer = pt.metrics.make_privacy_scorer(
+        "max_risk", utility="information_loss", utility_weight=1.0
+    )
     loss = pt.metrics.information_loss(data, release)
-    assert with_loss == pytest.approx(1 - mx - loss)
+    assert scorer(fitted, data) == pytest.approx(1 - mx - loss)
+    # default utility: mean of information loss and the share of synthetic people
+    default = pt.metrics.make_privacy_scorer("max_risk", utility_weight=1.0)(fitted, data)
+    share = release.people["is_synthetic"].mean()  # 0 for KAnonymizer alone
+    assert default == pytest.approx(1 - mx - (loss + share) / 2)
+    generator = pt.SyntheticConnectionGenerator(target_k=5, random_state=0).fit(data)
+    diluted = generator.transform(data)
+    share = diluted.people["is_synthetic"].mean()
+    assert share > 0
+    risk = pt.metrics.reidentification_risk(diluted, QIS).max_risk
+    got = pt.metrics.make_privacy_scorer("max_risk", utility_weight=1.0)(generator, data)
+    assert got == pytest.approx(1 - risk - (0.0 + share) / 2)
 
 
 def test_save_writes_release_without_flags(data, tmp_path):

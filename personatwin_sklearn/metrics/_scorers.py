@@ -37,7 +37,10 @@ def _privacy_score(metric, release, quasi_identifiers) -> float:
 
 
 def _utility_loss(utility, original, release, quasi_identifiers) -> float:
-    """A utility loss in [0, 1], lower is better."""
+    """A utility loss in [0, 1], lower is better (the mean over several)."""
+    if isinstance(utility, (list, tuple)):
+        losses = [_utility_loss(u, original, release, quasi_identifiers) for u in utility]
+        return float(np.mean(losses))
     if callable(utility):
         return float(utility(original, release))
     real = release.real() if isinstance(release, SocialData) else release
@@ -56,7 +59,7 @@ def _utility_loss(utility, original, release, quasi_identifiers) -> float:
 def make_privacy_scorer(
     metric="population_average_risk",
     *,
-    utility="information_loss",
+    utility=("information_loss", "synthetic_people_share"),
     utility_weight=0.5,
     quasi_identifiers=None,
 ):
@@ -77,10 +80,14 @@ def make_privacy_scorer(
         One of ``population_average_risk``, ``max_risk``, ``records_at_risk``,
         ``combined_average_risk`` (quasi-identifiers x neighbourhood), ``min_k``,
         ``min_connection_pattern_k``.
-    utility : str, callable or None, default="information_loss"
+    utility : str, callable, list of those, or None, \
+            default=("information_loss", "synthetic_people_share")
         ``information_loss`` (NCP of the real rows' quasi-identifiers),
         ``synthetic_edge_share``, ``synthetic_people_share``, a callable
-        ``loss(original, release) -> float``, or None for privacy alone.
+        ``loss(original, release) -> float``, a list of them (their mean), or None for
+        privacy alone.  The default counts both what generalisation takes away and how
+        much of the release is synthetic: information loss alone rewards diluting the
+        data with ever more synthetic people.
     utility_weight : float, default=0.5
     quasi_identifiers : list of str, default=None
 
@@ -102,10 +109,12 @@ def make_privacy_scorer(
         raise InvalidValueError(
             f"metric={metric!r} is not one of {list(PRIVACY_METRICS)}. Pick one of those."
         )
-    if utility is not None and not callable(utility) and utility not in UTILITY_METRICS:
-        raise InvalidValueError(
-            f"utility={utility!r} is not one of {list(UTILITY_METRICS)}, a callable or None."
-        )
+    for item in utility if isinstance(utility, (list, tuple)) else [utility]:
+        if item is not None and not callable(item) and item not in UTILITY_METRICS:
+            raise InvalidValueError(
+                f"utility={item!r} is not one of {list(UTILITY_METRICS)}, a callable, a list "
+                "of those or None."
+            )
     if not isinstance(utility_weight, (int, float)) or utility_weight < 0:
         raise InvalidValueError(f"utility_weight must be a number >= 0, got {utility_weight!r}.")
 
