@@ -240,3 +240,25 @@ def test_no_release_class_gives_synthetic_rows_away():
     classes = people.groupby(QIS)["is_synthetic"].agg(["size", "sum"])
     assert (classes["size"] >= result.metadata["k"]).all()
     assert (classes["size"] > classes["sum"]).all()  # a real person in every class
+
+
+def test_usage_grid_search_as_written():
+    """The grid search of USAGE.md, verbatim, on a 200-person sample population."""
+    data = make_social_population(200, random_state=0)
+    pipe = pt.make_persona_pipeline(privacy_level="high", augment_with_synthetic=True)
+    search = GridSearchCV(
+        pipe,
+        {"connections__target_k": [5, 10, 20], "augment__synthetic_ratio": [0.5, 1, 2]},
+        scoring=pt.metrics.make_privacy_scorer(),
+        cv=pt.release_split(data),
+    )
+    search.fit(data)
+    results = pd.DataFrame(search.cv_results_)
+    assert len(results) == 9 and np.isfinite(results["mean_test_score"]).all()
+    # the chosen release, recounted: its real people sit in classes of >= 10 rows
+    release = search.best_estimator_.transform(data)
+    people = release.people
+    size = people.groupby(QIS)["person_id"].transform("size")
+    assert size[~people["is_synthetic"]].min() >= 10
+    ratio = search.best_params_["augment__synthetic_ratio"]
+    assert search.best_estimator_.named_steps["augment"].n_synthetic_ == int(200 * ratio)

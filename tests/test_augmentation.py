@@ -219,3 +219,11 @@ def test_bad_data():
     only_synthetic = SocialData(people.assign(is_synthetic=True))
     with pytest.raises(InvalidValueError, match="real person"):
         SyntheticAugmenter().fit(only_synthetic)
+
+
+def test_transform_repeats_fit_transform_without_a_seed(small):
+    """random_state=None: one seed per fit, so a pipeline's transform sees its fit data."""
+    aug = SyntheticAugmenter()  # no seed
+    first = aug.fit_transform(small)
+    assert aug.transform(small).equals(first)
+    assert not SyntheticAugmenter().fit_transform(small).equals(first)

@@ -156,6 +156,10 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         Real people seen in ``fit``.
     n_synthetic_ : int
         Synthetic people the last ``transform`` (or ``fit``) planned.
+    seed_ : int
+        Seed drawn from ``random_state`` in ``fit``; ``transform`` uses it, so
+        ``fit(X).transform(X)`` equals ``fit_transform(X)`` even when ``random_state``
+        is None.
     rare_groups_ : DataFrame
         ``boost_rare``: the boosted groups, their size and how many were added.
     n_unmatched_stubs_ : int
@@ -272,7 +276,10 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         self.quasi_identifiers_ = self._check(data)
         get_provider(self.provider)  # fail early on a bad provider
         self.n_real_ = int((~data.is_synthetic).sum())
-        donors, _, rare = self._plan(data, check_random_state(self.random_state))
+        # one seed per fit: transform repeats fit_transform's draws even when
+        # random_state is None (a pipeline's transform must see the data it was fit on)
+        self.seed_ = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        donors, _, rare = self._plan(data, np.random.RandomState(self.seed_))
         self.n_synthetic_ = int(len(donors))
         if rare is not None:
             self.rare_groups_ = rare
@@ -296,7 +303,7 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "quasi_identifiers_")
         data, is_social = self._as_social_data(X)
         self._check(data)
-        out, _, _ = self._augment(data, check_random_state(self.random_state))
+        out, _, _ = self._augment(data, np.random.RandomState(self.seed_))
         if is_social:
             return out
         return self._people_frame(out, X)
@@ -324,7 +331,7 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
             raise InvalidValueError(f"y has {len(y)} labels for {len(X)} rows of X.")
         self.fit(X)
         data, _ = self._as_social_data(X)
-        out, donors, _ = self._augment(data, check_random_state(self.random_state))
+        out, donors, _ = self._augment(data, np.random.RandomState(self.seed_))
         X_res = self._people_frame(out, X)
         real_positions = np.flatnonzero(~data.is_synthetic)
         y_res = np.concatenate([y, y[real_positions[donors]]])
@@ -334,7 +341,7 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         """``fit(X).transform(X)``, also recording ``n_unmatched_stubs_``."""
         self.fit(X)
         data, is_social = self._as_social_data(X)
-        out, _, unmatched = self._augment(data, check_random_state(self.random_state))
+        out, _, unmatched = self._augment(data, np.random.RandomState(self.seed_))
         self.n_unmatched_stubs_ = unmatched
         if is_social:
             return out
