@@ -10,6 +10,7 @@ import pandas as pd
 from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.exceptions import MissingColumnError, PersonaTwinError
 from personatwin_sklearn.patterns._core import compute_patterns
+from personatwin_sklearn.patterns._dask import is_dask_frame as _is_dask
 
 __all__ = [
     "DEFAULT_QUASI_IDENTIFIERS",
@@ -35,6 +36,42 @@ def _people_of(data) -> tuple[pd.DataFrame, np.ndarray]:
         )
         return data, synth
     raise TypeError(f"Expected a SocialData or a people DataFrame, got {type(data).__name__}.")
+
+
+# -- out-of-core (Dask) path ---------------------------------------------------------------
+def _dask_class_table(people, quasi_identifiers) -> tuple[list[str], pd.DataFrame]:
+    """Equivalence classes of a Dask people table: one row per class with the
+    quasi-identifier values, ``size`` (all rows) and ``n_real`` (non-synthetic rows).
+
+    Only this per-class table is computed into memory.
+    """
+    from personatwin_sklearn.patterns._dask import require_dask
+
+    require_dask()  # a Dask frame implies dask, but keep the message uniform
+    qis = resolve_quasi_identifiers(people, quasi_identifiers)
+    frame = people[qis].assign(size=1)
+    if "is_synthetic" in people.columns:
+        frame = frame.assign(n_real=(~people["is_synthetic"].astype(bool)).astype("int64"))
+    else:
+        frame = frame.assign(n_real=1)
+    table = (
+        frame.groupby(qis, dropna=False, observed=True)[["size", "n_real"]]
+        .sum()
+        .compute()
+        .reset_index()
+    )
+    return qis, table
+
+
+def _dask_row_sizes(people, qis, table) -> np.ndarray:
+    """Class size of every row of a Dask people table, in row order."""
+    sizes = table[[*qis, "size"]]
+
+    def lookup(part: pd.DataFrame) -> pd.Series:
+        merged = part[qis].merge(sizes, on=qis, how="left", sort=False)
+        return pd.Series(merged["size"].to_numpy(dtype=np.int64), index=part.index)
+
+    return people.map_partitions(lookup, meta=("size", "int64")).compute().to_numpy()
 
 
 def resolve_quasi_identifiers(people: pd.DataFrame, quasi_identifiers=None) -> list[str]:
@@ -73,8 +110,13 @@ def equivalence_class_sizes(data, quasi_identifiers=None) -> np.ndarray:
     """Size of each row's equivalence class (rows sharing all quasi-identifier values).
 
     Missing values form a class of their own.  Synthetic rows count: an adversary
-    cannot tell them apart.
+    cannot tell them apart.  ``data`` may be a Dask DataFrame (optional extra
+    ``dask``): the classes are counted with Dask and only the per-class table and
+    the returned array (one integer per row) are held in memory.
     """
+    if _is_dask(data):
+        qis, table = _dask_class_table(data, quasi_identifiers)
+        return _dask_row_sizes(data, qis, table)
     people, _ = _people_of(data)
     qis = resolve_quasi_identifiers(people, quasi_identifiers)
     if len(people) == 0:
@@ -88,7 +130,9 @@ def k_anonymity(data, quasi_identifiers=None) -> int:
 
     Parameters
     ----------
-    data : SocialData or DataFrame
+    data : SocialData, DataFrame or dask.dataframe.DataFrame
+        A Dask DataFrame is counted out of core (optional extra ``dask``): only the
+        per-class table is brought into memory.
     quasi_identifiers : list of str, default=None
         Default: those of ``age, gender, ethnicity, zipcode`` present.
 
@@ -104,6 +148,9 @@ def k_anonymity(data, quasi_identifiers=None) -> int:
     >>> k_anonymity(pd.DataFrame({"age": [30, 30, 40], "gender": ["F", "F", "M"]}))
     1
     """
+    if _is_dask(data):
+        _, table = _dask_class_table(data, quasi_identifiers)
+        return int(table["size"].min()) if len(table) else 0
     sizes = equivalence_class_sizes(data, quasi_identifiers)
     return int(sizes.min()) if len(sizes) else 0
 
@@ -217,7 +264,11 @@ def reidentification_risk(
 
     Parameters
     ----------
-    data : SocialData or DataFrame
+    data : SocialData, DataFrame or dask.dataframe.DataFrame
+        A Dask DataFrame of people (optional extra ``dask``) gets the
+        quasi-identifier figures, computed from the per-class table only; the
+        connection figures need a SocialData (for Dask connection tables see
+        :func:`personatwin_sklearn.patterns.pattern_counts_dask`).
     quasi_identifiers : list of str, default=None
         Default: those of ``age, gender, ethnicity, zipcode`` present.
     threshold : float, default=0.2
@@ -247,6 +298,14 @@ def reidentification_risk(
         raise PersonaTwinError(f"threshold must lie in [0, 1], got {threshold!r}.")
     if population not in ("real", "all"):
         raise PersonaTwinError(f"population must be 'real' or 'all', got {population!r}.")
+    if _is_dask(data):
+        if include_connections:
+            raise TypeError(
+                "include_connections=True needs a SocialData; for a Dask DataFrame of people "
+                "the connection patterns are counted by "
+                "personatwin_sklearn.patterns.pattern_counts_dask(people, connections)."
+            )
+        return _dask_risk(data, quasi_identifiers, threshold, population)
     people, synth = _people_of(data)
     qis = resolve_quasi_identifiers(people, quasi_identifiers)
     sizes = equivalence_class_sizes(people, qis)
@@ -282,3 +341,29 @@ def reidentification_risk(
             min_connection_pattern_k=float(pk.min()) if len(pk) else float("inf"),
         )
     return RiskReport(**report)
+
+
+def _dask_risk(people, quasi_identifiers, threshold, population) -> RiskReport:
+    """Quasi-identifier part of :func:`reidentification_risk` from the per-class table."""
+    _, table = _dask_class_table(people, quasi_identifiers)
+    size = table["size"].to_numpy(dtype=np.int64)
+    weight = table["n_real" if population == "real" else "size"].to_numpy(dtype=np.int64)
+    present = weight > 0
+    n_records = int(weight.sum())
+    if n_records == 0:
+        avg = mx = at_risk = 0.0
+        k = 0
+    else:
+        risk = 1.0 / size[present]
+        avg = float(np.sum(weight[present] * risk) / n_records)
+        mx = float(risk.max())
+        at_risk = float(weight[present][risk > threshold].sum() / n_records)
+        k = int(size[present].min())
+    return RiskReport(
+        population_average_risk=avg,
+        max_risk=mx,
+        records_at_risk=at_risk,
+        threshold=threshold,
+        n_records=n_records,
+        k=k,
+    )
