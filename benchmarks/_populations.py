@@ -16,8 +16,15 @@ OCCUPATIONS = np.array(
 )  # fmt: skip
 
 
-def random_population(n_people: int, edges_per_person: float = 3.0, seed: int = 0):
-    """``n_people`` people with census-like columns and ``edges_per_person * n`` typed edges."""
+def random_population(
+    n_people: int, edges_per_person: float = 3.0, seed: int = 0, *, quasi_identifiers=False
+):
+    """``n_people`` people with census-like columns and ``edges_per_person * n`` typed edges.
+
+    With ``quasi_identifiers=True`` the people also get ``zipcode`` (census ZCTAs of
+    Colorado, population-weighted) and ``ethnicity`` (the census shares of that zip), so
+    k-anonymisation and augmentation have the usual four quasi-identifiers.
+    """
     rng = np.random.default_rng(seed)
     people = pd.DataFrame(
         {
@@ -28,6 +35,13 @@ def random_population(n_people: int, edges_per_person: float = 3.0, seed: int = 
             "has_criminal_record": rng.random(n_people) < 0.1,
         }
     )
+    if quasi_identifiers:
+        from personatwin_sklearn.census import sample_ethnicity, sample_zipcodes
+
+        state = np.random.RandomState(seed)
+        zipcodes = sample_zipcodes(n_people, state, state="CO")
+        people["zipcode"] = pd.Categorical(zipcodes)
+        people["ethnicity"] = pd.Categorical(sample_ethnicity(n_people, state, zipcodes=zipcodes))
     m = int(edges_per_person * n_people)
     a = rng.integers(0, n_people, m)
     b = (a + rng.integers(1, n_people, m)) % n_people
