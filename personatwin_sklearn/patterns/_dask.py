@@ -188,12 +188,12 @@ def pattern_counts_dask(
     directed = fwd.merge(person, on="_partner", how="inner")
     keys = ["_type", *attr]
     per_owner = (
-        directed.groupby(["_owner", *keys], dropna=False)
+        directed.groupby(["_owner", *keys], dropna=False, observed=True)
         .size(split_out=True)
         .rename("_m")
         .reset_index()
     )
-    counts = per_owner.groupby(keys, dropna=False)["_m"].agg(["count", "sum"])
+    counts = per_owner.groupby(keys, dropna=False, observed=True)["_m"].agg(["count", "sum"])
     table = counts.compute().reset_index()
 
     n_ends = int(table["sum"].sum())
