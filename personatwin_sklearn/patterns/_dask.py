@@ -172,17 +172,16 @@ def pattern_counts_dask(
     person = person[["_partner", *attr]]
 
     # directed rows: each connection once from each end (type inverted from person2's end)
-    types = connections["connection_type"].astype(object)
-    unique_types, n_edges = dask.compute(types.drop_duplicates(split_out=1), connections.shape[0])
-    inverse = {t: dom.inverse_type(str(t)) for t in unique_types.tolist()}
+    types = connections["connection_type"].astype(str)
+    inverse = dict(dom.inverse)  # types without an inverse read the same from both ends
     fwd = dd.concat(
         [
             connections[["person1_id", "person2_id"]]
             .rename(columns={"person1_id": "_owner", "person2_id": "_partner"})
-            .assign(_type=types.astype(str)),
+            .assign(_type=types),
             connections[["person2_id", "person1_id"]]
             .rename(columns={"person2_id": "_owner", "person1_id": "_partner"})
-            .assign(_type=types.map(inverse, meta=("connection_type", object)).astype(str)),
+            .assign(_type=types.replace(inverse) if inverse else types),
         ]
     )
     directed = fwd.merge(person, on="_partner", how="inner")
@@ -194,7 +193,8 @@ def pattern_counts_dask(
         .reset_index()
     )
     counts = per_owner.groupby(keys, dropna=False, observed=True)["_m"].agg(["count", "sum"])
-    table = counts.compute().reset_index()
+    table, n_edges = dask.compute(counts, connections.shape[0])
+    table = table.reset_index()
 
     n_ends = int(table["sum"].sum())
     if n_ends < 2 * n_edges:
