@@ -110,7 +110,7 @@ def main():
     ]
     net = CALTECH / "Caltech36.net"
     if net.exists():
-        caltech = read_pajek(net, CALTECH / "Caltech36.nodelist")
+        caltech = read_pajek(net, CALTECH / "Caltech36.nodelist", missing_value=None)
         cases.append(("Caltech36", caltech, ["gender", "year"], ["gender", "year", "dorm"]))
     else:
         print(f"(Caltech36 skipped: {net} is absent)")
