@@ -94,6 +94,30 @@ def _gap_zip_table(zips: np.ndarray) -> pd.DataFrame:
     return gaps.loc[gaps["prefix"].isin(prefixes) | gaps["state"].isin(states)]
 
 
+def _whole_households(data: SocialData, m: int, rng) -> np.ndarray:
+    """``m`` distinct real people (positions among the real ones), whole households first.
+
+    Households are the connected components of the real connections; they are taken in
+    a random order until ``m`` people are reached (the last one possibly in part), so
+    a partial copy keeps families together as a whole copy does.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    real = ~data.is_synthetic
+    n_real = int(real.sum())
+    to_real = np.full(len(data), -1, dtype=np.int64)
+    to_real[np.flatnonzero(real)] = np.arange(n_real)
+    a, b = data.edge_positions()
+    a, b = to_real[a], to_real[b]
+    keep = (a >= 0) & (b >= 0)
+    graph = coo_matrix((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(n_real, n_real))
+    _, component = connected_components(graph, directed=False)
+    rank = rng.permutation(int(component.max()) + 1)[component]
+    order = np.lexsort((rng.random_sample(n_real), rank))
+    return order[:m]
+
+
 class SyntheticAugmenter(TransformerMixin, BaseEstimator):
     """Add synthetic personas (with connections) that look like the real people.
 
@@ -104,9 +128,11 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
     the other attributes (occupation, ...) conditionally on sex, age and zip; event
     flags (``has_*``) are drawn at the real rate of the donor's sex x age-band group;
     and connections are wired by matching *stubs*: a real connection ``a -> b`` of
-    type ``t`` gives a's stand-ins an outgoing stub and b's stand-ins an incoming stub
-    keyed by (``t``, a's cell, b's cell), and stubs of equal key are paired at random
-    (then by sex x age band only).  So synthetic people have the real degree
+    type ``t`` gives a's stand-ins an outgoing stub and b's stand-ins an incoming stub.
+    The ``o``-th stand-in of ``a`` is linked to the ``o``-th stand-in of ``b`` where both
+    exist (so a whole copy keeps households, and their triangles, together); stubs left
+    are keyed by (``t``, a's cell, b's cell) and paired at random (then by sex x age
+    band only).  So synthetic people have the real degree
     distribution, connection types and partner attributes without copying any real
     person's neighbourhood, and they connect only among themselves: real people's
     connection patterns are not changed.
@@ -114,7 +140,7 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
     Strategies:
 
     * ``"match_distribution"``: ``int(n_real * synthetic_ratio)`` stand-ins, every
-      real person donating ``floor(ratio)`` times and a random subset once more.
+      real person donating ``floor(ratio)`` times and random whole households once more.
     * ``"fill_gaps"``: as many stand-ins, moved to census zip codes of the data's
       3-digit areas (or states) that the data does not have; their ethnicity follows
       the new zip's census race shares.
@@ -377,7 +403,7 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
             n_syn = int(n_real * self.synthetic_ratio)
             full, rest = divmod(n_syn, n_real)
             donors = np.concatenate(
-                [np.tile(np.arange(n_real), full), rng.choice(n_real, rest, replace=False)]
+                [np.tile(np.arange(n_real), full), _whole_households(data, rest, rng)]
             ).astype(np.int64)
             if self.strategy == "fill_gaps":
                 zip_override = self._gap_zips(real, donors, n_real, rng)
@@ -552,13 +578,26 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
             count = size[end]
             edge = np.repeat(np.arange(len(end)), count)
             within = np.arange(len(edge)) - np.repeat(np.cumsum(count) - count, count)
-            return edge, order[start[end[edge]] + within]
+            return edge, order[start[end[edge]] + within], within
 
-        e1, s1 = stubs(a)  # outgoing stubs: stand-ins of person1
-        e2, s2 = stubs(b)  # incoming stubs: stand-ins of person2
+        e1, s1, o1 = stubs(a)  # outgoing stubs: stand-ins of person1 (o: which stand-in)
+        e2, s2, o2 = stubs(b)  # incoming stubs: stand-ins of person2
         pairs_a, pairs_b, pair_type = [], [], []
         free1 = np.ones(len(e1), bool)
         free2 = np.ones(len(e2), bool)
+        # first, households as units: the o-th stand-in of a links to the o-th stand-in of b
+        # (a whole copy keeps the real families' triangles; partial copies fall through)
+        width = np.int64(max(int(o1.max(initial=0)), int(o2.max(initial=0))) + 1)
+        _, j1, j2 = np.intersect1d(
+            e1 * width + o1, e2 * width + o2, assume_unique=True, return_indices=True
+        )
+        ok = s1[j1] != s2[j2]
+        j1, j2 = j1[ok], j2[ok]
+        pairs_a.append(s1[j1])
+        pairs_b.append(s2[j2])
+        pair_type.append(type_names[e1[j1]])
+        free1[j1] = False
+        free2[j2] = False
         fine = _combine(ctype, cell[a], cell[b])
         rough = _combine(ctype, coarse[a], coarse[b])
         for key in (fine, rough):
