@@ -70,6 +70,23 @@ def _patterns(data):
     return {"n_patterns": len(est.patterns_), "k": sorted(est.patterns_["k"].tolist())}
 
 
+def summary(step: str, result: dict) -> str:
+    """A few words on what the step found or produced."""
+    if step == "patterns":
+        rare = sum(k < 10 for k in result["k"])
+        return f"{result['n_patterns']:,} patterns, {rare:,} with k < 10"
+    if step == "kanon-count":
+        return f"{result['n_classes']:,} classes, k = {result['min_k']}"
+    if step == "connections":
+        return (f"{result['rare_patterns']:,} rare patterns; +{result['added_edges']:,} "
+                f"edges, +{result['added_people']:,} people")  # fmt: skip
+    if step == "kanonymize":
+        return f"{result['classes']:,} classes, k = {result['k_out']}"
+    if step == "augmentation":
+        return f"{result['n_out']:,} people, {result['edges_out']:,} edges out"
+    return ""
+
+
 def _patterns_python(data, age_bin=5):
     """Plain Python: one pass over the edges, a dict of sets of owners per pattern."""
     people = data.people
@@ -260,8 +277,8 @@ def main(argv=None) -> None:
     sizes = parse_sizes(args.sizes)
     print(f"Machine: {machine()}\n")
     print("| step | people | edges | time s | peak RSS GB (before step) "
-          "| plain Python s | speed-up |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "| plain Python s | speed-up | result |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for step in steps:
         label, baseline = STEPS[step]
         for n in sizes:
@@ -283,6 +300,7 @@ def main(argv=None) -> None:
             else:
                 speed = f"{base['seconds'] / res['seconds']:.1f}x" if res else "-"
                 cells += [f"{base['seconds']:.2f}", speed]
+            cells.append(summary(step, res["result"]) if res else "")
             print(f"| {label} | {n:,} | {edges} | " + " | ".join(cells) + " |", flush=True)
 
 
