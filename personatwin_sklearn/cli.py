@@ -30,9 +30,11 @@ Every error is one line on stderr and exit code 2.
 _RELEASE_FILES = """\
 files written to --out:
   people.csv                        the released people (real ones generalised, plus
-                                    synthetic personas), without the synthetic flag
+                                    synthetic personas), without the synthetic flag,
+                                    shuffled, with fresh ids unless --keep-ids
   connections.csv                   the released connections, without their flags
-  people_synthetic_flags.csv        person_id, is_synthetic           -- KEEP PRIVATE
+  people_synthetic_flags.csv        person_id, original_person_id,
+                                    is_synthetic                       -- KEEP PRIVATE
   connections_synthetic_flags.csv   person1_id, person2_id, is_synthetic, strength,
                                     confidence, context                -- KEEP PRIVATE
   risk_metrics.json                 risk before / after, k reached, parameters
@@ -264,7 +266,7 @@ def _protect(data, args, *, domain):
             domain=domain,
             target_risk=args.target_risk,
             augment_with_synthetic=augment,
-            synthetic_source=args.augment if augment else "census",
+            synthetic_source=_provider(args.augment) if augment else "census",
             synthetic_ratio=args.ratio if args.ratio is not None else 2.0,
             synthetic_strategy=args.strategy or "match_distribution",
             connection_pattern_k=args.k,
@@ -288,9 +290,26 @@ def _print_release(result, written, out_dir) -> None:
     )
 
 
+def _provider(source: str):
+    """``census``, ``nemotron`` (``$PERSONATWIN_NEMOTRON_PATH``) or a Nemotron file path."""
+    if source in ("census", "nemotron"):
+        return source
+    path = Path(source)
+    if not path.is_file():
+        raise CLIError(
+            f"--augment {source!r} is neither 'census', 'nemotron' nor an existing "
+            "Nemotron-Personas file (Parquet/CSV/JSONL)."
+        )
+    from personatwin_sklearn.providers import NemotronProvider
+
+    return NemotronProvider(path)
+
+
 def cmd_protect(args) -> int:
     if args.augment is None and (args.ratio is not None or args.strategy is not None):
         raise CLIError("--ratio and --strategy only apply with --augment SOURCE.")
+    if args.augment is not None:
+        _provider(args.augment)  # fail before reading anything
     out_dir = _check_out_dir(args.out)
     data = _load(args)
     result = _protect(data, args, domain=args.domain)
@@ -440,7 +459,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--augment",
         metavar="SOURCE",
         default=None,
-        help="add synthetic personas drawn from SOURCE: census (ACS aggregates) or nemotron",
+        help="add synthetic personas drawn from SOURCE: census (ACS aggregates), the path "
+        "of a local Nemotron-Personas-USA file (Parquet/CSV/JSONL), or nemotron (the file "
+        "named by $PERSONATWIN_NEMOTRON_PATH)",
     )
     augment.add_argument(
         "--ratio",

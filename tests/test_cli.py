@@ -295,3 +295,22 @@ def test_protect_keep_ids(sample_csv, tmp_path, capsys):
     assert set(connections["person1_id"]) | set(connections["person2_id"]) <= set(
         released["person_id"]
     )
+
+
+def test_protect_augment_from_a_nemotron_file(sample_csv, tmp_path, capsys, monkeypatch):
+    from tests.test_providers import nemotron_fixture
+
+    monkeypatch.setenv("PERSONATWIN_CACHE", str(tmp_path / "cache"))
+    data, people, edges = sample_csv
+    personas = tmp_path / "personas.parquet"
+    nemotron_fixture(n=600).to_parquet(personas)
+    out = tmp_path / "release"
+    extra = ["--augment", str(personas), "--ratio", "1", "--seed", "0", "--k", "5"]
+    assert run(protect_args(people, edges, out, *extra)) == 0
+    flags = pd.read_csv(out / "people_synthetic_flags.csv")
+    assert int(flags["is_synthetic"].sum()) >= len(data)
+    bad = tmp_path / "bad_release"
+    assert run(protect_args(people, edges, bad, "--augment", str(tmp_path / "nope.parquet"))) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nope.parquet" in err
+    assert not bad.exists()
