@@ -397,3 +397,24 @@ def test_bad_input(population):
     gen = SyntheticConnectionGenerator(target_k=5).fit(population)
     with pytest.raises(MissingColumnError, match="occupation"):
         gen.transform(population.with_people(population.people.drop(columns="occupation")))
+
+
+def test_max_synthetic_per_person_caps_what_one_person_receives():
+    from personatwin_sklearn.datasets import make_social_population
+
+    data = make_social_population(n_people=400, random_state=0)
+    generator = SyntheticConnectionGenerator(
+        target_k=10, max_synthetic_per_person=12, random_state=0
+    )
+    out = generator.fit_transform(data)
+    edges = out.connections
+    added = edges[edges["is_synthetic"]]
+    ends = pd.concat([added["person1_id"], added["person2_id"]])
+    received = ends[ends.isin(data.ids)].value_counts()  # existing (real) people only
+    assert received.max() <= 12
+    # the promise still holds (independent recount)
+    assert min_pattern_k(out, ["gender", "age", "occupation", "has_criminal_record"]) >= 10
+    uncapped = SyntheticConnectionGenerator(target_k=10, random_state=0).fit_transform(data)
+    e = uncapped.connections[uncapped.connections["is_synthetic"]]
+    ends = pd.concat([e["person1_id"], e["person2_id"]])
+    assert ends[ends.isin(data.ids)].value_counts().max() > 12  # what the cap prevents

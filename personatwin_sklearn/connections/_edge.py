@@ -118,8 +118,12 @@ def _owner_age_target(snap: Snapshot, t, dst) -> np.ndarray:
     return target
 
 
-def _safe_pass(snap, slot_code, pools, holders, seen, rng, n_cand, family):
-    """One vectorised try for every slot; returns accepted (src, dst, code)."""
+def _safe_pass(snap, slot_code, pools, holders, seen, rng, n_cand, family, load=None, cap=None):
+    """One vectorised try for every slot; returns accepted (src, dst, code).
+
+    ``load`` counts the synthetic connections each person has; no one takes more
+    than ``cap`` (a person with dozens of added spouses would stand out).
+    """
     m = len(slot_code)
     raw = snap.raw[slot_code]
     t = raw // snap.span
@@ -138,6 +142,8 @@ def _safe_pass(snap, slot_code, pools, holders, seen, rng, n_cand, family):
     tt = np.broadcast_to(t[:, None], cand.shape)
     weight = _plausibility(snap, tt.ravel(), cand.ravel(), dst.ravel(), family).reshape(cand.shape)
     valid &= weight >= MIN_WEIGHT
+    if cap is not None:
+        valid &= (load[cand] < cap) & (load[dst] < cap)
     gumbel = -np.log(-np.log(rng.random_sample(cand.shape) + 1e-300) + 1e-300)
     score = np.where(valid, np.log(weight) + gumbel, -np.inf)
     best = np.argmax(score, axis=1)
@@ -147,10 +153,17 @@ def _safe_pass(snap, slot_code, pools, holders, seen, rng, n_cand, family):
     # one new holder per (pattern, source) and one connection per pair of people
     keep = ~pd.Series(src * snap.n_patterns + code).duplicated().to_numpy()
     keep &= ~pd.Series(pair_keys(src, dst)).duplicated().to_numpy()
+    if cap is not None:  # several slots may have picked one person in this pass
+        idx = np.flatnonzero(keep)
+        ends = np.concatenate([src[idx], dst[idx]])
+        fits = load[ends] + pd.Series(ends).groupby(ends).cumcount().to_numpy() < cap
+        keep[idx] = fits[: len(idx)] & fits[len(idx) :]
     return src[keep], dst[keep], code[keep]
 
 
-def edge_round(snap: Snapshot, additions: Additions, rng, budget: int | None, family) -> dict:
+def edge_round(
+    snap: Snapshot, additions: Additions, rng, budget: int | None, family, cap=None
+) -> dict:
     """Plan the connections (and personas) that lift every rare pattern of ``snap``."""
     target = snap.target
     k_now = snap.k.copy()
@@ -165,6 +178,11 @@ def edge_round(snap: Snapshot, additions: Additions, rng, budget: int | None, fa
     pools.build(snap.raw[rare] // snap.span)
     remaining = np.zeros(snap.n_patterns, dtype=np.int64)
     remaining[rare] = target - k_now[rare]
+    load = None
+    if cap is not None:  # synthetic connections each person has so far
+        a, b = snap.data.edge_positions()
+        synthetic = snap.data.connections["is_synthetic"].to_numpy(bool)
+        load = np.bincount(np.concatenate([a[synthetic], b[synthetic]]), minlength=snap.n)
     new_src, new_code = [], []
     for n_cand in _PASSES:
         slot_code = np.repeat(np.arange(snap.n_patterns), remaining)
@@ -172,10 +190,12 @@ def edge_round(snap: Snapshot, additions: Additions, rng, budget: int | None, fa
             break
         if len(slot_code) * n_cand > _MAX_CELLS:
             n_cand = max(2, _MAX_CELLS // len(slot_code))
-        found = _safe_pass(snap, slot_code, pools, holders, seen, rng, n_cand, family)
+        found = _safe_pass(snap, slot_code, pools, holders, seen, rng, n_cand, family, load, cap)
         if found is None or len(found[0]) == 0:
             continue
         src, dst, code = found
+        if load is not None:
+            load += np.bincount(np.concatenate([src, dst]), minlength=snap.n)
         additions.link(src, dst, snap.raw[code] // snap.span)
         holders.add(src * snap.n_patterns + code)
         seen.add(pair_keys(src, dst))
@@ -190,12 +210,12 @@ def edge_round(snap: Snapshot, additions: Additions, rng, budget: int | None, fa
         added_src = np.concatenate(new_src) if new_src else np.zeros(0, np.int64)
         added_code = np.concatenate(new_code) if new_code else np.zeros(0, np.int64)
         _joint_fixes(snap, short, remaining, k_now, added_src, added_code, holders, seen,
-                     additions, rng, budget, family, info)  # fmt: skip
+                     additions, rng, budget, family, info, load, cap)  # fmt: skip
     return info
 
 
 def _joint_fixes(snap, short, remaining, k_now, added_src, added_code, holders, seen,
-                 additions, rng, budget, family, info):  # fmt: skip
+                 additions, rng, budget, family, info, load=None, cap=None):  # fmt: skip
     """Fix ``P`` and its partner-end pattern ``Q`` together (loop over the few short P)."""
     target = snap.target
     span = snap.span
@@ -260,10 +280,15 @@ def _joint_fixes(snap, short, remaining, k_now, added_src, added_code, holders, 
         # sources: e distinct non-holders of P with signature sigma
         glo, ghi = snap.group([sigma])
         pool = snap.sig_order[glo[0] : ghi[0]]
-        src = rng.permutation(pool[~np.isin(pool, have_p)])[:e]
+        free = ~np.isin(pool, have_p)
+        if cap is not None:  # people already at the cap are replaced by personas
+            free &= load[pool] < cap
+        src = rng.permutation(pool[free])[:e]
         # partners: e distinct non-holders of Q with signature S (not the sources)
         have_q = have_p if same[best] else holders_now(t_inv * span + sigma)
         keep = ~np.isin(partners_all, have_q) & ~np.isin(partners_all, src)
+        if cap is not None:
+            keep &= load[partners_all] < cap
         dst = rng.permutation(partners_all[keep])[:e]
         # pair alike: sources and partners both in (zip, age) order
         src = src[np.lexsort((view.age[src], view.zip_code[src]))]
@@ -290,6 +315,10 @@ def _joint_fixes(snap, short, remaining, k_now, added_src, added_code, holders, 
             )
         used += n_src_new + len(need_new)
         additions.link(src, dst_full, t)
+        if load is not None:
+            real_ends = np.concatenate([src, dst_full])
+            real_ends = real_ends[(real_ends >= 0) & (real_ends < n)]
+            load += np.bincount(real_ends, minlength=n)
         seen.add(pair_keys(src, dst_full))
         info["joint_edges"] += e
         info["joint_patterns"] += 1

@@ -84,6 +84,15 @@ class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
     max_new_partners : int, default=None
         Most synthetic personas one ``transform`` may add (``None``: no limit).
         When the limit stops protection, ``on_infeasible`` applies.
+    max_synthetic_per_person : "auto", int or None, default=None
+        Edge scope: most synthetic connections one existing person may receive
+        (``"auto"``: ``2 * target_k``; ``None``: no limit).  Past it, synthetic
+        personas take the connections.  Without a limit the few people whose own
+        pattern is already safe take most of them: in the sample population's high
+        release one real person gets 148 synthetic spouses; with ``"auto"`` nobody
+        gets more than 20, for about 4,100 more personas (1,819 -> 5,936 people).
+        Not the default: with augmentation it multiplies the partner personas (600
+        real people: 10,359 synthetic people, distinguishability AUC 0.59 -> 0.92).
     partner_max_degree : int, default=3
         Neighbourhood scope: connections one synthetic partner persona may take
         (used only where its neighbourhood class still reaches ``target_k``).
@@ -146,6 +155,11 @@ class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
         "signature": [list, tuple, str, None],
         "age_bin": [Interval(Integral, 1, None, closed="left")],
         "max_new_partners": [Interval(Integral, 0, None, closed="left"), None],
+        "max_synthetic_per_person": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "partner_max_degree": [Interval(Integral, 1, None, closed="left")],
         "strength": [str],
         "confidence": [Interval(Real, 0, 1, closed="both")],
@@ -162,6 +176,7 @@ class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
         signature=None,
         age_bin=5,
         max_new_partners=None,
+        max_synthetic_per_person=None,
         partner_max_degree=3,
         strength="WEAK",
         confidence=0.5,
@@ -174,6 +189,7 @@ class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
         self.signature = signature
         self.age_bin = age_bin
         self.max_new_partners = max_new_partners
+        self.max_synthetic_per_person = max_synthetic_per_person
         self.partner_max_degree = partner_max_degree
         self.strength = strength
         self.confidence = confidence
@@ -241,7 +257,7 @@ class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
             if budget is not None:
                 budget -= len(current) - len(data)
             if self.scope == "edge":
-                info = edge_round(snap, additions, rng, budget, family)
+                info = edge_round(snap, additions, rng, budget, family, self._cap())
             else:
                 info = neighborhood_round(snap, additions, rng, budget, self.partner_max_degree)
             row = {"round": len(history) + 1, "deficit_before": deficit,
@@ -263,6 +279,11 @@ class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
         return current
 
     # -- helpers -------------------------------------------------------------------------
+    def _cap(self):
+        if self.max_synthetic_per_person == "auto":
+            return 2 * int(self.target_k)
+        return self.max_synthetic_per_person
+
     def _deficit(self, snap: Snapshot) -> int:
         return snap.deficit() if self.scope == "edge" else neighborhood_deficit(snap)
 
