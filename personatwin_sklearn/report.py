@@ -103,16 +103,22 @@ def _figures(before: SocialData, after: SocialData, risk_before, risk_after, sig
     out["pattern_k"] = _png(fig)
 
     fig, ax = plt.subplots(figsize=(5.2, 3.3))
-    top = 0
-    for data, name, color, shift in (
-        (before, f"real input ({len(before):,} people)", "#1f6feb", -0.2),
-        (after, f"release ({len(after):,} people)", "#f0a020", 0.2),
+    degrees = [np.asarray(d.degree(), dtype=int) for d in (before, after)]
+    # the last bar collects the long tail, so a few very connected people do not
+    # squeeze the rest of the chart into one corner
+    top = int(max(np.percentile(np.concatenate(degrees), 99), max(d.max(initial=0) for d in
+                  degrees[:1]))) + 1  # fmt: skip
+    for degree, name, color, shift in (
+        (degrees[0], f"real input ({len(before):,} people)", "#1f6feb", -0.2),
+        (degrees[1], f"release ({len(after):,} people)", "#f0a020", 0.2),
     ):
-        degree = np.asarray(data.degree(), dtype=int)
-        counts = np.bincount(degree, minlength=1) / max(len(degree), 1)
-        top = max(top, len(counts))
+        counts = np.bincount(np.minimum(degree, top), minlength=top + 1) / max(len(degree), 1)
         ax.bar(np.arange(len(counts)) + shift, counts, width=0.4, color=color, label=name)
-    ax.set_xlim(-0.7, top - 0.3)
+    ax.set_xlim(-0.7, top + 0.7)
+    if max(d.max(initial=0) for d in degrees) > top:
+        ticks = ax.get_xticks()
+        ticks = [t for t in ticks if 0 <= t <= top * 0.88] + [top]
+        ax.set_xticks(ticks, [f"{int(t)}" for t in ticks[:-1]] + [f"{top}+"])
     ax.set_xlabel("connections per person (degree)")
     ax.set_ylabel("share of people")
     ax.set_title("Degree distribution, real input vs release")
