@@ -514,3 +514,16 @@ def test_connector_api_determinism_and_errors():
         TemplateConnector(template="nope").fit(data)
     with pytest.raises(InvalidParameterError, match="target"):
         TemplateConnector(target="real").fit(data)
+
+
+def test_large_graphs_use_label_propagation(monkeypatch):
+    """Louvain (pure Python) is replaced above LOUVAIN_MAX_NODES; the note says so."""
+    from personatwin_sklearn.templates import _extractor
+
+    assert _extractor.community_method(20_000) == "louvain"
+    assert _extractor.community_method(20_001) == "label_propagation"
+    monkeypatch.setattr(_extractor, "LOUVAIN_MAX_NODES", 10)
+    extractor = NetworkTemplateExtractor(epsilon=5.0, max_degree=17, random_state=0)
+    template = extractor.fit(nx.karate_club_graph()).template_
+    assert "label propagation" in template.notes
+    assert sum(template.community_size_distribution) == pytest.approx(1.0)
