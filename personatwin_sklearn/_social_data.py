@@ -394,7 +394,8 @@ class SocialData:
             raise MissingColumnError(
                 f"The people table is missing required column(s) {missing}; it has "
                 f"{list(people.columns)}. Add them or rename yours, e.g. "
-                f"load_data(..., column_map={{'your_name': {missing[0]!r}}})."
+                f"load_data(..., column_map={{'your_name': {missing[0]!r}}}) (command line: "
+                f"--rename your_name={missing[0]})."
             )
         for column in required:
             na = people[column].isna().to_numpy()

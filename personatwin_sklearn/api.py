@@ -101,6 +101,7 @@ def make_persona_pipeline(
     use_external_network=False,
     external_network=None,
     random_state=None,
+    quasi_identifiers=None,
 ):
     """The project's steps as a scikit-learn :class:`~sklearn.pipeline.Pipeline`.
 
@@ -136,6 +137,9 @@ def make_persona_pipeline(
         SNAP edge list to extract one from with epsilon = 1 (spent when this function
         runs).
     random_state : int, RandomState instance or None, default=None
+    quasi_identifiers : list of str, default=None
+        Columns the generalisation (and augmentation) works on; default: those of
+        ``age, gender, ethnicity, zipcode`` present.
 
     Returns
     -------
@@ -162,6 +166,7 @@ def make_persona_pipeline(
                     provider=synthetic_source,
                     strategy=synthetic_strategy,
                     synthetic_ratio=synthetic_ratio,
+                    quasi_identifiers=list(quasi_identifiers) if quasi_identifiers else None,
                     random_state=random_state,
                 ),
             )
@@ -176,7 +181,8 @@ def make_persona_pipeline(
             )
         template, _ = _template_of(external_network, random_state)
         steps.append(("network", TemplateConnector(template=template, random_state=random_state)))
-    steps.append(("generalize", KAnonymizer(privacy_level=privacy_level)))
+    qis = list(quasi_identifiers) if quasi_identifiers is not None else None
+    steps.append(("generalize", KAnonymizer(privacy_level=privacy_level, quasi_identifiers=qis)))
     if protect_connection_patterns:
         from personatwin_sklearn.connections import SyntheticConnectionGenerator
 
@@ -310,7 +316,8 @@ def create_safe_personas(
     external_network, random_state
         See :func:`make_persona_pipeline`.
     quasi_identifiers : list of str, default=None
-        Columns the risk is measured on (default: age, gender, ethnicity, zipcode present).
+        Columns generalised to k-anonymity and on which the risk is measured (default:
+        age, gender, ethnicity, zipcode present).
     progress : bool, default=False
         Show a progress bar over the attempts and steps.
 
@@ -349,7 +356,7 @@ def create_safe_personas(
         external_network=external_network,
         random_state=seed,
     )
-    pipeline = make_persona_pipeline(**params)
+    pipeline = make_persona_pipeline(**params, quasi_identifiers=qis)
     k0 = PRIVACY_LEVELS[privacy_level]
     ladder = [k0] if target_risk is None else [k0] + [k for k in _K_LADDER if k > k0]
     n_real = int((~data.is_synthetic).sum())

@@ -221,10 +221,30 @@ def _write_outputs(out_dir: Path, data, analyzer, risk) -> list[Path]:
     return [*paths, patterns, risk_path]
 
 
+def _rename_map(pairs) -> dict | None:
+    """``["sex=gender", ...]`` -> ``{"sex": "gender", ...}``; one-line error otherwise."""
+    if not pairs:
+        return None
+    mapping = {}
+    for pair in pairs:
+        old, sep, new = pair.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise CLIError(
+                f"--rename takes YOUR_COLUMN=OUR_COLUMN (e.g. sex=gender), got {pair!r}."
+            )
+        mapping[old.strip()] = new.strip()
+    return mapping
+
+
 def _load(args):
     from personatwin_sklearn.io import load_data
 
-    return load_data(args.people, args.connections, domain=args.domain)
+    return load_data(
+        args.people,
+        args.connections,
+        domain=args.domain,
+        column_map=_rename_map(getattr(args, "rename", None)),
+    )
 
 
 def _show_progress(args) -> bool:
@@ -439,6 +459,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", required=True, metavar="DIR", help="folder to write the release to (required)"
     )
     protect.add_argument(
+        "--rename",
+        nargs="+",
+        default=None,
+        metavar="OLD=NEW",
+        help="rename people columns to the expected names, e.g. --rename sex=gender id=person_id",
+    )
+    protect.add_argument(
         "--domain",
         default="custom",
         choices=("criminal_justice", "healthcare", "education", "custom"),
@@ -510,6 +537,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("people", help="people CSV/Parquet (person_id, age, gender, ...)")
     analyze.add_argument("--connections", metavar="EDGES", help="connections CSV/Parquet")
+    analyze.add_argument(
+        "--rename",
+        nargs="+",
+        default=None,
+        metavar="OLD=NEW",
+        help="rename people columns to the expected names, e.g. --rename sex=gender id=person_id",
+    )
     analyze.add_argument(
         "--domain",
         default="custom",

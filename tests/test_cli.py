@@ -314,3 +314,26 @@ def test_protect_augment_from_a_nemotron_file(sample_csv, tmp_path, capsys, monk
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nope.parquet" in err
     assert not bad.exists()
+
+
+def test_protect_rename_columns(tmp_path, capsys):
+    from personatwin_sklearn.datasets import make_social_population
+
+    data = make_social_population(n_people=120, random_state=0)
+    people = data.people.drop(columns="is_synthetic").rename(
+        columns={"person_id": "id", "gender": "sex"}
+    )
+    path = tmp_path / "people.csv"
+    people.to_csv(path, index=False)
+    out = tmp_path / "release"
+    assert run(["protect", str(path), "--out", str(out), "--k", "3"]) == 2
+    assert "--rename" in capsys.readouterr().err  # the error says how to fix it
+    argv = ["protect", str(path), "--rename", "id=person_id", "sex=gender", "--k", "3",
+            "--privacy-level", "low", "--out", str(out)]  # fmt: skip
+    assert run(argv) == 0
+    assert {"person_id", "gender"} <= set(pd.read_csv(out / "people.csv").columns)
+    capsys.readouterr()
+    bad = ["protect", str(path), "--rename", "idperson_id", "--out", str(tmp_path / "x")]
+    assert run(bad) == 2
+    assert "YOUR_COLUMN=OUR_COLUMN" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
