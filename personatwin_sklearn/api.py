@@ -243,6 +243,13 @@ class ProcessingResult:
     def summary(self) -> str:
         """A few lines for people: sizes, risk before and after, what was added."""
         r0, r1, m = self.risk_before, self.risk_metrics, self.metadata
+        pattern_line = (
+            f"smallest connection-pattern k: {r0.min_connection_pattern_k:g} -> "
+            f"{r1.min_connection_pattern_k:g}"
+            if np.isfinite(r1.min_connection_pattern_k or np.inf)
+            or np.isfinite(r0.min_connection_pattern_k or np.inf)
+            else "no connections: no connection patterns to protect"
+        )
         return "\n".join(
             [
                 f"{m['n_real']:,} real people -> {len(self.personas):,} personas "
@@ -250,8 +257,7 @@ class ProcessingResult:
                 f"{m['synthetic_connections']:,} synthetic connections",
                 f"k-anonymity (k={m['k']}): average risk {r0.population_average_risk:.1%} -> "
                 f"{r1.population_average_risk:.1%}, max {r0.max_risk:.1%} -> {r1.max_risk:.1%}",
-                f"smallest connection-pattern k: {r0.min_connection_pattern_k:g} -> "
-                f"{r1.min_connection_pattern_k:g}",
+                pattern_line,
             ]
         )
 
