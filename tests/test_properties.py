@@ -277,3 +277,53 @@ def test_create_safe_personas_low(data, k, seed):
     )
     assert result2.personas.equals(result.personas)
     assert result2.connections.equals(result.connections)
+
+
+# -- SyntheticAugmenter -----------------------------------------------------------------------
+@settings(max_examples=30, **SETTINGS)
+@given(
+    data=populations(),
+    ratio=st.sampled_from([0.3, 1.0, 2.0, 2.5]),
+    strategy=st.sampled_from(["match_distribution", "boost_rare"]),
+    seed=st.integers(0, 2**16),
+)
+def test_augmenter(data, ratio, strategy, seed):
+    from personatwin_sklearn import SyntheticAugmenter
+
+    before = _deep(data)
+    aug = SyntheticAugmenter(
+        strategy=strategy, synthetic_ratio=ratio, rare_threshold=3, boost_to_k=4,
+        random_state=seed,
+    )  # fmt: skip
+    out = aug.fit_transform(data)
+    _assert_not_mutated(data, before)
+    _assert_additions_flagged(data, out)
+    n = len(data)
+    added = out.people.iloc[n:]
+    if strategy == "match_distribution":
+        assert len(added) == int(n * ratio)
+    else:  # every QI cell (5-year ages) below 3 people reaches 4, by a plain Counter
+
+        def cells(people):
+            rows = people[QIS].assign(age=people["age"] // 5).astype(str)
+            return Counter(map(tuple, rows.itertuples(index=False)))
+
+        was, now = cells(data.people), cells(out.people)
+        assert all(now[cell] >= 4 for cell, size in was.items() if size < 3)
+    # synthetic people connect only among themselves; their cells are real people's cells
+    m = data.n_connections
+    ends = set(out.connections["person1_id"].iloc[m:]) | set(
+        out.connections["person2_id"].iloc[m:]
+    )
+    assert not ends & set(data.people["person_id"])
+    real_cells = set(
+        map(tuple, data.people[["gender", "ethnicity", "zipcode"]].astype(str).values)
+    )
+    assert (
+        set(map(tuple, added[["gender", "ethnicity", "zipcode"]].astype(str).values)) <= real_cells
+    )
+    again = SyntheticAugmenter(
+        strategy=strategy, synthetic_ratio=ratio, rare_threshold=3, boost_to_k=4,
+        random_state=seed,
+    ).fit(data)  # fmt: skip
+    assert again.transform(data).equals(out)
