@@ -29,6 +29,7 @@ from personatwin_sklearn import (
     ConnectionPatternAnalyzer,
     KAnonymizer,
     SocialData,
+    SyntheticAugmenter,
     SyntheticConnectionGenerator,
     create_safe_personas,
     load_data,
@@ -309,6 +310,10 @@ def _entry_points(k):
         "k_anonymity DataFrame": lambda d: metrics.k_anonymity(d.people),
         "connection_pattern_k": lambda d: metrics.connection_pattern_k(d),
         "create_safe_personas": safe,
+        "SyntheticAugmenter": lambda d: SyntheticAugmenter(random_state=0).fit_transform(d),
+        "SyntheticAugmenter boost_rare": lambda d: SyntheticAugmenter(
+            strategy="boost_rare", random_state=0
+        ).fit_transform(d),
         "linkage_attack edge": lambda d: linkage_attack(d, d, random_state=0),
         "linkage_attack combined": lambda d: linkage_attack(d, d, scope="combined"),
     }
@@ -348,7 +353,7 @@ def test_entry_points_on_odd_data(case):
 
 
 # -- 3. k > n, k <= 0, epsilon <= 0, unknown strategy names -----------------------------------
-@pytest.mark.parametrize("name", ENTRY_POINTS[:6] + ["create_safe_personas"])
+@pytest.mark.parametrize("name", ENTRY_POINTS[:6] + ["create_safe_personas"])  # k-based ones
 def test_k_larger_than_population(name):
     data = _data(people_frame(), edge_frame())
     result = outcome(lambda: _entry_points(50)[name](data), "50")

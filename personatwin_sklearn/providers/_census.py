@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from personatwin_sklearn import census
-from personatwin_sklearn.exceptions import InvalidValueError, PersonaTwinError
+from personatwin_sklearn.exceptions import InvalidValueError
 from personatwin_sklearn.providers._base import SyntheticPersonaProvider
 
 __all__ = ["CensusProvider"]
@@ -53,20 +53,26 @@ def sample_age_sex_conditional(states, sexes, lo, hi, rng) -> tuple[np.ndarray, 
     weight = count * np.clip(eff_hi - eff_lo + 1, 0, None) / width
     want_sex = uniq["sex"].to_numpy()[:, None]
     weight = np.where((want_sex == "*") | (band_sex[None, :] == want_sex), weight, 0.0)
+    # conditions the census cannot meet (ages beyond its 0-100 range): uniform within the
+    # bounds, sex as asked (or even odds), instead of failing
     empty = weight.sum(axis=1) <= 0
-    if empty.any():
-        row = uniq.loc[np.flatnonzero(empty)[0]]
-        raise PersonaTwinError(
-            f"No census population for sex={row['sex']!r} aged {row['lo']}-{row['hi']} "
-            f"in {row['state']}: ages run from 0 to 100."
-        )
+    weight[empty] = 1.0
     band = census._categorical_by_group(
         census._cumulative(weight), combo, rng.random_sample(len(combo))
     )
     a = eff_lo[combo, band]
     b = eff_hi[combo, band]
     ages = a + np.floor(rng.random_sample(len(combo)) * (b - a + 1)).astype(np.int64)
-    return ages.astype(np.int64), band_sex[band].astype(object)
+    sexes_out = band_sex[band].astype(object)
+    outside = empty[combo]
+    if outside.any():
+        lo_o = np.asarray(lo)[outside].astype(np.int64)
+        hi_o = np.asarray(hi)[outside].astype(np.int64)
+        ages[outside] = lo_o + np.floor(rng.random_sample(int(outside.sum())) * (hi_o - lo_o + 1))
+        asked = key["sex"].to_numpy(dtype=object)[outside]
+        coin = np.where(rng.random_sample(int(outside.sum())) < 0.5, "F", "M")
+        sexes_out[outside] = np.where(asked == "*", coin, asked)
+    return ages.astype(np.int64), sexes_out
 
 
 class CensusProvider(SyntheticPersonaProvider):
