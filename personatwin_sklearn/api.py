@@ -90,6 +90,10 @@ def _template_of(external_network, random_state):
     return extractor.template_, float(extractor.epsilon_spent_)
 
 
+#: People sampled for the distinguishability check of create_safe_personas.
+_DISTINGUISH_ROWS = 20_000
+
+
 def make_persona_pipeline(
     privacy_level="medium",
     augment_with_synthetic=False,
@@ -217,7 +221,9 @@ class ProcessingResult:
     metadata : dict
         ``synthetic_count`` (all synthetic people), ``augmented_count`` (added by the
         augmentation step), ``connection_personas`` (partner personas added by the
-        connection protection), ``synthetic_connections``, ``k``, ``parameters``,
+        connection protection), ``distinguishability_auc`` (3-fold CV AUC of a classifier
+        telling synthetic from real people in the release, on up to 20,000 sampled people;
+        None with fewer than 10 of either), ``synthetic_connections``, ``k``, ``parameters``,
         ``epsilon_spent``, ``target_risk_met``, ``attempts`` (k tried and risk reached).
     network_metadata : dict
         ``template_source``, ``average_degree_before``, ``average_degree_after``.
@@ -250,6 +256,19 @@ class ProcessingResult:
             or np.isfinite(r0.min_connection_pattern_k or np.inf)
             else "no connections: no connection patterns to protect"
         )
+        auc = m.get("distinguishability_auc")
+        auc_line = (
+            []
+            if auc is None
+            else [
+                f"synthetic people told apart from real ones: AUC {auc:.2f} (0.5: not at all)"
+                + (
+                    "; add augment_with_synthetic=True so they look real"
+                    if auc > 0.75 and not m.get("augmented_count")
+                    else ""
+                )
+            ]
+        )
         return "\n".join(
             [
                 f"{m['n_real']:,} real people -> {len(self.personas):,} personas "
@@ -258,6 +277,7 @@ class ProcessingResult:
                 f"k-anonymity (k={m['k']}): average risk {r0.population_average_risk:.1%} -> "
                 f"{r1.population_average_risk:.1%}, max {r0.max_risk:.1%} -> {r1.max_risk:.1%}",
                 pattern_line,
+                *auc_line,
             ]
         )
 
@@ -419,11 +439,20 @@ def create_safe_personas(
         template = fitted.named_steps["network"].template
         network_metadata["template_source"] = getattr(template, "source", None)
     augmented = int(getattr(fitted.named_steps.get("augment"), "n_synthetic_", 0))
+    n_syn = int(release.n_synthetic)
+    distinguishability = None
+    if n_syn >= 10 and len(release) - n_syn >= 10:  # can synthetic people be told apart?
+        from personatwin_sklearn.metrics import distinguishability_auc
+
+        distinguishability = distinguishability_auc(
+            release, cv=3, max_rows=_DISTINGUISH_ROWS, random_state=seed
+        )
     metadata = {
         "n_real": n_real,
         "synthetic_count": int(release.n_synthetic),
         "augmented_count": augmented,
         "connection_personas": int(release.n_synthetic) - augmented - int(data.n_synthetic),
+        "distinguishability_auc": distinguishability,
         "synthetic_connections": int(release.n_synthetic_connections),
         "k": k,
         "quasi_identifiers": qis,

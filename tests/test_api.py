@@ -204,6 +204,8 @@ def test_usage_example_2_augmentation_times_two(data):
     assert min(v for pid, v in k.items() if pid in set(data.ids)) >= 10
     # the released people cannot be told apart from the real ones
     assert distinguishability_auc(result.data, cv=3) < 0.65
+    assert result.metadata["distinguishability_auc"] < 0.65  # the same check, reported
+    assert "AUC" in result.summary()
 
 
 def test_usage_example_3_boost_rare(data):

@@ -129,7 +129,9 @@ def person_features(data: SocialData) -> pd.DataFrame:
     return frame
 
 
-def distinguishability_auc(data: SocialData, *, cv: int = 5, random_state=0) -> float:
+def distinguishability_auc(
+    data: SocialData, *, cv: int = 5, max_rows: int | None = None, random_state=0
+) -> float:
     """Cross-validated ROC AUC of a classifier telling synthetic from real people.
 
     The adversary sees the release without the synthetic flags: every attribute,
@@ -145,6 +147,9 @@ def distinguishability_auc(data: SocialData, *, cv: int = 5, random_state=0) -> 
         Real and synthetic people (``is_synthetic``) and their connections.
     cv : int, default=5
         Stratified folds.
+    max_rows : int, default=None
+        Train and test on a random sample of this many people (features are computed
+        on the whole release first, so degrees are not cut); ``None``: everyone.
     random_state : int, RandomState instance or None, default=0
 
     Returns
@@ -157,10 +162,14 @@ def distinguishability_auc(data: SocialData, *, cv: int = 5, random_state=0) -> 
     data = _check(data)
     X = person_features(data)
     y = data.is_synthetic.astype(int)
+    rng = check_random_state(random_state)
+    if max_rows is not None and len(y) > max_rows:
+        rows = np.sort(rng.choice(len(y), size=int(max_rows), replace=False))
+        X, y = X.iloc[rows].reset_index(drop=True), y[rows]
     cv = int(min(cv, y.sum(), len(y) - y.sum()))
     if cv < 2:
         raise InvalidValueError("cv must be >= 2 (and each class needs cv people).")
-    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    seed = int(rng.randint(np.iinfo(np.int32).max))
     categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     aucs = []
     folds = StratifiedKFold(cv, shuffle=True, random_state=seed).split(X, y)
