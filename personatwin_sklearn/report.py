@@ -241,6 +241,12 @@ def build_report(
         ],
         columns=["rows", "count"],
     )
+    auc = (metadata or {}).get("distinguishability_auc")
+    if auc is not None:  # a classifier's AUC telling synthetic from real people
+        added.loc[len(added)] = (
+            "synthetic told apart from real (AUC; 0.5 = not at all)",
+            f"{auc:.2f}",
+        )
     meta = ""
     if metadata:
         meta = f"<h2>Parameters</h2>{_table(_metadata_rows(metadata))}"
