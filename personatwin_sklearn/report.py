@@ -232,21 +232,16 @@ def build_report(
         ],
         columns=["measure", "before", "after"],
     )
-    added = pd.DataFrame(
-        [
-            ("real people", int((~after.is_synthetic).sum())),
-            ("synthetic people added", after.n_synthetic),
-            ("real connections", after.n_connections - after.n_synthetic_connections),
-            ("synthetic connections added", after.n_synthetic_connections),
-        ],
-        columns=["rows", "count"],
-    )
+    rows = [
+        ("real people", int((~after.is_synthetic).sum())),
+        ("synthetic people added", after.n_synthetic),
+        ("real connections", after.n_connections - after.n_synthetic_connections),
+        ("synthetic connections added", after.n_synthetic_connections),
+    ]
     auc = (metadata or {}).get("distinguishability_auc")
     if auc is not None:  # a classifier's AUC telling synthetic from real people
-        added.loc[len(added)] = (
-            "synthetic told apart from real (AUC; 0.5 = not at all)",
-            f"{auc:.2f}",
-        )
+        rows.append(("synthetic told apart from real (AUC; 0.5 = not at all)", f"{auc:.2f}"))
+    added = pd.DataFrame(rows, columns=["rows", "count"])
     meta = ""
     if metadata:
         meta = f"<h2>Parameters</h2>{_table(_metadata_rows(metadata))}"
