@@ -420,6 +420,23 @@ def _add_protection_options(parser, *, privacy_default: str, seed_default) -> No
     )
 
 
+def _add_input_options(parser) -> None:
+    """``--rename`` and ``--domain``, shared by the commands that read your files."""
+    parser.add_argument(
+        "--rename",
+        nargs="+",
+        default=None,
+        metavar="OLD=NEW",
+        help="rename people columns to the expected names, e.g. --rename sex=gender id=person_id",
+    )
+    parser.add_argument(
+        "--domain",
+        default="custom",
+        choices=("criminal_justice", "healthcare", "education", "custom"),
+        help="vocabulary of connection types and event flags (default: %(default)s)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``personatwin`` argument parser (subcommands ``protect``, ``demo``, ``analyze``)."""
     parser = _Parser(
@@ -458,19 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     protect.add_argument(
         "--out", required=True, metavar="DIR", help="folder to write the release to (required)"
     )
-    protect.add_argument(
-        "--rename",
-        nargs="+",
-        default=None,
-        metavar="OLD=NEW",
-        help="rename people columns to the expected names, e.g. --rename sex=gender id=person_id",
-    )
-    protect.add_argument(
-        "--domain",
-        default="custom",
-        choices=("criminal_justice", "healthcare", "education", "custom"),
-        help="vocabulary of connection types and event flags (default: %(default)s)",
-    )
+    _add_input_options(protect)
     _add_protection_options(protect, privacy_default="medium", seed_default=None)
     protect.add_argument(
         "--quasi-identifiers",
@@ -537,19 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("people", help="people CSV/Parquet (person_id, age, gender, ...)")
     analyze.add_argument("--connections", metavar="EDGES", help="connections CSV/Parquet")
-    analyze.add_argument(
-        "--rename",
-        nargs="+",
-        default=None,
-        metavar="OLD=NEW",
-        help="rename people columns to the expected names, e.g. --rename sex=gender id=person_id",
-    )
-    analyze.add_argument(
-        "--domain",
-        default="custom",
-        choices=("criminal_justice", "healthcare", "education", "custom"),
-        help="vocabulary of connection types and event flags (default: %(default)s)",
-    )
+    _add_input_options(analyze)
     analyze.add_argument(
         "--k", type=_positive_int, default=10, help="patterns below k people are rare (10)"
     )

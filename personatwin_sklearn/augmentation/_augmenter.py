@@ -585,25 +585,8 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         pairs_a, pairs_b, pair_type = [], [], []
         free1 = np.ones(len(e1), bool)
         free2 = np.ones(len(e2), bool)
-        # first, households as units: the o-th stand-in of a links to the o-th stand-in of b
-        # (a whole copy keeps the real families' triangles; partial copies fall through)
-        width = np.int64(max(int(o1.max(initial=0)), int(o2.max(initial=0))) + 1)
-        _, j1, j2 = np.intersect1d(
-            e1 * width + o1, e2 * width + o2, assume_unique=True, return_indices=True
-        )
-        ok = s1[j1] != s2[j2]
-        j1, j2 = j1[ok], j2[ok]
-        pairs_a.append(s1[j1])
-        pairs_b.append(s2[j2])
-        pair_type.append(type_names[e1[j1]])
-        free1[j1] = False
-        free2[j2] = False
-        fine = _combine(ctype, cell[a], cell[b])
-        rough = _combine(ctype, coarse[a], coarse[b])
-        for key in (fine, rough):
-            i1, i2 = np.flatnonzero(free1), np.flatnonzero(free2)
-            m1, m2 = _match_stubs(key[e1[i1]], key[e2[i2]], rng)
-            j1, j2 = i1[m1], i2[m2]
+
+        def take(j1, j2):  # record the pairs (no self-links) and use up their stubs
             ok = s1[j1] != s2[j2]
             j1, j2 = j1[ok], j2[ok]
             pairs_a.append(s1[j1])
@@ -611,6 +594,20 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
             pair_type.append(type_names[e1[j1]])
             free1[j1] = False
             free2[j2] = False
+
+        # first, households as units: the o-th stand-in of a links to the o-th stand-in of b
+        # (a whole copy keeps the real families' triangles; partial copies fall through)
+        width = np.int64(max(int(o1.max(initial=0)), int(o2.max(initial=0))) + 1)
+        _, j1, j2 = np.intersect1d(
+            e1 * width + o1, e2 * width + o2, assume_unique=True, return_indices=True
+        )
+        take(j1, j2)
+        fine = _combine(ctype, cell[a], cell[b])
+        rough = _combine(ctype, coarse[a], coarse[b])
+        for key in (fine, rough):
+            i1, i2 = np.flatnonzero(free1), np.flatnonzero(free2)
+            m1, m2 = _match_stubs(key[e1[i1]], key[e2[i2]], rng)
+            take(i1[m1], i2[m2])
         unmatched = int(free1.sum() + free2.sum())
         new_ids = np.asarray(new_ids)
         out = pd.DataFrame(
