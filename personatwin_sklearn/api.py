@@ -263,7 +263,8 @@ class ProcessingResult:
             else [
                 f"synthetic people told apart from real ones: AUC {auc:.2f} (0.5: not at all)"
                 + (
-                    "; add augment_with_synthetic=True so they look real"
+                    "; add synthetic personas (augment_with_synthetic=True,"
+                    " --augment census) so they look real"
                     if auc > 0.75 and not m.get("augmented_count")
                     else ""
                 )

@@ -366,11 +366,13 @@ def cmd_demo(args) -> int:
         written = _write_outputs(out_dir, data, analyzer, risk)
         print(f"\nwrote {len(written)} files to {out_dir}/")
         return 0
-    args.augment = args.ratio = args.strategy = None
+    if args.augment is None and (args.ratio is not None or args.strategy is not None):
+        raise CLIError("--ratio and --strategy only apply with --augment SOURCE.")
     print(
         f"\nProtecting: privacy level {args.privacy_level!r}, connection-pattern k >= "
         f"{args.k}, target average risk "
         f"{'none' if args.target_risk is None else _fmt_pct(args.target_risk)}"
+        + (f", synthetic personas from {args.augment}" if args.augment else "")
     )
     result = _protect(data, args, domain="criminal_justice")
     _print_spotlight_after(result.data, _spotlight_people(analyzer))
@@ -417,6 +419,33 @@ def _add_protection_options(parser, *, privacy_default: str, seed_default) -> No
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no progress bar (it is only shown on a terminal)"
+    )
+
+
+def _add_augment_options(parser) -> None:
+    """``--augment SOURCE --ratio --strategy`` (shared by protect and demo)."""
+    augment = parser.add_argument_group(
+        "synthetic personas", "more people to hide among (adds the augment step)"
+    )
+    augment.add_argument(
+        "--augment",
+        metavar="SOURCE",
+        default=None,
+        help="add synthetic personas drawn from SOURCE: census (ACS aggregates), the path "
+        "of a local Nemotron-Personas-USA file (Parquet/CSV/JSONL), or nemotron (the file "
+        "named by $PERSONATWIN_NEMOTRON_PATH)",
+    )
+    augment.add_argument(
+        "--ratio",
+        type=_positive_float,
+        default=None,
+        help="synthetic personas per real person (default: 2)",
+    )
+    augment.add_argument(
+        "--strategy",
+        choices=("match_distribution", "fill_gaps", "boost_rare"),
+        default=None,
+        help="which personas to add (default: match_distribution)",
     )
 
 
@@ -484,29 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COL",
         help="columns the risk is measured on (default: age gender ethnicity zipcode present)",
     )
-    augment = protect.add_argument_group(
-        "synthetic personas", "more people to hide among (adds the augment step)"
-    )
-    augment.add_argument(
-        "--augment",
-        metavar="SOURCE",
-        default=None,
-        help="add synthetic personas drawn from SOURCE: census (ACS aggregates), the path "
-        "of a local Nemotron-Personas-USA file (Parquet/CSV/JSONL), or nemotron (the file "
-        "named by $PERSONATWIN_NEMOTRON_PATH)",
-    )
-    augment.add_argument(
-        "--ratio",
-        type=_positive_float,
-        default=None,
-        help="synthetic personas per real person (default: 2)",
-    )
-    augment.add_argument(
-        "--strategy",
-        choices=("match_distribution", "fill_gaps", "boost_rare"),
-        default=None,
-        help="which personas to add (default: match_distribution)",
-    )
+    _add_augment_options(protect)
     protect.set_defaults(func=cmd_protect)
 
     demo = sub.add_parser(
@@ -525,6 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="personatwin_out", metavar="DIR", help="output folder (personatwin_out)"
     )
     _add_protection_options(demo, privacy_default="high", seed_default=0)
+    _add_augment_options(demo)
     demo.add_argument("--top", type=_positive_int, default=12, help="rare patterns to list (12)")
     demo.add_argument(
         "--analyze-only",

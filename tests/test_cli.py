@@ -337,3 +337,14 @@ def test_protect_rename_columns(tmp_path, capsys):
     assert run(bad) == 2
     assert "YOUR_COLUMN=OUR_COLUMN" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_demo_with_augmentation(tmp_path, capsys):
+    out = tmp_path / "demo"
+    argv = ["demo", "--n-people", "200", "--augment", "census", "--ratio", "1", "--out", str(out)]
+    assert run(argv) == 0
+    text = capsys.readouterr().out
+    assert "synthetic personas from census" in text and "AUC" in text
+    flags = pd.read_csv(out / "people_synthetic_flags.csv")
+    assert int(flags["is_synthetic"].sum()) >= 200
+    assert run(["demo", "--ratio", "2", "--out", str(tmp_path / "x")]) == 2
