@@ -25,6 +25,7 @@ __all__ = [
     "CONNECTION_COLUMNS",
     "REAL_EDGE_DEFAULTS",
     "SYNTHETIC_EDGE_DEFAULTS",
+    "AUGMENTATION_CONTEXT",
     "event_columns",
 ]
 
@@ -35,6 +36,9 @@ REAL_EDGE_DEFAULTS = {
     "confidence": 1.0,
     "is_synthetic": False,
 }
+#: ``context`` of the connections SyntheticAugmenter gives its synthetic people (their
+#: families, copied from real households), as opposed to privacy-protection links.
+AUGMENTATION_CONTEXT = "synthetic persona (augmentation)"
 SYNTHETIC_EDGE_DEFAULTS = {
     "strength": "WEAK",
     "context": "synthetic (privacy protection)",

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from personatwin_sklearn import census
-from personatwin_sklearn._social_data import SocialData, event_columns
+from personatwin_sklearn._social_data import AUGMENTATION_CONTEXT, SocialData, event_columns
 from personatwin_sklearn.exceptions import InvalidValueError, MissingColumnError
 from personatwin_sklearn.metrics._risk import resolve_quasi_identifiers
 from personatwin_sklearn.providers import get_provider
@@ -20,7 +20,6 @@ from personatwin_sklearn.providers import get_provider
 __all__ = ["SyntheticAugmenter", "STRATEGIES"]
 
 STRATEGIES = ("match_distribution", "fill_gaps", "boost_rare")
-AUGMENTATION_CONTEXT = "synthetic persona (augmentation)"
 _SMOOTHING = 5.0  # pseudo-count pulling small groups' event rates towards the overall rate
 _VOCABULARY_SHARE = 0.9  # provider values used for a column only if this share is known
 
