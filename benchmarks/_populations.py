@@ -1,5 +1,7 @@
 """Large random populations for benchmarks (built with numpy in a second or two)."""
 
+from collections import defaultdict
+
 import numpy as np
 import pandas as pd
 
@@ -54,3 +56,29 @@ def random_population(
         }
     )
     return SocialData(people, edges, domain="criminal_justice")
+
+
+def plain_pattern_holders(data: SocialData, age_bin: int = 5) -> dict:
+    """Plain-Python baseline: pattern -> set of owners, from one loop over the edges.
+
+    A pattern is (connection type as seen from the owner, partner's gender, age bucket,
+    occupation and event flags), as ConnectionPatternAnalyzer counts it by default.
+    """
+    people = data.people
+    inverse = data.domain.inverse
+    signature = ["gender", "age", "occupation", *data.event_columns]
+    columns = [
+        (people[c] // age_bin).tolist() if c == "age" else people[c].astype(str).tolist()
+        for c in signature
+    ]
+    sig = dict(zip(people[data.id_col].tolist(), zip(*columns)))
+    holders = defaultdict(set)
+    edges = data.connections
+    for a, b, t in zip(
+        edges["person1_id"].tolist(),
+        edges["person2_id"].tolist(),
+        edges["connection_type"].astype(str).tolist(),
+    ):
+        holders[(t, sig[b])].add(a)
+        holders[(inverse.get(t, t), sig[a])].add(b)
+    return holders

@@ -8,41 +8,17 @@ import argparse
 import sys
 import time
 import tracemalloc
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _populations import random_population
+from _populations import plain_pattern_holders, random_population
 
 from personatwin_sklearn import ConnectionPatternAnalyzer
-
-INVERSE = {"PARENT": "CHILD", "CHILD": "PARENT"}
 
 
 def plain_python(data, age_bin=5):
     """Reference count: one pass over the edges with dicts and sets."""
-    people = data.people
-    sig = dict(
-        zip(
-            people["person_id"].tolist(),
-            zip(
-                people["gender"].astype(str).tolist(),
-                (people["age"] // age_bin).tolist(),
-                people["occupation"].astype(str).tolist(),
-                people["has_criminal_record"].tolist(),
-            ),
-        )
-    )
-    holders = defaultdict(set)
-    edges = data.connections
-    for a, b, t in zip(
-        edges["person1_id"].tolist(),
-        edges["person2_id"].tolist(),
-        edges["connection_type"].astype(str).tolist(),
-    ):
-        holders[(t, sig[b])].add(a)
-        holders[(INVERSE.get(t, t), sig[a])].add(b)
-    return {p: len(s) for p, s in holders.items()}
+    return {p: len(s) for p, s in plain_pattern_holders(data, age_bin).items()}
 
 
 def measure(fn):

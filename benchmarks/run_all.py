@@ -43,7 +43,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -89,23 +89,9 @@ def summary(step: str, result: dict) -> str:
 
 def _patterns_python(data, age_bin=5):
     """Plain Python: one pass over the edges, a dict of sets of owners per pattern."""
-    people = data.people
-    inverse = data.domain.inverse
-    signature = ["gender", "age", "occupation", *data.event_columns]
-    columns = [
-        (people[c] // age_bin).tolist() if c == "age" else people[c].astype(str).tolist()
-        for c in signature
-    ]
-    sig = dict(zip(people[data.id_col].tolist(), zip(*columns)))
-    holders = defaultdict(set)
-    edges = data.connections
-    for a, b, t in zip(
-        edges["person1_id"].tolist(),
-        edges["person2_id"].tolist(),
-        edges["connection_type"].astype(str).tolist(),
-    ):
-        holders[(t, sig[b])].add(a)
-        holders[(inverse.get(t, t), sig[a])].add(b)
+    from _populations import plain_pattern_holders
+
+    holders = plain_pattern_holders(data, age_bin)
     return {"n_patterns": len(holders), "k": sorted(len(s) for s in holders.values())}
 
 

@@ -552,6 +552,16 @@ def _zcta_lookup() -> tuple[pd.Index, np.ndarray]:
     return pd.Index(table["zcta"]), shares
 
 
+@lru_cache(maxsize=1)
+def _zcta_state() -> pd.Series:
+    """State postal code of every ZCTA (Puerto Rico included), indexed by the 5-digit zcta.
+
+    Cached and shared (providers, connection plausibility, augmentation): do not modify.
+    """
+    table = _read("zcta.csv.gz")
+    return pd.Series(table["state"].to_numpy(), index=pd.Index(table["zcta"].astype(str)))
+
+
 def _normalise_zipcodes(zipcodes) -> np.ndarray:
     """Zip codes as 5-character strings (ints are zero-padded; ZIP+4 is cut to 5)."""
     values = pd.Series(np.asarray(zipcodes).ravel())

@@ -298,17 +298,25 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         self : SyntheticAugmenter
         """
         data, _ = self._as_social_data(X)
+        self._fit(data)
+        return self
+
+    def _fit(self, data: SocialData):
+        """Check, draw the seed and plan; returns ``(rng, plan)`` for ``_augment``."""
         self.quasi_identifiers_ = self._check(data)
         get_provider(self.provider)  # fail early on a bad provider
         self.n_real_ = int((~data.is_synthetic).sum())
         # one seed per fit: transform repeats fit_transform's draws even when
         # random_state is None (a pipeline's transform must see the data it was fit on)
         self.seed_ = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        donors, _, rare = self._plan(data, np.random.RandomState(self.seed_))
-        self.n_synthetic_ = int(len(donors))
-        if rare is not None:
-            self.rare_groups_ = rare
-        return self
+        # transform draws the same plan again from the same seed, so fit_transform (which
+        # goes on from here with the same generator) equals fit().transform
+        rng = np.random.RandomState(self.seed_)
+        plan = self._plan(data, rng)
+        self.n_synthetic_ = int(len(plan[0]))
+        if plan[2] is not None:
+            self.rare_groups_ = plan[2]
+        return rng, plan
 
     def transform(self, X):
         """Return ``X`` with synthetic people (and their connections) appended.
@@ -333,6 +341,7 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
             return out
         return self._people_frame(out, X)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_resample(self, X, y):
         """Augment a training set: ``(X, y)`` with synthetic rows appended.
 
@@ -354,19 +363,18 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         y = np.asarray(y)
         if len(y) != len(X):
             raise InvalidValueError(f"y has {len(y)} labels for {len(X)} rows of X.")
-        self.fit(X)
         data, _ = self._as_social_data(X)
-        out, donors, _ = self._augment(data, np.random.RandomState(self.seed_))
+        out, donors, _ = self._augment(data, *self._fit(data))
         X_res = self._people_frame(out, X)
         real_positions = np.flatnonzero(~data.is_synthetic)
         y_res = np.concatenate([y, y[real_positions[donors]]])
         return X_res.reset_index(drop=True), y_res
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """``fit(X).transform(X)``, also recording ``n_unmatched_stubs_``."""
-        self.fit(X)
         data, is_social = self._as_social_data(X)
-        out, _, unmatched = self._augment(data, np.random.RandomState(self.seed_))
+        out, _, unmatched = self._augment(data, *self._fit(data))
         self.n_unmatched_stubs_ = unmatched
         if is_social:
             return out
@@ -390,10 +398,7 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         return cell, coarse, band
 
     def _plan(self, data: SocialData, rng):
-        def band_of(frame):
-            return np.floor(_numeric_age(frame) / self.age_bin)
-
-        """Donors (positions among the real people) and zip overrides for each stand-in."""
+        """Donors (positions among the real people), zip overrides and the boosted groups."""
         people = data.people
         real = people.loc[~data.is_synthetic].reset_index(drop=True)
         n_real = len(real)
@@ -423,7 +428,8 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         first = order[start[boosted]]
         groups = real.iloc[first][qis].reset_index(drop=True)
         if "age" in qis:
-            lo = (band_of(real)[first] * self.age_bin).astype(np.int64)
+            _, _, band = self._cells(real, qis)
+            lo = band[first] * self.age_bin
             groups["age"] = [f"{a}-{a + self.age_bin - 1}" for a in lo]  # display only
         rare = groups.assign(size=counts[boosted], added=need[boosted])
         return donors.astype(np.int64), None, rare
@@ -446,7 +452,7 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         gaps = gaps.reset_index(drop=True)
         weight = gaps["population"].to_numpy(float)
         by_prefix = pd.Series(np.arange(len(gaps))).groupby(gaps["prefix"].to_numpy()).agg(list)
-        zip_state = census.zcta_table(None).set_index("zcta")["state"]
+        zip_state = census._zcta_state()
         by_state = pd.Series(np.arange(len(gaps))).groupby(gaps["state"].to_numpy()).agg(list)
         chosen = np.empty(len(uniq), dtype=object)
         prefix = np.array([z[:3] for z in source], dtype=object)
@@ -462,9 +468,10 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
             chosen[rows] = gaps["zcta"].to_numpy()[rng.choice(pool, size=len(rows), p=p)]
         return chosen[inverse]
 
-    def _augment(self, data: SocialData, rng) -> SocialData:
+    def _augment(self, data: SocialData, rng, plan=None):
+        """``(release, donors, unmatched stubs)``; ``plan`` as ``_plan(data, rng)`` gives it."""
         qis = self.quasi_identifiers_
-        donors, zip_override, _ = self._plan(data, rng)
+        donors, zip_override, _ = plan if plan is not None else self._plan(data, rng)
         if len(donors) == 0:
             return data, donors, 0
         people = data.people
@@ -502,6 +509,7 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         order, start, size = _members_by_group(coarse, int(coarse.max()) + 1)
         peer = _random_member(coarse[donors], order, start, size, rng)
         events = set(event_columns(real))
+        group_n = np.bincount(coarse)  # people per sex x age band, for the event rates
         new = {}
         for column in real.columns:  # a loop over columns, not people
             if column in ("person_id", "is_synthetic"):
@@ -523,7 +531,6 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
                     values = real[column].to_numpy()[donors]
             elif column in events:
                 flag = real[column].astype(bool).to_numpy()
-                group_n = np.bincount(coarse, minlength=int(coarse.max()) + 1)
                 group_k = np.bincount(coarse, weights=flag, minlength=len(group_n))
                 rate = (group_k + _SMOOTHING * flag.mean()) / (group_n + _SMOOTHING)
                 values = rng.random_sample(m) < rate[coarse[donors]]

@@ -39,12 +39,6 @@ def _family() -> dict[str, float]:
     return fam
 
 
-@lru_cache(maxsize=1)
-def _zip_state() -> pd.Series:
-    table = census.zcta_table()
-    return pd.Series(table["state"].to_numpy(), index=pd.Index(table["zcta"].astype(str)))
-
-
 def _gender_codes(people: pd.DataFrame) -> np.ndarray:
     """1 = male, 2 = female, 0 = unknown (only textual M/F codes are read)."""
     if "gender" not in people.columns:
@@ -73,7 +67,7 @@ class PeopleView:
         if "zipcode" in people.columns:
             zips = people["zipcode"].astype("string").str.strip().str[:5]
             self.zip = zips.fillna("").to_numpy(dtype=object)
-            lookup = _zip_state()
+            lookup = census._zcta_state()
             pos = lookup.index.get_indexer(self.zip)
             states = np.asarray(lookup.to_numpy(), dtype=object)
             self.state = np.where(pos >= 0, states[np.maximum(pos, 0)], "")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import pandas as pd
 
@@ -14,12 +12,6 @@ from personatwin_sklearn.providers._base import SyntheticPersonaProvider
 __all__ = ["CensusProvider"]
 
 _GEOGRAPHIES = ("state", "us")
-
-
-@lru_cache(maxsize=1)
-def _zip_state() -> pd.Series:
-    table = census.zcta_table(None)
-    return pd.Series(table["state"].to_numpy(), index=pd.Index(table["zcta"]))
 
 
 def _band_table(states: np.ndarray):
@@ -125,7 +117,7 @@ class CensusProvider(SyntheticPersonaProvider):
         if "state" in conditions:
             states = conditions["state"].astype(str).to_numpy(dtype=object)
         else:
-            states = _zip_state().reindex(zips).to_numpy(dtype=object)
+            states = census._zcta_state().reindex(zips).to_numpy(dtype=object)
             states = np.where(pd.isna(states), home, states)
         states = states.astype(object)
         age_states = states if self.geography == "state" else np.full(n, "US", dtype=object)

@@ -149,9 +149,7 @@ class DataFrameProvider(SyntheticPersonaProvider):
         if "zipcode" in conditions:
             people["zipcode"] = conditions["zipcode"].to_numpy(dtype=object)
             if "state" in people and "state" not in conditions:
-                from personatwin_sklearn.providers._census import _zip_state
-
-                state = _zip_state().reindex(people["zipcode"]).to_numpy(dtype=object)
+                state = census._zcta_state().reindex(people["zipcode"]).to_numpy(dtype=object)
                 people["state"] = np.where(pd.isna(state), people["state"], state)
         elif "zipcode" not in people:
             people["zipcode"] = census.sample_zipcodes(n, rng, home) if n else []

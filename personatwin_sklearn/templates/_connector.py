@@ -136,37 +136,26 @@ def _within_capacity(a, b, capacity) -> np.ndarray:
     return fits[: len(a)] & fits[len(a) :]
 
 
-def _pair_stubs(edges: _EdgeSet, stubs_per_node, rng, rounds: int = 4):
-    """Configuration-model matching of free stubs (self-loops/duplicates re-drawn)."""
+def _pair_stubs(edges: _EdgeSet, stubs_per_node, rng, rounds: int = 4, group=None):
+    """Configuration-model matching of free stubs (self-loops/duplicates re-drawn).
+
+    With ``group`` (a code per node), stubs are matched only between nodes of the
+    same group.  Vectorised rounds over stubs.
+    """
     want = np.asarray(stubs_per_node, dtype=np.int64).copy()
     for _ in range(rounds):
         stubs = np.repeat(np.arange(len(want)), want)
         if len(stubs) < 2:
             break
-        stubs = stubs[rng.permutation(len(stubs))]
+        if group is None:
+            stubs = stubs[rng.permutation(len(stubs))]
+        else:  # random order inside each group, groups one after the other
+            stubs = stubs[np.lexsort((rng.random(len(stubs)), group[stubs]))]
         stubs = stubs[: len(stubs) // 2 * 2].reshape(-1, 2)
         a, b = stubs[:, 0], stubs[:, 1]
         keep = edges.new_mask(a, b)
-        if not keep.any():
-            break
-        a, b = a[keep], b[keep]
-        edges.add(a, b)
-        want -= np.bincount(np.concatenate([a, b]), minlength=len(want))
-        np.clip(want, 0, None, out=want)
-
-
-def _pair_within_groups(edges: _EdgeSet, stubs_per_node, group, rng, rounds: int = 4):
-    """Match free stubs only between nodes of the same group (vectorised)."""
-    want = np.asarray(stubs_per_node, dtype=np.int64).copy()
-    for _ in range(rounds):
-        stubs = np.repeat(np.arange(len(want)), want)
-        if len(stubs) < 2:
-            break
-        order = np.lexsort((rng.random(len(stubs)), group[stubs]))
-        stubs = stubs[order]
-        stubs = stubs[: len(stubs) // 2 * 2].reshape(-1, 2)
-        a, b = stubs[:, 0], stubs[:, 1]
-        keep = (group[a] == group[b]) & edges.new_mask(a, b)
+        if group is not None:
+            keep &= group[a] == group[b]
         if not keep.any():
             break
         a, b = a[keep], b[keep]
@@ -213,7 +202,7 @@ def wire(n, degrees, closure, rng, existing=None, group_size: int = 6) -> _EdgeS
     local = rng.binomial(residual, closure) if closure > 0 else np.zeros_like(residual)
     if local.any():
         group = rng.permutation(n) // max(int(group_size), 2)
-        _pair_within_groups(edges, local, group, rng)
+        _pair_stubs(edges, local, rng, group=group)
         _close_triangles(edges, edges.deg + np.clip(local - edges.deg, 0, None), rng)
     _pair_stubs(edges, np.clip(degrees - edges.deg, 0, None), rng)
     if closure > 0:
