@@ -478,7 +478,7 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         is_syn = data.is_synthetic
         real = people.loc[~is_syn].reset_index(drop=True)
         cell, coarse, band = self._cells(real, qis)
-        new = self._people(real, donors, band, coarse, zip_override, rng)
+        new = self._people(real, donors, band, coarse, zip_override, rng, data.id_col)
         new.insert(0, data.id_col, self._new_ids(people[data.id_col], len(new)))
         edges, unmatched = None, 0
         if self.connect and data.n_connections:
@@ -486,7 +486,7 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         out = data.add(people=new, connections=edges, context=AUGMENTATION_CONTEXT)
         return out, donors, unmatched
 
-    def _people(self, real, donors, band, coarse, zip_override, rng) -> pd.DataFrame:
+    def _people(self, real, donors, band, coarse, zip_override, rng, id_col) -> pd.DataFrame:
         qis = self.quasi_identifiers_
         m = len(donors)
         conditions = pd.DataFrame(
@@ -512,7 +512,7 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         group_n = np.bincount(coarse)  # people per sex x age band, for the event rates
         new = {}
         for column in real.columns:  # a loop over columns, not people
-            if column in ("person_id", "is_synthetic"):
+            if column in (id_col, "is_synthetic"):
                 continue
             if column == "age":
                 values = drawn["age"].to_numpy()
@@ -524,11 +524,9 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
                 values = conditions["zipcode"].to_numpy(dtype=object)
                 if not pd.api.types.is_string_dtype(real["zipcode"]) and zip_override is None:
                     values = real["zipcode"].to_numpy()[donors]
-            elif column in qis:
-                values = drawn[column] if column in drawn else real[column].to_numpy()[donors]
-                values = np.asarray(values)
-                if column == "ethnicity" and zip_override is None:
-                    values = real[column].to_numpy()[donors]
+            elif column in qis:  # the donor's cell (fill_gaps: ethnicity follows the new zip)
+                redraw = column == "ethnicity" and zip_override is not None and column in drawn
+                values = np.asarray(drawn[column]) if redraw else real[column].to_numpy()[donors]
             elif column in events:
                 flag = real[column].astype(bool).to_numpy()
                 group_k = np.bincount(coarse, weights=flag, minlength=len(group_n))
