@@ -157,6 +157,7 @@ def make_persona_pipeline(
     """
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     _check_positive("connection_pattern_k", connection_pattern_k)
+    qis = list(quasi_identifiers) if quasi_identifiers is not None else None
     steps = []
     if augment_with_synthetic:
         _check_choice("synthetic_strategy", synthetic_strategy, _STRATEGIES)
@@ -170,7 +171,7 @@ def make_persona_pipeline(
                     provider=synthetic_source,
                     strategy=synthetic_strategy,
                     synthetic_ratio=synthetic_ratio,
-                    quasi_identifiers=list(quasi_identifiers) if quasi_identifiers else None,
+                    quasi_identifiers=qis,
                     random_state=random_state,
                 ),
             )
@@ -185,7 +186,6 @@ def make_persona_pipeline(
             )
         template, _ = _template_of(external_network, random_state)
         steps.append(("network", TemplateConnector(template=template, random_state=random_state)))
-    qis = list(quasi_identifiers) if quasi_identifiers is not None else None
     steps.append(("generalize", KAnonymizer(privacy_level=privacy_level, quasi_identifiers=qis)))
     if protect_connection_patterns:
         from personatwin_sklearn.connections import SyntheticConnectionGenerator
@@ -249,11 +249,10 @@ class ProcessingResult:
     def summary(self) -> str:
         """A few lines for people: sizes, risk before and after, what was added."""
         r0, r1, m = self.risk_before, self.risk_metrics, self.metadata
+        k0, k1 = r0.min_connection_pattern_k, r1.min_connection_pattern_k
         pattern_line = (
-            f"smallest connection-pattern k: {r0.min_connection_pattern_k:g} -> "
-            f"{r1.min_connection_pattern_k:g}"
-            if np.isfinite(r1.min_connection_pattern_k or np.inf)
-            or np.isfinite(r0.min_connection_pattern_k or np.inf)
+            f"smallest connection-pattern k: {k0:g} -> {k1:g}"
+            if any(k is not None and np.isfinite(k) for k in (k0, k1))
             else "no connections: no connection patterns to protect"
         )
         auc = m.get("distinguishability_auc")
@@ -450,9 +449,9 @@ def create_safe_personas(
         )
     metadata = {
         "n_real": n_real,
-        "synthetic_count": int(release.n_synthetic),
+        "synthetic_count": n_syn,
         "augmented_count": augmented,
-        "connection_personas": int(release.n_synthetic) - augmented - int(data.n_synthetic),
+        "connection_personas": n_syn - augmented - int(data.n_synthetic),
         "distinguishability_auc": distinguishability,
         "synthetic_connections": int(release.n_synthetic_connections),
         "k": k,
