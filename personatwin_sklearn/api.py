@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
-from personatwin_sklearn._social_data import SocialData
+from personatwin_sklearn._social_data import AUGMENTATION_CONTEXT, SocialData
 from personatwin_sklearn.exceptions import InvalidValueError, PrivacyWarning
 from personatwin_sklearn.generalize import PRIVACY_LEVELS, KAnonymizer
 from personatwin_sklearn.metrics._risk import (
@@ -194,7 +194,9 @@ def make_persona_pipeline(
             (
                 "connections",
                 SyntheticConnectionGenerator(
-                    target_k=int(connection_pattern_k), random_state=random_state
+                    target_k=int(connection_pattern_k),
+                    on_infeasible="ignore",  # reported in metadata["connection_protection"]
+                    random_state=random_state,
                 ),
             )
         )
@@ -448,6 +450,7 @@ def create_safe_personas(
             release, cv=3, max_rows=_DISTINGUISH_ROWS, random_state=seed
         )
     metadata = {
+        "connection_protection": _protection_summary(fitted, release),
         "n_real": n_real,
         "synthetic_count": n_syn,
         "augmented_count": augmented,
@@ -472,6 +475,30 @@ def create_safe_personas(
         network_metadata=network_metadata,
         pipeline=fitted,
     )
+
+
+def _protection_summary(fitted, release) -> dict | None:
+    """What the connection step added, coarsened and left short (for metadata)."""
+    gen = fitted.named_steps.get("connections")
+    if gen is None:
+        return None
+    edges = release._connections
+    protection = edges["is_synthetic"].to_numpy(bool) & (
+        edges["context"].astype(str).to_numpy() != AUGMENTATION_CONTEXT
+    )
+    at_risk = getattr(gen, "at_risk_", None)
+    return {
+        "method": gen.method if gen.scope == "edge" else "neighborhood",
+        "target_k": int(gen.target_k),
+        "connections_added": int(gen.n_added_),
+        "people_added": int(gen.n_added_people_),
+        "camouflage_connections": int(getattr(gen, "n_camouflage_", 0)),
+        "protection_share": float(protection.sum() / max(len(edges), 1)),
+        "max_synthetic_share": gen.max_synthetic_share,
+        "coarsened": dict(getattr(gen, "coarsening_", {})),
+        "real_people_below_k": int(at_risk["person_id"].nunique()) if at_risk is not None else 0,
+        "patterns_below_k": int(at_risk["pattern"].nunique()) if at_risk is not None else 0,
+    }
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:

@@ -190,23 +190,30 @@ def _print_spotlight(analyzer, out=None) -> None:
     )
 
 
-def _print_spotlight_after(release, persons, out=None) -> None:
-    """The spotlight people's smallest connection-pattern k in the release."""
+def _print_spotlight_after(release, persons, out=None, target=None) -> None:
+    """The spotlight people's smallest connection-pattern k in the release, counted as
+    the linkage adversary counts it (a released range matches every age it holds)."""
     if not persons:
         return
     import numpy as np
 
-    from personatwin_sklearn.metrics._risk import person_pattern_k
+    from personatwin_sklearn.patterns import person_consistent_k
 
     out = out or sys.stdout
-    k = person_pattern_k(release)
+    k = person_consistent_k(release)
     mask = release.ids.isin(persons).to_numpy()
     values = k[mask]
     values = values[~np.isnan(values)]
     if len(values):
+        low = values.min()
+        verdict = (
+            ""
+            if target is None or low >= target
+            else (f" - below k={target}: listed as at risk in the summary")
+        )
         print(
             f"\nAfter protection, each of {list(persons)} shares every connection pattern "
-            f"with at least {values.min():g} people (smallest pattern k).",
+            f"with at least {low:g} people (smallest pattern k, consistent match){verdict}.",
             file=out,
         )
 
@@ -375,7 +382,7 @@ def cmd_demo(args) -> int:
         + (f", synthetic personas from {args.augment}" if args.augment else "")
     )
     result = _protect(data, args, domain="criminal_justice")
-    _print_spotlight_after(result.data, _spotlight_people(analyzer))
+    _print_spotlight_after(result.data, _spotlight_people(analyzer), target=args.k)
     written = result.save(out_dir, original=data, keep_ids=args.keep_ids)
     _print_release(result, written, out_dir)
     return 0

