@@ -211,6 +211,22 @@ def test_features_vectorised_and_inputs_unchanged(population):
         graph.pair_features([0], [10_000], "SPOUSE")
 
 
+def test_old_import_paths_and_empty_graph(toy):
+    from personatwin_sklearn import attacks
+    from personatwin_sklearn._graph_features import _canon, _intervals, _numeric_age
+    from personatwin_sklearn.attacks import _edge_detection, _linkage
+
+    assert attacks.edge_features is edge_features is _edge_detection.edge_features
+    assert _linkage._canon is _canon and _linkage._intervals is _intervals
+    assert _linkage._numeric_age is _numeric_age is _edge_detection._numeric_age
+    lonely = toy.with_connections(toy.connections.iloc[:0])
+    assert edge_features(lonely).shape == (0, len(FEATURES) - 2)  # no ethnicity/zipcode
+    graph = GraphFeatures(lonely)
+    feats = graph.pair_features(graph.positions(["A"]), graph.positions(["B"]), "SPOUSE")
+    first = feats[["degree_min", "type_degree_max", "common_neighbors"]].iloc[0]
+    assert first.tolist() == [1, 1, 0]
+
+
 # -- detector ----------------------------------------------------------------------------
 def test_random_fake_edges_are_found(population, other_population):
     release = random_fakes(population, copies=2)

@@ -392,8 +392,9 @@ def linkage_attack(
       compute_patterns` with the same ``signature`` and ``age_bin``).  Candidates are
       the released people holding a consistent pattern.  ``known_pattern="rarest"``
       (default, worst case for the release) gives the adversary, of the target's
-      patterns, the one with the fewest candidates in the release (the adversary can
-      compute that: the release is public); ``"random"`` one drawn at random.
+      patterns, the one with the fewest candidates in the release, at least one (the
+      adversary can compute that: the release is public); ``"random"`` one drawn at
+      random.
     - ``"neighborhood"``: the multiset of all the target's true patterns (the 1-hop
       neighbourhood attack of Zhou & Pei, ICDE 2008).  With
       ``neighborhood_match="contains"`` (default) a candidate's released neighbourhood
@@ -523,7 +524,10 @@ def linkage_attack(
             count_p = np.bincount(pv["p"], minlength=len(kidx.table))
             known["n"] = count_p[known["p"]]
             if known_pattern == "rarest":
-                known["key"] = known["n"].to_numpy(dtype=float)
+                # a pattern nobody in the release holds names nobody: last resort only
+                # (after a strip, some of a target's real connections may be gone)
+                n_holders = known["n"].to_numpy(dtype=float)
+                known["key"] = np.where(n_holders > 0, n_holders, np.inf)
             else:
                 known["key"] = rng.random_sample(len(known))
             chosen = known.sort_values(["t", "key", "p"], kind="stable").drop_duplicates("t")

@@ -32,7 +32,7 @@ from personatwin_sklearn.exceptions import InvalidValueError
 __all__ = ["StrippedAttackResult", "stripped_release_attack", "strip_connections"]
 
 #: Shares of the connections (highest scores first) removed by the default threshold grid.
-REMOVAL_FRACTIONS = (0.05, 0.1, 0.25, 0.5, 0.75)
+REMOVAL_FRACTIONS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 0.75)
 STRIP_SCOPES = ("edge", "neighborhood", "qi", "combined")
 _CROSS_FIT_FOLDS = 3
 
@@ -152,6 +152,7 @@ def _threshold_grid(scores: np.ndarray, thresholds) -> np.ndarray:
         "scopes": [list, tuple, StrOptions(set(STRIP_SCOPES))],
         "thresholds": ["array-like", None],
         "scores": ["array-like", None],
+        "n_targets": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
@@ -168,6 +169,7 @@ def stripped_release_attack(
     scopes=("edge", "neighborhood", "combined"),
     thresholds=None,
     scores=None,
+    n_targets=None,
     random_state=None,
 ):
     """Strip the connections a detector flags, then run the linkage attack: effective risk.
@@ -183,7 +185,7 @@ def stripped_release_attack(
        - ``scores`` given: those scores (e.g. :attr:`DetectorResult.shadow_scores`).
 
     2. For each threshold of a small grid (``inf``: remove nothing, 0.5, and the scores
-       that remove the top 5, 10, 25, 50 and 75% of the connections) it removes
+       that remove the top 0.5, 1, 2, 5, 10, 25, 50 and 75% of the connections) it removes
        the connections scored above the threshold and runs
        :func:`~personatwin_sklearn.attacks.linkage_attack` on the stripped release, for
        every scope.
@@ -217,8 +219,13 @@ def stripped_release_attack(
         Score thresholds to try instead of the default grid (``inf`` is always added).
     scores : array-like of float, default=None
         Precomputed score of each connection (skips the detector).
+    n_targets : int, default=None
+        Attack the same random sample of this many real people at every threshold
+        (``None``: all of them); with an integer ``random_state``, the sample of
+        ``linkage_attack(..., n_targets=n_targets, random_state=random_state)``.  For
+        large graphs: the neighbourhood attack's cost grows with targets x holders.
     random_state : int, RandomState instance or None, default=None
-        Seed of the detector.
+        Seed of the detector and of the target sample.
 
     Returns
     -------
@@ -270,6 +277,8 @@ def stripped_release_attack(
         else:  # nothing to learn from: the adversary removes nothing
             scores = np.zeros(n_conn)
     grid = _threshold_grid(scores, thresholds)
+    # the same targets at every threshold: those of linkage_attack(random_state=<int>)
+    target_seed = random_state if isinstance(random_state, Integral) else seed
 
     rows, masks = [], []
     with _shared_patterns():  # the original's patterns counted once
@@ -290,6 +299,8 @@ def stripped_release_attack(
                     signature=signature,
                     age_bin=age_bin,
                     hierarchies=hierarchies,
+                    n_targets=n_targets,
+                    random_state=target_seed,
                 )
                 row[f"{scope}_expected_success"] = res.expected_success
                 row[f"{scope}_success_rate"] = res.success_rate
