@@ -154,7 +154,10 @@ def _orthonormal(block: np.ndarray) -> np.ndarray:
     """Orthonormal columns spanning ``block`` (Cholesky QR: one small d x d factorisation)."""
     gram = block.T @ block
     gram += 1e-12 * max(np.trace(gram), 1e-300) * np.eye(len(gram))
-    lower = np.linalg.cholesky(gram)
+    try:
+        lower = np.linalg.cholesky(gram)
+    except np.linalg.LinAlgError:  # (nearly) dependent columns: the slower, stable QR
+        return np.linalg.qr(block)[0]
     return np.linalg.solve(lower, block.T).T
 
 
