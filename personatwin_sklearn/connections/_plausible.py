@@ -208,6 +208,28 @@ class _Graph:
         out[ok2] = indices[pick]
         return out
 
+    def frequent_walk2(self, start, n_out, rng, n_walks=160) -> np.ndarray:
+        """Per start, ``n_out`` people reached most often by ``n_walks`` two-step walks
+        (ties at random; -1 where fewer were reached)."""
+        n_walks = int(max(n_out, min(n_walks, _MAX_CANDIDATES * 4 // max(len(start), 1))))
+        ends = self.walk2(np.repeat(start, n_walks), rng).reshape(len(start), n_walks)
+        row = np.repeat(np.arange(len(start), dtype=np.int64), n_walks)
+        keys = row * (self.snap.n + 1) + (ends.ravel() + 1)
+        uniq, counts = np.unique(keys, return_counts=True)
+        u_row, u_end = uniq // (self.snap.n + 1), uniq % (self.snap.n + 1) - 1
+        usable = (u_end >= 0) & (u_end != start[u_row])
+        # already connected: not a candidate (the most reached are often friends already)
+        usable[usable] = ~_member(self.snap.edge_keys,
+                                  pair_keys(start[u_row[usable]], u_end[usable]))  # fmt: skip
+        counts = np.where(usable, counts, 0)
+        order = np.lexsort((rng.random_sample(len(uniq)), -counts, u_row))
+        u_row, u_end = u_row[order], u_end[order]
+        rank = np.arange(len(u_row)) - np.searchsorted(u_row, u_row, side="left")
+        out = np.full((len(start), n_out), -1, dtype=np.int64)
+        keep = rank < n_out
+        out[u_row[keep], rank[keep]] = u_end[keep]
+        return out
+
     def features(self, owner, partner, t, t_inv, *, added: bool) -> np.ndarray:
         """Binned features of connections ``owner -> partner`` (partner is owner's ``t``).
 
@@ -294,9 +316,9 @@ def _member(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- round
-_N_PARTNERS = 8
+_N_PARTNERS = 16
 _MAX_CANDIDATES = 1_500_000  # candidate pairs scored per round
-_N_WALK, _N_ZIP, _N_ANY = 6, 2, 2
+_N_WALK, _N_ZIP, _N_ANY = 8, 1, 1
 
 
 def plausible_round(
@@ -335,9 +357,15 @@ def plausible_round(
     # partners: members of the pattern's partner signature (fewer candidates per slot
     # when there are many slots: the cost stays linear in the data)
     n_partners = int(np.clip(_MAX_CANDIDATES // (m * (_N_WALK + _N_ZIP + _N_ANY)), 1, _N_PARTNERS))
+    # an end of a real connection is a person drawn in proportion to their degree:
+    # partners are drawn that way inside their signature group (cumulative degrees)
+    weight = (graph.degree[snap.sig_order] + 1).astype(float)
+    cum = np.r_[0.0, np.cumsum(weight)]
     v = rng.random_sample((m, n_partners))
-    partner = snap.sig_order[np.minimum(lo[:, None] + (v * (hi - lo)[:, None]).astype(np.int64),
-                                        snap.n - 1)]  # fmt: skip
+    aim = cum[lo][:, None] + v * (cum[hi] - cum[lo])[:, None]
+    pos = np.searchsorted(cum, aim, side="right") - 1
+    pos = np.clip(pos, lo[:, None], np.maximum(hi - 1, lo)[:, None])
+    partner = snap.sig_order[np.minimum(pos, snap.n - 1)]
     partner = np.repeat(partner, _N_WALK + _N_ZIP + _N_ANY, axis=1)
     flat_p = partner.ravel()
     n_c = partner.shape[1]
@@ -345,7 +373,10 @@ def plausible_round(
     cols = np.arange(n_c) % (_N_WALK + _N_ZIP + _N_ANY)
     walk = cols < _N_WALK
     zipc = (cols >= _N_WALK) & (cols < _N_WALK + _N_ZIP)
-    owner[:, walk] = graph.walk2(partner[:, walk].ravel(), rng).reshape(m, -1)
+    # friends of friends, the most often reached first (many common neighbours, as the
+    # real connections of a dense social graph have)
+    starts = partner[:, :: n_c // n_partners]  # one column per distinct partner draw
+    owner[:, walk] = graph.frequent_walk2(starts.ravel(), _N_WALK, rng).reshape(m, -1)
     if graph.zip is not None:
         order = np.argsort(graph.zip, kind="stable")
         zs = graph.zip[order]
