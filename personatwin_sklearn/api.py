@@ -501,7 +501,7 @@ def create_safe_personas(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(ladder), desc="protecting", unit="k")
-    release, risk, used = None, None, None
+    release, risk, used, headline = None, None, None, None
     for k in ladder:
         if k > n_real:
             break
@@ -513,7 +513,7 @@ def create_safe_personas(
         candidate = clone(candidate)
         release = candidate.fit_transform(data)
         risk = reidentification_risk(release, qis, include_connections=True)
-        headline = _headline(data, release, qis, pattern_signature, age_bin)
+        headline = _headline(data, release, qis, pattern_signature, age_bin, before=headline)
         attempts.append(
             {
                 "k": k,
@@ -605,8 +605,9 @@ def create_safe_personas(
     )
 
 
-def _headline(data, release, qis, signature, age_bin, strip_mask=None) -> dict:
-    """:func:`~personatwin_sklearn.attacks.headline_risk` of a release of ``data``."""
+def _headline(data, release, qis, signature, age_bin, strip_mask=None, before=None) -> dict:
+    """:func:`~personatwin_sklearn.attacks.headline_risk` of a release of ``data``
+    (``before``: an earlier headline of ``data`` whose "before" figures are reused)."""
     from personatwin_sklearn.attacks import headline_risk
 
     return headline_risk(
@@ -616,6 +617,7 @@ def _headline(data, release, qis, signature, age_bin, strip_mask=None) -> dict:
         signature=signature,
         age_bin=age_bin,
         strip_mask=strip_mask,
+        before=before,
     )
 
 

@@ -85,6 +85,7 @@ def headline_risk(
     scopes=("qi", "edge", "neighborhood", "combined"),
     n_targets="auto",
     random_state=0,
+    before=None,
 ) -> dict:
     """Re-identification risk of real people by the strongest adversary, before and after.
 
@@ -116,6 +117,10 @@ def headline_risk(
         ``None`` everyone.
     random_state : int, default=0
         Seed of the target sample.
+    before : dict, default=None
+        A previous result of this function for the same ``original`` and options: its
+        "before" figures are reused instead of attacking ``original`` again (when
+        comparing several releases of one input).
 
     Returns
     -------
@@ -170,12 +175,17 @@ def headline_risk(
         n_targets=n_targets,
         random_state=random_state,
     )
-    before_scopes, before = _attack(original, original, scopes, **kwargs)
+    if before is not None and set(before.get("scopes", {})) == set(scopes):
+        before_scopes = {s: before["scopes"][s]["before"] for s in scopes}
+        before_figures = dict(before["before"])
+    else:
+        before_scopes, worst = _attack(original, original, scopes, **kwargs)
+        before_figures = _figures(worst)
     after_scopes, after = _attack(original, stripped, scopes, **kwargs)
     per_scope = {s: {"before": before_scopes[s], "after": after_scopes[s]} for s in scopes}
     strongest = max(scopes, key=lambda s: (after_scopes[s]["average"], s == "combined"))
     return {
-        "before": _figures(before),
+        "before": before_figures,
         "after": _figures(after),
         "scopes": per_scope,
         "strongest_scope": strongest,
