@@ -261,7 +261,7 @@ def test_report_has_the_issue_figures(sample_csv, tmp_path, capsys):
     assert run(protect_args(people, edges, out, "--k", "5", "--seed", "0")) == 0
     html = (out / "report.html").read_text()
     # Self-contained: three embedded PNGs, no external resource.
-    assert html.count('src="data:image/png;base64,') == 3
+    assert html.count('src="data:image/png;base64,') >= 4  # + per person (+ frontier)
     assert "http://" not in html and "https://" not in html and "<script" not in html
     for alt in ("risk before and after", "connection-pattern k histogram", "degree distribution"):
         assert f'alt="{alt}"' in html
