@@ -541,8 +541,8 @@ def create_safe_personas(
     met = target_risk is None or risk.population_average_risk <= target_risk
     if not met:
         warnings.warn(
-            f"target_risk={target_risk:.1%} was not reached: the lowest population average "
-            f"risk was {risk.population_average_risk:.1%} at k={k} (tried k = "
+            f"target_risk={target_risk:.1%} was not reached: the lowest quasi-identifier "
+            f"risk (average) was {risk.population_average_risk:.1%} at k={k} (tried k = "
             f"{[a['k'] for a in attempts]}). Add synthetic personas "
             "(augment_with_synthetic=True), coarsen the quasi-identifiers, or accept it.",
             PrivacyWarning,

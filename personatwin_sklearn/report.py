@@ -101,20 +101,25 @@ def _pattern_k_figure(k_before, k_after) -> str:
 
 
 def _count_histogram(series, title, xlabel, ylabel="share of people") -> str:
-    """Side-by-side bars of integer counts; the last bar collects the long tail."""
+    """Side-by-side bars of integer counts up to the 99th percentile (the last bar collects
+    the long tail); beyond 40 distinct counts, 30 equal-width bins."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.2, 3.3))
     pooled = np.concatenate([values for _, values, _ in series])
-    top = min(int(max(np.percentile(pooled, 99), 1)) + 1, 40) if len(pooled) else 1
-    width = 0.8 / len(series)
+    top = int(max(np.percentile(pooled, 99), 1)) + 1 if len(pooled) else 1
+    edges = np.arange(top + 2) if top <= 40 else np.linspace(0, top + 1, 31)
+    step = edges[1] - edges[0]
+    width = 0.8 * step / len(series)
     for i, (name, values, color) in enumerate(series):
-        counts = np.bincount(np.minimum(values, top), minlength=top + 1) / max(len(values), 1)
+        counts, _ = np.histogram(np.minimum(values, top), bins=edges)
+        share = counts / max(len(values), 1)
         shift = (i - (len(series) - 1) / 2) * width
-        ax.bar(np.arange(len(counts)) + shift, counts, width=width, color=color, label=name)
-    ax.set_xlim(-0.7, top + 0.7)
+        left = edges[:-1] if top > 40 else edges[:-1] - 0.5 * step
+        ax.bar(left + 0.5 * step + shift, share, width=width, color=color, label=name)
     if pooled.max(initial=0) > top:
         ticks = [t for t in ax.get_xticks() if 0 <= t <= top * 0.88] + [top]
         ax.set_xticks(ticks, [f"{int(t)}" for t in ticks[:-1]] + [f"{top}+"])
+    ax.set_xlim(edges[0] - step, edges[-1])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -395,11 +400,11 @@ def _information_loss(metadata) -> str:
     if not per_column:
         return _reason("No information-loss figure in the metadata.")
     frame = pd.DataFrame(
-        [(c, f"{v:.2f}") for c, v in per_column.items()],
+        [(c, f"{v:.3f}") for c, v in per_column.items()],
         columns=["quasi-identifier", "information loss (NCP)"],
     )
     total = metadata.get("information_loss")
-    head = "" if total is None else f"<p>Average over the quasi-identifiers: {total:.2f}.</p>"
+    head = "" if total is None else f"<p>Average over the quasi-identifiers: {total:.3f}.</p>"
     return (
         head + _table(frame) + '<p class="caption">Normalised certainty penalty of the real '
         'people\'s generalised values: 0 = published exactly, 1 = replaced by "*"; a range '
@@ -560,8 +565,8 @@ def build_report(
     if "k" in metadata:
         k_line = (
             f"<p>Quasi-identifiers (generalised, and known to the adversary): "
-            f"<b>{html.escape(qi_text)}</b>; k = {metadata['k']}. "
-            f"{html.escape(str(metadata.get('k_reason', '')))}.</p>"
+            f"<b>{html.escape(qi_text)}</b>; k = {metadata['k']} "
+            f"({html.escape(str(metadata.get('k_reason', '')))}).</p>"
         )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
