@@ -357,7 +357,7 @@ class ProcessingResult:
                 f"quasi-identifier risk (k={m['k']}): average "
                 f"{r0.population_average_risk:.1%} -> {r1.population_average_risk:.1%}, "
                 f"max {r0.max_risk:.1%} -> {r1.max_risk:.1%}; information loss "
-                f"{m['information_loss']:.2f} (0 = unchanged, 1 = all '*')",
+                f"{m['information_loss']:.3f} (0 = unchanged, 1 = all '*')",
                 pattern_line,
                 *auc_line,
             ]
