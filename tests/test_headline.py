@@ -61,3 +61,44 @@ def test_sampling_is_reported(population):
 def test_format_headline():
     h = {"before": {"average": 0.987, "maximum": 1.0}, "after": {"average": 0.5, "maximum": 1}}
     assert format_headline(h) == "average 98.7% -> 50.0%, maximum 100.0% -> 100.0%"
+
+
+def test_create_safe_personas_scopes_and_signature(population, tmp_path):
+    import json
+
+    from personatwin_sklearn import create_safe_personas, make_persona_pipeline
+    from personatwin_sklearn.exceptions import MissingColumnError
+
+    steps = make_persona_pipeline(connection_scope="both").named_steps
+    assert steps["connections"].scope == "edge"
+    assert steps["connections_neighborhood"].scope == "neighborhood"
+    with pytest.raises(InvalidValueError, match="connection_scope='ring'"):
+        create_safe_personas(population, connection_scope="ring")
+    with pytest.raises(MissingColumnError, match="signature names column"):
+        create_safe_personas(population, pattern_signature=["dorm"])
+    result = create_safe_personas(
+        population,
+        privacy_level="low",
+        connection_pattern_k=3,
+        connection_scope="neighborhood",
+        pattern_signature=["gender", "age"],
+        age_bin=10,
+        random_state=0,
+    )
+    m = result.metadata
+    h = m["headline"]
+    assert h["signature"] == ["gender", "age"] and h["age_bin"] == 10
+    assert m["protected_scopes"]["neighborhood"].startswith("protected")
+    assert m["protected_scopes"]["combined"].startswith("not protected")
+    assert 0 <= m["information_loss"] <= 1 and set(m["information_loss_per_column"]) == set(
+        m["quasi_identifiers"]
+    )
+    assert m["synthetic_share"] == pytest.approx(
+        result.data.n_synthetic_connections / result.data.n_connections
+    )
+    assert format_headline(h) in result.summary().splitlines()[0]
+    # the neighbourhood adversary is held to 1/k by the neighbourhood scope
+    assert h["scopes"]["neighborhood"]["after"]["maximum"] <= 1 / 3 + 1e-12
+    result.save(tmp_path / "release", original=population)
+    saved = json.loads((tmp_path / "release" / "risk_metrics.json").read_text())["headline"]
+    assert saved["before"] == h["before"] and saved["after"] == h["after"]
