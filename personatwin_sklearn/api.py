@@ -296,10 +296,8 @@ class ProcessingResult:
         :func:`~personatwin_sklearn.attacks._headline.format_headline` as in the CLI and
         the report.
         """
-        from personatwin_sklearn.attacks._headline import format_headline, format_scopes
-
         r0, r1, m = self.risk_before, self.risk_metrics, self.metadata
-        h = m["headline"]
+        h = m.get("headline")
         k0, k1 = r0.min_connection_pattern_k, r1.min_connection_pattern_k
         pattern_line = (
             f"smallest connection-pattern k: {k0:g} -> {k1:g}"
@@ -320,48 +318,58 @@ class ProcessingResult:
                 )
             ]
         )
-        protected = [s for s, text in m["protected_scopes"].items() if text.startswith("prot")]
-        open_ = [s for s in h["scopes"] if s not in protected]
-        sample = (
-            f" (a random sample of {h['n_targets']:,} of the {h['n_real']:,} real people)"
-            if h["sampled"]
-            else ""
-        )
-        stripped = (
-            f"; {h['stripped_connections']:,} connections a detector flags removed first"
-            if h["stripped_connections"]
-            else ""
-        )
         share = (
             f" ({m['synthetic_share']:.1%} of released connections)"
-            if m["synthetic_connections"]
+            if m.get("synthetic_connections") and m.get("synthetic_share") is not None
             else ""
+        )
+        loss = m.get("information_loss")
+        loss_text = (
+            "" if loss is None else f"; information loss {loss:.3f} (0 = unchanged, 1 = all '*')"
         )
         return "\n".join(
             [
-                f"headline risk (re-identification by the strongest adversary, "
-                f"{h['strongest_scope']}): {format_headline(h)}{sample}{stripped}",
-                f"  by adversary (average success): {format_scopes(h)}",
-                f"  protected: {', '.join(protected) or 'nothing'}; not protected: "
-                f"{', '.join(open_) or 'nothing'}"
-                + (
-                    f"; not measured: {', '.join(h['skipped'])} (no connections)"
-                    if h["skipped"]
-                    else ""
-                ),
+                *(_headline_lines(h, m.get("protected_scopes", {})) if h else []),
                 f"{m['n_real']:,} real people -> {len(self.personas):,} personas "
                 f"({m['synthetic_count']:,} synthetic), "
                 f"{m['synthetic_connections']:,} synthetic connections{share}",
                 f"quasi-identifiers (generalised; known to the adversary): "
-                f"{', '.join(map(str, m['quasi_identifiers']))}; {m['k_reason']}",
+                f"{', '.join(map(str, m.get('quasi_identifiers', [])))}; "
+                f"{m.get('k_reason', 'k=' + str(m.get('k')))}",
                 f"quasi-identifier risk (k={m['k']}): average "
                 f"{r0.population_average_risk:.1%} -> {r1.population_average_risk:.1%}, "
-                f"max {r0.max_risk:.1%} -> {r1.max_risk:.1%}; information loss "
-                f"{m['information_loss']:.3f} (0 = unchanged, 1 = all '*')",
+                f"max {r0.max_risk:.1%} -> {r1.max_risk:.1%}{loss_text}",
                 pattern_line,
                 *auc_line,
             ]
         )
+
+
+def _headline_lines(h: dict, protected_scopes: dict) -> list[str]:
+    """The headline risk, each adversary's success, and which of them are protected."""
+    from personatwin_sklearn.attacks._headline import format_headline, format_scopes
+
+    protected = [s for s, text in protected_scopes.items() if str(text).startswith("prot")]
+    open_ = [s for s in h["scopes"] if s not in protected]
+    sample = (
+        f" (a random sample of {h['n_targets']:,} of the {h['n_real']:,} real people)"
+        if h.get("sampled")
+        else ""
+    )
+    stripped = (
+        f"; {h['stripped_connections']:,} connections a detector flags removed first"
+        if h.get("stripped_connections")
+        else ""
+    )
+    skipped = h.get("skipped") or {}
+    return [
+        f"headline risk (re-identification by the strongest adversary, "
+        f"{h['strongest_scope']}): {format_headline(h)}{sample}{stripped}",
+        f"  by adversary (average success): {format_scopes(h)}",
+        f"  protected: {', '.join(protected) or 'nothing'}; not protected: "
+        f"{', '.join(open_) or 'nothing'}"
+        + (f"; not measured: {', '.join(skipped)} (no connections)" if skipped else ""),
+    ]
 
 
 def _as_social_data(data, domain) -> SocialData:

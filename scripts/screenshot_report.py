@@ -108,12 +108,18 @@ def screenshot(html: Path, png: Path, *, width=1200, height=3000, browser=None) 
     return png
 
 
-def shrink(png: Path, colors: int = 128) -> Path:
-    """Rewrite ``png`` as a palette PNG (matplotlib's Pillow is enough) to keep it small."""
+def shrink(png: Path, colors: int = 128, margin: int = 24) -> Path:
+    """Rewrite ``png`` as a palette PNG (matplotlib's Pillow is enough) to keep it small,
+    without the blank space below the page's end."""
+    import numpy as np
     from PIL import Image
 
     with Image.open(png) as image:
-        reduced = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+        rgb = image.convert("RGB")
+        ink = np.flatnonzero((np.asarray(rgb) < 250).any(axis=(1, 2)))
+        if len(ink):
+            rgb = rgb.crop((0, 0, rgb.width, min(rgb.height, int(ink.max()) + margin)))
+        reduced = rgb.quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
     reduced.save(png, optimize=True)
     return png
 
@@ -127,7 +133,9 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--out", default="report.png", help="PNG to write (report.png)")
     parser.add_argument("--width", type=int, default=1200)
-    parser.add_argument("--height", type=int, default=3000)
+    parser.add_argument(
+        "--height", type=int, default=8000, help="window height; blank space is cropped"
+    )
     parser.add_argument("--no-shrink", action="store_true", help="keep the full-colour PNG")
     args = parser.parse_args(argv)
     if args.docs:

@@ -286,7 +286,7 @@ def test_report_screenshot(sample_csv, tmp_path, capsys):
     png = tmp_path / "report.png"
     assert tool["main"]([str(out / "report.html"), "--out", str(png), "--height", "1600"]) == 0
     with Image.open(png) as image:
-        assert image.size == (1200, 1600)
+        assert image.width == 1200 and 0 < image.height <= 1600
         assert len(image.convert("RGB").getcolors(maxcolors=1 << 16) or []) > 10  # not blank
 
 

@@ -141,5 +141,5 @@ def test_screenshot_of_report(case, tmp_path, capsys, request):
     png = tmp_path / "report.png"
     assert tool["main"]([str(out / "report.html"), "--out", str(png), "--height", "1400"]) == 0
     with Image.open(png) as image:
-        assert image.size == (1200, 1400)
+        assert image.width == 1200 and 0 < image.height <= 1400
         assert len(image.convert("RGB").getcolors(maxcolors=1 << 16) or []) > 10
