@@ -502,7 +502,7 @@ def cmd_demo(args) -> int:
         raise CLIError("--ratio and --strategy only apply with --augment SOURCE.")
     print(
         f"\nProtecting: privacy level {args.privacy_level!r}, connection-pattern k >= "
-        f"{args.k}, target average risk "
+        f"{args.k} ({args.scope} scope), target quasi-identifier risk "
         f"{'none' if args.target_risk is None else _fmt_pct(args.target_risk)}"
         + (f", synthetic personas from {args.augment}" if args.augment else "")
     )
