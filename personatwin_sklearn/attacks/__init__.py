@@ -12,6 +12,10 @@
 
 The features of a connection (:func:`edge_features`) live in the low module
 ``personatwin_sklearn._graph_features``, which the connection generator reads too.
+- :func:`headline_risk`: the worst of those adversaries per real person, before and
+  after protection (the figure the summary, the CLI and the report lead with).
+- :func:`synthetic_edge_detection_attack`: a classifier that tries to tell the synthetic
+  connections of a release from the real ones.
 """
 
 from personatwin_sklearn.attacks._detector import (
@@ -25,6 +29,7 @@ from personatwin_sklearn.attacks._edge_detection import (
     edge_features,
     synthetic_edge_detection_attack,
 )
+from personatwin_sklearn.attacks._headline import headline_risk
 from personatwin_sklearn.attacks._linkage import LinkageAttackResult, linkage_attack
 from personatwin_sklearn.attacks._scorer import make_detector_scorer
 from personatwin_sklearn.attacks._stripped import (
@@ -41,6 +46,7 @@ __all__ = [
     "detector_suite",
     "edge_features",
     "fit_detector",
+    "headline_risk",
     "linkage_attack",
     "make_detector_scorer",
     "score_connections",
