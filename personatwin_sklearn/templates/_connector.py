@@ -256,7 +256,8 @@ class TemplateConnector(TransformerMixin, BaseEstimator):
     n_calibration : int, default=8
         Bisection steps of the calibration.
     random_state : int, RandomState instance or None, default=None
-        Seed of degree sampling and wiring (same seed, same output).
+        Seed of degree sampling and wiring (same seed, same output).  With ``None``
+        the seed is drawn once at ``fit`` (``seed_``).
 
     Attributes
     ----------
@@ -268,6 +269,10 @@ class TemplateConnector(TransformerMixin, BaseEstimator):
         Average clustering reached on the fit data during calibration.
     n_targets_ : int
         Number of people wired in the fit data.
+    seed_ : int
+        Seed of the wiring, drawn once from ``random_state`` at ``fit``:
+        ``transform`` gives the same output every time, also with
+        ``random_state=None``.
 
     See Also
     --------
@@ -351,6 +356,8 @@ class TemplateConnector(TransformerMixin, BaseEstimator):
         X = check_social_data(X, type(self).__name__)
         self.template_ = resolve_template(self.template)
         rng = check_random_state(self.random_state)
+        # drawn once: transform reuses it, so it repeats itself even when random_state=None
+        self.seed_ = int(rng.randint(np.iinfo(np.int32).max))
         targets = self._targets(X)
         existing = self._existing(X, targets)
         n = len(targets)
@@ -359,7 +366,7 @@ class TemplateConnector(TransformerMixin, BaseEstimator):
         closure = 0.0
         reached = float("nan")
         if n > 2 and self.match_clustering and goal is not None and math.isfinite(goal):
-            seed = rng.randint(np.iinfo(np.int32).max)
+            seed = self.seed_
             low, high = 0.0, MAX_CLOSURE
             best = (math.inf, 0.0, float("nan"))
             for step in range(self.n_calibration + 1):
@@ -411,14 +418,13 @@ class TemplateConnector(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "template_")
         X = check_social_data(X, type(self).__name__)
-        rng = check_random_state(self.random_state)
         targets = self._targets(X)
         n = len(targets)
         if n < 2:
             return X
         existing = self._existing(X, targets)
-        seed = rng.randint(np.iinfo(np.int32).max)
-        edges = self._generate(n, existing, self.closure_ratio_, np.random.default_rng(seed))
+        rng = np.random.default_rng(self.seed_)
+        edges = self._generate(n, existing, self.closure_ratio_, rng)
         u, v = edges.pairs()
         old = _EdgeSet(n, *existing)
         new = ~np.isin(edges.keys, old.keys)

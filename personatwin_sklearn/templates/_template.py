@@ -14,7 +14,9 @@ from personatwin_sklearn.exceptions import SchemaError
 
 __all__ = ["NetworkTemplate", "load_template", "list_templates"]
 
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
+#: Versions :meth:`NetworkTemplate.from_dict` reads (1: before ``errors``).
+_READABLE_VERSIONS = (1, 2)
 _PACKAGE_DIR = "data/templates"
 
 
@@ -63,6 +65,15 @@ class NetworkTemplate:
         Random seed of the noise (stated for the templates shipped with the package).
     notes : str
         Free text (e.g. how ``max_degree`` was chosen).
+    degree_method : str
+        Mechanism of the degree distribution (``"cumulative"``, ``"sorted"`` or
+        ``"histogram"``; see :class:`NetworkTemplateExtractor`).
+    errors : dict
+        For each released statistic: its mechanism, epsilon, sensitivity, noise
+        ``scale`` (standard deviation of the noise, in the statistic's units) and a
+        95% interval ``ci95`` (or a simultaneous band for the degree distribution:
+        ``ks95`` bounds the KS distance to the true distribution).  Intervals are
+        computed from released values only (post-processing).
 
     Examples
     --------
@@ -90,6 +101,8 @@ class NetworkTemplate:
     source: str = ""
     seed: int | None = None
     notes: str = ""
+    degree_method: str = "histogram"
+    errors: dict = field(default_factory=dict)
 
     # -- derived views (post-processing: no extra privacy cost) ---------------------------
     @property
@@ -177,9 +190,10 @@ class NetworkTemplate:
             )
         raw = dict(raw)
         version = raw.pop("format_version", _FORMAT_VERSION)
-        if version != _FORMAT_VERSION:
+        if version not in _READABLE_VERSIONS:
             raise SchemaError(
-                f"Template format_version {version} is not supported (expected {_FORMAT_VERSION})."
+                f"Template format_version {version} is not supported (expected one of "
+                f"{list(_READABLE_VERSIONS)})."
             )
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(raw) - names)
