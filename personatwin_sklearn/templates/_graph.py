@@ -76,13 +76,18 @@ def _canonical_pairs(a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, 
 
 
 def _from_networkx(graph, type_attr: str = "connection_type") -> SimpleGraph:
-    import networkx as nx
-
-    relabelled = nx.convert_node_labels_to_integers(graph, ordering="default")
-    n = relabelled.number_of_nodes()
-    ends = np.array(list(relabelled.edges()), dtype=np.int64).reshape(-1, 2)
+    # positions in node order, as networkx's convert_node_labels_to_integers(ordering=
+    # "default") gives, without copying the graph (that copy took 2 s of a 2.5 s fit on
+    # SNAP ego-Facebook)
+    index = {node: i for i, node in enumerate(graph.nodes())}
+    n = len(index)
+    m = graph.number_of_edges()
+    triples = list(graph.edges(data=type_attr))
+    ends = np.fromiter(
+        (index[x] for a, b, _ in triples for x in (a, b)), dtype=np.int64, count=2 * m
+    ).reshape(-1, 2)
     types = None
-    values = [t for _, _, t in relabelled.edges(data=type_attr)]
+    values = [t for _, _, t in triples]
     if values and all(t is not None for t in values):
         types = np.asarray(values, dtype=object)
     u, v = _canonical_pairs(ends[:, 0], ends[:, 1], n)
