@@ -856,20 +856,20 @@ def test_connector_api_determinism_and_errors():
         TemplateConnector(target="real").fit(data)
 
 
-def test_communities_are_louvain_at_every_size_without_touching_global_random_state():
+def test_communities_are_leiden_at_every_size_without_touching_global_random_state():
     import random as _random
 
     from personatwin_sklearn.templates import _extractor
     from personatwin_sklearn.templates._graph import as_simple_graph
 
-    assert _extractor.community_method(1_000) == _extractor.community_method(10**7) == "louvain"
+    assert _extractor.community_method(1_000) == _extractor.community_method(10**7) == "leiden"
     simple = as_simple_graph(nx.les_miserables_graph())
     _random.seed(123)
     state = _random.getstate()
-    first, engine = _extractor.louvain_sizes(simple)
+    first, engine = _extractor.community_sizes(simple)
     assert _random.getstate() == state
-    second, _ = _extractor.louvain_sizes(simple)
-    assert engine in ("igraph", "networkx")
+    second, _ = _extractor.community_sizes(simple)
+    assert engine in ("igraph-leiden", "networkx-louvain")
     assert first.sum() == 77 and first.tolist() == second.tolist()
     template = (
         NetworkTemplateExtractor(epsilon=5.0, max_degree=17, random_state=0)

@@ -54,7 +54,7 @@ CLUSTERING_BOUND_SHARE = 0.15
 CLIPPED_SHARE = 0.005
 #: Largest candidate node-DP projection bound when ``max_degree`` is not given.
 NODE_BOUND_CAP = 256
-#: Seed of the (deterministic) Louvain community detection; not a privacy parameter.
+#: Seed of the (deterministic) Leiden community detection; not a privacy parameter.
 COMMUNITY_SEED = 0
 #: Candidate floors of the damped clustering (``clustering_floor="auto"``).
 FLOOR_CANDIDATES = tuple(range(2, 33))
@@ -152,8 +152,8 @@ class NetworkTemplateExtractor(BaseEstimator):
     **Other statistics.**  Edge count: 1 (edge-DP), ``theta`` (node-DP, on the
     projection: the removed node's at most ``theta`` kept edges go, and each starts one
     chain of swaps that adds back at most one); ``Geometric``.  Community sizes:
-    Louvain communities (igraph's multilevel Louvain with a fixed seed at every size;
-    networkx's Louvain where igraph is missing) and the fraction of nodes whose
+    Leiden communities (igraph, modularity, fixed seed, at every size; networkx's
+    Louvain where igraph is missing) and the fraction of nodes whose
     community size falls in each bucket ``[2^i, 2^{i+1})``: community detection is
     unstable, so the only sound bound is the worst case, two probability vectors
     differ by at most 2 in L1; ``Laplace(sensitivity=2)`` per bucket, clip,
@@ -668,7 +668,7 @@ class NetworkTemplateExtractor(BaseEstimator):
 
         eps = split["communities"]
         bins, true_fractions, engine = _community_fractions(graph, n_nodes)
-        if engine != "igraph":
+        if engine == "networkx-louvain":
             notes.append("communities by networkx Louvain (igraph not installed)")
         mech = Laplace(epsilon=eps, sensitivity=2.0, random_state=rng)
         raw = np.array([mech.randomise(float(f)) for f in true_fractions])  # few buckets
@@ -678,7 +678,7 @@ class NetworkTemplateExtractor(BaseEstimator):
         )
         q = laplace_quantile(eps, 2.0, 1 - CONFIDENCE)
         errors["community_size_distribution"] = {
-            "mechanism": "Laplace per bucket (Louvain communities)",
+            "mechanism": "Laplace per bucket (Leiden communities)",
             "epsilon": eps,
             "sensitivity": 2,
             "scale": 2.0 / eps,
@@ -808,17 +808,25 @@ def community_bins(n_nodes: float) -> list[int]:
 
 
 def community_method(n: int) -> str:
-    """``"louvain"`` at every size (kept for callers of the former size switch)."""
-    return "louvain"
+    """``"leiden"`` at every size (kept for callers of the former size switch)."""
+    return "leiden"
 
 
-def louvain_sizes(graph: SimpleGraph) -> tuple[np.ndarray, str]:
-    """Sizes of the Louvain communities and the engine that found them.
+#: Refinement passes of the Leiden algorithm (igraph's default; ``-1`` iterates until
+#: stable, ~40x slower on a 100k-node random graph for +0.02 modularity).
+LEIDEN_ITERATIONS = 2
 
-    igraph's multilevel Louvain (C; ~0.1 s on SNAP ego-Facebook against ~3 s for
-    networkx's pure-Python Louvain), seeded with :data:`COMMUNITY_SEED` through a private
-    ``random.Random`` so that no global random state is read or changed; networkx's
-    Louvain with the same seed where igraph is not installed.
+
+def community_sizes(graph: SimpleGraph) -> tuple[np.ndarray, str]:
+    """Sizes of the modularity communities and the engine that found them.
+
+    The Leiden algorithm (Traag, Waltman & van Eck, Sci. Rep. 2019; igraph's C
+    ``community_leiden`` with the modularity objective, :data:`LEIDEN_ITERATIONS`
+    passes) at every size: 0.17 s on SNAP ego-Facebook and 5.7 s on a random
+    100,000-node, 300,000-edge graph, where igraph's Louvain takes 43 s and
+    networkx's pure-Python Louvain minutes.  Seeded with :data:`COMMUNITY_SEED`
+    through a private ``random.Random``, so no global random state is read or
+    changed.  Where igraph is not installed, networkx's Louvain with the same seed.
     """
     if graph.n == 0:
         return np.zeros(0, dtype=np.int64), "none"
@@ -828,23 +836,23 @@ def louvain_sizes(graph: SimpleGraph) -> tuple[np.ndarray, str]:
         import networkx as nx
 
         communities = nx.community.louvain_communities(graph.to_networkx(), seed=COMMUNITY_SEED)
-        return np.array([len(c) for c in communities], dtype=np.int64), "networkx"
+        return np.array([len(c) for c in communities], dtype=np.int64), "networkx-louvain"
     import random
 
     g = igraph.Graph(n=graph.n, edges=np.column_stack([graph.u, graph.v]))
     igraph.set_random_number_generator(random.Random(COMMUNITY_SEED))
     try:
-        membership = np.asarray(g.community_multilevel().membership, dtype=np.int64)
+        found = g.community_leiden(objective_function="modularity", n_iterations=LEIDEN_ITERATIONS)
     finally:
         igraph.set_random_number_generator(random)
-    return np.bincount(membership), "igraph"
+    return np.bincount(np.asarray(found.membership, dtype=np.int64)), "igraph-leiden"
 
 
 def _community_fractions(graph: SimpleGraph, n_nodes: float):
     bins = community_bins(n_nodes)
     if graph.n == 0:
         return bins, np.zeros(len(bins)), "none"
-    sizes, engine = louvain_sizes(graph)
+    sizes, engine = community_sizes(graph)
     sizes = sizes[sizes > 0]
     bucket = np.minimum(np.searchsorted(bins, sizes, side="right") - 1, len(bins) - 1)
     fractions = np.bincount(bucket, weights=sizes, minlength=len(bins)) / graph.n
