@@ -111,12 +111,13 @@ class NetworkTemplate:
 
         Constrained inference (post-processing, no privacy cost; after Hay, Li,
         Miklau & Jensen, ICDM 2009): the cumulative histogram of a graph is
-        non-decreasing and lies in ``[0, n_nodes]``, so the noisy cumulative counts are
-        projected onto that set by isotonic regression and differenced.  Compared with
-        clipping negative bins at 0 this removes most of the upward bias that noise in
-        the many empty high-degree bins adds (SNAP ego-Facebook, edge-DP, epsilon 1,
-        ``max_degree`` 300: L1 error 0.47 -> 0.36, mean degree 66 -> 39 against a
-        true 43; ``benchmarks/bench_templates.py``).  Uniform if nothing is left.
+        non-decreasing and lies in ``[0, n_nodes]``, so the cumulative counts are
+        projected onto that set by isotonic regression and differenced.  Templates
+        released with ``degree_method="cumulative"`` or ``"sorted"`` already hold
+        consistent counts (the projection leaves them unchanged); for raw histogram
+        counts it removes most of the upward bias that noise in the many empty
+        high-degree bins adds, compared with clipping negative bins at 0.  Uniform if
+        nothing is left.
         """
         from sklearn.isotonic import IsotonicRegression
 
