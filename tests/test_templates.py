@@ -495,6 +495,22 @@ def test_accountant_is_charged_until_exhausted():
     assert not hasattr(est, "template_")
 
 
+@pytest.mark.parametrize("epsilon", [1.0, 0.3, 0.7, 2.9])
+def test_a_budget_of_exactly_epsilon_is_enough(epsilon):
+    """The parts of the split (up to 7) must not overshoot by a rounding error."""
+    split = {"degree_histogram": 0.3, "clustering": 0.33, "communities": 0.37, "n_edges": 0.11}
+    for method in ("cumulative", "histogram"):
+        accountant = BudgetAccountant(epsilon=epsilon)
+        NetworkTemplateExtractor(
+            epsilon=epsilon,
+            degree_method=method,
+            budget_split=split,
+            accountant=accountant,
+            random_state=0,
+        ).fit(nx.karate_club_graph())
+        assert accountant.total()[0] == pytest.approx(epsilon)
+
+
 @pytest.mark.parametrize("epsilon", [0, -1.0, 0.0])
 def test_non_positive_epsilon_is_a_clear_error(epsilon):
     with pytest.raises(InvalidParameterError, match=r"'epsilon' parameter .* range \(0.0, inf\)"):

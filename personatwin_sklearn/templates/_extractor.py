@@ -405,8 +405,10 @@ class NetworkTemplateExtractor(BaseEstimator):
         if "connection_types" in split:
             mix = self._types(bounded, vocabulary, split, sens, rng, errors)
 
-        for eps in split.values():
-            accountant.spend(eps, 0.0)
+        # One charge of the whole budget (sequential composition of the parts): spending
+        # the parts one by one can overshoot a budget of exactly `epsilon` by a rounding
+        # error and raise half-way through.
+        accountant.spend(self.epsilon, 0.0)
 
         self.max_degree_ = int(max_degree)
         self.clustering_floor_ = floor
