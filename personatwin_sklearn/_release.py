@@ -190,8 +190,8 @@ def pseudonymise(data, public_columns, *, keep_ids=False, secret_key=None):
         release = original.to_numpy(dtype=object).copy()
         if synthetic.any():
             release[synthetic] = synthetic_ids_like(original[~synthetic], int(synthetic.sum()))
-            if pd.api.types.is_integer_dtype(original):
-                release = release.astype(np.int64)
+        if pd.api.types.is_integer_dtype(original):
+            release = release.astype(np.int64)
     elif secret_key is not None:
         release = np.empty(n, dtype=object)
         release[~synthetic] = _keyed_pseudonyms(original[~synthetic], secret_key)
@@ -244,9 +244,14 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     for column in frame.columns:
         values = frame[column]
         if values.dtype == object or pd.api.types.is_string_dtype(values):
-            text = values.where(values.map(lambda v: isinstance(v, str)), None)
-            risky = text.str.startswith(_FORMULA_START) & ~text.str.fullmatch(_PLAIN_NUMBER)
-            risky = risky.fillna(False).to_numpy(dtype=bool)
+            is_text = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+            if not is_text.any():
+                out[column] = values
+                continue
+            text = values.astype(object).where(is_text, "")
+            starts = text.str.startswith(_FORMULA_START).to_numpy(dtype=bool)
+            number = text.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool)
+            risky = is_text & starts & ~number
             if risky.any():
                 values = values.astype(object).copy()
                 values[risky] = "'" + text[risky]
@@ -430,13 +435,13 @@ def write_atomically(out: Path, private: Path, public_files, private_files, *, o
         private_staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING}{pid}-", dir=private))
         release = staging / "release"
         release.mkdir()
-        for name, write in public_files.items():
-            write(release / name)
-            _fsync_path(release / name)
         for name, write in private_files.items():
             write(_private_file(private_staging / name))
             os.chmod(private_staging / name, 0o600)
             _fsync_path(private_staging / name)
+        for name, write in public_files.items():
+            write(release / name)
+            _fsync_path(release / name)
         _fsync_path(release)
         _fsync_path(private_staging)
         # -- commit: private files first, then the public folder in one rename --

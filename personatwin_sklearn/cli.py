@@ -264,6 +264,8 @@ def _secret_key(args):
     path = getattr(args, "pseudonym_key_file", None)
     if path is None:
         return None
+    if not Path(path).is_file():
+        raise CLIError(f"--pseudonym-key-file {path!r} does not exist (or is not a file).")
     key = Path(path).read_bytes().strip()
     if len(key) < 16:
         raise CLIError(

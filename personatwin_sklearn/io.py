@@ -120,7 +120,7 @@ def read_table(source, *, what: str = "table", text_columns=()) -> pd.DataFrame:
             if suffixes.endswith((".parquet", ".pq")):
                 frame = pd.read_parquet(path)
             elif suffixes.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
-                frame = pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+                frame = pd.read_json(path, lines=True, dtype=False)
                 frame = _flatten_nested(frame)
             else:
                 check_unique_columns(pd.DataFrame(columns=_csv_header(path)), what)
