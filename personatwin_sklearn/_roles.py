@@ -84,11 +84,11 @@ _CONTENT_PATTERNS = {
         r"(?<![\d-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\d-])"
     ),
     "street addresses": (
-        r"(?i)\b\d{1,6}\s+(?:[NSEW]\.?\s+)?"
+        r"(?i:\b\d{1,6}\s+(?:[NSEW]\.?\s+)?"
         r"(?:(?!(?:the|a|an|on|in|of|to|my|his|her|their|our|your|by|at|for|and|or|is|was)"
         r"\s)[A-Za-z0-9.'-]+\s+){1,3}"
         r"(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|way|ct|court|pl|"
-        r"place|ter|terrace|pkwy|parkway|cir|circle|hwy|highway|sq|square)\b\.?"
+        r"place|ter|terrace|pkwy|parkway|cir|circle|hwy|highway|sq|square)\b\.?)"
     ),
 }
 
@@ -113,18 +113,58 @@ def _identifier_by_name(name) -> str | None:
     return None
 
 
+#: Look-around-free supersets of the patterns, run first by pyarrow's RE2 (linear time,
+#: vectorised); only their matches are checked with the exact (Python) patterns.
+_PREFILTERS = {
+    "social security numbers": r"\d{3}[- ]\d{2}[- ]\d{4}",
+    "e-mail addresses": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
+    "phone numbers": r"(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}",
+    "street addresses": (
+        r"(?i)\d{1,6}\s+(?:\S+\s+){1,4}(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|"
+        r"drive|ln|lane|way|ct|court|pl|place|ter|terrace|pkwy|parkway|cir|circle|hwy|"
+        r"highway|sq|square)\b"
+    ),
+}
+
+
+def _candidates(text, what: str) -> np.ndarray:
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pandas 3 installs pyarrow
+        return np.ones(len(text), dtype=bool)
+    hit = pc.match_substring_regex(pa.array(text), _PREFILTERS[what])
+    return np.asarray(hit.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _identifier_by_content(values: pd.Series) -> str | None:
+    """Scan the distinct text values (few for coded columns): a vectorised RE2 prefilter,
+    then the exact pattern on its matches; name the kind and the first row holding one."""
     if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
         return None
-    text = values.dropna()
-    if not len(text):
+    present = values.dropna()
+    if not len(present):
         return None
-    text = text.astype(str)
+    if isinstance(values.dtype, pd.StringDtype):
+        distinct = present.unique()  # stays an Arrow array for pandas' str dtype
+    else:  # object or categorical
+        distinct = pd.unique(present.to_numpy(dtype=object))
+        distinct = distinct[[isinstance(v, str) for v in distinct]].astype(str)
+    if not len(distinct):
+        return None
     for what, pattern in _CONTENT_PATTERNS.items():
-        hit = text.str.contains(pattern, regex=True).to_numpy(dtype=bool)
-        if hit.any():
-            first = text.index[int(np.flatnonzero(hit)[0])]
-            return f"{int(hit.sum())} of its {len(text)} values hold {what} (first at row {first})"
+        candidates = np.asarray(distinct, dtype=object)[_candidates(distinct, what)]
+        if not len(candidates):
+            continue
+        exact = pd.Series(candidates, dtype=object).str.contains(pattern, regex=True)
+        found = candidates[exact.to_numpy(dtype=bool)]
+        if len(found):
+            rows = present.isin(set(found)).to_numpy()
+            first = present.index[int(np.flatnonzero(rows)[0])]
+            return (
+                f"{int(rows.sum())} of its {len(present)} values hold {what} (first at row "
+                f"{first})"
+            )
     return None
 
 
@@ -397,7 +437,11 @@ def _check_dependencies(people: pd.DataFrame, kept, qis) -> None:
     if "is_synthetic" in people.columns:
         real = people.loc[~people["is_synthetic"].to_numpy(dtype=bool)]
     n = len(real)
-    qi_card = {q: real[q].nunique(dropna=False) for q in qis}
+    qi_codes = {}
+    for q in qis:
+        codes, uniques = pd.factorize(real[q], use_na_sentinel=False)
+        if len(uniques) >= 2:
+            qi_codes[q] = codes
     for column in kept:
         values = real[column]
         n_values = values.nunique(dropna=False)
@@ -405,12 +449,9 @@ def _check_dependencies(people: pd.DataFrame, kept, qis) -> None:
             # constant, or too few rows per value to tell a dependency from chance
             # (a near-unique column is a sensitive value, not a key to a QI)
             continue
-        codes = pd.factorize(values, use_na_sentinel=False)[0]
-        for q in qis:
-            if qi_card[q] < 2:
-                continue
-            q_codes = pd.factorize(real[q], use_na_sentinel=False)[0]
-            pairs = pd.DataFrame({"c": codes, "q": q_codes}).drop_duplicates()
+        codes = pd.factorize(values, use_na_sentinel=False)[0].astype(np.int64)
+        for q, q_codes in qi_codes.items():
+            pairs = np.unique(codes * (int(q_codes.max()) + 1) + q_codes)
             if len(pairs) == n_values:  # each value of the kept column -> one value of q
                 raise DependentColumnError(
                     f"Kept column {column!r} determines quasi-identifier {q!r} (each of its "

@@ -210,9 +210,15 @@ def normalise_zipcodes(values: pd.Series) -> pd.Series:
         digits = pd.Series(np.where(missing, 0, numbers).astype(np.int64), index=values.index)
         return digits.astype(str).str.zfill(5).astype(object).where(~missing, None)
     text = values.astype(object).where(values.notna(), None)
+    numbers = text.map(
+        lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+    ).to_numpy(dtype=bool)
+    if numbers.any():  # numbers mixed with text (e.g. JSON): as in a numeric column
+        text = text.copy()
+        text[numbers] = normalise_zipcodes(pd.Series(text[numbers].astype(float))).to_numpy()
     mask = text.map(lambda v: isinstance(v, str))
     if not mask.any():
-        return values
+        return text if numbers.any() else values
     stripped = text[mask].str.strip()
     short = stripped.str.fullmatch(r"\d{1,4}")
     plus4 = stripped.str.fullmatch(r"\d{5}-?\d{4}")

@@ -256,6 +256,7 @@ def test_create_safe_personas_low(data, k, seed):
             target_risk=None,
             connection_pattern_k=k,
             random_state=seed,
+            keep=["income"],  # every column needs a role (issue 12)
         )
     _assert_not_mutated(data, before)
     release = result.data
@@ -273,7 +274,12 @@ def test_create_safe_personas_low(data, k, seed):
     min_k = person_min_k(release, SIGNATURE)
     assert all(v >= k for v in min_k.values()), sorted(min_k.values())[:5]
     result2 = create_safe_personas(
-        data, privacy_level="low", target_risk=None, connection_pattern_k=k, random_state=seed
+        data,
+        privacy_level="low",
+        target_risk=None,
+        connection_pattern_k=k,
+        random_state=seed,
+        keep=["income"],
     )
     assert result2.personas.equals(result.personas)
     assert result2.connections.equals(result.connections)

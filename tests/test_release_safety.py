@@ -1114,10 +1114,14 @@ def test_formulas_and_json_and_template_names(tmp_path):
     text = (tmp_path / "r" / "risk_metrics.json").read_text()
     json.loads(text, parse_constant=_no_constant)  # people only: no Infinity
     from personatwin_sklearn.api import _template_of
+    from personatwin_sklearn.templates import load_template
 
     for name in ("../../x", "templates/../karate_club", "karate_club.json"):
         with pytest.raises(UnknownTemplateError, match="karate_club"):
             _template_of(name, 0)
+        with pytest.raises(UnknownTemplateError, match="karate_club"):
+            load_template(name)
+    assert load_template("karate_club").n_nodes > 0
 
 
 # -- interrupted and killed saves -----------------------------------------------------------------
