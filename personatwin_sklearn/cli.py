@@ -509,9 +509,9 @@ def _add_release_options(parser, *, roles: bool) -> None:
         return
     group = parser.add_argument_group(
         "column roles",
-        "every people column is a quasi-identifier (generalised), kept (published as is) "
-        "or dropped; occupation and has_* flags are kept by default, any other column "
-        "not in --quasi-identifiers must be declared",
+        "every people column is a quasi-identifier (generalised), kept (published as\n"
+        "is) or dropped; occupation and has_* flags are kept by default, any other\n"
+        "column not in --quasi-identifiers must be declared",
     )
     group.add_argument(
         "--keep-column",
