@@ -166,7 +166,11 @@ def cases(quick: bool):
     yield sample_case(augment=True)
     if (CALTECH / "Caltech36.net").exists():
         gen = SyntheticConnectionGenerator(
-            target_k=10, scope="edge", signature=["gender", "year"], random_state=0
+            target_k=10,
+            scope="edge",
+            signature=["gender", "year"],
+            on_infeasible="ignore",
+            random_state=0,
         )
         yield graph_case(
             "Caltech36", load_caltech(), gen, ["gender", "year"], ["gender", "year", "dorm"], None

@@ -678,13 +678,22 @@ def create_safe_personas(
                 data, release, qis, headline["signature"], age_bin, strip_mask=strip_mask,
                 before=headline,
             )  # fmt: skip
+    protection = _protection_summary(fitted, release)
+    scopes_done = _protected_scopes(
+        data, protect_connection_patterns, connection_scope, k, connection_pattern_k
+    )
+    if protection and protection["real_people_below_k"] and "edge" in scopes_done:
+        if str(scopes_done["edge"]).startswith("protected"):
+            scopes_done["edge"] = (
+                f"protected: edge patterns shared by >= {connection_pattern_k} people "
+                f"(as the adversary counts), except {protection['real_people_below_k']:,} "
+                "real people the budget and plausibility left short (at_risk_)"
+            )
     metadata = {
-        "connection_protection": _protection_summary(fitted, release),
+        "connection_protection": protection,
         "detector": detector,
         "headline": headline,
-        "protected_scopes": _protected_scopes(
-            data, protect_connection_patterns, connection_scope, k, connection_pattern_k
-        ),
+        "protected_scopes": scopes_done,
         "k_reason": _k_reason(attempts, k0, privacy_level, target_risk, met),
         "information_loss": attempts[-1]["information_loss"],
         "information_loss_per_column": _information_loss(

@@ -4,7 +4,8 @@
   they use exists); every ``personatwin SUBCOMMAND`` named anywhere runs ``--help``.
 - ``python[3] benchmarks/*.py`` / ``scripts/*.py`` exist and run ``--help``; examples named
   exist (``tests/test_examples.py`` runs them).
-- The README quick start is two set-up commands, the first making a virtual environment.
+- The README quick start is two set-up commands: the first makes a virtual environment,
+  installs and runs the demo; the second runs the tests.
 """
 
 import re
@@ -85,9 +86,10 @@ def test_readme_quick_start_is_two_commands_with_a_venv():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     quick = readme.split("## Quick start", 1)[1]
     block = FENCE.search(quick).group(1).strip().splitlines()
-    assert len(block) == 2
+    assert len(block) == 2  # one runs the main job, one the tests
     assert "-m venv" in block[0] and "activate" in block[0]
-    assert "pip install" in block[1] and "personatwin demo" in block[1]
+    assert "pip install" in block[0] and "personatwin demo" in block[0]
+    assert "activate" in block[1] and "pytest" in block[1]
 
 
 def test_no_machine_specific_paths_in_docs():

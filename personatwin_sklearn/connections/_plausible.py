@@ -211,7 +211,7 @@ class _Graph:
     def frequent_walk2(self, start, n_out, rng, n_walks=160) -> np.ndarray:
         """Per start, ``n_out`` people reached most often by ``n_walks`` two-step walks
         (ties at random; -1 where fewer were reached)."""
-        n_walks = int(max(n_out, min(n_walks, _MAX_CANDIDATES * 4 // max(len(start), 1))))
+        n_walks = int(max(n_out, min(n_walks, _MAX_WALK_CELLS // max(len(start), 1))))
         ends = self.walk2(np.repeat(start, n_walks), rng).reshape(len(start), n_walks)
         row = np.repeat(np.arange(len(start), dtype=np.int64), n_walks)
         keys = row * (self.snap.n + 1) + (ends.ravel() + 1)
@@ -222,7 +222,9 @@ class _Graph:
         usable[usable] = ~_member(self.snap.edge_keys,
                                   pair_keys(start[u_row[usable]], u_end[usable]))  # fmt: skip
         counts = np.where(usable, counts, 0)
-        order = np.lexsort((rng.random_sample(len(uniq)), -counts, u_row))
+        # one int64 sort key: row, then most reached first, ties at random
+        tie = rng.randint(0, 1024, size=len(uniq)).astype(np.int64)
+        order = np.argsort((u_row * 256 + (255 - np.minimum(counts, 255))) * 1024 + tie)
         u_row, u_end = u_row[order], u_end[order]
         rank = np.arange(len(u_row)) - np.searchsorted(u_row, u_row, side="left")
         out = np.full((len(start), n_out), -1, dtype=np.int64)
@@ -286,7 +288,9 @@ class _Model:
 
     def log_density(self, t: int, feats: np.ndarray) -> np.ndarray:
         if t not in self.tables:
-            rows = self.type == t
+            rows = np.flatnonzero(self.type == t)
+            if len(rows) > _MODEL_EDGES:  # a histogram needs a sample, not every connection
+                rows = np.random.RandomState(t).choice(rows, _MODEL_EDGES, replace=False)
             real = self.graph.features(
                 self.owner[rows], self.partner[rows], t, int(self.snap.inverse[t]), added=False
             )
@@ -317,7 +321,9 @@ def _member(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- round
 _N_PARTNERS = 16
-_MAX_CANDIDATES = 1_500_000  # candidate pairs scored per round
+_MAX_CANDIDATES = 600_000  # candidate pairs scored per round
+_MAX_WALK_CELLS = 600_000  # two-step walks per round for the friends-of-friends draw
+_MODEL_EDGES = 40_000  # real connections per type behind the feature histograms
 _N_WALK, _N_ZIP, _N_ANY = 8, 1, 1
 
 
