@@ -478,6 +478,7 @@ class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
         history, left = [], budget - reserve
         n_copied = 0
         donor_edges, kept = [], []
+        previous_gain = 0
         copied = np.zeros(snap.n, dtype=np.int64)  # copies made of each person's component
         while need.sum() > 0 and left > 0 and len(history) < MAX_ROUNDS:
             row = {"round": len(history) + 1, "deficit_before": int(need.sum())}
@@ -527,11 +528,12 @@ class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
                             "deficit_after": int(need.sum()), **info})  # fmt: skip
             if added_people == 0 and additions.n_edges == 0:
                 break
-            if (
-                len(history) >= 2
-                and added_people + additions.n_edges < 0.02 * row["deficit_before"]
+            gained = added_people + additions.n_edges
+            if len(history) >= 2 and (
+                gained < 0.02 * row["deficit_before"] or gained < 0.2 * previous_gain
             ):
                 break  # diminishing returns: the constraints leave little more to add
+            previous_gain = gained
         # 3. camouflage: copies of typical households so the copies as a whole look real
         left += reserve
         n_decoy_edges = 0
