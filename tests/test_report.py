@@ -130,8 +130,7 @@ def test_screenshot_of_report(case, tmp_path, capsys, request):
         adult = Path(__file__).resolve().parents[1] / "examples" / "data" / "adult.csv.gz"
         people = tmp_path / "adult.csv"
         pd.read_csv(adult).head(2000).to_csv(people, index=False)
-        argv = ["protect", str(people), "--rename", "sex=gender", "race=ethnicity",
-                "--quiet", "--seed", "0", "--out", str(out)]  # fmt: skip
+        argv = tool["ADULT_ARGS"](people, out)  # declares the roles of Adult's columns
     else:
         request.getfixturevalue("caltech")  # skips without the shared data
         from tests.conftest import CALTECH
