@@ -186,7 +186,7 @@ def make_persona_pipeline(
             )
         template, _ = _template_of(external_network, random_state)
         steps.append(("network", TemplateConnector(template=template, random_state=random_state)))
-    steps.append(("generalize", KAnonymizer(privacy_level=privacy_level, quasi_identifiers=qis)))
+    steps.append(("generalize", KAnonymizer(PRIVACY_LEVELS[privacy_level], quasi_identifiers=qis)))
     if protect_connection_patterns:
         from personatwin_sklearn.connections import SyntheticConnectionGenerator
 
