@@ -70,6 +70,132 @@ def _record_people_columns(method):
     return wrapped
 
 
+# ----------------------------------------------------------------------------- skops
+# skops persists an object through ``__getstate__`` but cannot persist pandas objects
+# (their ``__reduce__`` needs pandas internals), and the fitted state of the graph steps
+# holds DataFrames (pattern tables, rare patterns, ...).  ``__getstate__`` therefore
+# stores pandas objects as ``_PandasState`` records of plain lists and numpy arrays;
+# ``__setstate__`` rebuilds them.  Pickle and ``copy`` keep the original state
+# (``__reduce_ex__``), so only skops sees the records.
+class _PandasState:
+    """A DataFrame, Series or Index as plain values (for skops)."""
+
+    def __init__(self, obj):
+        if isinstance(obj, pd.DataFrame):
+            self.kind = "DataFrame"
+            self.columns = _PandasState(obj.columns)
+            self.index = _PandasState(obj.index)
+            self.data = [_values_state(obj.iloc[:, j]) for j in range(obj.shape[1])]
+        elif isinstance(obj, pd.Series):
+            self.kind = "Series"
+            self.name = obj.name
+            self.index = _PandasState(obj.index)
+            self.data = [_values_state(obj)]
+        elif isinstance(obj, pd.RangeIndex):
+            self.kind = "RangeIndex"
+            self.name = obj.name
+            self.data = [int(obj.start), int(obj.stop), int(obj.step)]
+        elif isinstance(obj, pd.MultiIndex):
+            raise TypeError("a MultiIndex cannot be stored for skops")
+        else:
+            self.kind = "Index"
+            self.name = obj.name
+            self.data = [_values_state(pd.Series(obj, copy=False))]
+
+    def rebuild(self):
+        if self.kind == "RangeIndex":
+            return pd.RangeIndex(*self.data, name=self.name)
+        if self.kind == "Index":
+            return pd.Index(_values(self.data[0]), name=self.name)
+        index = self.index.rebuild()
+        if self.kind == "Series":
+            return pd.Series(_values(self.data[0]), index=index, name=self.name)
+        columns = self.columns.rebuild()
+        frame = pd.DataFrame({j: _values(state) for j, state in enumerate(self.data)}, index=index)
+        frame.columns = columns
+        return frame
+
+
+def _values_state(series: pd.Series) -> dict:
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return {
+            "dtype": "category",
+            "codes": series.cat.codes.to_numpy(),
+            "categories": _PandasState(dtype.categories),
+            "ordered": bool(dtype.ordered),
+        }
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
+        return {"dtype": None, "values": series.to_numpy(copy=True)}
+    # object and pandas extension dtypes (str, string, Int64, boolean, ...): a list
+    values = [None if v is pd.NA else v for v in series.astype(object).tolist()]
+    plain = isinstance(dtype, np.dtype) and dtype.kind == "O"
+    return {"dtype": None if plain else str(dtype), "values": values}
+
+
+def _values(state: dict):
+    if state["dtype"] == "category":
+        categories = state["categories"].rebuild()
+        dtype = pd.CategoricalDtype(categories, ordered=state["ordered"])
+        return pd.Categorical.from_codes(state["codes"], dtype=dtype)
+    values = state["values"]
+    if isinstance(values, np.ndarray):
+        return values
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return pd.array(array, dtype=state["dtype"]) if state["dtype"] else array
+
+
+def _to_plain(value, depth=0):
+    """``value`` with every pandas object inside replaced by a ``_PandasState``."""
+    if isinstance(value, pd.DataFrame | pd.Series | pd.Index):
+        try:
+            return _PandasState(value)
+        except TypeError:
+            return value
+    if depth > 5 or isinstance(value, BaseEstimator):
+        return value  # estimators convert their own state
+    if isinstance(value, dict):
+        return {k: _to_plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple) and not hasattr(value, "_fields"):
+        return type(value)(_to_plain(v, depth + 1) for v in value)
+    if type(value).__module__.startswith("personatwin_sklearn") and hasattr(value, "__dict__"):
+        state = {k: _to_plain(v, depth + 1) for k, v in vars(value).items()}
+        if all(state[k] is v for k, v in vars(value).items()):
+            return value
+        copy = object.__new__(type(value))
+        copy.__dict__.update(state)
+        return copy
+    return value
+
+
+def _from_plain(value, depth=0):
+    """Undo :func:`_to_plain`; anything without a ``_PandasState`` inside is kept as is."""
+    if isinstance(value, _PandasState):
+        return value.rebuild()
+    if depth > 5 or isinstance(value, BaseEstimator):
+        return value
+    if isinstance(value, dict):
+        items = {k: _from_plain(v, depth + 1) for k, v in value.items()}
+        return value if all(items[k] is v for k, v in value.items()) else items
+    if isinstance(value, list | tuple) and not hasattr(value, "_fields"):
+        items = [_from_plain(v, depth + 1) for v in value]
+        same = all(a is b for a, b in zip(items, value, strict=True))
+        return value if same else type(value)(items)
+    if type(value).__module__.startswith("personatwin_sklearn") and hasattr(value, "__dict__"):
+        for k, v in list(vars(value).items()):
+            rebuilt = _from_plain(v, depth + 1)
+            if rebuilt is not v:
+                value.__dict__[k] = rebuilt
+    return value
+
+
+def _rebuild_estimator(cls, state):
+    obj = cls.__new__(cls)
+    obj.__setstate__(state)
+    return obj
+
+
 class SocialDataTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
     """``set_output`` and ``get_feature_names_out`` for steps that take a SocialData.
 
@@ -90,6 +216,17 @@ class SocialDataTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
 
     #: People columns the step adds to its output (after the input's).
     _added_people_columns: tuple = ()
+
+    def __getstate__(self):
+        # skops reads this: pandas objects as plain records (see _PandasState)
+        return _to_plain(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(_from_plain(state))
+
+    def __reduce_ex__(self, protocol):
+        # pickle and copy: the state as it is (BaseEstimator's, with _sklearn_version)
+        return _rebuild_estimator, (type(self), BaseEstimator.__getstate__(self))
 
     def __init_subclass__(cls, **kwargs):
         kwargs.setdefault("auto_wrap_output_keys", None)  # wrapped below instead

@@ -13,7 +13,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from personatwin_sklearn import KAnonymizer, SocialData
 from personatwin_sklearn.datasets import make_social_population
@@ -324,31 +323,4 @@ def test_accuracy_comparison_table(adult):
     assert (table["score"] > 0.6).all()
 
 
-TEXT_OUTPUT = (
-    "numeric_output='range' (the default) releases ranges as text such as '40-44'; this "
-    "check compares outputs with assert_allclose, which cannot subtract strings. The same "
-    "estimator with numeric_output='midpoint' passes it."
-)
-TEXT_OUTPUT_CHECKS = [
-    "check_pipeline_consistency",
-    "check_estimators_pickle",
-    "check_transformer_data_not_an_array",
-    "check_transformer_general",
-    "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance",
-    "check_fit_idempotent",
-]
-
-
-def expected_failures(estimator) -> dict:
-    if estimator.numeric_output == "midpoint":
-        return {}
-    return dict.fromkeys(TEXT_OUTPUT_CHECKS, TEXT_OUTPUT)
-
-
-@parametrize_with_checks(
-    [KAnonymizer(k=2, numeric_output="midpoint"), KAnonymizer(k=1)],
-    expected_failed_checks=expected_failures,
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
+# parametrize_with_checks runs in tests/test_common.py

@@ -12,7 +12,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from personatwin_sklearn._base import check_k_feasible, check_social_data
+from personatwin_sklearn._base import (
+    SocialDataTransformerMixin,
+    check_k_feasible,
+    check_social_data,
+)
 from personatwin_sklearn.connections._edge import edge_round
 from personatwin_sklearn.connections._neighborhood import (
     neighborhood_deficit,
@@ -30,7 +34,7 @@ __all__ = ["SyntheticConnectionGenerator"]
 MAX_ROUNDS = 10
 
 
-class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
+class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
     """Add flagged, weak, plausible synthetic connections until every connection
     pattern (or whole 1-hop neighbourhood) is shared by at least ``target_k`` people.
 

@@ -10,7 +10,11 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from personatwin_sklearn._base import check_k_feasible, check_social_data
+from personatwin_sklearn._base import (
+    SocialDataTransformerMixin,
+    check_k_feasible,
+    check_social_data,
+)
 from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.patterns._core import compute_patterns
 
@@ -40,7 +44,7 @@ def _group_join(strings: np.ndarray, groups: np.ndarray, n_groups: int, sep: str
     return out
 
 
-class ConnectionPatternAnalyzer(TransformerMixin, BaseEstimator):
+class ConnectionPatternAnalyzer(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
     """Find connection patterns shared by fewer than ``k`` people.
 
     A pattern is a connection seen from one end: its type (as seen from that
@@ -95,6 +99,8 @@ class ConnectionPatternAnalyzer(TransformerMixin, BaseEstimator):
     >>> "pattern_k" in analyzer.transform(data).people.columns
     True
     """
+
+    _added_people_columns = ("pattern_k", "pattern_risk")  # get_feature_names_out
 
     _parameter_constraints: dict = {
         "k": [Interval(Integral, 1, None, closed="left")],

@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from personatwin_sklearn._base import check_social_data
+from personatwin_sklearn._base import SocialDataTransformerMixin, check_social_data
 from personatwin_sklearn._social_data import SYNTHETIC_EDGE_DEFAULTS
 from personatwin_sklearn.exceptions import InvalidValueError
 from personatwin_sklearn.templates._graph import SimpleGraph, clipped_clustering_sum
@@ -219,7 +219,7 @@ def average_clustering(n: int, edges: _EdgeSet) -> float:
     return clipped_clustering_sum(SimpleGraph(n, u, v), max(n, 2)) / n
 
 
-class TemplateConnector(TransformerMixin, BaseEstimator):
+class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
     """Wire flagged synthetic connections among chosen people so that their degree
     distribution and clustering follow a :class:`NetworkTemplate`.
 

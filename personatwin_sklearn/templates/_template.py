@@ -110,9 +110,9 @@ class NetworkTemplate:
         counts = np.asarray(self.degree_counts, dtype=float)
         if len(counts) > 1:
             upper = max(float(self.n_nodes), 1.0)
-            cumulative = IsotonicRegression(y_min=0.0, y_max=upper).fit_transform(
-                np.arange(len(counts)), np.cumsum(counts)
-            )
+            bins = np.arange(len(counts))  # predict: an array even under pandas output
+            iso = IsotonicRegression(y_min=0.0, y_max=upper).fit(bins, np.cumsum(counts))
+            cumulative = iso.predict(bins)
             counts = np.diff(np.concatenate([[0.0], cumulative]))
         counts = np.clip(counts, 0, None)
         total = counts.sum()
