@@ -18,6 +18,7 @@ __all__ = [
     "check_k_feasible",
     "PeopleSelector",
     "SocialDataTransformerMixin",
+    "require_diffprivlib",
 ]
 
 
@@ -39,6 +40,28 @@ def check_k_feasible(k: int, n: int, what: str = "k", population: str = "people"
             f"reach {k}. Use {what} <= {n}, or add synthetic people first "
             "(SyntheticAugmenter)."
         )
+
+
+def require_diffprivlib(what: str) -> None:
+    """Import diffprivlib or raise an ImportError that says why and what to do.
+
+    Only the differentially private steps call this, so that the rest of the package
+    works where diffprivlib does not import (diffprivlib 0.6.6 with scikit-learn 1.9:
+    ``ImportError: DOUBLE``).
+    """
+    try:
+        import diffprivlib  # noqa: F401
+    except ImportError as error:
+        import sklearn
+
+        raise ImportError(
+            f"{what} needs diffprivlib, which failed to import with scikit-learn "
+            f"{sklearn.__version__} ({type(error).__name__}: {error}). Only the "
+            "differentially private templates need it; for them install a scikit-learn "
+            "that diffprivlib supports, e.g. pip install 'scikit-learn<1.9' (diffprivlib "
+            "0.6.6). Shipped templates (TemplateConnector(template='karate_club')) work "
+            "without it."
+        ) from error
 
 
 def _wrap_output(method, key):
@@ -261,7 +284,7 @@ class SocialDataTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
         return TransformerMixin.fit_transform.__wrapped__(self, X, y, **fit_params)
 
     def get_feature_names_out(self, input_features=None):
-        """People columns of the output.
+        """Get the people columns of the output.
 
         Parameters
         ----------
@@ -318,7 +341,7 @@ class PeopleSelector(SocialDataTransformerMixin, BaseEstimator):
 
     See Also
     --------
-    personatwin_sklearn.SocialData : the container this step unpacks.
+    personatwin_sklearn.SocialData : The container this step unpacks.
 
     Examples
     --------
@@ -402,7 +425,7 @@ class PeopleSelector(SocialDataTransformerMixin, BaseEstimator):
         return people[self._selected(list(people.columns), data.id_col)]
 
     def get_feature_names_out(self, input_features=None):
-        """Columns of the output DataFrame.
+        """Get the columns of the output DataFrame.
 
         Parameters
         ----------

@@ -203,7 +203,7 @@ class SyntheticAugmenter(SocialDataTransformerMixin, BaseEstimator):
 
     See Also
     --------
-    SyntheticPersonaSampler : the same synthetic people for a labelled training set,
+    SyntheticPersonaSampler : The same synthetic people for a labelled training set,
         as an imbalanced-learn sampler.
 
     Examples

@@ -74,7 +74,7 @@ class SyntheticPersonaSampler(BaseEstimator):
 
     See Also
     --------
-    SyntheticAugmenter : the transformer for SocialData releases.
+    SyntheticAugmenter : The transformer for SocialData releases.
 
     Examples
     --------

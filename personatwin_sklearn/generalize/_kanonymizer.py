@@ -217,14 +217,22 @@ class KAnonymizer(SocialDataTransformerMixin, BaseEstimator):
     information_loss_ : float
         Normalised certainty penalty of the training data's generalisation (0 = none,
         1 = everything ``"*"``), see :func:`personatwin_sklearn.metrics.information_loss`.
+    tree_ : Tree
+        The Mondrian cuts as a binary tree over the coded quasi-identifiers
+        (``feature``, ``threshold``, ``left``, ``right``, ``suppressed`` arrays);
+        :meth:`transform` routes rows through it.
+    leaf_lo_, leaf_hi_ : ndarray of shape (n_nodes, n_quasi_identifiers)
+        Per tree node (leaves only), the lowest and highest code of each
+        quasi-identifier among the training rows of that class: the released extent.
     n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Defined when ``X`` has column names.
+        Number of columns seen in ``fit``.
+    feature_names_in_ : ndarray of str objects
+        Column names seen in ``fit``; defined when ``X`` has column names.
 
     See Also
     --------
-    personatwin_sklearn.metrics.k_anonymity : recompute k of the output.
-    personatwin_sklearn.metrics.information_loss : utility cost of the generalisation.
+    personatwin_sklearn.metrics.k_anonymity : Recompute k of the output.
+    personatwin_sklearn.metrics.information_loss : Utility cost of the generalisation.
 
     Examples
     --------
@@ -363,6 +371,7 @@ class KAnonymizer(SocialDataTransformerMixin, BaseEstimator):
         Returns
         -------
         self : KAnonymizer
+            The fitted anonymizer.
         """
         frame = self._frame(X, reset=True)
         qis = self._resolve_qis(frame, warn=isinstance(X, pd.DataFrame))
@@ -481,15 +490,18 @@ class KAnonymizer(SocialDataTransformerMixin, BaseEstimator):
         return out.to_numpy(dtype=object)
 
     def get_feature_names_out(self, input_features=None):
-        """Output feature names: the input's, unchanged.
+        """Get output feature names: the input's, unchanged.
 
         Parameters
         ----------
         input_features : array-like of str or None, default=None
+            Input column names; ``None``: those seen in ``fit`` (``x0, x1, ...`` for
+            arrays).
 
         Returns
         -------
-        feature_names_out : ndarray of str
+        feature_names_out : ndarray of str objects
+            The same names: generalisation replaces values, not columns.
         """
         check_is_fitted(self, "tree_")
         return _check_feature_names_in(self, input_features)

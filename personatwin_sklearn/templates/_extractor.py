@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from personatwin_sklearn._base import require_diffprivlib
 from personatwin_sklearn.exceptions import InvalidValueError, PrivacyWarning
 from personatwin_sklearn.templates._graph import (
     SimpleGraph,
@@ -275,6 +276,7 @@ class NetworkTemplateExtractor(BaseEstimator):
         SchemaError
             For a malformed file (the message names the line).
         """
+        require_diffprivlib("NetworkTemplateExtractor.fit")
         from diffprivlib.accountant import BudgetAccountant
         from diffprivlib.mechanisms import Geometric, Laplace
         from diffprivlib.utils import PrivacyLeakWarning
