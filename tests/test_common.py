@@ -289,3 +289,17 @@ def test_skops_state_of_pandas_objects():
     pd.testing.assert_frame_equal(back["frame"], frame)
     pd.testing.assert_series_equal(back["series"], frame["float"])
     pd.testing.assert_index_equal(back["index"], state["index"], exact=True)
+
+
+def test_make_persona_pipeline_under_pandas_output(data):
+    """The issue's case: make_persona_pipeline().fit_transform with pandas output."""
+    from personatwin_sklearn import make_persona_pipeline
+
+    plain = make_persona_pipeline(privacy_level="low", connection_pattern_k=3, random_state=0)
+    expected = plain.fit_transform(data)
+    with sklearn.config_context(transform_output="pandas"):
+        pipe = make_persona_pipeline(privacy_level="low", connection_pattern_k=3, random_state=0)
+        out = pipe.fit_transform(data)
+    assert isinstance(out, SocialData) and out.equals(expected)
+    names = pipe.get_feature_names_out()
+    assert list(names) == list(out.people.columns)
