@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
-from personatwin_sklearn._social_data import SocialData
+from personatwin_sklearn._social_data import AUGMENTATION_CONTEXT, SocialData
 from personatwin_sklearn.exceptions import InvalidValueError, PrivacyWarning
 from personatwin_sklearn.generalize import PRIVACY_LEVELS, KAnonymizer
 from personatwin_sklearn.metrics._risk import (
@@ -29,6 +29,12 @@ __all__ = [
 ]
 
 _STRATEGIES = ("match_distribution", "fill_gaps", "boost_rare")
+#: ``connection_scope`` values: the scopes of SyntheticConnectionGenerator run, in order.
+_CONNECTION_SCOPES = {
+    "edge": ("edge",),
+    "neighborhood": ("neighborhood",),
+    "both": ("edge", "neighborhood"),
+}
 #: k tried, in order, when ``target_risk`` is not met at the privacy level's k.
 _K_LADDER = (3, 5, 10, 20, 50, 100)
 
@@ -106,6 +112,10 @@ def make_persona_pipeline(
     external_network=None,
     random_state=None,
     quasi_identifiers=None,
+    *,
+    connection_scope="edge",
+    pattern_signature=None,
+    age_bin=5,
 ):
     """The project's steps as a scikit-learn :class:`~sklearn.pipeline.Pipeline`.
 
@@ -124,6 +134,10 @@ def make_persona_pipeline(
         until every connection pattern of the *generalised* people is shared by
         ``connection_pattern_k`` people (it runs after generalisation so that the
         guarantee holds for the values actually released).
+    ``connections_neighborhood``
+        With ``connection_scope="both"``: a second
+        :class:`~personatwin_sklearn.SyntheticConnectionGenerator` with
+        ``scope="neighborhood"`` after the edge-scope one.
 
     Parameters
     ----------
@@ -144,6 +158,17 @@ def make_persona_pipeline(
     quasi_identifiers : list of str, default=None
         Columns the generalisation (and augmentation) works on; default: those of
         ``age, gender, ethnicity, zipcode`` present.
+    connection_scope : {"edge", "neighborhood", "both"}, default="edge"
+        What the connection protection makes shared by ``connection_pattern_k``
+        people: each single connection pattern (``"edge"``), each person's whole
+        multiset of patterns (``"neighborhood"``, the 1-hop neighbourhood attack; it
+        implies the edge scope but adds far more), or edge then neighbourhood
+        (``"both"``).
+    pattern_signature : list of str, default=None
+        Partner columns of a connection pattern (default: gender, age, occupation and
+        ``has_*`` flags present).
+    age_bin : int, default=5
+        Partner age bucket of a pattern, in years.
 
     Returns
     -------
@@ -157,6 +182,7 @@ def make_persona_pipeline(
     """
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     _check_positive("connection_pattern_k", connection_pattern_k)
+    _check_choice("connection_scope", connection_scope, _CONNECTION_SCOPES)
     qis = list(quasi_identifiers) if quasi_identifiers is not None else None
     steps = []
     if augment_with_synthetic:
@@ -190,14 +216,20 @@ def make_persona_pipeline(
     if protect_connection_patterns:
         from personatwin_sklearn.connections import SyntheticConnectionGenerator
 
-        steps.append(
-            (
-                "connections",
-                SyntheticConnectionGenerator(
-                    target_k=int(connection_pattern_k), random_state=random_state
-                ),
-            )
+        signature = (
+            [pattern_signature] if isinstance(pattern_signature, str) else pattern_signature
         )
+        for i, scope in enumerate(_CONNECTION_SCOPES[connection_scope]):
+            name = "connections" if i == 0 else f"connections_{scope}"
+            generator = SyntheticConnectionGenerator(
+                target_k=int(connection_pattern_k),
+                scope=scope,
+                signature=None if signature is None else list(signature),
+                age_bin=age_bin,
+                on_infeasible="ignore",  # reported in metadata["connection_protection"]
+                random_state=random_state,
+            )
+            steps.append((name, generator))
     return Pipeline(steps)
 
 
@@ -214,17 +246,28 @@ class ProcessingResult:
     data : SocialData
         The release as one container.
     risk_metrics : RiskReport
-        Risk of the release (``population_average_risk``, ``max_risk``,
-        ``records_at_risk``, ``min_connection_pattern_k``, ...), averaged over real people.
+        Class-size risk of the release: the *quasi-identifier risk*
+        (``population_average_risk``, ``max_risk``, ``records_at_risk``: 1 / size of a
+        real person's class of equal quasi-identifiers), the *quasi-identifier x
+        neighbourhood class risk* (``combined_average_risk``) and the smallest
+        *connection-pattern k* (``min_connection_pattern_k``).
     risk_before : RiskReport
         The same for the input.
     metadata : dict
-        ``synthetic_count`` (all synthetic people), ``augmented_count`` (added by the
+        ``headline`` (the headline risk, :func:`~personatwin_sklearn.attacks.
+        headline_risk`: ``before`` / ``after`` ``average`` and ``maximum``, per-scope
+        figures), ``protected_scopes`` (scope -> what is guaranteed, or why not),
+        ``k_reason`` (why k is what it is), ``information_loss`` (NCP of the real
+        people's quasi-identifiers, 0 unchanged, 1 all ``"*"``) and
+        ``information_loss_per_column``, ``synthetic_share`` (share of released
+        connections that are synthetic), ``connection_scope``, ``pattern_signature``,
+        ``age_bin``, ``synthetic_count`` (all synthetic people), ``augmented_count`` (added by the
         augmentation step), ``connection_personas`` (partner personas added by the
         connection protection), ``distinguishability_auc`` (3-fold CV AUC of a classifier
         telling synthetic from real people in the release, on up to 20,000 sampled people;
         None with fewer than 10 of either), ``synthetic_connections``, ``k``, ``parameters``,
-        ``epsilon_spent``, ``target_risk_met``, ``attempts`` (k tried and risk reached).
+        ``epsilon_spent``, ``target_risk_met``, ``attempts`` (per k tried: quasi-identifier
+        risk, headline after, synthetic share, information loss).
     network_metadata : dict
         ``template_source``, ``average_degree_before``, ``average_degree_after``.
     pipeline : Pipeline
@@ -247,11 +290,18 @@ class ProcessingResult:
         return write_release(self, out_dir, original=original, report=report, keep_ids=keep_ids)
 
     def summary(self) -> str:
-        """A few lines for people: sizes, risk before and after, what was added."""
+        """A few lines for people: the headline risk, what was protected, what was added.
+
+        The first risk line is ``metadata["headline"]`` (see
+        :func:`~personatwin_sklearn.attacks.headline_risk`), formatted by
+        :func:`~personatwin_sklearn.attacks._headline.format_headline` as in the CLI and
+        the report.
+        """
         r0, r1, m = self.risk_before, self.risk_metrics, self.metadata
+        h = m.get("headline")
         k0, k1 = r0.min_connection_pattern_k, r1.min_connection_pattern_k
         pattern_line = (
-            f"smallest connection-pattern k: {k0:g} -> {k1:g}"
+            _protection_line(m.get("connection_protection"), m.get("detector"))
             if any(k is not None and np.isfinite(k) for k in (k0, k1))
             else "no connections: no connection patterns to protect"
         )
@@ -269,17 +319,85 @@ class ProcessingResult:
                 )
             ]
         )
+        share = (
+            f" ({m['synthetic_share']:.1%} of released connections)"
+            if m.get("synthetic_connections") and m.get("synthetic_share") is not None
+            else ""
+        )
+        loss = m.get("information_loss")
+        loss_text = (
+            "" if loss is None else f"; information loss {loss:.3f} (0 = unchanged, 1 = all '*')"
+        )
         return "\n".join(
             [
+                *(_headline_lines(h, m.get("protected_scopes", {})) if h else []),
                 f"{m['n_real']:,} real people -> {len(self.personas):,} personas "
                 f"({m['synthetic_count']:,} synthetic), "
-                f"{m['synthetic_connections']:,} synthetic connections",
-                f"k-anonymity (k={m['k']}): average risk {r0.population_average_risk:.1%} -> "
-                f"{r1.population_average_risk:.1%}, max {r0.max_risk:.1%} -> {r1.max_risk:.1%}",
+                f"{m['synthetic_connections']:,} synthetic connections{share}",
+                f"quasi-identifiers (generalised; known to the adversary): "
+                f"{', '.join(map(str, m.get('quasi_identifiers', [])))}; "
+                f"{m.get('k_reason', 'k=' + str(m.get('k')))}",
+                f"quasi-identifier risk (k={m['k']}): average "
+                f"{r0.population_average_risk:.1%} -> {r1.population_average_risk:.1%}, "
+                f"max {r0.max_risk:.1%} -> {r1.max_risk:.1%}{loss_text}",
                 pattern_line,
                 *auc_line,
             ]
         )
+
+
+def _protection_line(protection, detector) -> str:
+    """Connection protection in one line: k, who is left short, coarsening, detector."""
+    if not protection:
+        return "connection patterns: not protected (protect_connection_patterns=False)"
+    coarse = ", ".join(f"{c} {how}" for c, how in protection["coarsened"].items())
+    short = protection["real_people_below_k"]
+    text = (
+        f"connection patterns (k={protection['target_k']}, as the adversary counts them): "
+        + (
+            f"{short:,} real people stay below k ({protection['patterns_below_k']:,} "
+            "patterns; listed in the connections step's at_risk_)"
+            if short
+            else "every real person reaches k"
+        )
+        + (f"; coarsened: {coarse}" if coarse else "")
+    )
+    if detector and detector.get("auc") is not None:
+        text += (
+            f"\nsynthetic connections told apart from real ones: detector AUC "
+            f"{detector['auc']:.2f}, found at 1% false positives "
+            f"{detector['tpr_at_1pct_fpr']:.0%} (0.5 / 1%: not at all); after stripping "
+            f"what it flags, edge-scope re-identification "
+            f"{detector['edge_expected_success_stripped']:.1%}"
+        )
+    return text
+
+
+def _headline_lines(h: dict, protected_scopes: dict) -> list[str]:
+    """The headline risk, each adversary's success, and which of them are protected."""
+    from personatwin_sklearn.attacks._headline import format_headline, format_scopes
+
+    protected = [s for s, text in protected_scopes.items() if str(text).startswith("prot")]
+    open_ = [s for s in h["scopes"] if s not in protected]
+    sample = (
+        f" (a random sample of {h['n_targets']:,} of the {h['n_real']:,} real people)"
+        if h.get("sampled")
+        else ""
+    )
+    stripped = (
+        f"; {h['stripped_connections']:,} connections a detector flags removed first"
+        if h.get("stripped_connections")
+        else ""
+    )
+    skipped = h.get("skipped") or {}
+    return [
+        f"headline risk (re-identification by the strongest adversary, "
+        f"{h['strongest_scope']}): {format_headline(h)}{sample}{stripped}",
+        f"  by adversary (average success): {format_scopes(h)}",
+        f"  protected: {', '.join(protected) or 'nothing'}; not protected: "
+        f"{', '.join(open_) or 'nothing'}"
+        + (f"; not measured: {', '.join(skipped)} (no connections)" if skipped else ""),
+    ]
 
 
 def _as_social_data(data, domain) -> SocialData:
@@ -318,16 +436,26 @@ def create_safe_personas(
     random_state=None,
     *,
     quasi_identifiers=None,
+    connection_scope="edge",
+    pattern_signature=None,
+    age_bin=5,
     progress=False,
 ) -> ProcessingResult:
     """Make a shareable release of people and their connections in one call.
 
     Runs :func:`make_persona_pipeline` (augmentation, network template, k-anonymous
-    generalisation, connection-pattern protection) and measures the prosecutor-model
-    risk of the release.  With ``target_risk``, k is raised (the privacy level's k, then
-    10, 20, 50, 100) until the population average risk of the real people is at most
-    ``target_risk``; if no k reaches it, a :class:`PrivacyWarning` says what was reached
-    and ``metadata["target_risk_met"]`` is False.
+    generalisation, connection-pattern protection) and measures the risk of the release.
+
+    The figure to read is ``metadata["headline"]`` (:func:`~personatwin_sklearn.attacks.
+    headline_risk`): per real person, the worst success of the linkage adversaries who
+    know the quasi-identifiers, a connection pattern, the whole neighbourhood, or both;
+    averaged and maximised over real people, before and after.  ``target_risk`` is a
+    bound on a different, narrower figure, the *quasi-identifier risk*
+    (``risk_metrics.population_average_risk``: 1 / size of a person's class of equal
+    quasi-identifiers): k is raised (the privacy level's k, then 10, 20, 50, 100) until
+    it is at most ``target_risk``; ``metadata["k_reason"]`` says why k was raised, and
+    if no k reaches it a :class:`PrivacyWarning` says what was reached and
+    ``metadata["target_risk_met"]`` is False.
 
     Parameters
     ----------
@@ -342,8 +470,17 @@ def create_safe_personas(
     external_network, random_state
         See :func:`make_persona_pipeline`.
     quasi_identifiers : list of str, default=None
-        Columns generalised to k-anonymity and on which the risk is measured (default:
-        age, gender, ethnicity, zipcode present).
+        Columns generalised to k-anonymity, and the columns the adversary of the
+        headline knows (default: age, gender, ethnicity, zipcode present).
+    connection_scope : {"edge", "neighborhood", "both"}, default="edge"
+        Which connection adversary the synthetic connections defend against; see
+        :func:`make_persona_pipeline`.  ``"neighborhood"`` and ``"both"`` lower the
+        headline further but add many more synthetic connections and personas.
+    pattern_signature : list of str, default=None
+        Partner columns of a connection pattern, for the protection and the headline
+        (default: gender, age, occupation, ``has_*`` present).
+    age_bin : int, default=5
+        Partner age bucket of a pattern, in years.
     progress : bool, default=False
         Show a progress bar over the attempts and steps.
 
@@ -381,8 +518,15 @@ def create_safe_personas(
         use_external_network=use_external_network,
         external_network=external_network,
         random_state=seed,
+        connection_scope=connection_scope,
+        pattern_signature=pattern_signature,
+        age_bin=age_bin,
     )
     pipeline = make_persona_pipeline(**params, quasi_identifiers=qis)
+    if pattern_signature is not None:
+        from personatwin_sklearn.patterns._core import resolve_signature
+
+        resolve_signature(data, pattern_signature)  # a named column must exist
     k0 = PRIVACY_LEVELS[privacy_level]
     ladder = [k0] if target_risk is None else [k0] + [k for k in _K_LADDER if k > k0]
     n_real = int((~data.is_synthetic).sum())
@@ -393,7 +537,7 @@ def create_safe_personas(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(ladder), desc="protecting", unit="k")
-    release, risk, used = None, None, None
+    release, risk, used, headline = None, None, None, None
     for k in ladder:
         if k > n_real:
             break
@@ -405,7 +549,17 @@ def create_safe_personas(
         candidate = clone(candidate)
         release = candidate.fit_transform(data)
         risk = reidentification_risk(release, qis, include_connections=True)
-        attempts.append({"k": k, "population_average_risk": risk.population_average_risk})
+        headline = _headline(data, release, qis, pattern_signature, age_bin, before=headline)
+        attempts.append(
+            {
+                "k": k,
+                "population_average_risk": risk.population_average_risk,
+                "headline_average": headline["after"]["average"],
+                "headline_maximum": headline["after"]["maximum"],
+                "synthetic_share": _synthetic_share(release),
+                "information_loss": _information_loss(candidate, data, release, qis),
+            }
+        )
         used = (k, candidate)
         if bar is not None:
             bar.update(1)
@@ -423,8 +577,8 @@ def create_safe_personas(
     met = target_risk is None or risk.population_average_risk <= target_risk
     if not met:
         warnings.warn(
-            f"target_risk={target_risk:.1%} was not reached: the lowest population average "
-            f"risk was {risk.population_average_risk:.1%} at k={k} (tried k = "
+            f"target_risk={target_risk:.1%} was not reached: the lowest quasi-identifier "
+            f"risk (average) was {risk.population_average_risk:.1%} at k={k} (tried k = "
             f"{[a['k'] for a in attempts]}). Add synthetic personas "
             "(augment_with_synthetic=True), coarsen the quasi-identifiers, or accept it.",
             PrivacyWarning,
@@ -447,7 +601,27 @@ def create_safe_personas(
         distinguishability = distinguishability_auc(
             release, cv=3, max_rows=_DISTINGUISH_ROWS, random_state=seed
         )
+    detector = None
+    if headline is not None:  # the adversary strips what its detector flags, then links
+        detector, strip_mask = _detector_strip(data, release, qis, headline, age_bin, seed)
+        if strip_mask is not None and strip_mask.any():
+            headline = _headline(
+                data, release, qis, headline["signature"], age_bin, strip_mask=strip_mask,
+                before=headline,
+            )  # fmt: skip
     metadata = {
+        "connection_protection": _protection_summary(fitted, release),
+        "detector": detector,
+        "headline": headline,
+        "protected_scopes": _protected_scopes(
+            data, protect_connection_patterns, connection_scope, k, connection_pattern_k
+        ),
+        "k_reason": _k_reason(attempts, k0, privacy_level, target_risk, met),
+        "information_loss": attempts[-1]["information_loss"],
+        "information_loss_per_column": _information_loss(
+            fitted, data, release, qis, per_column=True
+        ),
+        "synthetic_share": attempts[-1]["synthetic_share"],
         "n_real": n_real,
         "synthetic_count": n_syn,
         "augmented_count": augmented,
@@ -456,6 +630,9 @@ def create_safe_personas(
         "synthetic_connections": int(release.n_synthetic_connections),
         "k": k,
         "quasi_identifiers": qis,
+        "connection_scope": connection_scope,
+        "pattern_signature": headline["signature"],
+        "age_bin": age_bin,
         "target_risk": target_risk,
         "target_risk_met": bool(met),
         "attempts": attempts,
@@ -471,6 +648,163 @@ def create_safe_personas(
         metadata=metadata,
         network_metadata=network_metadata,
         pipeline=fitted,
+    )
+
+
+def _protection_summary(fitted, release) -> dict | None:
+    """What the connection step added, coarsened and left short (for metadata)."""
+    gen = fitted.named_steps.get("connections")
+    if gen is None:
+        return None
+    edges = release._connections
+    protection = edges["is_synthetic"].to_numpy(bool) & (
+        edges["context"].astype(str).to_numpy() != AUGMENTATION_CONTEXT
+    )
+    at_risk = getattr(gen, "at_risk_", None)
+    return {
+        "method": gen.method if gen.scope == "edge" else "neighborhood",
+        "target_k": int(gen.target_k),
+        "connections_added": int(gen.n_added_),
+        "people_added": int(gen.n_added_people_),
+        "camouflage_connections": int(getattr(gen, "n_camouflage_", 0)),
+        "protection_share": float(protection.sum() / max(len(edges), 1)),
+        "max_synthetic_share": gen.max_synthetic_share,
+        "coarsened": dict(getattr(gen, "coarsening_", {})),
+        "real_people_below_k": int(at_risk["person_id"].nunique()) if at_risk is not None else 0,
+        "patterns_below_k": int(at_risk["pattern"].nunique()) if at_risk is not None else 0,
+    }
+
+
+#: Fewest synthetic (and real) connections a detector is trained on.
+_MIN_DETECTOR_EDGES = 10
+#: Real people attacked when choosing the strip threshold (the sample is the same at
+#: every threshold).
+_STRIP_TARGETS = 2000
+
+
+def _detector_strip(data, release, qis, headline, age_bin, seed):
+    """The detector-equipped adversary on the final release: ``(metadata, strip mask)``.
+
+    The detector is cross-fitted on the release's own flags (no real adversary has
+    them: the generous upper bound of a shadow-trained one); the strip is the one that
+    maximises edge-scope re-identification, and the headline is recomputed after it.
+    """
+    from personatwin_sklearn.attacks import detector_suite, stripped_release_attack
+
+    flags = release._connections["is_synthetic"].to_numpy(bool)
+    n_syn, n_real = int(flags.sum()), int((~flags).sum())
+    if min(n_syn, n_real) < _MIN_DETECTOR_EDGES:
+        reason = (
+            f"not run: {n_syn} synthetic and {n_real} real connections (a detector needs "
+            f"{_MIN_DETECTOR_EDGES} of each); nothing to strip"
+        )
+        return {"reason": reason}, None
+    suite = detector_suite(release, cv=3, random_state=seed)
+    stripped = stripped_release_attack(
+        data,
+        release,
+        quasi_identifiers=qis,
+        signature=headline["signature"],
+        age_bin=age_bin,
+        scopes=("edge",),
+        scores=suite.scores,
+        n_targets=min(int((~release.is_synthetic).sum()), _STRIP_TARGETS),
+        random_state=seed,
+    )
+    row = stripped.per_scope.loc["edge"]
+    mask = stripped.strip_mask
+    meta = {
+        "auc": float(suite.auc),
+        "tpr_at_1pct_fpr": float(suite.tpr_at_1pct_fpr),
+        "shadow_auc": None,
+        "detector": "cross-fitted on the release's own flags (upper bound)",
+        "threshold": None if not np.isfinite(row["threshold"]) else float(row["threshold"]),
+        "n_stripped": int(mask.sum()),
+        "n_stripped_synthetic": int(row["n_removed_synthetic"]),
+        "edge_expected_success_stripped": float(row["expected_success"]),
+        "edge_expected_success_unstripped": float(row["expected_success_unstripped"]),
+        "effective_edge_k": None
+        if row["expected_success"] <= 0
+        else float(1.0 / row["expected_success"]),
+    }
+    return meta, mask
+
+
+def _headline(data, release, qis, signature, age_bin, strip_mask=None, before=None) -> dict:
+    """:func:`~personatwin_sklearn.attacks.headline_risk` of a release of ``data``
+    (``before``: an earlier headline of ``data`` whose "before" figures are reused)."""
+    from personatwin_sklearn.attacks import headline_risk
+
+    return headline_risk(
+        data,
+        release,
+        quasi_identifiers=qis,
+        signature=signature,
+        age_bin=age_bin,
+        strip_mask=strip_mask,
+        before=before,
+    )
+
+
+def _synthetic_share(release: SocialData) -> float:
+    """Share of the released connections that are synthetic (0 without connections)."""
+    n = release.n_connections
+    return float(release.n_synthetic_connections / n) if n else 0.0
+
+
+def _information_loss(pipeline, data, release, qis, *, per_column=False):
+    """NCP of the real people's quasi-identifiers (0 unchanged, 1 all ``"*"``)."""
+    from personatwin_sklearn.metrics import information_loss
+
+    if "generalize" not in pipeline.named_steps:  # pragma: no cover - always there today
+        return {c: 0.0 for c in qis} if per_column else 0.0
+    id_col = data.id_col
+    before = data._people.loc[~np.asarray(data.is_synthetic), [id_col, *qis]]
+    after = release._people.set_index(id_col)[qis].reindex(before[id_col].to_numpy())
+    return information_loss(before[qis], after, qis, per_column=per_column)
+
+
+def _protected_scopes(data, protect, connection_scope, k, pattern_k) -> dict:
+    """Adversary scope -> what the release guarantees against it (or why nothing)."""
+    out = {"qi": f"protected: every quasi-identifier class has >= {k} people"}
+    if data.n_connections == 0:
+        reason = "no connections in the input"
+        out.update(edge=reason, neighborhood=reason, combined=reason)
+        return out
+    done = _CONNECTION_SCOPES[connection_scope] if protect else ()
+    for scope in ("edge", "neighborhood"):
+        if scope in done or (scope == "edge" and "neighborhood" in done):
+            out[scope] = f"protected: every {scope} pattern is shared by >= {pattern_k} people"
+        else:
+            out[scope] = "not protected" + (
+                " (connection protection off)"
+                if not protect
+                else f" (connection_scope={connection_scope!r})"
+            )
+    out["combined"] = (
+        "not protected: no step makes quasi-identifiers and neighbourhood jointly "
+        "shared by k people"
+    )
+    return out
+
+
+def _k_reason(attempts, k0, privacy_level, target_risk, met) -> str:
+    """Why the release has the k it has, in one sentence."""
+    first = f"k={k0} from privacy_level={privacy_level!r}"
+    if target_risk is None:
+        return f"{first}; target_risk=None, so k was not raised"
+    if len(attempts) == 1 and met:
+        return (
+            f"{first}; its quasi-identifier risk "
+            f"{attempts[0]['population_average_risk']:.1%} met target_risk {target_risk:.1%}"
+        )
+    tried = ", ".join(f"k={a['k']}: {a['population_average_risk']:.1%}" for a in attempts[:-1])
+    last = attempts[-1]
+    verb = "met" if met else "still above"
+    return (
+        f"{first}, raised to k={last['k']} because the quasi-identifier risk was above "
+        f"target_risk {target_risk:.1%} ({tried}); at k={last['k']} it is "
+        f"{last['population_average_risk']:.1%} ({verb} the target)"
     )
 
 
@@ -573,6 +907,7 @@ def write_release(
             names += [f"{name}.csv", f"{name}_synthetic_flags.csv"]
         if isinstance(result, ProcessingResult):
             payload = {
+                "headline": result.metadata.get("headline"),
                 "risk_before": result.risk_before.to_dict(),
                 "risk_after": result.risk_metrics.to_dict(),
                 "metadata": result.metadata,

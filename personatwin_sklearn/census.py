@@ -51,6 +51,7 @@ __all__ = [
     "age_sex_distribution",
     "ethnicity_distribution",
     "occupation_distribution",
+    "OCCUPATION_MAJOR_GROUPS",
     "marital_probability",
     "living_arrangements",
     "household_size",
@@ -90,6 +91,16 @@ OCCUPATIONS = (
     "production",
     "transportation",
 )
+
+#: ACS C24010 major occupation groups (the table's five top-level lines) of the codes in
+#: :data:`OCCUPATIONS`: a coarser occupation that protection can publish instead.
+OCCUPATION_MAJOR_GROUPS = {
+    "management_business_science_arts": OCCUPATIONS[:10],
+    "service": OCCUPATIONS[10:15],
+    "sales_office": OCCUPATIONS[15:17],
+    "natural_resources_construction_maintenance": OCCUPATIONS[17:20],
+    "production_transportation": OCCUPATIONS[20:22],
+}
 
 #: Codes :func:`sample_occupation` gives people who are not employed.
 NOT_EMPLOYED = ("student", "unemployed", "not_in_labor_force", "retired")

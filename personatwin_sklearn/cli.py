@@ -47,12 +47,24 @@ people and connections from synthetic ones. Nothing is written if an error occur
 _PROTECT_DESCRIPTION = """\
 Make a shareable release of people and their connections:
   1. (with --augment) add synthetic personas;
-  2. generalise the quasi-identifiers (age, gender, ethnicity, zipcode) until every
-     combination is shared by at least k people, k set by --privacy-level
-     (low 3, medium 5, high 10), then raised step by step (up to 100) while the
-     average re-identification risk of the real people is above --target-risk;
+  2. generalise the quasi-identifiers (--quasi-identifiers; default age, gender,
+     ethnicity, zipcode present) until every combination is shared by at least k
+     people, k set by --privacy-level (low 3, medium 5, high 10), then raised step by
+     step (up to 100) while the quasi-identifier risk of the real people is above
+     --target-risk;
   3. add flagged synthetic connections until every connection pattern ("married to a
-     40-44 year old female teacher") is shared by at least --k people.
+     40-44 year old female teacher"; --signature, --age-bin) is shared by at least
+     --k people (--scope edge), or every whole neighbourhood (--scope neighborhood).
+The first line printed is the headline risk: per real person, the worst
+re-identification chance of the adversaries who know the quasi-identifiers, a
+connection pattern, the whole neighbourhood, or both; average and maximum, before
+and after.
+
+Input: people as CSV, TSV (--sep), Parquet or JSONL; connections as a table, a
+Pajek .net or a SNAP edge list. A Facebook100 graph, for example:
+  personatwin protect Caltech36.nodelist --connections Caltech36.net \\
+      --rename node_id=person_id --categorical gender dorm year \\
+      --quasi-identifiers gender year dorm --signature gender year --out release
 """
 
 
@@ -136,12 +148,12 @@ def _rare_table(analyzer, top: int) -> str:
     return "\n".join(rows)
 
 
-def _analyze(data, k: int, top: int, quasi_identifiers=None):
+def _analyze(data, k: int, top: int, quasi_identifiers=None, signature=None, age_bin=5):
     from personatwin_sklearn.metrics import reidentification_risk
     from personatwin_sklearn.patterns import ConnectionPatternAnalyzer
 
     k = min(k, len(data))
-    analyzer = ConnectionPatternAnalyzer(k=k).fit(data)
+    analyzer = ConnectionPatternAnalyzer(k=k, signature=signature, age_bin=age_bin).fit(data)
     risk = reidentification_risk(data, quasi_identifiers)
     return analyzer, risk
 
@@ -190,23 +202,30 @@ def _print_spotlight(analyzer, out=None) -> None:
     )
 
 
-def _print_spotlight_after(release, persons, out=None) -> None:
-    """The spotlight people's smallest connection-pattern k in the release."""
+def _print_spotlight_after(release, persons, out=None, target=None) -> None:
+    """The spotlight people's smallest connection-pattern k in the release, counted as
+    the linkage adversary counts it (a released range matches every age it holds)."""
     if not persons:
         return
     import numpy as np
 
-    from personatwin_sklearn.metrics._risk import person_pattern_k
+    from personatwin_sklearn.patterns import person_consistent_k
 
     out = out or sys.stdout
-    k = person_pattern_k(release)
+    k = person_consistent_k(release)
     mask = release.ids.isin(persons).to_numpy()
     values = k[mask]
     values = values[~np.isnan(values)]
     if len(values):
+        low = values.min()
+        verdict = (
+            ""
+            if target is None or low >= target
+            else (f" - below k={target}: listed as at risk in the summary")
+        )
         print(
             f"\nAfter protection, each of {list(persons)} shares every connection pattern "
-            f"with at least {values.min():g} people (smallest pattern k).",
+            f"with at least {low:g} people (smallest pattern k, consistent match){verdict}.",
             file=out,
         )
 
@@ -236,15 +255,123 @@ def _rename_map(pairs) -> dict | None:
     return mapping
 
 
+#: Connection files read as graphs, by suffix (``--connections-format auto``).
+_GRAPH_SUFFIXES = {
+    "pajek": (".net", ".paj", ".net.gz", ".paj.gz"),
+    "snap": (".txt", ".edges", ".el", ".txt.gz", ".edges.gz", ".el.gz"),
+}
+_ID = "person_id"
+
+
+def _columns(values) -> list[str] | None:
+    """``["a,b", "c"]`` -> ``["a", "b", "c"]`` (options take spaces or commas)."""
+    if values is None:
+        return None
+    return [c.strip() for value in values for c in str(value).split(",") if c.strip()]
+
+
+def _connections_format(path: Path, fmt: str) -> str:
+    if fmt != "auto":
+        return fmt
+    name = path.name.lower()
+    for kind, suffixes in _GRAPH_SUFFIXES.items():
+        if name.endswith(suffixes):
+            return kind
+    return "table"
+
+
+def _read_connections(args, sep):
+    import pandas as pd
+
+    from personatwin_sklearn.io import read_pajek, read_snap_edgelist, read_table
+
+    path = Path(args.connections)
+    kind = _connections_format(path, getattr(args, "connections_format", "auto"))
+    if kind == "table":
+        return read_table(path, what="connections", sep=sep)
+    if not path.exists():
+        raise CLIError(f"the connections file {str(path)!r} does not exist.")
+    reader = read_pajek if kind == "pajek" else read_snap_edgelist
+    edges = reader(path).connections
+    return pd.DataFrame(edges[["person1_id", "person2_id", "connection_type"]])
+
+
+def _same_id_type(people, edges):
+    """Ids as text on both sides when one file has numbers and the other text."""
+    import pandas as pd
+
+    number = pd.api.types.is_numeric_dtype
+    kinds = {number(people[_ID])} | {number(edges[c]) for c in ("person1_id", "person2_id")}
+    if len(kinds) > 1:
+        people = people.assign(**{_ID: people[_ID].astype(str)})
+        edges = edges.assign(person1_id=edges["person1_id"].astype(str))
+        edges = edges.assign(person2_id=edges["person2_id"].astype(str))
+    return people, edges
+
+
+def _read_inputs(args):
+    """People and connections frames: read (CSV/TSV/Parquet/JSONL, Pajek, SNAP), renamed,
+    an id column generated where there is none and no connections, declared categorical
+    columns as text."""
+    from personatwin_sklearn.io import read_table
+
+    sep = getattr(args, "sep", None)
+    rename = _rename_map(getattr(args, "rename", None)) or {}
+    people = read_table(args.people, what="people", sep=sep)
+    edges = _read_connections(args, sep) if args.connections else None
+    unknown = [
+        old
+        for old in rename
+        if old not in people.columns and (edges is None or old not in edges.columns)
+    ]
+    if unknown:
+        raise CLIError(
+            f"--rename names column(s) {unknown} that neither file has; people columns: "
+            f"{list(people.columns)[:20]}"
+            + ("" if edges is None else f", connections columns: {list(edges.columns)[:10]}")
+        )
+    if rename:
+        people = people.rename(columns=rename)
+        edges = None if edges is None else edges.rename(columns=rename)
+    if _ID not in people.columns:
+        if edges is not None:
+            raise CLIError(
+                f"the people file has no {_ID!r} column, which the connections refer to; "
+                f"name yours with --rename YOUR_ID={_ID} (columns: {list(people.columns)[:20]})."
+            )
+        people = people.copy()
+        people.insert(0, _ID, range(1, len(people) + 1))
+        print(
+            f"personatwin: note: the people file has no {_ID!r} column; generated ids "
+            f"1..{len(people)} (use --rename YOUR_ID={_ID} to keep yours).",
+            file=sys.stderr,
+        )
+    categorical = _columns(getattr(args, "categorical", None)) or []
+    missing = [c for c in categorical if c not in people.columns]
+    if missing:
+        raise CLIError(
+            f"--categorical names column(s) {missing} that the people file does not have "
+            f"(columns: {list(people.columns)[:20]})."
+        )
+    if categorical:
+        people = people.assign(**{c: people[c].astype("string") for c in categorical})
+    if edges is not None:
+        people, edges = _same_id_type(people, edges)
+    return people, edges
+
+
+def _required_columns(args) -> tuple[str, ...]:
+    """``age`` / ``gender`` are needed only where named as quasi-identifier or signature."""
+    named = set(_columns(getattr(args, "quasi_identifiers", None)) or [])
+    named |= set(_columns(getattr(args, "signature", None)) or [])
+    return tuple(c for c in ("age", "gender") if c in named)
+
+
 def _load(args):
     from personatwin_sklearn.io import load_data
 
-    return load_data(
-        args.people,
-        args.connections,
-        domain=args.domain,
-        column_map=_rename_map(getattr(args, "rename", None)),
-    )
+    people, edges = _read_inputs(args)
+    return load_data(people, edges, domain=args.domain, required_columns=_required_columns(args))
 
 
 def _show_progress(args) -> bool:
@@ -291,7 +418,10 @@ def _protect(data, args, *, domain):
             synthetic_strategy=args.strategy or "match_distribution",
             connection_pattern_k=args.k,
             random_state=args.seed,
-            quasi_identifiers=getattr(args, "quasi_identifiers", None),
+            quasi_identifiers=_columns(getattr(args, "quasi_identifiers", None)),
+            connection_scope=args.scope,
+            pattern_signature=_columns(args.signature),
+            age_bin=args.age_bin,
             progress=_show_progress(args),
         )
     for warning in caught:
@@ -340,7 +470,14 @@ def cmd_protect(args) -> int:
 
 def cmd_analyze(args) -> int:
     data = _load(args)
-    analyzer, risk = _analyze(data, args.k, args.top, args.quasi_identifiers)
+    analyzer, risk = _analyze(
+        data,
+        args.k,
+        args.top,
+        _columns(args.quasi_identifiers),
+        _columns(args.signature),
+        args.age_bin,
+    )
     _print_analysis(data, analyzer, risk, args.top)
     if args.out:
         written = _write_outputs(Path(args.out), data, analyzer, risk)
@@ -359,7 +496,9 @@ def cmd_demo(args) -> int:
         f"Sample population: {args.n_people} people drawn from ACS 2018 census aggregates "
         f"(seed {args.seed}).\n"
     )
-    analyzer, risk = _analyze(data, args.k, args.top)
+    analyzer, risk = _analyze(
+        data, args.k, args.top, signature=_columns(args.signature), age_bin=args.age_bin
+    )
     _print_analysis(data, analyzer, risk, args.top)
     _print_spotlight(analyzer)
     if args.analyze_only:
@@ -370,12 +509,12 @@ def cmd_demo(args) -> int:
         raise CLIError("--ratio and --strategy only apply with --augment SOURCE.")
     print(
         f"\nProtecting: privacy level {args.privacy_level!r}, connection-pattern k >= "
-        f"{args.k}, target average risk "
+        f"{args.k} ({args.scope} scope), target quasi-identifier risk "
         f"{'none' if args.target_risk is None else _fmt_pct(args.target_risk)}"
         + (f", synthetic personas from {args.augment}" if args.augment else "")
     )
     result = _protect(data, args, domain="criminal_justice")
-    _print_spotlight_after(result.data, _spotlight_people(analyzer))
+    _print_spotlight_after(result.data, _spotlight_people(analyzer), target=args.k)
     written = result.save(out_dir, original=data, keep_ids=args.keep_ids)
     _print_release(result, written, out_dir)
     return 0
@@ -418,7 +557,35 @@ def _add_protection_options(parser, *, privacy_default: str, seed_default) -> No
         + ("a fresh one each run)" if seed_default is None else f"{seed_default})"),
     )
     parser.add_argument(
+        "--scope",
+        choices=("edge", "neighborhood", "both"),
+        default="edge",
+        help="what the synthetic connections protect: each connection pattern (edge), "
+        "each person's whole set of patterns (neighborhood: the 1-hop neighbourhood "
+        "attack; adds far more), or edge then neighborhood (both) (default: %(default)s)",
+    )
+    _add_pattern_options(parser)
+    parser.add_argument(
         "--quiet", action="store_true", help="no progress bar (it is only shown on a terminal)"
+    )
+
+
+def _add_pattern_options(parser) -> None:
+    """``--signature`` and ``--age-bin``: what a connection pattern says about the partner."""
+    parser.add_argument(
+        "--signature",
+        nargs="+",
+        default=None,
+        metavar="COL",
+        help="partner columns of a connection pattern, e.g. --signature gender year dorm "
+        "(default: gender age occupation and has_* flags present)",
+    )
+    parser.add_argument(
+        "--age-bin",
+        type=_positive_int,
+        default=5,
+        metavar="YEARS",
+        help="partner age bucket of a pattern, in years (default: %(default)s)",
     )
 
 
@@ -450,13 +617,37 @@ def _add_augment_options(parser) -> None:
 
 
 def _add_input_options(parser) -> None:
-    """``--rename`` and ``--domain``, shared by the commands that read your files."""
+    """Reading options (``--rename``, ``--sep``, ``--categorical``, ``--connections-format``,
+    ``--domain``), shared by the commands that read your files."""
     parser.add_argument(
         "--rename",
         nargs="+",
         default=None,
         metavar="OLD=NEW",
-        help="rename people columns to the expected names, e.g. --rename sex=gender id=person_id",
+        help="rename columns of the people and connections files to the expected names, "
+        "e.g. --rename sex=gender node_id=person_id src=person1_id",
+    )
+    parser.add_argument(
+        "--sep",
+        default=None,
+        metavar="CHAR",
+        help="delimiter of CSV/TSV input (default: tab for .tsv/.tab/.nodelist, else comma)",
+    )
+    parser.add_argument(
+        "--categorical",
+        nargs="+",
+        default=None,
+        metavar="COL",
+        help="numeric codes to treat as categories (generalised by grouping, not into "
+        "ranges), e.g. --categorical dorm major_index",
+    )
+    parser.add_argument(
+        "--connections-format",
+        choices=("auto", "table", "pajek", "snap"),
+        default="auto",
+        help="format of EDGES: table (CSV/TSV/Parquet/JSONL with person1_id, person2_id, "
+        "connection_type), pajek (.net), snap (edge list 'u v' per line); auto picks by "
+        "suffix: .net/.paj pajek, .txt/.edges/.el snap, else table (default: auto)",
     )
     parser.add_argument(
         "--domain",
@@ -494,12 +685,15 @@ def build_parser() -> argparse.ArgumentParser:
     protect.add_argument(
         "people",
         metavar="PEOPLE",
-        help="people CSV/Parquet/JSONL (person_id, age, gender, optional ethnicity, ...)",
+        help="people CSV/TSV/Parquet/JSONL: person_id (generated when absent and there are "
+        "no connections) and the quasi-identifiers (default: age, gender, ethnicity, "
+        "zipcode present)",
     )
     protect.add_argument(
         "--connections",
         metavar="EDGES",
-        help="connections CSV/Parquet/JSONL (person1_id, person2_id, connection_type)",
+        help="connections: CSV/TSV/Parquet/JSONL (person1_id, person2_id, connection_type), "
+        "a Pajek .net or a SNAP edge list whose node ids are the people's person_id",
     )
     protect.add_argument(
         "--out", required=True, metavar="DIR", help="folder to write the release to (required)"
@@ -511,7 +705,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=None,
         metavar="COL",
-        help="columns the risk is measured on (default: age gender ethnicity zipcode present)",
+        help="columns generalised to k-anonymity, and the columns the adversary of the "
+        "headline risk knows (default: age gender ethnicity zipcode present)",
     )
     _add_augment_options(protect)
     protect.set_defaults(func=cmd_protect)
@@ -548,8 +743,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read people (and connections) from CSV/Parquet, list connection "
         "patterns shared by fewer than k people and the prosecutor-model risk.",
     )
-    analyze.add_argument("people", help="people CSV/Parquet (person_id, age, gender, ...)")
-    analyze.add_argument("--connections", metavar="EDGES", help="connections CSV/Parquet")
+    analyze.add_argument(
+        "people", help="people CSV/TSV/Parquet/JSONL (person_id and quasi-identifiers)"
+    )
+    analyze.add_argument(
+        "--connections", metavar="EDGES", help="connections CSV/TSV/Parquet, Pajek .net or SNAP"
+    )
     _add_input_options(analyze)
     analyze.add_argument(
         "--k", type=_positive_int, default=10, help="patterns below k people are rare (10)"
@@ -564,6 +763,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COL",
         help="quasi-identifier columns (default: age gender ethnicity zipcode present)",
     )
+    _add_pattern_options(analyze)
     analyze.add_argument(
         "--out", default=None, metavar="DIR", help="also write patterns.csv and risk.json"
     )

@@ -18,8 +18,16 @@ from personatwin_sklearn.exceptions import SchemaError
 __all__ = ["load_data", "read_table", "read_snap_edgelist", "read_pajek"]
 
 
-def read_table(source, *, what: str = "table") -> pd.DataFrame:
-    """Read a DataFrame from a DataFrame, or a CSV / Parquet / JSONL path."""
+#: Suffixes read as tab-separated text (Facebook100's ``.nodelist`` among them).
+TAB_SUFFIXES = (".tsv", ".tab", ".nodelist", ".tsv.gz", ".tab.gz", ".nodelist.gz")
+
+
+def read_table(source, *, what: str = "table", sep: str | None = None) -> pd.DataFrame:
+    """Read a DataFrame from a DataFrame, or a CSV / TSV / Parquet / JSONL path.
+
+    ``sep`` is the delimiter of a text file (default: tab for ``.tsv``, ``.tab`` and
+    ``.nodelist``, otherwise comma).
+    """
     if isinstance(source, pd.DataFrame):
         return source
     if isinstance(source, (str, os.PathLike)):
@@ -35,7 +43,9 @@ def read_table(source, *, what: str = "table") -> pd.DataFrame:
                 return pd.read_parquet(path)
             if suffixes.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
                 return pd.read_json(path, lines=True)
-            return pd.read_csv(path)
+            if sep is None:
+                sep = "\t" if suffixes.endswith(TAB_SUFFIXES) else ","
+            return pd.read_csv(path, sep=sep)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise SchemaError(
                 f"Could not read the {what} file {str(path)!r}: {exc}. Expected a CSV with a "

@@ -32,6 +32,8 @@ th{background:#f5f7fb}td.num{text-align:right;font-variant-numeric:tabular-nums}
 img{max-width:100%}
 .caption{color:#5b6676;font-size:.85rem;margin:.4rem 0 .8rem}
 .note{background:#fff7e6;border-left:4px solid #f0a020;padding:.6rem 1rem;border-radius:4px}
+.reason{color:#5b6676;font-style:italic}
+.headline{font-size:1.05rem;font-weight:600}
 """
 
 
@@ -45,47 +47,42 @@ def _png(fig) -> str:
 
 
 _BEFORE, _AFTER = "#c0392b", "#2e7d32"
-_RISK_BARS = (
-    ("population_average_risk", "average\nrisk"),
-    ("max_risk", "maximum\nrisk"),
-    ("records_at_risk", "records\nat risk"),
-    ("combined_average_risk", "average risk,\nQIs x\nneighbourhood"),
-)
+_REAL, _SYNTHETIC = "#1f6feb", "#f0a020"
 
 
-def _risk_figure(plt, risk_before: dict, risk_after: dict) -> str:
-    """Grouped bars: each risk measure before and after, in percent of real people."""
-    rows = [
-        (label, 100 * risk_before[key], 100 * risk_after[key])
-        for key, label in _RISK_BARS
-        if risk_before.get(key) is not None and risk_after.get(key) is not None
-    ]
-    fig, ax = plt.subplots(figsize=(5.2, 3.3))
-    x = np.arange(len(rows))
-    for j, (name, color, shift) in enumerate(
-        (("before", _BEFORE, -0.2), ("after", _AFTER, 0.2)), start=1
-    ):
-        values = [row[j] for row in rows]
-        bars = ax.bar(x + shift, values, width=0.4, color=color, label=name)
-        ax.bar_label(bars, labels=[f"{v:.1f}%" for v in values], padding=1, fontsize=7)
-    ax.set_xticks(x, [row[0] for row in rows], fontsize=8)
-    ax.set_ylim(0, 128)
-    ax.set_yticks([0, 20, 40, 60, 80, 100])
-    ax.set_ylabel("% (over real people)")
-    ax.set_title("Re-identification risk, before and after")
-    ax.legend(loc="upper center", ncol=2, frameon=False)
-    return _png(fig)
-
-
-def _figures(before: SocialData, after: SocialData, risk_before, risk_after, signature, age_bin):
+def _plt():
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    out = {"risk": _risk_figure(plt, risk_before, risk_after)}
-    k_before = person_pattern_k(before, signature=signature, age_bin=age_bin)
-    k_after = person_pattern_k(after, signature=signature, age_bin=age_bin)[~after.is_synthetic]
+    return plt
+
+
+def _risk_figure(rows) -> str:
+    """Grouped bars: each risk measure before and after, in percent of real people.
+
+    ``rows``: (label, before share, after share)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.2, 3.3))
+    x = np.arange(len(rows))
+    for j, (name, color, shift) in enumerate(
+        (("before", _BEFORE, -0.2), ("after", _AFTER, 0.2)), start=1
+    ):
+        values = [100 * row[j] for row in rows]
+        bars = ax.bar(x + shift, values, width=0.4, color=color, label=name)
+        ax.bar_label(bars, labels=[f"{v:.1f}%" for v in values], padding=1, fontsize=7)
+    ax.set_xticks(x, [row[0] for row in rows], fontsize=8)
+    ax.set_ylim(0, 128)
+    ax.set_yticks([0, 20, 40, 60, 80, 100])
+    ax.set_ylabel("% (average over real people)")
+    ax.set_title("Re-identification risk by adversary, before and after")
+    ax.legend(loc="upper center", ncol=2, frameon=False)
+    return _png(fig)
+
+
+def _pattern_k_figure(k_before, k_after) -> str:
+    plt = _plt()
     fig, ax = plt.subplots(figsize=(5.2, 3.3))
     bins = [1, 2, 3, 5, 10, 20, 50, 100, 1e9]
     labels = ["1", "2", "3-4", "5-9", "10-19", "20-49", "50-99", "100+"]
@@ -100,31 +97,53 @@ def _figures(before: SocialData, after: SocialData, risk_before, risk_after, sig
     ax.set_ylabel("real people")
     ax.set_title("Connection-pattern k, before and after")
     ax.legend()
-    out["pattern_k"] = _png(fig)
+    return _png(fig)
 
+
+def _count_histogram(series, title, xlabel, ylabel="share of people") -> str:
+    """Side-by-side bars of integer counts up to the 99th percentile (the last bar collects
+    the long tail); beyond 40 distinct counts, 30 equal-width bins."""
+    plt = _plt()
     fig, ax = plt.subplots(figsize=(5.2, 3.3))
-    degrees = [np.asarray(d.degree(), dtype=int) for d in (before, after)]
-    # the last bar collects the long tail, so a few very connected people do not
-    # squeeze the rest of the chart into one corner
-    top = int(max(np.percentile(np.concatenate(degrees), 99), max(d.max(initial=0) for d in
-                  degrees[:1]))) + 1  # fmt: skip
-    for degree, name, color, shift in (
-        (degrees[0], f"real input ({len(before):,} people)", "#1f6feb", -0.2),
-        (degrees[1], f"release ({len(after):,} people)", "#f0a020", 0.2),
-    ):
-        counts = np.bincount(np.minimum(degree, top), minlength=top + 1) / max(len(degree), 1)
-        ax.bar(np.arange(len(counts)) + shift, counts, width=0.4, color=color, label=name)
-    ax.set_xlim(-0.7, top + 0.7)
-    if max(d.max(initial=0) for d in degrees) > top:
-        ticks = ax.get_xticks()
-        ticks = [t for t in ticks if 0 <= t <= top * 0.88] + [top]
+    pooled = np.concatenate([values for _, values, _ in series])
+    top = int(max(np.percentile(pooled, 99), 1)) + 1 if len(pooled) else 1
+    edges = np.arange(top + 2) if top <= 40 else np.linspace(0, top + 1, 31)
+    step = edges[1] - edges[0]
+    width = 0.8 * step / len(series)
+    for i, (name, values, color) in enumerate(series):
+        counts, _ = np.histogram(np.minimum(values, top), bins=edges)
+        share = counts / max(len(values), 1)
+        shift = (i - (len(series) - 1) / 2) * width
+        left = edges[:-1] if top > 40 else edges[:-1] - 0.5 * step
+        ax.bar(left + 0.5 * step + shift, share, width=width, color=color, label=name)
+    if pooled.max(initial=0) > top:
+        ticks = [t for t in ax.get_xticks() if 0 <= t <= top * 0.88] + [top]
         ax.set_xticks(ticks, [f"{int(t)}" for t in ticks[:-1]] + [f"{top}+"])
-    ax.set_xlabel("connections per person (degree)")
-    ax.set_ylabel("share of people")
-    ax.set_title("Degree distribution, real input vs release")
+    ax.set_xlim(edges[0] - step, edges[-1])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend()
-    out["degree"] = _png(fig)
-    return out
+    return _png(fig)
+
+
+def _frontier_figure(attempts) -> str:
+    """Headline risk after against synthetic share and information loss, per k tried."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True)
+    risk = [100 * a["headline_average"] for a in attempts]
+    for ax, key, label in (
+        (axes[0], "synthetic_share", "synthetic share of released connections (%)"),
+        (axes[1], "information_loss", "information loss (NCP, %)"),
+    ):
+        x = [100 * a[key] for a in attempts]
+        ax.plot(x, risk, "o-", color=_AFTER)
+        for xi, yi, a in zip(x, risk, attempts):
+            ax.annotate(f"k={a['k']}", (xi, yi), textcoords="offset points", xytext=(4, 4))
+        ax.set_xlabel(label)
+    axes[0].set_ylabel("headline risk after, average (%)")
+    fig.suptitle("Privacy-utility frontier over the k values tried")
+    return _png(fig)
 
 
 def _cards(items) -> str:
@@ -153,13 +172,16 @@ def _metadata_rows(metadata: dict) -> pd.DataFrame:
     for key, value in metadata.items():
         if key == "attempts":
             value = ", ".join(
-                f"k={a['k']} (average risk {a['population_average_risk']:.1%})" for a in value
+                f"k={a['k']} (quasi-identifier risk {a['population_average_risk']:.1%})"
+                for a in value
             )
             key = "k tried (target_risk)"
         elif isinstance(value, (list, tuple)):
             value = ", ".join(map(str, value))
         elif isinstance(value, dict):
             continue
+        elif isinstance(value, (float, np.floating)):
+            value = f"{value:.4g}"
         rows.append((key, "-" if value is None else str(value)))
     return pd.DataFrame(rows, columns=["parameter", "value"])
 
@@ -178,6 +200,258 @@ def _k(value) -> str:
     return "-" if value is None or not np.isfinite(value) else f"{value:g}"
 
 
+def _reason(text: str) -> str:
+    """A section without data says why, in one line."""
+    return f'<p class="reason">{html.escape(text)}</p>'
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _headline_cards(headline) -> str:
+    """The top cards: the headline risk, average and maximum, before and after."""
+    if not headline:
+        return _reason(
+            "No headline risk in the metadata (the release was not made by "
+            "create_safe_personas): see the class-size risks below."
+        )
+    from personatwin_sklearn.attacks._headline import format_headline
+
+    b, a = headline["before"], headline["after"]
+    cards = _cards(
+        [
+            ("headline risk before (average)", _pct(b["average"]), "bad"),
+            ("headline risk after (average)", _pct(a["average"]), "good"),
+            ("headline risk before (maximum)", _pct(b["maximum"]), "bad"),
+            ("headline risk after (maximum)", _pct(a["maximum"]), "good"),
+        ]
+    )
+    sample = (
+        f" Measured on a random sample of {headline['n_targets']:,} of the "
+        f"{headline['n_real']:,} real people."
+        if headline.get("sampled")
+        else ""
+    )
+    stripped = (
+        f" The adversary first removed the {headline['stripped_connections']:,} "
+        "connections its detector flags as synthetic."
+        if headline.get("stripped_connections")
+        else ""
+    )
+    return (
+        f'{cards}<p class="headline" id="headline">headline risk: '
+        f"{html.escape(format_headline(headline))}</p>"
+        '<p class="caption">The headline risk is, per real person, the highest chance of '
+        "being named by any of the adversaries below (each picks one of the released people "
+        "consistent with what they know), averaged and maximised over real people. The "
+        f"strongest adversary here: <b>{html.escape(headline['strongest_scope'])}</b>."
+        f"{html.escape(sample + stripped)}</p>"
+    )
+
+
+_SCOPE_TEXT = {
+    "qi": "knows the target's quasi-identifiers",
+    "edge": "knows one of the target's connections and that partner's attributes",
+    "neighborhood": "knows all the target's connections and their partners' attributes",
+    "combined": "knows the quasi-identifiers and all the connections",
+}
+
+
+def _scope_table(headline, protected) -> str:
+    if not headline:
+        return ""
+    rows = [
+        (
+            scope,
+            _SCOPE_TEXT.get(scope, ""),
+            _pct(fig["before"]["average"]),
+            _pct(fig["after"]["average"]),
+            _pct(fig["after"]["maximum"]),
+            (protected or {}).get(scope, "-"),
+        )
+        for scope, fig in headline["scopes"].items()
+    ]
+    rows += [(scope, _SCOPE_TEXT.get(scope, ""), "-", "-", "-", why) for scope, why in
+             headline.get("skipped", {}).items()]  # fmt: skip
+    frame = pd.DataFrame(
+        rows,
+        columns=["adversary", "who", "average before", "average after", "maximum after",
+                 "protection"],
+    )  # fmt: skip
+    return _table(frame)
+
+
+def _rare_before_after(before, after, signature, age_bin, k_target) -> str:
+    """The rarest patterns of the input, and the smallest pattern k of their holders after."""
+    from personatwin_sklearn.patterns import ConnectionPatternAnalyzer
+
+    if before.n_connections == 0:
+        return _reason("No connections in the input: there are no connection patterns.")
+    analyzer = ConnectionPatternAnalyzer(k=k_target, signature=signature, age_bin=age_bin)
+    analyzer.fit(before)
+    rare = analyzer.rare_patterns_.head(12)
+    if rare.empty:
+        return _reason(f"No connection pattern of the input is shared by fewer than {k_target} "
+                       "people.")  # fmt: skip
+    k_after = pd.Series(
+        person_pattern_k(after, signature=signature, age_bin=age_bin),
+        index=after.ids.to_numpy(),
+    )
+    holders_k = [
+        _k(np.nanmin(k_after.reindex(list(persons)).to_numpy(dtype=float), initial=np.inf))
+        for persons in rare["persons"]
+    ]
+    frame = pd.DataFrame(
+        {
+            "pattern in the input": rare["pattern"].astype(str).to_numpy(),
+            "k before": rare["k"].to_numpy(),
+            "people": [len(p) for p in rare["persons"]],
+            "their smallest pattern k after": holders_k,
+        }
+    )
+    return (
+        f"<p>{len(analyzer.rare_patterns_):,} patterns of the input were shared by fewer than "
+        f"{k_target} people ({analyzer.n_people_at_risk_:,} people had one). The rarest, and "
+        "where their holders stand in the release:</p>" + _table(frame)
+    )
+
+
+def _synthetic_connections(after: SocialData) -> str:
+    """Synthetic connections by type, and per real person against their real ones."""
+    edges = after.connections
+    if after.n_synthetic_connections == 0:
+        why = "no connections" if len(edges) == 0 else "nothing was rare enough to need them"
+        return _reason(f"No synthetic connections were added ({why}).")
+    flag = edges["is_synthetic"].to_numpy(dtype=bool)
+    by_type = (
+        pd.crosstab(edges["connection_type"].astype(str), np.where(flag, "synthetic", "real"))
+        .reindex(columns=["real", "synthetic"], fill_value=0)
+        .sort_values("synthetic", ascending=False)
+    )
+    by_type["synthetic share"] = [
+        f"{s / (r + s):.0%}" for r, s in zip(by_type["real"], by_type["synthetic"])
+    ]
+    by_type = by_type.reset_index().rename(columns={"row_0": "type"})
+    by_type.columns = ["connection type", "real", "synthetic", "synthetic share"]
+    left, right = after.edge_positions()
+    n = len(after)
+    real_deg = np.bincount(np.concatenate([left[~flag], right[~flag]]), minlength=n)
+    syn_deg = np.bincount(np.concatenate([left[flag], right[flag]]), minlength=n)
+    real_people = ~after.is_synthetic
+    figure = _count_histogram(
+        [
+            ("real connections", real_deg[real_people], _REAL),
+            ("synthetic connections", syn_deg[real_people], _SYNTHETIC),
+        ],
+        "Connections per real person: real vs synthetic",
+        "connections of one real person",
+        "share of real people",
+    )
+    top = int(syn_deg[real_people].max(initial=0))
+    return (
+        f'<div class="grid"><div>{_table(by_type)}<p class="caption">Most synthetic '
+        f"connections one real person received: {top:,}; real people who received any: "
+        f"{int((syn_deg[real_people] > 0).sum()):,} of {int(real_people.sum()):,}.</p></div>"
+        f'<div><img alt="synthetic connections per person" src="{figure}"></div></div>'
+    )
+
+
+_DETECTOR_LABELS = {
+    "auc": "detector ROC AUC (0.5: cannot tell synthetic from real)",
+    "auc_std": "AUC standard deviation",
+    "tpr_at_1pct_fpr": "synthetic connections found at 1% false positives",
+    "shadow_auc": "AUC of a detector trained on a shadow release",
+    "threshold": "score threshold the adversary used",
+    "n_stripped": "connections the adversary removed",
+}
+
+
+def _detector(metadata, headline) -> str:
+    detector = metadata.get("detector")
+    if not detector:
+        return _reason(
+            "No detector was run on this release (metadata has no 'detector'): the headline "
+            "assumes the adversary cannot tell synthetic connections from real ones."
+        )
+    rows = []
+    for key, value in detector.items():
+        if isinstance(value, dict):
+            if {"average", "maximum"} <= set(value):
+                value = f"average {_pct(value['average'])}, maximum {_pct(value['maximum'])}"
+            elif "after" in value and isinstance(value["after"], dict):
+                value = f"average {_pct(value['after'].get('average'))} after stripping"
+            else:
+                continue
+        elif isinstance(value, (list, tuple)):
+            continue
+        rows.append((_DETECTOR_LABELS.get(key, key.replace("_", " ")), value))
+    note = ""
+    if headline and headline.get("stripped_connections"):
+        note = (
+            f"<p>The headline above already counts this: the adversary removed "
+            f"{headline['stripped_connections']:,} flagged connections before matching.</p>"
+        )
+    return _table(pd.DataFrame(rows, columns=["detector", "value"])) + note
+
+
+def _information_loss(metadata) -> str:
+    per_column = metadata.get("information_loss_per_column")
+    if not per_column:
+        return _reason("No information-loss figure in the metadata.")
+    frame = pd.DataFrame(
+        [(c, f"{v:.3f}") for c, v in per_column.items()],
+        columns=["quasi-identifier", "information loss (NCP)"],
+    )
+    total = metadata.get("information_loss")
+    head = "" if total is None else f"<p>Average over the quasi-identifiers: {total:.3f}.</p>"
+    return (
+        head + _table(frame) + '<p class="caption">Normalised certainty penalty of the real '
+        'people\'s generalised values: 0 = published exactly, 1 = replaced by "*"; a range '
+        "covering a tenth of a column's values costs 0.1.</p>"
+    )
+
+
+def _frontier(metadata) -> str:
+    attempts = [
+        a
+        for a in metadata.get("attempts") or []
+        if a.get("headline_average") is not None and a.get("information_loss") is not None
+    ]
+    if len(attempts) < 2:
+        only = f"only k={attempts[0]['k']} was tried" if attempts else "no k values recorded"
+        return _reason(
+            f"No frontier to draw: {only} (target_risk was met at the first k, or not set). "
+            "Lower target_risk or raise the privacy level to compare more k values."
+        )
+    table = pd.DataFrame(
+        [
+            (a["k"], _pct(a["population_average_risk"]), _pct(a["headline_average"]),
+             _pct(a["synthetic_share"]), f"{a['information_loss']:.2f}")
+            for a in attempts
+        ],
+        columns=["k", "quasi-identifier risk", "headline risk after (average)",
+                 "synthetic share", "information loss"],
+    )  # fmt: skip
+    return f'<img alt="privacy-utility frontier" src="{_frontier_figure(attempts)}">' + _table(
+        table
+    )
+
+
+def _degree(before: SocialData, after: SocialData) -> str:
+    if before.n_connections == 0 and after.n_connections == 0:
+        return _reason("No connections: no degree distribution to compare.")
+    figure = _count_histogram(
+        [
+            (f"real input ({len(before):,} people)", np.asarray(before.degree()), _REAL),
+            (f"release ({len(after):,} people)", np.asarray(after.degree()), _SYNTHETIC),
+        ],
+        "Degree distribution, real input vs release",
+        "connections per person (degree)",
+    )
+    return f'<img alt="degree distribution" src="{figure}">'
+
+
 def build_report(
     before: SocialData,
     after: SocialData,
@@ -187,10 +461,18 @@ def build_report(
     rare_patterns_after: pd.DataFrame | None = None,
     metadata: dict | None = None,
     signature=None,
-    age_bin: int = 5,
+    age_bin: int | None = None,
     title: str = "personatwin release report",
 ) -> str:
     """Return the HTML text of the report.
+
+    Sections: the headline risk (cards, the same figures and wording as the CLI and
+    :meth:`~personatwin_sklearn.ProcessingResult.summary`), the risk of each adversary
+    and what protects against it, the quasi-identifiers and k, the rare patterns of the
+    input and where their holders stand after, the synthetic connections by type and
+    per person, the detector, the information loss, the privacy-utility frontier over
+    the k tried, the class-size risks and the parameters.  A section without data says
+    why in one line: the report draws no empty chart.
 
     Parameters
     ----------
@@ -201,27 +483,52 @@ def build_report(
     rare_patterns_after : DataFrame, default=None
         Rarest patterns left in the release (``pattern``, ``k``).
     metadata : dict, default=None
-        Parameters and counts shown in the "what was done" table.
+        ``ProcessingResult.metadata`` (``headline``, ``protected_scopes``,
+        ``attempts``, ``information_loss_per_column``, ``detector``, ...).
+    signature : list of str, default=None
+        Pattern signature (default: ``metadata["pattern_signature"]``).
+    age_bin : int, default=None
+        Partner age bucket (default: ``metadata["age_bin"]``, else 5).
     """
-    figs = _figures(before, after, risk_before, risk_after, signature, age_bin)
+    metadata = dict(metadata or {})
+    headline = metadata.get("headline")
+    if signature is None:
+        signature = metadata.get("pattern_signature")
+    if age_bin is None:
+        age_bin = metadata.get("age_bin", 5)
+    k_target = int(metadata.get("param connection_pattern_k", 10) or 10)
 
-    def pct(x):
-        return f"{x:.1%}"
-
-    cards = _cards(
-        [
-            ("average risk before", pct(risk_before["population_average_risk"]), "bad"),
-            ("average risk after", pct(risk_after["population_average_risk"]), "good"),
-            ("smallest pattern k before", _k(risk_before.get("min_connection_pattern_k")), "bad"),
-            ("smallest pattern k after", _k(risk_after.get("min_connection_pattern_k")), "good"),
+    qis = metadata.get("quasi_identifiers") or ["age", "gender", "ethnicity", "zipcode"]
+    qi_text = ", ".join(map(str, qis))
+    bars = []
+    if headline:
+        bars = [("headline", headline["before"]["average"], headline["after"]["average"])]
+        bars += [
+            (scope, fig["before"]["average"], fig["after"]["average"])
+            for scope, fig in headline["scopes"].items()
         ]
-    )
+    else:
+        bars = [
+            ("quasi-identifier\nrisk", risk_before["population_average_risk"],
+             risk_after["population_average_risk"])
+        ]  # fmt: skip
+    risk_img = f'<img alt="risk before and after" src="{_risk_figure(bars)}">'
+    if before.n_connections:
+        k_before = person_pattern_k(before, signature=signature, age_bin=age_bin)
+        k_after = person_pattern_k(after, signature=signature, age_bin=age_bin)
+        pattern_img = (
+            '<img alt="connection-pattern k histogram" '
+            f'src="{_pattern_k_figure(k_before, k_after[~after.is_synthetic])}">'
+        )
+    else:
+        pattern_img = _reason("No connections: there is no connection-pattern k to plot.")
+
     keys = [
-        ("population_average_risk", "population average risk", pct),
-        ("max_risk", "maximum risk", pct),
-        ("records_at_risk", "records at risk (risk > threshold)", pct),
-        ("k", "k-anonymity (smallest class)", lambda v: f"{v:g}"),
-        ("combined_average_risk", "average risk, quasi-identifiers x neighbourhood", pct),
+        ("population_average_risk", "quasi-identifier risk, average", _pct),
+        ("max_risk", "quasi-identifier risk, maximum", _pct),
+        ("records_at_risk", "real people with quasi-identifier risk > threshold", _pct),
+        ("k", "k-anonymity (smallest quasi-identifier class)", lambda v: f"{v:g}"),
+        ("combined_average_risk", "quasi-identifier x neighbourhood class risk, average", _pct),
         ("min_connection_pattern_k", "smallest connection-pattern k", _k),
     ]
     risk_rows = pd.DataFrame(
@@ -235,40 +542,62 @@ def build_report(
     rows = [
         ("real people", int((~after.is_synthetic).sum())),
         ("synthetic people added", after.n_synthetic),
+        ("  of which augmentation personas", metadata.get("augmented_count", "-")),
+        ("  of which partner personas (connection protection)",
+         metadata.get("connection_personas", "-")),
         ("real connections", after.n_connections - after.n_synthetic_connections),
         ("synthetic connections added", after.n_synthetic_connections),
-    ]
-    auc = (metadata or {}).get("distinguishability_auc")
+    ]  # fmt: skip
+    if metadata.get("synthetic_share") is not None:
+        rows.append(("synthetic share of released connections", _pct(metadata["synthetic_share"])))
+    auc = metadata.get("distinguishability_auc")
     if auc is not None:  # a classifier's AUC telling synthetic from real people
-        rows.append(("synthetic told apart from real (AUC; 0.5 = not at all)", f"{auc:.2f}"))
+        rows.append(
+            ("synthetic people told apart from real (AUC; 0.5 = not at all)", f"{auc:.2f}")
+        )
     added = pd.DataFrame(rows, columns=["rows", "count"])
-    meta = ""
-    if metadata:
-        meta = f"<h2>Parameters</h2>{_table(_metadata_rows(metadata))}"
-    qis = (metadata or {}).get("quasi_identifiers") or ["age", "gender", "ethnicity", "zipcode"]
-    qi_text = ", ".join(map(str, qis))
-    rare = "<p>No pattern below the target is left.</p>"
+    params = {k: v for k, v in metadata.items() if k not in ("detector",)}
+    meta = f"<h2>Parameters</h2>{_table(_metadata_rows(params))}" if params else ""
+    rare = _reason("No connections in the release: there are no patterns left to list.")
     if rare_patterns_after is not None and len(rare_patterns_after):
         rare = _table(rare_patterns_after[["pattern", "k"]].head(15))
+    k_line = ""
+    if "k" in metadata:
+        k_line = (
+            f"<p>Quasi-identifiers (generalised, and known to the adversary): "
+            f"<b>{html.escape(qi_text)}</b>; k = {metadata['k']} "
+            f"({html.escape(str(metadata.get('k_reason', '')))}).</p>"
+        )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{_CSS}</style></head><body>
 <h1>{html.escape(title)}</h1>
 <p class="sub">{len(before):,} real people, {before.n_connections:,} real connections in;
 {len(after):,} people, {after.n_connections:,} connections released.</p>
-{cards}
-<h2>Re-identification risk (prosecutor model)</h2>
-{_table(risk_rows)}
-<p class="caption">A real person's risk is 1 / the number of released rows sharing their
-quasi-identifiers ({html.escape(qi_text)}); synthetic rows count, since nobody can tell
-them apart. <i>Quasi-identifiers x neighbourhood</i> also requires the same multiset of connection
-patterns (the whole 1-hop neighbourhood), a stronger adversary than the per-connection
-pattern k.</p>
-<div class="grid"><div><img alt="risk before and after" src="{figs["risk"]}"></div>
-<div><img alt="connection-pattern k histogram" src="{figs["pattern_k"]}"></div></div>
+{_headline_cards(headline)}
+<h2>Re-identification risk by adversary</h2>
+{_scope_table(headline, metadata.get("protected_scopes"))}
+{k_line}
+<div class="grid"><div>{risk_img}</div><div>{pattern_img}</div></div>
+<h2>Rare connection patterns, before and after</h2>
+{_rare_before_after(before, after, signature, age_bin, k_target)}
+<h2>Where the synthetic connections went</h2>
+{_synthetic_connections(after)}
+<h2>Can an adversary strip them? (detector)</h2>
+{_detector(metadata, headline)}
 <h2>What was added</h2>
-<div class="grid"><div>{_table(added)}</div>
-<div><img alt="degree distribution" src="{figs["degree"]}"></div></div>
+<div class="grid"><div>{_table(added)}</div><div>{_degree(before, after)}</div></div>
+<h2>Information loss of the generalisation</h2>
+{_information_loss(metadata)}
+<h2>Privacy-utility frontier</h2>
+{_frontier(metadata)}
+<h2>Class-size risks (prosecutor model)</h2>
+{_table(risk_rows)}
+<p class="caption">The quasi-identifier risk of a real person is 1 / the number of released
+rows sharing their quasi-identifiers ({html.escape(qi_text)}); synthetic rows count, since
+nobody can tell them apart. <code>target_risk</code> bounds its average. The quasi-identifier
+x neighbourhood class risk also requires the same multiset of connection patterns, counted
+on exact class sizes; the headline's combined adversary is its linkage-attack version.</p>
 <h2>Rarest connection patterns left in the release</h2>
 {rare}
 {meta}

@@ -71,3 +71,48 @@ def neighborhood_k(data, signature, age_bin=5):
     }
     sizes = Counter(keys.values())
     return {pid: sizes[key] for pid, key in keys.items()}
+
+
+def _interval(label, age_bin):
+    """Released age label -> (lo, hi) whole years; '*' / unparsed -> (0, 120)."""
+    text = str(label)
+    if text.replace(".", "", 1).isdigit():
+        value = float(text)
+        lo = int(value // age_bin) * age_bin
+        return lo, lo + age_bin - 1
+    parts = text.split("-")
+    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+        return int(parts[0]), int(parts[1])
+    return 0, 120
+
+
+def consistent_min_k(data, signature, age_bin=5, ages=range(0, 121)):
+    """Per real person id: the worst-case consistent k of their rarest pattern.
+
+    Plain Python: a pattern (type, partner values with an age range) is matched by every
+    person holding a pattern of the same type and other values whose released age range
+    contains the true age; the true age is unknown, so the smallest count over the ages
+    the range allows is taken.
+    """
+    people = data.people
+    by_id = {row[data.id_col]: row for row in people.to_dict("records")}
+    other = [c for c in signature if c != "age"]
+    cover = defaultdict(lambda: defaultdict(set))  # (type, values) -> age -> owners
+    owned = defaultdict(set)
+    for edge in data.connections.to_dict("records"):
+        a, b, kind = edge["person1_id"], edge["person2_id"], edge["connection_type"]
+        for owner, partner, seen in ((a, b, kind), (b, a, INVERSE.get(kind, kind))):
+            row = by_id[partner]
+            key = (seen, _signature(row, other, age_bin))
+            lo, hi = _interval(row["age"], age_bin) if "age" in signature else (0, 120)
+            for age in range(lo, hi + 1):
+                cover[key][age].add(owner)
+            owned[owner].add((key, lo, hi))
+    out = {}
+    for owner, patterns in owned.items():
+        if by_id[owner].get("is_synthetic", False):
+            continue
+        out[owner] = min(
+            min(len(cover[key][age]) for age in range(lo, hi + 1)) for key, lo, hi in patterns
+        )
+    return out

@@ -41,7 +41,9 @@ def protected(population):
     out = {}
     for scope in ("edge", "neighborhood"):
         for k in (5, 10):
-            gen = SyntheticConnectionGenerator(target_k=k, scope=scope, random_state=0)
+            gen = SyntheticConnectionGenerator(
+                method="exhaustive", target_k=k, scope=scope, random_state=0
+            )
             out[scope, k] = gen.fit_transform(population)
     return out
 
@@ -102,9 +104,9 @@ def test_toy_spouse_teacher_reidentifies_c(toy):
 @pytest.mark.parametrize("scope", ["edge", "neighborhood"])
 @pytest.mark.parametrize("k", [2, 4])
 def test_toy_protected_to_k(toy, scope, k):
-    release = SyntheticConnectionGenerator(target_k=k, scope=scope, random_state=0).fit_transform(
-        toy
-    )
+    release = SyntheticConnectionGenerator(
+        method="exhaustive", target_k=k, scope=scope, random_state=0
+    ).fit_transform(toy)
     result = linkage_attack(toy, release, scope=scope)
     if scope == "edge":
         plain = plain_edge_candidates(toy, release)
@@ -352,7 +354,11 @@ def test_caltech(caltech):
     qis = ["gender", "year", "dorm"]
     before = linkage_attack(caltech, caltech, scope="neighborhood", signature=CALTECH_SIGNATURE)
     release = SyntheticConnectionGenerator(
-        target_k=5, scope="neighborhood", signature=CALTECH_SIGNATURE, random_state=0
+        method="exhaustive",
+        target_k=5,
+        scope="neighborhood",
+        signature=CALTECH_SIGNATURE,
+        random_state=0,
     ).fit_transform(caltech)
     after = linkage_attack(caltech, release, scope="neighborhood", signature=CALTECH_SIGNATURE)
     assert after.expected_success <= 1 / 5 < before.expected_success

@@ -63,10 +63,14 @@ def test_protect_writes_release(sample_csv, tmp_path, capsys):
     assert order[: len(data)].any() and not order[-len(data) :].all()
     # real rows are the input's rows (non-QI columns identical), found by original id
     by_id = released.assign(original=flags["original_person_id"]).set_index("original")
-    real_rows = by_id.loc[data.ids, ["occupation", "has_criminal_record"]].reset_index(drop=True)
-    pd.testing.assert_frame_equal(
-        real_rows, data.people[["occupation", "has_criminal_record"]], check_dtype=False
-    )
+    kept = ["has_criminal_record"]  # occupation: published as the connection step coarsened it
+    real_rows = by_id.loc[data.ids, kept].reset_index(drop=True)
+    pd.testing.assert_frame_equal(real_rows, data.people[kept], check_dtype=False)
+    protection = json.loads((out / "risk_metrics.json").read_text())["metadata"][
+        "connection_protection"
+    ]
+    if "occupation" not in protection["coarsened"]:
+        assert by_id.loc[data.ids, "occupation"].tolist() == data.people["occupation"].tolist()
     # k-anonymity of the released quasi-identifiers, recounted from the files: every
     # class holding a real person has >= 10 rows (classes of synthetic personas only
     # may be smaller).
@@ -86,7 +90,7 @@ def test_protect_writes_release(sample_csv, tmp_path, capsys):
     metrics = json.loads((out / "risk_metrics.json").read_text())
     assert metrics["risk_after"]["max_risk"] <= 1 / 10
     assert metrics["risk_after"]["population_average_risk"] <= 0.05
-    assert metrics["risk_after"]["min_connection_pattern_k"] >= 10
+    assert metrics["metadata"]["connection_protection"]["protection_share"] <= 0.25
     assert metrics["risk_before"]["min_connection_pattern_k"] < 10
     assert metrics["metadata"]["parameters"]["connection_pattern_k"] == 10
     html = (out / "report.html").read_text()
@@ -106,7 +110,11 @@ def test_protect_same_seed_same_release(sample_csv, tmp_path, capsys):
     "case, extra, message",
     [
         ("missing people file", None, "does not exist"),
-        ("missing column", None, "missing required column(s) ['gender']"),
+        (
+            "missing column",
+            ["--quasi-identifiers", "age", "gender"],
+            "missing required column(s) ['gender']",
+        ),
         ("bad privacy level", ["--privacy-level", "extreme"], "invalid choice: 'extreme'"),
         ("k above population", ["--k", "301"], "--k 301 is larger than the number of people"),
         ("k zero", ["--k", "0"], "argument --k: expected a whole number >= 1"),
@@ -177,13 +185,15 @@ def test_demo_protects_and_keeps_flags_apart(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "married to a 40-44 year old female teacher" in text
     assert "After protection, each of [2] shares every connection pattern" in text
+    assert "consistent match" in text
     assert {p.name for p in out.iterdir()} == RELEASE_FILES
     released = pd.read_csv(out / "connections.csv")
     assert "is_synthetic" not in released.columns and "strength" not in released.columns
     flags = pd.read_csv(out / "connections_synthetic_flags.csv")
     assert len(flags) == len(released) and flags["is_synthetic"].any()
     metrics = json.loads((out / "risk_metrics.json").read_text())
-    assert metrics["risk_after"]["min_connection_pattern_k"] >= 5
+    protection = metrics["metadata"]["connection_protection"]
+    assert protection["protection_share"] <= 0.25 and protection["target_k"] == 5
 
 
 def test_demo_analyze_only_prints_teacher_case(tmp_path, capsys):
@@ -223,9 +233,12 @@ def test_analyze_errors_are_one_line(tmp_path, capsys, toy):
     paths = toy.save(tmp_path)
     people = tmp_path / "bad.csv"
     people.write_text(paths["people"].read_text().replace("gender", "sex"))
-    assert main(["analyze", str(people)]) == 2
+    # gender is required only when named as a quasi-identifier or in the signature
+    assert main(["analyze", str(people), "--quasi-identifiers", "age", "gender"]) == 2
     err = capsys.readouterr().err
     assert "missing required column(s) ['gender']" in err and err.count("\n") == 1
+    assert main(["analyze", str(people), "--signature", "gender"]) == 2
+    assert "missing required column(s) ['gender']" in capsys.readouterr().err
 
 
 def test_help(capsys):
@@ -254,7 +267,7 @@ def test_report_has_the_issue_figures(sample_csv, tmp_path, capsys):
     assert run(protect_args(people, edges, out, "--k", "5", "--seed", "0")) == 0
     html = (out / "report.html").read_text()
     # Self-contained: three embedded PNGs, no external resource.
-    assert html.count('src="data:image/png;base64,') == 3
+    assert html.count('src="data:image/png;base64,') >= 4  # + per person (+ frontier)
     assert "http://" not in html and "https://" not in html and "<script" not in html
     for alt in ("risk before and after", "connection-pattern k histogram", "degree distribution"):
         assert f'alt="{alt}"' in html
@@ -279,7 +292,7 @@ def test_report_screenshot(sample_csv, tmp_path, capsys):
     png = tmp_path / "report.png"
     assert tool["main"]([str(out / "report.html"), "--out", str(png), "--height", "1600"]) == 0
     with Image.open(png) as image:
-        assert image.size == (1200, 1600)
+        assert image.width == 1200 and 0 < image.height <= 1600
         assert len(image.convert("RGB").getcolors(maxcolors=1 << 16) or []) > 10  # not blank
 
 
@@ -326,8 +339,9 @@ def test_protect_rename_columns(tmp_path, capsys):
     path = tmp_path / "people.csv"
     people.to_csv(path, index=False)
     out = tmp_path / "release"
-    assert run(["protect", str(path), "--out", str(out), "--k", "3"]) == 2
-    assert "--rename" in capsys.readouterr().err  # the error says how to fix it
+    # no person_id and no connections: ids are generated, and the note says how to keep yours
+    assert run(["protect", str(path), "--out", str(tmp_path / "generated"), "--k", "3"]) == 0
+    assert "generated ids 1..120 (use --rename" in capsys.readouterr().err
     argv = ["protect", str(path), "--rename", "id=person_id", "sex=gender", "--k", "3",
             "--privacy-level", "low", "--out", str(out)]  # fmt: skip
     assert run(argv) == 0

@@ -226,5 +226,5 @@ def test_clear_error_without_dask(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    with pytest.raises(ImportError, match=r"personatwin-sklearn\[dask\]"):
+    with pytest.raises(ImportError, match=r"pip install \"dask\[dataframe\]>=2024.1\""):
         require_dask()

@@ -19,7 +19,8 @@ Everything is computed with pandas merges / group-bys over distinct values, patt
 
 from __future__ import annotations
 
-import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from numbers import Integral
 
@@ -28,6 +29,15 @@ import pandas as pd
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from personatwin_sklearn._graph_features import (  # noqa: F401 (old import paths)
+    _INTERVAL,
+    NA,
+    WILDCARD,
+    _canon,
+    _canon_scalar,
+    _intervals,
+    _numeric_age,
+)
 from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.exceptions import InvalidValueError, MissingColumnError
 from personatwin_sklearn.generalize._hierarchy import as_hierarchy
@@ -37,36 +47,11 @@ from personatwin_sklearn.patterns._core import compute_patterns, resolve_signatu
 __all__ = ["LinkageAttackResult", "linkage_attack"]
 
 SCOPES = ("edge", "neighborhood", "qi", "combined")
-NA = "<NA>"
-WILDCARD = "*"
 #: Largest number of (known, released) pairs materialised at once in a cross check.
 _CHUNK_PAIRS = 2_000_000
-_NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
-_INTERVAL = re.compile(rf"^\s*\[?\s*({_NUMBER})\s*(?:(?:-|,)\s*({_NUMBER})\s*)?\]?\s*$")
 
 
 # ----------------------------------------------------------------------------- values
-def _canon_scalar(value) -> str:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return NA
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (Integral, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        if value != value:
-            return NA
-        return str(int(value)) if float(value).is_integer() else repr(float(value))
-    return str(value)
-
-
-def _canon(values) -> np.ndarray:
-    """Canonical strings of a column (one Python call per *distinct* value)."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
-    labels = np.array([_canon_scalar(u) for u in uniques], dtype=object)
-    return labels[codes] if len(codes) else np.array([], dtype=object)
-
-
 def _is_prefix_column(name) -> bool:
     name = str(name).lower()
     return "zip" in name or "postal" in name or "postcode" in name
@@ -80,21 +65,6 @@ def _column_kind(series: pd.Series, name, hierarchies) -> str:
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return "numeric"
     return "categorical"
-
-
-def _intervals(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Closed intervals of labels ``"40"``, ``"40-44"``, ``"[-3, 5]"``, ``"*"`` (NaN: other)."""
-    lo = np.full(len(labels), np.nan)
-    hi = np.full(len(labels), np.nan)
-    for i, label in enumerate(labels):  # distinct labels only
-        if label == WILDCARD:
-            lo[i], hi[i] = -np.inf, np.inf
-            continue
-        match = _INTERVAL.match(label)
-        if match:
-            lo[i] = float(match.group(1))
-            hi[i] = float(match.group(2)) if match.group(2) is not None else lo[i]
-    return lo, hi
 
 
 class _ColumnMatcher:
@@ -215,6 +185,34 @@ def _consistent_pairs(known: np.ndarray, released: np.ndarray, matchers) -> tupl
         out_i.append(i[keep])
         out_j.append(j[keep])
     return np.concatenate(out_i), np.concatenate(out_j)
+
+
+# ----------------------------------------------------------------------------- patterns
+_PATTERN_CACHE: ContextVar[dict | None] = ContextVar("_PATTERN_CACHE", default=None)
+
+
+@contextmanager
+def _shared_patterns():
+    """Within the block, linkage attacks reuse the pattern tables of data they already
+    indexed (same object, signature and age bin): several scopes and several strips of
+    one release recount the original's patterns once."""
+    token = _PATTERN_CACHE.set({})
+    try:
+        yield
+    finally:
+        _PATTERN_CACHE.reset(token)
+
+
+def _patterns(key_data: SocialData, data: SocialData, sig, age_bin):
+    """``compute_patterns(data, ...)``, cached on ``key_data`` inside :func:`_shared_patterns`
+    (``data`` is ``key_data`` or its adversary view: the same rows and connections)."""
+    cache = _PATTERN_CACHE.get()
+    if cache is None:
+        return compute_patterns(data, sig, age_bin)
+    key = (id(key_data), tuple(sig), age_bin)
+    if key not in cache:
+        cache[key] = (key_data, compute_patterns(data, sig, age_bin))  # holds key_data alive
+    return cache[key][1]
 
 
 # ----------------------------------------------------------------------------- result
@@ -394,8 +392,9 @@ def linkage_attack(
       compute_patterns` with the same ``signature`` and ``age_bin``).  Candidates are
       the released people holding a consistent pattern.  ``known_pattern="rarest"``
       (default, worst case for the release) gives the adversary, of the target's
-      patterns, the one with the fewest candidates in the release (the adversary can
-      compute that: the release is public); ``"random"`` one drawn at random.
+      patterns, the one with the fewest candidates in the release, at least one (the
+      adversary can compute that: the release is public); ``"random"`` one drawn at
+      random.
     - ``"neighborhood"``: the multiset of all the target's true patterns (the 1-hop
       neighbourhood attack of Zhou & Pei, ICDE 2008).  With
       ``neighborhood_match="contains"`` (default) a candidate's released neighbourhood
@@ -504,8 +503,8 @@ def linkage_attack(
                 ok &= m.check(kq[rows, c], rq[truth[rows], c])
             in_cand[rows] = ok
     else:
-        kidx = compute_patterns(original, sig, age_bin)
-        ridx = compute_patterns(view, sig, age_bin)
+        kidx = _patterns(original, original, sig, age_bin)
+        ridx = _patterns(release, view, sig, age_bin)
         pm, kp, rp = _pattern_matchers(original, kidx, ridx, sig, hierarchies)
         pp, qq = _consistent_pairs(kp, rp, pm)
         pv = _holders(pp, qq, ridx)
@@ -525,7 +524,10 @@ def linkage_attack(
             count_p = np.bincount(pv["p"], minlength=len(kidx.table))
             known["n"] = count_p[known["p"]]
             if known_pattern == "rarest":
-                known["key"] = known["n"].to_numpy(dtype=float)
+                # a pattern nobody in the release holds names nobody: last resort only
+                # (after a strip, some of a target's real connections may be gone)
+                n_holders = known["n"].to_numpy(dtype=float)
+                known["key"] = np.where(n_holders > 0, n_holders, np.inf)
             else:
                 known["key"] = rng.random_sample(len(known))
             chosen = known.sort_values(["t", "key", "p"], kind="stable").drop_duplicates("t")

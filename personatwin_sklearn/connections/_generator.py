@@ -17,10 +17,28 @@ from personatwin_sklearn._base import (
     check_k_feasible,
     check_social_data,
 )
+from personatwin_sklearn._social_data import AUGMENTATION_CONTEXT
+from personatwin_sklearn.connections._clone import (
+    MAX_COPIES,
+    Components,
+    apply_copies,
+    balance_flags,
+    copied_edge_rows,
+    essential_copies,
+    plan_copies,
+    plan_decoys,
+)
 from personatwin_sklearn.connections._edge import edge_round
 from personatwin_sklearn.connections._neighborhood import (
     neighborhood_deficit,
     neighborhood_round,
+)
+from personatwin_sklearn.connections._plausible import (
+    _Graph,
+    choose_coarsening,
+    pattern_needs,
+    plausible_round,
+    type_caps,
 )
 from personatwin_sklearn.connections._rounds import Additions, IdMaker, Snapshot, apply_additions
 from personatwin_sklearn.exceptions import InfeasibleKError, PrivacyWarning
@@ -29,29 +47,113 @@ from personatwin_sklearn.patterns._core import resolve_signature
 
 __all__ = ["SyntheticConnectionGenerator"]
 
+_AT_RISK_COLUMNS = ["person_id", "pattern", "k", "reason"]
+
+
+def _decoy_slots(snap, pattern_k, n, rng) -> np.ndarray:
+    """``n`` slots over safe patterns, drawn like the patterns of the real connections."""
+    index = snap.index
+    real = ~snap.data.is_synthetic
+    rows = np.flatnonzero(real[index.owner] & (pattern_k[index.pattern] >= snap.target))
+    need = np.zeros(snap.n_patterns, dtype=np.int64)
+    if len(rows) == 0 or n <= 0:
+        return need
+    weight = index.multiplicity[rows].astype(float)
+    pick = rng.choice(rows, size=int(n), replace=True, p=weight / weight.sum())
+    np.add.at(need, index.pattern[pick], 1)
+    return need
+
+
+def _short_text(text, limit=120) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _copy_positions(comps, comp_ids, copies, first, essential) -> np.ndarray:
+    """Positions the copies of ``essential`` members get when appended from ``first``."""
+    if len(essential) == 0:
+        return np.zeros(0, dtype=np.int64)
+    member_count = np.repeat(comps.size[comp_ids], copies)
+    comp_rep = np.repeat(comp_ids, copies)
+    offsets = np.arange(member_count.sum()) - np.repeat(
+        np.cumsum(member_count) - member_count, member_count
+    )
+    members = comps.order[np.repeat(comps.start[comp_rep], member_count) + offsets]
+    return first + np.flatnonzero(np.isin(members, essential))
+
+
+def _copy_mode(snap, max_size) -> bool:
+    """Copies fit a household-structured graph: most real connections in small components."""
+    if max_size <= 0 or snap.data.n_connections == 0:
+        return False
+    comps = Components(snap)
+    real = ~snap.data._connections["is_synthetic"].to_numpy(bool)
+    small = comps.size[comps.label[comps.left]] <= max_size
+    return bool(small[real].mean() >= 0.5) if real.any() else False
+
+
+def _small_holder(snap, need, max_size) -> np.ndarray:
+    """Per pattern: whether a real holder lives in a component of at most ``max_size``."""
+    out = np.zeros(snap.n_patterns, dtype=bool)
+    if max_size <= 0 or not need.any():
+        return out
+    comps = Components(snap)
+    index = snap.index
+    real = ~snap.data.is_synthetic
+    small = (comps.size[comps.label[index.owner]] <= max_size) & real[index.owner]
+    out[index.pattern[small]] = True
+    return out
+
+
 #: Hard cap on protection rounds.  One round suffices by construction; the loop also
 #: stops as soon as a round does not lower the deficit, so it always terminates.
 MAX_ROUNDS = 10
 
 
 class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
-    """Add flagged, weak, plausible synthetic connections until every connection
+    """Add flagged synthetic connections, few and plausible, until every connection
     pattern (or whole 1-hop neighbourhood) is shared by at least ``target_k`` people.
 
     A pattern is a connection seen from one end: ``(type, partner signature)``
     (see :class:`ConnectionPatternAnalyzer`).  Every connection gives a pattern to
-    *both* ends, so the guarantee covers everyone after the transform: the real
-    people, the synthetic personas added here, and the partners of new connections.
+    *both* ends.
 
-    **Edge scope.**  A rare pattern ``P = (t, S)`` held by ``m < target_k`` people
-    gets ``target_k - m`` new holders: people without ``P`` receive a ``t``
-    connection to someone with signature ``S``.  The partner then gains
-    ``Q = (inverse(t), source signature)``; sources are chosen where ``Q`` already has
-    ``target_k`` holders.  Where no such source is left, ``P`` and ``Q`` are lifted
-    together by matching ``e = max(need(P), target_k - k(Q))`` sources of one
-    signature with ``e`` partners of signature ``S`` (new synthetic personas where
-    too few people fit).  No pattern's count ever decreases and no new rare pattern
-    is created, so one round reaches ``target_k``; a check round confirms it.
+    **Edge scope, ``method="plausible"`` (default).**  Synthetic connections protect
+    nobody once a detector can strip them, so this method adds as few as it can and
+    only ones that look like the real connections of their type:
+
+    1. Patterns are counted as the adversary counts them: a released partner age range
+       (``"39-58"``) matches every true age it contains, so the consistent k of a
+       pattern is the fewest people holding a consistent pattern over the ages its range
+       allows (never below the exact-match count).
+    2. Coarsening first (``coarsen``): the partner's occupation may be published as its
+       census major group (``"sales|office_admin"``) or suppressed (``"*"``) when that
+       leaves a deficit the budget can cover (``coarsening_`` says what was done; the
+       release shows it).
+    3. New holders of a rare pattern are **copies of the holder's household** (its
+       connected component, at most ``max_copy_size`` people) where the graph is made of
+       small components: synthetic people with the members' published values and every
+       connection between them, so degrees, common neighbours, triangles, types and age
+       gaps are those of real connections.  At most two copies per household; a share
+       ``camouflage`` of the budget copies typical households so that the copies as a
+       whole follow the real connections' feature distribution; event flags of the
+       copies follow the real prevalence.  On a graph with one large component (a
+       social network), new holders get **plausible links** instead: per-type
+       cardinality (one spouse, two parents, other types the real 99th percentile), at
+       most ``max_synthetic_per_person`` (``"auto"``: one) synthetic link per person, the
+       partner-end pattern already safe, and endpoints drawn among friends of friends,
+       people of the same zip code and anyone, weighted by ``p_real / p_candidates`` of the
+       features a detector reads (age gap, homophily, common neighbours, degrees).
+    4. A budget: protection connections are at most ``max_synthetic_share`` of the
+       released connections.  Who stays below ``target_k``, by person and pattern, and
+       why, is in ``at_risk_`` (``on_infeasible`` says whether that warns or raises).
+
+    **Edge scope, ``method="exhaustive"``.**  The earlier guarantee-first algorithm: a
+    rare pattern ``P = (t, S)`` held by ``m < target_k`` people gets ``target_k - m`` new
+    holders; sources are chosen where the partner-end pattern ``Q`` is already safe, or
+    ``P`` and ``Q`` are lifted together with single-connection partner personas.  Every
+    pattern reaches ``target_k`` (exact count), but the added connections are many and
+    a detector finds them (ROC AUC about 0.99 on the sample population).
 
     **Neighbourhood scope.**  People whose multiset of patterns is shared by fewer
     than ``target_k`` people are clustered (similar multisets together, clusters of
@@ -59,18 +161,8 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
     the cluster's union.  A missing copy ``(t, S)`` of member ``v`` is met, where
     possible, by a connection to another member who misses ``(inverse(t),
     signature of v)``; the rest go to synthetic partner personas grouped so that
-    their own neighbourhoods are shared by ``target_k`` personas too.
-
-    Rounds repeat while the *deficit* (sum of ``target_k - k`` over rare patterns,
-    or over people in rare neighbourhoods) decreases, at most ten times: each round
-    lowers a non-negative integer or stops the loop.
-
-    Plausibility: census household statistics
-    (:func:`personatwin_sklearn.census.family_parameters`: spouse age gap, mother's
-    and father's age at birth) weight family links, with a same-zip / same-state
-    preference; synthetic personas take the partner signature and draw their other
-    columns from people with that signature (family personas share the household's
-    zipcode and ethnicity).
+    their own neighbourhoods are shared by ``target_k`` personas too.  Rounds repeat
+    while the deficit decreases, at most ten times.
 
     Parameters
     ----------
@@ -85,18 +177,37 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         ``has_*`` columns that exist (as in :class:`ConnectionPatternAnalyzer`).
     age_bin : int, default=5
         Width of the partner age buckets in years.
+    method : {"plausible", "exhaustive"}, default="plausible"
+        Edge-scope algorithm, see above (the neighbourhood scope has one).
+    max_synthetic_share : float in [0, 1) or None, default=0.25
+        Plausible method: protection connections are at most this share of the
+        released connections (connections added by augmentation do not count).
+        ``None``: no budget.
+    coarsen : {"auto", "none", "major", "suppressed"}, default="auto"
+        Plausible method: how the partner's ``occupation`` (when in the signature) may
+        be coarsened.  ``"auto"`` takes the least coarse of exact, major group and
+        suppressed whose deficit fits the budget (else the smallest deficit).
+    max_copy_size : int, default=12
+        Plausible method: largest household (connected component) copied to make new
+        holders; ``0`` turns copies off (links only).  Copies are used only when most
+        real connections lie in components of at most this size.
+    camouflage : "auto" or float in [0, 0.95], default="auto"
+        Plausible method: share of the synthetic connections spent on camouflage, so
+        that the ones a rare pattern needs are not a cluster a detector isolates.  With
+        copies: the share of the budget kept for copies of typical households; with
+        links: camouflage links between ordinary pairs, ``c / (1 - c)`` per needed link.
+        ``"auto"``: 0.5 with copies, 0.8 with links (links are cheap: on Caltech36, 22
+        needed links get 88 more, 0.7% of the connections).
     max_new_partners : int, default=None
-        Most synthetic personas one ``transform`` may add (``None``: no limit).
-        When the limit stops protection, ``on_infeasible`` applies.
-    max_synthetic_per_person : "auto", int or None, default=None
-        Edge scope: most synthetic connections one existing person may receive
-        (``"auto"``: ``2 * target_k``; ``None``: no limit).  Past it, synthetic
-        personas take the connections.  Without a limit the few people whose own
-        pattern is already safe take most of them: in the sample population's high
-        release one real person gets 148 synthetic spouses; with ``"auto"`` nobody
-        gets more than 20, for about 4,100 more personas (1,819 -> 5,936 people).
-        Not the default: with augmentation it multiplies the partner personas (600
-        real people: 10,359 synthetic people, distinguishability AUC 0.59 -> 0.92).
+        Exhaustive method and neighbourhood scope: most synthetic personas one
+        ``transform`` may add (``None``: no limit).  When the limit stops protection,
+        ``on_infeasible`` applies.
+    max_synthetic_per_person : "auto", int or None, default="auto"
+        Edge scope: most synthetic connections one existing person may receive.
+        ``"auto"``: one for the plausible method (no hubs of synthetic links), no limit
+        for the exhaustive method (there one real person of the sample's high release
+        gets 148 synthetic spouses; ``2 * target_k`` keeps everyone at 20 for about
+        4,100 more personas).  ``None``: no limit.
     partner_max_degree : int, default=3
         Neighbourhood scope: connections one synthetic partner persona may take
         (used only where its neighbourhood class still reaches ``target_k``).
@@ -106,11 +217,14 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         ``confidence`` of the added connections.
     context : str, default="synthetic (privacy protection)"
         ``context`` of the added connections.
-    on_infeasible : {"raise", "warn"}, default="raise"
-        When ``target_k`` is not reached: raise :class:`InfeasibleKError` or warn
-        with :class:`PrivacyWarning`, naming the patterns left short.
+    on_infeasible : {"warn", "raise", "ignore"}, default="warn"
+        When ``target_k`` is not reached: warn with :class:`PrivacyWarning`, raise
+        :class:`InfeasibleKError` (naming the patterns left short) or only report it in
+        ``at_risk_`` / ``report_``.
     random_state : int, RandomState instance or None, default=None
-        Seed of the choice of sources, partners and persona attributes.
+        Seed of the choice of sources, partners and persona attributes.  It is drawn
+        once in ``fit`` (``seed_``), so ``transform`` on a fitted generator is
+        deterministic even with ``None``.
 
     Attributes
     ----------
@@ -121,6 +235,19 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         the data seen in ``fit``, with the ids of the people having them.
     min_k_ : float
         Smallest k in the data seen in ``fit``.
+    seed_ : int
+        Seed drawn from ``random_state`` in ``fit``; every ``transform`` uses it.
+    coarsening_ : dict
+        Columns the last ``transform`` coarsened and how (``{"occupation": "major"}``).
+    coarsening_trials_ : DataFrame
+        Plausible method: the coarsening levels tried, with their deficit and the real
+        people left short.
+    at_risk_ : DataFrame
+        Real people still below ``target_k`` after the last ``transform`` (plausible
+        method: consistent count), one row per (person, pattern): ``person_id``,
+        ``pattern``, ``k``, ``reason``.
+    n_camouflage_ : int
+        Connections of the camouflage copies of the last ``transform``.
     n_added_ : int
         Connections added by the last ``transform``.
     n_added_people_ : int
@@ -145,12 +272,18 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
     >>> from personatwin_sklearn.datasets import make_toy_population
     >>> from personatwin_sklearn.metrics import connection_pattern_k
     >>> data = make_toy_population()
-    >>> gen = SyntheticConnectionGenerator(target_k=4, random_state=0)
+    >>> gen = SyntheticConnectionGenerator(target_k=4, method="exhaustive", random_state=0)
     >>> out = gen.fit_transform(data)
     >>> connection_pattern_k(out, population="all") >= 4
     True
     >>> bool(out.real().people.equals(data.people)), gen.n_added_ > 0
     (True, True)
+    >>> from personatwin_sklearn.datasets import make_social_population
+    >>> sample = make_social_population(300, random_state=0)
+    >>> gen = SyntheticConnectionGenerator(target_k=5, on_infeasible="ignore", random_state=0)
+    >>> out = gen.fit_transform(sample)
+    >>> bool(out.n_synthetic_connections <= 0.25 * out.n_connections)
+    True
     """
 
     _parameter_constraints: dict = {
@@ -159,6 +292,11 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         "signature": [list, tuple, str, None],
         "age_bin": [Interval(Integral, 1, None, closed="left")],
         "max_new_partners": [Interval(Integral, 0, None, closed="left"), None],
+        "method": [StrOptions({"plausible", "exhaustive"})],
+        "max_synthetic_share": [Interval(Real, 0, 1, closed="left"), None],
+        "coarsen": [StrOptions({"auto", "none", "major", "suppressed"})],
+        "max_copy_size": [Interval(Integral, 0, None, closed="left")],
+        "camouflage": [StrOptions({"auto"}), Interval(Real, 0, 0.95, closed="both")],
         "max_synthetic_per_person": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -168,7 +306,7 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         "strength": [str],
         "confidence": [Interval(Real, 0, 1, closed="both")],
         "context": [str],
-        "on_infeasible": [StrOptions({"raise", "warn"})],
+        "on_infeasible": [StrOptions({"raise", "warn", "ignore"})],
         "random_state": ["random_state"],
     }
 
@@ -179,19 +317,29 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         scope="edge",
         signature=None,
         age_bin=5,
+        method="plausible",
+        max_synthetic_share=0.25,
+        coarsen="auto",
+        max_copy_size=12,
+        camouflage="auto",
         max_new_partners=None,
-        max_synthetic_per_person=None,
+        max_synthetic_per_person="auto",
         partner_max_degree=3,
         strength="WEAK",
         confidence=0.5,
         context="synthetic (privacy protection)",
-        on_infeasible="raise",
+        on_infeasible="warn",
         random_state=None,
     ):
         self.target_k = target_k
         self.scope = scope
         self.signature = signature
         self.age_bin = age_bin
+        self.method = method
+        self.max_synthetic_share = max_synthetic_share
+        self.coarsen = coarsen
+        self.max_copy_size = max_copy_size
+        self.camouflage = camouflage
         self.max_new_partners = max_new_partners
         self.max_synthetic_per_person = max_synthetic_per_person
         self.partner_max_degree = partner_max_degree
@@ -225,6 +373,8 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         self.signature_ = analyzer.signature_
         self.rare_patterns_ = analyzer.rare_patterns_
         self.min_k_ = analyzer.min_k_
+        # randomness fixed at fit: transform on the fitted estimator is deterministic
+        self.seed_ = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         return self
 
     def transform(self, X):
@@ -245,7 +395,13 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         data = check_social_data(X, type(self).__name__)
         check_k_feasible(self.target_k, len(data), "target_k")
         signature = resolve_signature(data, list(self.signature_))
-        rng = check_random_state(self.random_state)
+        rng = check_random_state(self.seed_)
+        if self.scope == "edge" and self.method == "plausible":
+            return self._transform_plausible(data, signature, rng)
+        self.coarsening_ = {}
+        self.coarsening_trials_ = pd.DataFrame()
+        self.at_risk_ = pd.DataFrame(columns=_AT_RISK_COLUMNS)
+        self.n_camouflage_ = 0
         ids = IdMaker(data)
         fields = {"strength": self.strength, "confidence": self.confidence,
                   "context": self.context}  # fmt: skip
@@ -282,10 +438,211 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
             self._short(current, signature)
         return current
 
+    # -- plausible method (edge scope) -----------------------------------------------------
+    def _budget(self, data) -> int:
+        """Most protection connections the release may hold (``max_synthetic_share``)."""
+        if self.max_synthetic_share is None:
+            return np.iinfo(np.int64).max // 4
+        edges = data._connections
+        share = float(self.max_synthetic_share)
+        protection = edges["is_synthetic"].to_numpy(bool) & (
+            edges["context"].astype(str).to_numpy() != AUGMENTATION_CONTEXT
+        )
+        others = len(edges) - int(protection.sum())
+        return max(int(np.floor(others * share / (1.0 - share))) - int(protection.sum()), 0)
+
+    def _transform_plausible(self, data, signature, rng):
+        target = int(self.target_k)
+        budget = self._budget(data) if data.n_connections else 0
+        level, people, trials = choose_coarsening(
+            data, signature, self.age_bin, target, budget, self.coarsen
+        )
+        self.coarsening_ = {} if level == "exact" else {"occupation": level}
+        self.coarsening_trials_ = trials
+        current = data if level == "exact" else data.with_people(people, validate=False)
+        fields = {"strength": self.strength, "confidence": self.confidence,
+                  "context": self.context}  # fmt: skip
+        ids = IdMaker(current)
+        snap = Snapshot(current, signature, self.age_bin, target)
+        first = snap
+        caps_real = type_caps(snap, _Graph(snap))
+
+        def caps_for(snap_now, graph_now):
+            # caps are learned from the input's real people; types seen later get theirs
+            caps_now = type_caps(snap_now, graph_now)
+            shared = min(len(caps_now), len(caps_real))
+            caps_now[:shared] = caps_real[:shared]
+            return caps_now
+
+        per_person = self._cap()
+        load = np.zeros(snap.n, dtype=np.int64)
+        pattern_k, need = pattern_needs(snap)
+        copy_size = self.max_copy_size if _copy_mode(snap, self.max_copy_size) else 0
+        reserve = int(np.floor(budget * self._camouflage(copies=True))) if copy_size else 0
+        history, left = [], budget - reserve
+        n_copied = 0
+        donor_edges, kept = [], []
+        copied = np.zeros(snap.n, dtype=np.int64)  # copies made of each person's component
+        while need.sum() > 0 and left > 0 and len(history) < MAX_ROUNDS:
+            row = {"round": len(history) + 1, "deficit_before": int(need.sum())}
+            # 1. copies of small components (households) that hold the needy patterns
+            comps = Components(snap)
+            comp_ids, copies = plan_copies(snap, need, comps, left, copy_size, rng,
+                                           comps.copies_of(copied))  # fmt: skip
+            added_people = 0
+            n_copy_edges = 0
+            if len(comp_ids):
+                before = len(current)
+                donor_edges.append(copied_edge_rows(comps, comp_ids, copies))
+                kept.append(
+                    _copy_positions(
+                        comps,
+                        comp_ids,
+                        copies,
+                        len(current),
+                        essential_copies(snap, need, comps, comp_ids),
+                    )
+                )
+                copied[comps.rep[comp_ids]] += copies
+                current, n_copy_edges = apply_copies(current, comps, comp_ids, copies, ids, fields)
+                added_people = len(current) - before
+                left -= n_copy_edges
+                snap = Snapshot(current, signature, self.age_bin, target)
+                load = np.r_[load, np.zeros(added_people, dtype=np.int64)]
+                copied = np.r_[copied, np.full(added_people, MAX_COPIES, dtype=np.int64)]
+                pattern_k, need = pattern_needs(snap)
+            # 2. plausible links for patterns whose holders sit in large components only
+            link_need = need * ~_small_holder(snap, need, copy_size)
+            additions = Additions(snap.n)
+            info = {"slots": int(link_need.sum()), "added": 0}
+            if link_need.sum() and left > 0:
+                graph = _Graph(snap)
+                info = plausible_round(snap, link_need, pattern_k, additions, rng, budget=left,
+                                       caps=caps_for(snap, graph), load=load,
+                                       max_per_person=per_person, graph=graph)  # fmt: skip
+            if additions.n_edges:
+                current = apply_additions(current, snap, additions, ids, rng, fields)
+                left -= additions.n_edges
+                snap = Snapshot(current, signature, self.age_bin, target)
+                pattern_k, need = pattern_needs(snap)
+            n_copied += added_people
+            history.append({**row, "copied_people": added_people, "copied_connections":
+                            n_copy_edges, "links": additions.n_edges,
+                            "deficit_after": int(need.sum()), **info})  # fmt: skip
+            if added_people == 0 and additions.n_edges == 0:
+                break
+            if (
+                len(history) >= 2
+                and added_people + additions.n_edges < 0.02 * row["deficit_before"]
+            ):
+                break  # diminishing returns: the constraints leave little more to add
+        # 3. camouflage: copies of typical households so the copies as a whole look real
+        left += reserve
+        n_decoy_edges = 0
+        if left > 0 and donor_edges:
+            comps = Components(snap)
+            comp_ids, copies = plan_decoys(_Graph(snap), comps, np.concatenate(donor_edges),
+                                           left, copy_size, rng,
+                                           comps.copies_of(copied))  # fmt: skip
+            if len(comp_ids):
+                current, n_decoy_edges = apply_copies(current, comps, comp_ids, copies, ids,
+                                                      fields)  # fmt: skip
+                left -= n_decoy_edges
+                snap = Snapshot(current, signature, self.age_bin, target)
+                pattern_k, need = pattern_needs(snap)
+        # 3b. camouflage links: links between ordinary pairs (patterns drawn like the real
+        # connections, all already safe), so the needed links are not a visible cluster
+        n_links = int(sum(h["links"] for h in history))
+        c = self._camouflage(copies=False)
+        if n_links and left > 0 and c > 0:
+            n_decoys = min(int(np.ceil(n_links * c / (1.0 - c))), left)
+            decoy_need = _decoy_slots(snap, pattern_k, n_decoys, rng)
+            additions = Additions(snap.n)
+            graph = _Graph(snap)
+            plausible_round(snap, decoy_need, pattern_k, additions, rng, budget=n_decoys,
+                            caps=caps_for(snap, graph), load=load, max_per_person=per_person,
+                            graph=graph)  # fmt: skip
+            if additions.n_edges:
+                current = apply_additions(current, snap, additions, ids, rng, fields)
+                left -= additions.n_edges
+                n_decoy_edges += additions.n_edges
+                snap = Snapshot(current, signature, self.age_bin, target)
+                pattern_k, need = pattern_needs(snap)
+        self.n_camouflage_ = n_decoy_edges
+        # 4. the copies' event flags follow the real prevalence
+        if len(current) > len(data) and current.event_columns:
+            keep = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
+            people = balance_flags(current._people, len(data), current.event_columns, keep, rng)
+            current = current.with_people(people, validate=False)
+            snap = Snapshot(current, signature, self.age_bin, target)
+            pattern_k, need = pattern_needs(snap)
+        self.n_added_ = current.n_connections - data.n_connections
+        self.n_added_people_ = len(current) - len(data)
+        self.n_rounds_ = len(history)
+        self.history_ = pd.DataFrame(history)
+        self.report_ = self._report(first, snap)
+        self.at_risk_ = self._at_risk(snap, pattern_k, left)
+        if len(self.at_risk_):
+            self._short_plausible(left)
+        return current
+
+    def _at_risk(self, snap, pattern_k, left) -> pd.DataFrame:  # noqa: D401
+        """Real people with a pattern below ``target_k`` (consistent count), and why."""
+        index = snap.index
+        real = ~snap.data.is_synthetic
+        pair_k = pattern_k[index.pattern]
+        rows = (pair_k < self.target_k) & real[index.owner]
+        if not rows.any():
+            return pd.DataFrame(columns=_AT_RISK_COLUMNS)
+        ids = snap.data._people[snap.data.id_col].to_numpy()
+        reason = (
+            "budget: max_synthetic_share reached"
+            if left <= 0
+            else "no plausible connection within the cardinality, per-person and "
+            "partner-end constraints"
+        )
+        frame = pd.DataFrame(
+            {
+                "person_id": ids[index.owner[rows]],
+                "pattern": index.table["pattern"].to_numpy()[index.pattern[rows]],
+                "k": pair_k[rows],
+                "reason": reason,
+            }
+        )
+        return frame.sort_values(["k", "pattern"], kind="stable").reset_index(drop=True)
+
+    def _short_plausible(self, left) -> None:
+        risk = self.at_risk_
+        n_people = risk["person_id"].nunique()
+        n_patterns = risk["pattern"].nunique()
+        listed = "; ".join(
+            f"{_short_text(p)} (k={k})"
+            for p, k in risk.drop_duplicates("pattern")[["pattern", "k"]]
+            .head(3)
+            .itertuples(index=False)
+        )
+        message = (
+            f"target_k={self.target_k} was not reached for {n_patterns} pattern(s) of "
+            f"{n_people} real people ({risk['reason'].iloc[0]}), e.g. {listed}. They are "
+            "listed in at_risk_. Raise max_synthetic_share, coarsen the signature "
+            "(coarsen='suppressed', a larger age_bin) or lower target_k."
+        )
+        if self.on_infeasible == "raise":
+            raise InfeasibleKError(message)
+        if self.on_infeasible == "warn":
+            warnings.warn(message, PrivacyWarning, stacklevel=3)
+
     # -- helpers -------------------------------------------------------------------------
+    def _camouflage(self, *, copies: bool) -> float:
+        if self.camouflage == "auto":
+            return 0.5 if copies else 0.8
+        return float(self.camouflage)
+
     def _cap(self):
         if self.max_synthetic_per_person == "auto":
-            return 2 * int(self.target_k)
+            if self.method == "plausible":
+                return 1
+            return None
         return self.max_synthetic_per_person
 
     def _deficit(self, snap: Snapshot) -> int:
@@ -338,7 +695,8 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         )
         if self.on_infeasible == "raise":
             raise InfeasibleKError(message)
-        warnings.warn(message, PrivacyWarning, stacklevel=3)
+        if self.on_infeasible == "warn":
+            warnings.warn(message, PrivacyWarning, stacklevel=3)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,6 +1,7 @@
 """Connection-pattern analysis."""
 
 from personatwin_sklearn.patterns._analyzer import ConnectionPatternAnalyzer
+from personatwin_sklearn.patterns._consistent import consistent_pattern_k, person_consistent_k
 from personatwin_sklearn.patterns._core import PatternIndex, compute_patterns, resolve_signature
 from personatwin_sklearn.patterns._dask import pattern_counts_dask
 
@@ -8,6 +9,8 @@ __all__ = [
     "ConnectionPatternAnalyzer",
     "PatternIndex",
     "compute_patterns",
+    "consistent_pattern_k",
+    "person_consistent_k",
     "pattern_counts_dask",
     "resolve_signature",
 ]

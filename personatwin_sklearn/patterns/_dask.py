@@ -25,7 +25,7 @@ from personatwin_sklearn.patterns._core import _DEFAULT_SIGNATURE, age_bucket_la
 
 __all__ = ["pattern_counts_dask", "is_dask_frame", "require_dask"]
 
-_INSTALL_HINT = 'pip install "personatwin-sklearn[dask]"'
+_INSTALL_HINT = 'python -m pip install "dask[dataframe]>=2024.1" (the "dask" extra)'
 _EDGE_COLUMNS = ("person1_id", "person2_id", "connection_type")
 
 
@@ -117,7 +117,7 @@ def pattern_counts_dask(
     Raises
     ------
     ImportError
-        If dask is not installed (``pip install "personatwin-sklearn[dask]"``).
+        If dask is not installed (``python -m pip install "dask[dataframe]>=2024.1"``).
     DanglingEdgeError, DuplicateIdError
         If connection ends are missing from ``people`` or person ids repeat.
 

@@ -1,0 +1,162 @@
+"""SyntheticConnectionGenerator's default (plausible) edge-scope method.
+
+Each privacy figure is recounted independently (``tests/_recount.py``) or measured by the
+package's detector; real rows and connections must come out unchanged (but for the
+documented occupation coarsening).
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from personatwin_sklearn import KAnonymizer, SyntheticConnectionGenerator
+from personatwin_sklearn.attacks import linkage_attack, synthetic_edge_detection_attack
+from personatwin_sklearn.datasets import make_social_population
+from personatwin_sklearn.patterns import compute_patterns
+from personatwin_sklearn.patterns._consistent import consistent_pattern_k
+from tests._recount import consistent_min_k
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return make_social_population(1000, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def generalised(sample):
+    return KAnonymizer(privacy_level="high").fit_transform(sample)
+
+
+@pytest.fixture(scope="module")
+def protected(generalised):
+    gen = SyntheticConnectionGenerator(target_k=10, on_infeasible="ignore", random_state=0)
+    return gen, gen.fit_transform(generalised)
+
+
+def test_consistent_k_matches_plain_recount(generalised):
+    signature = ("gender", "age", "has_criminal_record")
+    index = compute_patterns(generalised, signature, 5)
+    pair_k, _ = consistent_pattern_k(index)
+    ids = generalised.people["person_id"].to_numpy()
+    mine = pd.Series(pair_k).groupby(ids[index.owner]).min()
+    plain = pd.Series(consistent_min_k(generalised, signature))
+    pd.testing.assert_series_equal(mine.sort_index(), plain.sort_index(), check_names=False)
+    assert (pair_k >= index.k[index.pattern]).all()  # exact count is a lower bound
+
+
+def test_consistent_k_never_above_attack(sample, generalised):
+    """The generator's count is a lower bound on the linkage adversary's candidates."""
+    signature = ["gender", "age", "has_criminal_record"]
+    plain = pd.Series(consistent_min_k(generalised, signature))
+    attack = linkage_attack(sample, generalised, scope="edge", signature=signature)
+    cand = attack.per_target.set_index("target_id")["n_candidates"]
+    joined = pd.concat([plain.rename("k"), cand.rename("cand")], axis=1).dropna()
+    assert (joined["k"] <= joined["cand"]).all()
+
+
+def test_budget_cardinality_and_real_data(generalised, protected):
+    gen, out = protected
+    share = out.n_synthetic_connections / out.n_connections
+    assert 0 < share <= 0.25
+    edges = out.connections
+    spouse = edges[edges["connection_type"] == "SPOUSE"]
+    assert pd.concat([spouse["person1_id"], spouse["person2_id"]]).value_counts().max() == 1
+    assert edges.loc[edges["connection_type"] == "PARENT", "person1_id"].value_counts().max() <= 2
+    # real rows: unchanged except the occupation the generator coarsened (and says so)
+    assert gen.coarsening_ == {"occupation": "suppressed"}
+    real = out.people.iloc[: len(generalised)]
+    before = generalised.people
+    other = [c for c in before.columns if c != "occupation"]
+    pd.testing.assert_frame_equal(real[other], before[other])
+    assert (real["occupation"] == "*").all()
+    pd.testing.assert_frame_equal(edges.iloc[: generalised.n_connections], generalised.connections)
+    assert edges["is_synthetic"].iloc[generalised.n_connections :].all()
+    assert out.people["is_synthetic"].iloc[len(generalised) :].all()
+
+
+def test_flag_prevalence_within_one_point(sample, protected):
+    _, out = protected
+    for column in sample.event_columns:
+        real = sample.people[column].mean()
+        released = out.people[column].mean()
+        assert abs(released - real) <= 0.01, (column, real, released)
+
+
+def test_detector_cannot_tell(protected):
+    _, out = protected
+    result = synthetic_edge_detection_attack(out, cv=3, random_state=0)
+    assert result.auc <= 0.65
+
+
+def test_at_risk_is_what_the_recount_finds(protected):
+    """Everyone the independent recount finds below k is listed in at_risk_, and no one else."""
+    gen, out = protected
+    signature = list(gen.signature_)
+    plain = pd.Series(consistent_min_k(out, signature))
+    short = set(plain.index[plain < 10])
+    assert short == set(gen.at_risk_["person_id"])
+    assert (gen.at_risk_["k"] < 10).all() and gen.at_risk_["reason"].str.len().gt(0).all()
+
+
+def test_protection_lowers_edge_linkage(sample, protected):
+    _, out = protected
+    before = linkage_attack(sample, sample, scope="edge")
+    after = linkage_attack(sample, out, scope="edge")
+    assert after.expected_success <= 0.1 < before.expected_success
+
+
+def test_warns_with_who_stays_at_risk(generalised):
+    gen = SyntheticConnectionGenerator(target_k=10, max_synthetic_share=0.05, random_state=0)
+    with pytest.warns(Warning, match="not reached .* at_risk_"):
+        gen.fit_transform(generalised)
+    assert len(gen.at_risk_) > 0
+
+
+def test_seed_fixed_at_fit_and_input_unchanged(generalised):
+    copy_people = generalised.people.copy()
+    gen = SyntheticConnectionGenerator(target_k=5, on_infeasible="ignore").fit(generalised)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first = gen.transform(generalised)
+        second = gen.transform(generalised)
+    assert first.equals(second)
+    pd.testing.assert_frame_equal(generalised.people, copy_people)
+
+
+def test_share_none_and_zero(generalised):
+    gen = SyntheticConnectionGenerator(target_k=10, max_synthetic_share=0.0,
+                                       on_infeasible="ignore", random_state=0)  # fmt: skip
+    out = gen.fit_transform(generalised)
+    assert out.n_synthetic_connections == 0 and len(gen.at_risk_) > 0
+
+
+def test_link_method_on_a_dense_graph():
+    """A graph with no small components gets plausible links, never copies or personas."""
+    rng = np.random.default_rng(0)
+    n = 300
+    people = pd.DataFrame(
+        {
+            "person_id": np.arange(n),
+            "age": rng.integers(18, 80, n),
+            "gender": rng.choice(["F", "M"], n),
+        }
+    )
+    # a ring of cliques joined in one component
+    a = rng.integers(0, n, 3000)
+    b = (a + rng.integers(1, 15, 3000)) % n
+    edges = pd.DataFrame({"person1_id": a, "person2_id": b, "connection_type": "FRIEND"})
+    edges = edges.drop_duplicates().reset_index(drop=True)
+    from personatwin_sklearn import SocialData
+
+    data = SocialData(people, edges)
+    gen = SyntheticConnectionGenerator(
+        target_k=10, signature=["gender", "age"], age_bin=1, on_infeasible="ignore", random_state=0
+    )
+    out = gen.fit_transform(data)
+    assert gen.n_added_people_ == 0
+    assert out.n_synthetic_connections <= 0.25 * out.n_connections
+    added = out.connections.iloc[data.n_connections :]
+    ends = pd.concat([added["person1_id"], added["person2_id"]])
+    assert ends.value_counts().max() <= 1 if len(ends) else True
