@@ -113,7 +113,7 @@ def _kanon_count_python(data):
 def _connections(data):
     from personatwin_sklearn import SyntheticConnectionGenerator
 
-    gen = SyntheticConnectionGenerator(target_k=10, random_state=0)
+    gen = SyntheticConnectionGenerator(target_k=10, on_infeasible="ignore", random_state=0)
     out = gen.fit_transform(data)
     return {"added_edges": gen.n_added_, "added_people": gen.n_added_people_,
             "rare_patterns": len(gen.rare_patterns_), "n_out": len(out)}  # fmt: skip

@@ -200,9 +200,12 @@ class GraphFeatures:
     The graph is the release's *simple* graph: parallel connections between two people
     count once in degrees, neighbourhoods and triangles; the connection type degrees
     count every connection.  Building it costs about one sparse row product over the
-    distinct connected pairs (a few seconds at 3M connections); the spectral embedding
-    adds ``eigsh`` up to 20,000 people, 20 steps of subspace iteration up to
-    ``spectral_max_nodes`` and nothing above (``spectral_distance`` is then NaN).
+    distinct connected pairs; the spectral embedding adds ``eigsh`` up to 20,000 people,
+    20 steps of subspace iteration up to ``spectral_max_nodes`` and nothing above
+    (``spectral_distance`` is then NaN).  Measured on 2 busy cores (load 5-8), random
+    graphs: 100k people / 300k connections 3.6 s to build (subspace iteration included)
+    and 1.4 s for the features of every connection; 1M / 3M 9-13 s and 7 s (no
+    spectral embedding).
 
     Parameters
     ----------

@@ -364,6 +364,10 @@ _DETECTOR_LABELS = {
     "shadow_auc": "AUC of a detector trained on a shadow release",
     "threshold": "score threshold the adversary used",
     "n_stripped": "connections the adversary removed",
+    "n_stripped_synthetic": "of which synthetic",
+    "edge_expected_success_stripped": "edge-scope re-identification after the strip",
+    "edge_expected_success_unstripped": "edge-scope re-identification as published",
+    "effective_edge_k": "effective edge-scope k (1 / re-identification)",
 }
 
 
@@ -374,6 +378,8 @@ def _detector(metadata, headline) -> str:
             "No detector was run on this release (metadata has no 'detector'): the headline "
             "assumes the adversary cannot tell synthetic connections from real ones."
         )
+    if set(detector) == {"reason"}:
+        return _reason(f"Detector {detector['reason']}.")
     rows = []
     for key, value in detector.items():
         if isinstance(value, dict):

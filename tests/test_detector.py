@@ -297,7 +297,9 @@ def test_perfect_detector_strips_back_to_the_unprotected_release(population):
         assert row["n_removed_synthetic"] == release.n_synthetic_connections
         assert row["effective_k"] == pytest.approx(1 / row["expected_success"])
     # the generator's release: stripping its flagged connections leaves the real ones
-    protected = SyntheticConnectionGenerator(target_k=5, random_state=0).fit_transform(population)
+    protected = SyntheticConnectionGenerator(
+        method="exhaustive", target_k=5, random_state=0
+    ).fit_transform(population)
     flags = protected.connections["is_synthetic"].to_numpy()
     result = stripped_release_attack(
         population, protected, scores=flags.astype(float), scopes="edge"
@@ -343,17 +345,21 @@ def test_stripped_attack_with_shadow(population, other_population):
 def test_detector_scorer_in_grid_search():
     data = make_social_population(150, random_state=0)
     search = GridSearchCV(
-        SyntheticConnectionGenerator(random_state=0),
+        SyntheticConnectionGenerator(method="exhaustive", random_state=0),
         {"target_k": [2, 4]},
         scoring=make_detector_scorer("effective_risk"),
         cv=release_split(data),
     ).fit(data)
     scores = search.cv_results_["mean_test_score"]
     assert np.isfinite(scores).all() and (scores <= 0).all() and (scores >= -1).all()
-    fitted = SyntheticConnectionGenerator(target_k=4, random_state=0).fit(data)
+    fitted = SyntheticConnectionGenerator(method="exhaustive", target_k=4, random_state=0).fit(
+        data
+    )
     auc = make_detector_scorer("auc", cv=3)(fitted, data)
     assert -1 <= auc <= -0.5
-    untouched = SyntheticConnectionGenerator(target_k=1, random_state=0).fit(data)
+    untouched = SyntheticConnectionGenerator(method="exhaustive", target_k=1, random_state=0).fit(
+        data
+    )
     assert make_detector_scorer("auc")(untouched, data) == -0.5  # nothing to detect
     with pytest.raises(InvalidValueError, match="needs shadow="):
         make_detector_scorer("shadow_auc")

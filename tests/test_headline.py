@@ -97,8 +97,15 @@ def test_create_safe_personas_scopes_and_signature(population, tmp_path):
         result.data.n_synthetic_connections / result.data.n_connections
     )
     assert format_headline(h) in result.summary().splitlines()[0]
-    # the neighbourhood adversary is held to 1/k by the neighbourhood scope
-    assert h["scopes"]["neighborhood"]["after"]["maximum"] <= 1 / 3 + 1e-12
+    # the neighbourhood adversary is held to 1/k by the neighbourhood scope on the release
+    # as published; the headline is the detector-equipped adversary's, who strips first
+    from personatwin_sklearn.attacks import linkage_attack
+
+    plain = linkage_attack(
+        population, result.data, scope="neighborhood", signature=["gender", "age"], age_bin=10
+    )
+    assert plain.per_target["success_probability"].max() <= 1 / 3 + 1e-12
+    assert h["scopes"]["neighborhood"]["after"]["maximum"] >= plain.expected_success
     result.save(tmp_path / "release", original=population)
     saved = json.loads((tmp_path / "release" / "risk_metrics.json").read_text())["headline"]
     assert saved["before"] == h["before"] and saved["after"] == h["after"]

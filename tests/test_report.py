@@ -99,7 +99,7 @@ def test_detector_and_frontier_sections(tmp_path):
     assert 'alt="privacy-utility frontier"' in sections["Privacy-utility frontier"]
     without = build_report(
         data, result.data, result.risk_before.to_dict(), result.risk_metrics.to_dict(),
-        metadata=dict(result.metadata, attempts=attempts[:1]),
+        metadata=dict(result.metadata, attempts=attempts[:1], detector=None),
     )  # fmt: skip
     assert "No detector was run on this release" in without
     assert "No frontier to draw: only k=" in without

@@ -199,7 +199,7 @@ def fit_detector(shadow_release_with_flags, random_state=None, *, include_edge_a
     >>> from personatwin_sklearn.attacks import fit_detector, score_connections
     >>> from personatwin_sklearn.connections import SyntheticConnectionGenerator
     >>> from personatwin_sklearn.datasets import make_social_population
-    >>> gen = SyntheticConnectionGenerator(target_k=5, random_state=0)
+    >>> gen = SyntheticConnectionGenerator(method="exhaustive", target_k=5, random_state=0)
     >>> shadow = gen.fit_transform(make_social_population(300, random_state=1))
     >>> target = gen.fit_transform(make_social_population(300, random_state=2))
     >>> detector = fit_detector(shadow, random_state=0)
@@ -337,7 +337,7 @@ def detector_suite(
     >>> from personatwin_sklearn.attacks import detector_suite
     >>> from personatwin_sklearn.connections import SyntheticConnectionGenerator
     >>> from personatwin_sklearn.datasets import make_social_population
-    >>> gen = SyntheticConnectionGenerator(target_k=5, random_state=0)
+    >>> gen = SyntheticConnectionGenerator(method="exhaustive", target_k=5, random_state=0)
     >>> release = gen.fit_transform(make_social_population(300, random_state=0))
     >>> shadow = gen.fit_transform(make_social_population(300, random_state=1))
     >>> result = detector_suite(release, cv=3, shadow=shadow, importances=False, random_state=0)

@@ -118,7 +118,8 @@ def synthetic_edge_detection_attack(
     >>> from personatwin_sklearn.connections import SyntheticConnectionGenerator
     >>> from personatwin_sklearn.datasets import make_social_population
     >>> data = make_social_population(300, random_state=0)
-    >>> release = SyntheticConnectionGenerator(target_k=5, random_state=0).fit_transform(data)
+    >>> gen = SyntheticConnectionGenerator(method="exhaustive", target_k=5, random_state=0)
+    >>> release = gen.fit_transform(data)
     >>> result = synthetic_edge_detection_attack(release, cv=3, random_state=0)
     >>> 0.0 <= result.auc <= 1.0, result.n_synthetic == release.n_synthetic_connections
     (True, True)

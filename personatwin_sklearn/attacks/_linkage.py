@@ -461,7 +461,8 @@ def linkage_attack(
     >>> before = linkage_attack(toy, toy, scope="edge")
     >>> before.per_target.set_index("target_id").loc["C", "n_candidates"]
     np.int64(1)
-    >>> release = SyntheticConnectionGenerator(target_k=4, random_state=0).fit_transform(toy)
+    >>> gen = SyntheticConnectionGenerator(method="exhaustive", target_k=4, random_state=0)
+    >>> release = gen.fit_transform(toy)
     >>> after = linkage_attack(toy, release, scope="edge")
     >>> bool(after.expected_success <= 1 / 4), int(after.candidate_sizes.min()) >= 4
     (True, True)

@@ -68,7 +68,8 @@ def make_detector_scorer(
     >>> from personatwin_sklearn.datasets import make_social_population
     >>> data = make_social_population(200, random_state=0)
     >>> search = GridSearchCV(
-    ...     SyntheticConnectionGenerator(random_state=0), {"target_k": [2, 5]},
+    ...     SyntheticConnectionGenerator(method="exhaustive", random_state=0),
+    ...     {"target_k": [2, 5]},
     ...     scoring=make_detector_scorer("effective_risk"), cv=release_split(data),
     ... ).fit(data)
     >>> bool(-search.best_score_ <= 1.0)

@@ -242,7 +242,8 @@ def stripped_release_attack(
     >>> from personatwin_sklearn.connections import SyntheticConnectionGenerator
     >>> from personatwin_sklearn.datasets import make_social_population
     >>> data = make_social_population(300, random_state=0)
-    >>> release = SyntheticConnectionGenerator(target_k=5, random_state=0).fit_transform(data)
+    >>> gen = SyntheticConnectionGenerator(method="exhaustive", target_k=5, random_state=0)
+    >>> release = gen.fit_transform(data)
     >>> result = stripped_release_attack(data, release, scopes=("edge",), random_state=0)
     >>> bool(result.per_scope.loc["edge", "expected_success"]
     ...      >= result.per_scope.loc["edge", "expected_success_unstripped"])

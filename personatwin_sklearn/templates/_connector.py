@@ -16,13 +16,13 @@ from sklearn.utils.validation import check_is_fitted
 from personatwin_sklearn._base import SocialDataTransformerMixin, check_social_data
 from personatwin_sklearn._social_data import SYNTHETIC_EDGE_DEFAULTS
 from personatwin_sklearn.exceptions import InvalidValueError
-from personatwin_sklearn.templates._graph import SimpleGraph, clipped_clustering_sum
+from personatwin_sklearn.templates._graph import SimpleGraph, local_clustering
 from personatwin_sklearn.templates._template import NetworkTemplate, load_template
 
 __all__ = ["TemplateConnector", "degree_sequence", "wire"]
 
-#: Largest share of the degree budget given to triangle closure.
-MAX_CLOSURE = 0.95
+#: Largest block density tried by the calibration.
+MAX_CLOSURE = 1.0
 
 
 def resolve_template(template) -> NetworkTemplate:
@@ -91,7 +91,9 @@ class _EdgeSet:
         self.keys = np.zeros(0, dtype=np.int64)
         self.deg = np.zeros(n, dtype=np.int64)
         if u is not None and len(u):
-            self.add(np.asarray(u), np.asarray(v))
+            u, v = np.asarray(u), np.asarray(v)
+            keep = self.new_mask(u, v)  # duplicates of existing connections count once
+            self.add(u[keep], v[keep])
 
     def key(self, a, b):
         return np.minimum(a, b).astype(np.int64) * self.n + np.maximum(a, b)
@@ -99,15 +101,23 @@ class _EdgeSet:
     def new_mask(self, a, b) -> np.ndarray:
         """Which pairs are not self-loops, not present, and first in the batch."""
         key = self.key(a, b)
-        ok = (a != b) & ~np.isin(key, self.keys)
-        _, first = np.unique(key, return_index=True)
-        once = np.zeros(len(key), dtype=bool)
-        once[first] = True
-        return ok & once
+        # sort-based membership and first occurrence (numpy's hash-based unique/isin
+        # are several times slower on these keys)
+        where = np.searchsorted(self.keys, key)
+        present = where < len(self.keys)
+        present[present] = self.keys[where[present]] == key[present]
+        order = np.argsort(key, kind="stable")
+        ranked = key[order]
+        first_sorted = np.ones(len(key), dtype=bool)
+        first_sorted[1:] = ranked[1:] != ranked[:-1]
+        once = np.empty(len(key), dtype=bool)
+        once[order] = first_sorted
+        return (a != b) & ~present & once
 
     def add(self, a, b):
-        key = self.key(a, b)
-        self.keys = np.union1d(self.keys, key)
+        """Add pairs that :meth:`new_mask` accepted (absent and distinct)."""
+        key = np.sort(self.key(a, b))
+        self.keys = np.sort(np.concatenate([self.keys, key]), kind="mergesort")
         self.deg += np.bincount(np.concatenate([a, b]), minlength=len(self.deg))
 
     def csr(self):
@@ -164,50 +174,74 @@ def _pair_stubs(edges: _EdgeSet, stubs_per_node, rng, rounds: int = 4, group=Non
         np.clip(want, 0, None, out=want)
 
 
-def _close_triangles(edges: _EdgeSet, degrees, rng, max_rounds: int = 30):
-    """Fill free stubs by two-step walks ``v -> u -> x`` (links ``v`` to ``x``)."""
-    for _ in range(max_rounds):
-        free = np.clip(np.asarray(degrees) - edges.deg, 0, None)
-        indptr, indices = edges.csr()
-        starts = np.flatnonzero((free > 0) & (edges.deg > 0))
-        if len(starts) == 0:
-            break
-        starts = np.repeat(starts, np.minimum(free[starts], 4))  # up to 4 proposals each
-        step = (rng.random(len(starts)) * edges.deg[starts]).astype(np.int64)
-        mid = indices[indptr[starts] + step]
-        step = (rng.random(len(mid)) * edges.deg[mid]).astype(np.int64)
-        end = indices[indptr[mid] + step]
-        keep = edges.new_mask(starts, end) & (free[end] > 0)
-        a, b = starts[keep], end[keep]
-        fits = _within_capacity(a, b, free)
-        a, b = a[fits], b[fits]
-        if len(a) == 0:
-            break
-        edges.add(a, b)
+#: Largest affinity block (nodes of higher degree share blocks of this size).
+MAX_BLOCK = 2000
 
 
-def wire(n, degrees, closure, rng, existing=None, group_size: int = 6) -> _EdgeSet:
+def affinity_blocks(degrees: np.ndarray, rng) -> np.ndarray:
+    """BTER affinity blocks (Seshadhri, Kolda & Pinar, Phys. Rev. E 2012): nodes of
+    degree >= 2 in ascending degree order (ties in random order), cut into consecutive
+    blocks of ``d + 1`` nodes, ``d`` the degree of a block's first node (at most
+    :data:`MAX_BLOCK`).  Returns the block of each node (-1: degree < 2)."""
+    n = len(degrees)
+    order = np.lexsort((rng.random(n), degrees))
+    eligible = order[degrees[order] >= 2]
+    sizes = np.minimum(degrees[eligible], MAX_BLOCK - 1) + 1
+    starts, i = [], 0
+    while i < len(eligible):  # one step per block (a few per hundred nodes)
+        starts.append(i)
+        i += int(sizes[i])
+    block = np.full(n, -1, dtype=np.int64)
+    block[eligible] = np.searchsorted(starts, np.arange(len(eligible)), side="right") - 1
+    return block
+
+
+def _block_pairs(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs of nodes inside the same block (vectorised per block size)."""
+    members = np.flatnonzero(block >= 0)
+    if len(members) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    members = members[np.argsort(block[members], kind="stable")]
+    ids, first, size = np.unique(block[members], return_index=True, return_counts=True)
+    left, right = [], []
+    for s in np.unique(size):  # one step per distinct block size
+        if s < 2:
+            continue
+        a, b = np.triu_indices(int(s), k=1)
+        offsets = first[size == s]
+        left.append((offsets[:, None] + a[None, :]).ravel())
+        right.append((offsets[:, None] + b[None, :]).ravel())
+    if not left:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return members[np.concatenate(left)], members[np.concatenate(right)]
+
+
+def wire(n, degrees, density, rng, existing=None) -> _EdgeSet:
     """Edges on ``n`` nodes with degrees close to ``degrees`` and tunable clustering.
 
-    A share ``closure`` of each node's free stubs is *local*: matched first within
-    random groups of ``group_size`` nodes, then by triangle closure (a node with
-    free stubs walks two steps, ``v -> u -> x``, and links to ``x`` if ``x`` has
-    free stubs too).  The other stubs, and local ones left over, are matched as in
-    the configuration model.  All steps are vectorised rounds over stubs.
-    ``existing`` edges (pairs of positions) count towards the degrees.
+    Two-level (BTER) construction: inside each affinity block every pair is linked
+    with probability ``density`` (an Erdős–Rényi block: a node of degree ``d`` in a
+    block of ``d + 1`` gets about ``density * d`` local links, its clustering is about
+    ``density ** 3``); each node's remaining degree is then matched as in the
+    configuration model.  A block's size is at most its first (smallest) degree + 1,
+    so no node gets more local links than its degree.  ``existing`` edges (pairs of
+    positions) count towards the degrees.  Vectorised.
     """
-    degrees = np.asarray(degrees)
+    degrees = np.asarray(degrees, dtype=np.int64)
     edges = _EdgeSet(n, *(existing if existing is not None else (None, None)))
-    residual = np.clip(degrees - edges.deg, 0, None)
-    local = rng.binomial(residual, closure) if closure > 0 else np.zeros_like(residual)
-    if local.any():
-        group = rng.permutation(n) // max(int(group_size), 2)
-        _pair_stubs(edges, local, rng, group=group)
-        _close_triangles(edges, edges.deg + np.clip(local - edges.deg, 0, None), rng)
-    _pair_stubs(edges, np.clip(degrees - edges.deg, 0, None), rng)
-    if closure > 0:
-        _close_triangles(edges, degrees, rng)
-        _pair_stubs(edges, np.clip(degrees - edges.deg, 0, None), rng)
+    if density > 0 and n > 2:
+        block = affinity_blocks(degrees, rng)
+        a, b = _block_pairs(block)
+        keep = np.flatnonzero(rng.random(len(a)) < density)
+        keep = keep[rng.permutation(len(keep))]
+        a, b = a[keep], b[keep]
+        keep = edges.new_mask(a, b)
+        a, b = a[keep], b[keep]
+        room = np.clip(degrees - edges.deg, 0, None)
+        fits = _within_capacity(a, b, room)
+        if fits.any():
+            edges.add(a[fits], b[fits])
+    _pair_stubs(edges, np.clip(degrees - edges.deg, 0, None), rng, rounds=6)
     return edges
 
 
@@ -216,7 +250,7 @@ def average_clustering(n: int, edges: _EdgeSet) -> float:
     if n == 0:
         return 0.0
     u, v = edges.pairs()
-    return clipped_clustering_sum(SimpleGraph(n, u, v), max(n, 2)) / n
+    return float(local_clustering(SimpleGraph(n, u, v))[1].mean())
 
 
 class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
@@ -225,13 +259,14 @@ class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstima
 
     Target degrees are drawn from the template's degree distribution (bin counts
     rounded by largest remainder, so the histogram of targets matches the template's
-    to within one node per bin); edges are then sampled in vectorised rounds: a
-    configuration-model matching of a share ``1 - closure_ratio_`` of the stubs and
-    triangle closure (two-step walks ``v -> u -> x``, transitive Chung-Lu style) for
-    the rest.  ``fit`` calibrates ``closure_ratio_`` by bisection so that the
-    average clustering approaches the template's.  Connections among the targets
-    that already exist count towards their degrees and are never changed; every
-    added connection is flagged synthetic (``strength="WEAK"``, ``confidence=0.5``).
+    to within one node per bin); edges are then laid in two vectorised levels (BTER,
+    Seshadhri, Kolda & Pinar 2012): Erdős–Rényi links of density ``closure_ratio_``
+    inside affinity blocks of nodes of similar degree, then a configuration-model
+    matching of every node's remaining degree.  ``fit`` calibrates ``closure_ratio_``
+    by bisection so that the average clustering approaches the template's.
+    Connections among the targets that already exist count towards their degrees and
+    are never changed; every added connection is flagged synthetic
+    (``strength="WEAK"``, ``confidence=0.5``).
 
     The template carries no edge of its source graph, so no real connection of the
     source is copied.
@@ -251,23 +286,28 @@ class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstima
         ``"CONNECTED"`` for the custom domain or ``"FRIEND"`` where the domain
         has it.
     match_clustering : bool, default=True
-        Calibrate triangle closure to the template's clustering; ``False`` gives a
+        Calibrate the block density to the template's clustering; ``False`` gives a
         plain configuration model.
     n_calibration : int, default=8
         Bisection steps of the calibration.
     random_state : int, RandomState instance or None, default=None
-        Seed of degree sampling and wiring (same seed, same output).
+        Seed of degree sampling and wiring (same seed, same output).  With ``None``
+        the seed is drawn once at ``fit`` (``seed_``).
 
     Attributes
     ----------
     template_ : NetworkTemplate
         The resolved template.
     closure_ratio_ : float
-        Share of the degree budget filled by triangle closure.
+        Link density inside the affinity blocks (0: plain configuration model).
     calibration_clustering_ : float
         Average clustering reached on the fit data during calibration.
     n_targets_ : int
         Number of people wired in the fit data.
+    seed_ : int
+        Seed of the wiring, drawn once from ``random_state`` at ``fit``:
+        ``transform`` gives the same output every time, also with
+        ``random_state=None``.
 
     See Also
     --------
@@ -336,7 +376,7 @@ class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstima
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Resolve the template and calibrate triangle closure on ``X``'s targets.
+        """Resolve the template and calibrate the block density on ``X``'s targets.
 
         Parameters
         ----------
@@ -351,6 +391,8 @@ class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstima
         X = check_social_data(X, type(self).__name__)
         self.template_ = resolve_template(self.template)
         rng = check_random_state(self.random_state)
+        # drawn once: transform reuses it, so it repeats itself even when random_state=None
+        self.seed_ = int(rng.randint(np.iinfo(np.int32).max))
         targets = self._targets(X)
         existing = self._existing(X, targets)
         n = len(targets)
@@ -359,7 +401,7 @@ class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstima
         closure = 0.0
         reached = float("nan")
         if n > 2 and self.match_clustering and goal is not None and math.isfinite(goal):
-            seed = rng.randint(np.iinfo(np.int32).max)
+            seed = self.seed_
             low, high = 0.0, MAX_CLOSURE
             best = (math.inf, 0.0, float("nan"))
             for step in range(self.n_calibration + 1):
@@ -411,14 +453,13 @@ class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstima
         """
         check_is_fitted(self, "template_")
         X = check_social_data(X, type(self).__name__)
-        rng = check_random_state(self.random_state)
         targets = self._targets(X)
         n = len(targets)
         if n < 2:
             return X
         existing = self._existing(X, targets)
-        seed = rng.randint(np.iinfo(np.int32).max)
-        edges = self._generate(n, existing, self.closure_ratio_, np.random.default_rng(seed))
+        rng = np.random.default_rng(self.seed_)
+        edges = self._generate(n, existing, self.closure_ratio_, rng)
         u, v = edges.pairs()
         old = _EdgeSet(n, *existing)
         new = ~np.isin(edges.keys, old.keys)
