@@ -109,11 +109,6 @@ GRAPH = graph_estimators()
 IDS = [type(e).__name__ for e in GRAPH]
 RANDOM = [e for e in GRAPH if "random_state" in e.get_params()]
 
-#: Estimators whose ``transform`` still draws from ``random_state`` itself, so with
-#: ``random_state=None`` two calls differ. Their modules are being changed to draw the
-#: seed once in ``fit`` (as SyntheticAugmenter does); remove a name once that lands.
-SEED_AT_FIT_PENDING = {"TemplateConnector"}
-
 
 def _equal(a, b) -> bool:
     if isinstance(a, SocialData):
@@ -161,13 +156,10 @@ def test_fit_transform_idempotent_not_mutating(estimator, data):
 
 
 @pytest.mark.parametrize("estimator", RANDOM, ids=[type(e).__name__ for e in RANDOM])
-def test_determinism(estimator, data, request):
+def test_determinism(estimator, data):
     """Same seed, same output; random_state=None: fixed once fitted (seed drawn in fit)."""
     first = clone(estimator).fit_transform(data)
     assert _equal(first, clone(estimator).fit_transform(data))
-    if type(estimator).__name__ in SEED_AT_FIT_PENDING:  # runs: XPASS once it lands
-        reason = "seed-at-fit pending: transform draws from random_state itself"
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=False))
     est = clone(estimator).set_params(random_state=None).fit(data)
     assert _equal(est.transform(data), est.transform(data))
 
