@@ -91,7 +91,9 @@ def _is_generalized_age(age: pd.Series) -> bool:
     if not (pd.api.types.is_string_dtype(age) or age.dtype == object):
         return False
     values = age.dropna()
-    return bool(values.map(type).eq(str).all()) and bool(
+    if not len(values):
+        return True  # nothing to convert (e.g. a header-only file)
+    return bool(values.map(lambda v: isinstance(v, str)).all()) and bool(
         values.str.fullmatch(_GENERALIZED_AGE).all()
     )
 

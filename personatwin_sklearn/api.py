@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
+from personatwin_sklearn._roles import check_age_range, resolve_roles
 from personatwin_sklearn._social_data import AUGMENTATION_CONTEXT, SocialData
 from personatwin_sklearn.exceptions import InvalidValueError, PrivacyWarning
 from personatwin_sklearn.generalize import PRIVACY_LEVELS, KAnonymizer
@@ -37,11 +38,6 @@ _CONNECTION_SCOPES = {
 }
 #: k tried, in order, when ``target_risk`` is not met at the privacy level's k.
 _K_LADDER = (3, 5, 10, 20, 50, 100)
-
-_FLAG_COLUMNS = {
-    "people": ["is_synthetic"],
-    "connections": ["is_synthetic", "strength", "confidence", "context"],
-}
 
 
 def _check_choice(name, value, options):
@@ -89,8 +85,16 @@ def _template_of(external_network, random_state):
 
     if isinstance(external_network, templates.NetworkTemplate):
         return external_network, 0.0
-    if isinstance(external_network, str) and not Path(external_network).exists():
+    if isinstance(external_network, str) and external_network in templates.list_templates():
         return templates.load_template(external_network), 0.0
+    if isinstance(external_network, str) and not Path(external_network).is_file():
+        from personatwin_sklearn.exceptions import UnknownTemplateError
+
+        raise UnknownTemplateError(  # a name is only a shipped name; a path must exist
+            f"external_network={external_network!r} is neither a shipped template "
+            f"({templates.list_templates()}) nor an existing graph file. Pass one of those "
+            "names, a NetworkTemplate, a networkx graph or the path of an edge list."
+        )
     extractor = templates.NetworkTemplateExtractor(epsilon=1.0, random_state=random_state)
     extractor.fit(external_network)
     return extractor.template_, float(extractor.epsilon_spent_)
@@ -283,11 +287,32 @@ class ProcessingResult:
     network_metadata: dict = field(default_factory=dict)
     pipeline: Pipeline | None = None
 
-    def save(self, out_dir, *, original=None, report=True, keep_ids=False) -> list[Path]:
-        """Write the release (random ids and row order, flags in separate files),
-        ``risk_metrics.json`` and ``report.html`` to ``out_dir``; see
+    def save(
+        self,
+        out_dir,
+        *,
+        original=None,
+        report=True,
+        keep_ids=False,
+        private_dir=None,
+        overwrite=False,
+        secret_key=None,
+        inputs=(),
+    ) -> list[Path]:
+        """Write the release to ``out_dir`` (public files only) and the files that link
+        it to real people to ``private_dir`` (default ``<out_dir>.private``); see
         :func:`write_release`."""
-        return write_release(self, out_dir, original=original, report=report, keep_ids=keep_ids)
+        return write_release(
+            self,
+            out_dir,
+            original=original,
+            report=report,
+            keep_ids=keep_ids,
+            private_dir=private_dir,
+            overwrite=overwrite,
+            secret_key=secret_key,
+            inputs=inputs,
+        )
 
     def summary(self) -> str:
         """A few lines for people: the headline risk, what was protected, what was added.
@@ -400,17 +425,33 @@ def _headline_lines(h: dict, protected_scopes: dict) -> list[str]:
     ]
 
 
-def _as_social_data(data, domain) -> SocialData:
+def _as_social_data(data, domain, age_range=(0, 120)) -> SocialData:
     if isinstance(data, SocialData):
         return data
     if isinstance(data, pd.DataFrame):
         from personatwin_sklearn.io import load_data
 
-        return load_data(data, domain=domain)
+        return load_data(data, domain=domain, age_range=age_range)
     raise InvalidValueError(
         f"data must be a SocialData (see personatwin_sklearn.load_data) or a people "
         f"DataFrame, got {type(data).__name__}."
     )
+
+
+def _replayable_seed(random_state):
+    """An int that, passed back as ``random_state``, reproduces the protection.
+
+    ``None`` draws a fresh one (from the OS CSPRNG); a ``RandomState`` gives one draw; an
+    int is kept as it is (so the derived internal seed, and the release, are unchanged).
+    """
+    import numbers
+    import secrets
+
+    if random_state is None:
+        return secrets.randbelow(np.iinfo(np.int32).max)
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 def _epsilon_spent(pipeline) -> float:
@@ -439,6 +480,10 @@ def create_safe_personas(
     connection_scope="edge",
     pattern_signature=None,
     age_bin=5,
+    keep=None,
+    drop=None,
+    allow_identifiers=None,
+    age_range=(0, 120),
     progress=False,
 ) -> ProcessingResult:
     """Make a shareable release of people and their connections in one call.
@@ -470,8 +515,21 @@ def create_safe_personas(
     external_network, random_state
         See :func:`make_persona_pipeline`.
     quasi_identifiers : list of str, default=None
-        Columns generalised to k-anonymity, and the columns the adversary of the
-        headline knows (default: age, gender, ethnicity, zipcode present).
+        Columns generalised to k-anonymity and on which the risk is measured (default:
+        age, gender, ethnicity, zipcode present and not in ``keep``/``drop``).
+    keep, drop : list of str, default=None
+        People columns published as they are / left out before any work.  Every people
+        column needs a role: ``occupation`` and ``has_*`` flags are kept by default (they
+        are connection-pattern attributes, protected by ``connection_pattern_k``); any
+        other column that is not a quasi-identifier must be in ``keep`` or ``drop``, or
+        an :class:`~personatwin_sklearn.exceptions.UndeclaredColumnError` is raised
+        before any work.  Columns that look like direct identifiers (name, SSN, e-mail,
+        phone, street address, ``*_id``, ...) are refused even when kept, and so is a
+        kept column that determines a quasi-identifier on the data.
+    allow_identifiers : list of str, default=None
+        Columns that look like direct identifiers but are not (explicit override).
+    age_range : (min, max) or None, default=(0, 120)
+        Plausible ages; an age outside is an error naming the rows.
     connection_scope : {"edge", "neighborhood", "both"}, default="edge"
         Which connection adversary the synthetic connections defend against; see
         :func:`make_persona_pipeline`.  ``"neighborhood"`` and ``"both"`` lower the
@@ -498,15 +556,26 @@ def create_safe_personas(
     >>> result.risk_metrics.max_risk <= 1 / 10
     True
     """
-    data = _as_social_data(data, domain)
+    data = _as_social_data(data, domain, age_range)
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     if target_risk is not None and not (
         isinstance(target_risk, (int, float)) and 0 < target_risk <= 1
     ):
         raise InvalidValueError(f"target_risk must lie in (0, 1] or be None, got {target_risk!r}.")
-    qis = resolve_quasi_identifiers(data._people, quasi_identifiers)
-    rng = check_random_state(random_state)
-    seed = int(rng.randint(np.iinfo(np.int32).max))
+    roles = resolve_roles(
+        data._people,
+        id_col=data.id_col,
+        quasi_identifiers=quasi_identifiers,
+        keep=keep,
+        drop=drop,
+        allow_identifiers=allow_identifiers,
+    )
+    check_age_range(data._people, age_range)
+    if roles.dropped:
+        data = data.with_people(data._people.drop(columns=list(roles.dropped)), validate=False)
+    qis = resolve_quasi_identifiers(data._people, list(roles.quasi_identifiers))
+    random_state = _replayable_seed(random_state)
+    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     params = dict(
         privacy_level=privacy_level,
         augment_with_synthetic=augment_with_synthetic,
@@ -637,7 +706,9 @@ def create_safe_personas(
         "target_risk_met": bool(met),
         "attempts": attempts,
         "epsilon_spent": _epsilon_spent(fitted),
-        "parameters": params,
+        "column_roles": roles.to_dict(),
+        # the value to pass back as random_state to get the same protected content
+        "parameters": {**params, "random_state": random_state},
     }
     return ProcessingResult(
         personas=release.people,
@@ -808,121 +879,142 @@ def _k_reason(attempts, k0, privacy_level, target_risk, met) -> str:
     )
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    partial = path.with_suffix(path.suffix + ".partial")
-    frame.to_csv(partial, index=False)
-    partial.replace(path)
-    return path
+def _write_csv(frame: pd.DataFrame):
+    def write(path: Path) -> None:
+        frame.to_csv(path, index=False)
+
+    return write
 
 
-def _pseudonymise(data: SocialData, seed, keep_ids: bool):
-    """People and connections with fresh random ids and shuffled rows.
+def _release_roles(result, data):
+    from personatwin_sklearn._roles import ColumnRoles
 
-    Synthetic people are appended after the real ones with ids above theirs, so the row
-    order and the ids of a release would tell them apart: the published files get ids
-    ``1..n`` in a random order and rows in a random order.  The flags files keep the
-    original id next to the release id.
-    """
-    rng = np.random.default_rng(seed)
-    people, edges, id_col = data.people, data.connections, data.id_col
-    original = people[id_col]
-    if keep_ids:
-        release_ids = original.to_numpy()
-        people = people.iloc[rng.permutation(len(people))]
-    else:
-        release_ids = rng.permutation(len(people)) + 1
-        mapping = pd.Series(release_ids, index=original.to_numpy())
-        people = people.assign(**{id_col: release_ids}).sort_values(id_col, kind="stable")
-        edges = edges.assign(
-            person1_id=mapping.reindex(edges["person1_id"].to_numpy()).to_numpy(),
-            person2_id=mapping.reindex(edges["person2_id"].to_numpy()).to_numpy(),
+    roles = result.metadata.get("column_roles") if isinstance(result, ProcessingResult) else None
+    if roles:
+        return ColumnRoles(
+            id_col=roles["id"],
+            quasi_identifiers=tuple(roles["quasi_identifiers"]),
+            kept=tuple(roles["kept"]),
+            dropped=tuple(roles["dropped"]),
+            allowed_identifiers=tuple(roles.get("allowed_identifiers", ())),
         )
-    people = people.reset_index(drop=True)
-    original_of = pd.Series(original.to_numpy(), index=release_ids)
-    people.insert(0, f"original_{id_col}", original_of.reindex(people[id_col]).to_numpy())
-    edges = edges.iloc[rng.permutation(len(edges))].reset_index(drop=True)
-    return people, edges
+    return resolve_roles(data._people, id_col=data.id_col, check_dependencies=False)
 
 
 def write_release(
-    result, out_dir, *, original=None, report=True, keep_ids=False, random_state=None
+    result,
+    out_dir,
+    *,
+    original=None,
+    report=True,
+    keep_ids=False,
+    private_dir=None,
+    overwrite=False,
+    secret_key=None,
+    inputs=(),
 ) -> list[Path]:
-    """Write a release to ``out_dir``; nothing is left half-written.
+    """Write a release: public files to ``out_dir``, private ones to ``private_dir``.
 
-    Files: ``people.csv`` and ``connections.csv`` without the columns that tell synthetic
-    from real, with rows in a random order and, unless ``keep_ids``, fresh random ids
-    ``1..n`` (synthetic people come after the real ones with larger ids in memory:
-    published as they are, row order and ids would give them away); the flags in
+    Public (``out_dir``, only what may be published): ``people.csv`` (the id, the
+    generalised quasi-identifiers and the kept columns; no dropped or undeclared column,
+    no flag), ``connections.csv`` (``person1_id, person2_id, connection_type``),
+    ``risk_metrics.json`` and ``report.html`` (when ``report``).  Rows are in a random
+    order and ids are fresh pseudonyms, both drawn from the OS CSPRNG (:mod:`secrets`),
+    never from ``random_state``.  Text cells a spreadsheet would run as a formula are
+    prefixed with ``'``.
+
+    Private (``private_dir``, default ``<out_dir>.private``, mode 0700, files 0600):
     ``people_synthetic_flags.csv`` (release id, original id, ``is_synthetic``) and
-    ``connections_synthetic_flags.csv`` (rows aligned with ``connections.csv``) — keep
-    them, never publish them;
-    ``risk_metrics.json``; ``report.html`` when ``report`` is true.  All files are
-    written to a temporary folder next to ``out_dir`` first and moved into place at the
-    end, so an error leaves no partial release.
+    ``connections_synthetic_flags.csv`` (rows aligned with ``connections.csv``).  They
+    link the release to real people: never publish them.
+
+    All files are staged next to their destination (same filesystem), fsync'ed and
+    renamed into place at the end, so an error or an interrupt leaves no partial
+    release; staging folders of killed runs are removed by the next run.
 
     Parameters
     ----------
     result : ProcessingResult or SocialData
     out_dir : path
+        Must not exist or be empty (unless ``overwrite``), and must not hold an input.
     original : SocialData, default=None
         The input, for the report's before/after figures (default: the release's
         real rows).
     report : bool, default=True
     keep_ids : bool, default=False
-        Publish the original ids (rows are still shuffled).  Only safe when synthetic
-        people's ids cannot be told from real ones'.
-    random_state : int or None, default=None
-        Seed of the id and row shuffles; default: the release's own seed
-        (``metadata["parameters"]["random_state"]``) for a :class:`ProcessingResult`,
-        so the same seed gives the same files.
+        Publish the original ids (rows are still shuffled).  Synthetic people then get
+        ids drawn from the same format and range as the real ones; when that is not
+        possible (e.g. the real ids fill 1..n) a
+        :class:`~personatwin_sklearn.exceptions.ReleaseError` says why.
+    private_dir : path, default=None
+        Where the private files go (default ``<out_dir>.private``); never inside
+        ``out_dir``.
+    overwrite : bool, default=False
+        Replace a non-empty ``out_dir`` (and the private files of an earlier release).
+    secret_key : bytes or str, default=None
+        Key of stable pseudonyms: a real person's release id is HMAC-SHA256(key, id),
+        the same in every release made with that key (synthetic people get fresh random
+        ids).  Keep the key secret: with it, anyone can link the release to your ids.
+    inputs : sequence of paths, default=()
+        Input files; an ``out_dir`` (or private folder) holding one is refused.
 
     Returns
     -------
     list of Path
+        The public files, then the private ones.
     """
-    import json
-    import shutil
-    import tempfile
+    from personatwin_sklearn import _release
 
     data = result.data if isinstance(result, ProcessingResult) else result
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        if random_state is None and isinstance(result, ProcessingResult):
-            random_state = result.metadata.get("parameters", {}).get("random_state")
-        people, edges = _pseudonymise(data, random_state, keep_ids)
-        original_id = f"original_{data.id_col}"
-        key = {
-            "people": [data.id_col, original_id],
-            "connections": ["person1_id", "person2_id"],
-        }
-        names = []
-        for name, frame in (("people", people), ("connections", edges)):
-            flags = [c for c in _FLAG_COLUMNS[name] if c in frame.columns]
-            _write_csv(
-                frame.drop(columns=flags + [original_id], errors="ignore"), tmp / f"{name}.csv"
-            )
-            _write_csv(frame[key[name] + flags], tmp / f"{name}_synthetic_flags.csv")
-            names += [f"{name}.csv", f"{name}_synthetic_flags.csv"]
-        if isinstance(result, ProcessingResult):
-            payload = {
-                "headline": result.metadata.get("headline"),
-                "risk_before": result.risk_before.to_dict(),
-                "risk_after": result.risk_metrics.to_dict(),
-                "metadata": result.metadata,
-                "network_metadata": result.network_metadata,
-            }
-            (tmp / "risk_metrics.json").write_text(
-                json.dumps(payload, indent=2, default=_json_default)
-            )
-            names.append("risk_metrics.json")
-            if report:
-                from personatwin_sklearn.report import write_report
+    out, private = _release.release_destination(
+        out_dir, private_dir, overwrite=overwrite, inputs=inputs
+    )
+    if isinstance(secret_key, str):
+        secret_key = secret_key.encode("utf-8")
+    roles = _release_roles(result, data)
+    if keep_ids:  # the ids are published: they must not be SSNs, e-mails, ...
+        content = _release_id_content(data)
+        if content and data.id_col not in roles.allowed_identifiers:
+            from personatwin_sklearn.exceptions import DirectIdentifierError
 
-                before = original if original is not None else data.real()
+            raise DirectIdentifierError(
+                f"keep_ids: the ids in {data.id_col!r} look like direct identifiers "
+                f"({content}); publish fresh ids instead (leave out --keep-ids), or allow "
+                f"them with allow_identifiers=[{data.id_col!r}]."
+            )
+    people, edges, people_flags, edge_flags = _release.pseudonymise(
+        data, roles.public_columns(data._people), keep_ids=keep_ids, secret_key=secret_key
+    )
+    public = {
+        "people.csv": _write_csv(_release.neutralise_formulas(people)),
+        "connections.csv": _write_csv(_release.neutralise_formulas(edges)),
+    }
+    private_files = {
+        "people_synthetic_flags.csv": _write_csv(people_flags),
+        "connections_synthetic_flags.csv": _write_csv(edge_flags),
+    }
+    if isinstance(result, ProcessingResult):
+        payload = {
+            "headline": result.metadata.get("headline"),
+            "risk_before": result.risk_before.to_dict(),
+            "risk_after": result.risk_metrics.to_dict(),
+            "metadata": result.metadata,
+            "network_metadata": result.network_metadata,
+        }
+        text = _release.json_dumps(payload, default=_json_default)
+
+        def write_json(path: Path) -> None:
+            path.write_text(text)
+
+        public["risk_metrics.json"] = write_json
+        if report:
+            from personatwin_sklearn.report import write_report
+
+            before = original if original is not None else data.real()
+
+            def write_html(path: Path) -> None:
                 write_report(
-                    tmp / "report.html",
+                    path,
                     before,
                     data,
                     result.risk_before.to_dict(),
@@ -931,16 +1023,16 @@ def write_release(
                     | {f"param {k}": v for k, v in result.metadata["parameters"].items()},
                     rare_patterns_after=_rarest(data),
                 )
-                names.append("report.html")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name in names:
-            target = out_dir / name
-            (tmp / name).replace(target)
-            written.append(target)
-        return written
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+            public["report.html"] = write_html
+    return _release.write_atomically(out, private, public, private_files, overwrite=overwrite)
+
+
+def _release_id_content(data) -> str | None:
+    from personatwin_sklearn._roles import _identifier_by_content
+
+    ids = data._people.loc[~data.is_synthetic, data.id_col]
+    return _identifier_by_content(ids)
 
 
 def _rarest(data: SocialData) -> pd.DataFrame:

@@ -28,20 +28,20 @@ Every error is one line on stderr and exit code 2.
 """
 
 _RELEASE_FILES = """\
-files written to --out:
+files written to --out (only what may be published):
   people.csv                        the released people (real ones generalised, plus
-                                    synthetic personas), without the synthetic flag,
-                                    shuffled, with fresh ids unless --keep-ids
-  connections.csv                   the released connections, without their flags
-  people_synthetic_flags.csv        person_id, original_person_id,
-                                    is_synthetic                       -- KEEP PRIVATE
-  connections_synthetic_flags.csv   person1_id, person2_id, is_synthetic, strength,
-                                    confidence, context                -- KEEP PRIVATE
+                                    synthetic personas): the id, the quasi-identifiers
+                                    and the kept columns only, shuffled, fresh ids
+  connections.csv                   person1_id, person2_id, connection_type
   risk_metrics.json                 risk before / after, k reached, parameters
   report.html                       self-contained report with plots
+files written to --private-out (default OUT.private/, mode 0700) -- KEEP PRIVATE:
+  people_synthetic_flags.csv        person_id, original_person_id, is_synthetic
+  connections_synthetic_flags.csv   person1_id, person2_id, is_synthetic, strength,
+                                    confidence, context
 
-Publish people.csv and connections.csv only: the *_synthetic_flags.csv files tell real
-people and connections from synthetic ones. Nothing is written if an error occurs.
+The private files tell real people and connections from synthetic ones and link the
+release to your ids: never publish them. Nothing is written if an error occurs.
 """
 
 _PROTECT_DESCRIPTION = """\
@@ -371,7 +371,52 @@ def _load(args):
     from personatwin_sklearn.io import load_data
 
     people, edges = _read_inputs(args)
-    return load_data(people, edges, domain=args.domain, required_columns=_required_columns(args))
+    return load_data(
+        people,
+        edges,
+        domain=args.domain,
+        required_columns=_required_columns(args),
+        age_range=_age_range(args),
+    )
+
+
+def _age_range(args):
+    age_range = getattr(args, "age_range", None)
+    return (0, 120) if age_range is None else tuple(age_range)
+
+
+def _check_release_dir(args, inputs=()):
+    """Refuse a bad --out before any work (non-empty, holding an input, ...)."""
+    from personatwin_sklearn._release import release_destination
+
+    return release_destination(args.out, args.private_out, overwrite=args.overwrite, inputs=inputs)
+
+
+def _secret_key(args):
+    path = getattr(args, "pseudonym_key_file", None)
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        raise CLIError(f"--pseudonym-key-file {path!r} does not exist (or is not a file).")
+    key = Path(path).read_bytes().strip()
+    if len(key) < 16:
+        raise CLIError(
+            f"--pseudonym-key-file {path!r} holds {len(key)} bytes; a key needs at least 16 "
+            "(e.g. python -c 'import secrets; print(secrets.token_hex(32))' > key.txt)."
+        )
+    return key
+
+
+def _save(result, data, args, out_dir, inputs=()):
+    return result.save(
+        out_dir,
+        original=data,
+        keep_ids=args.keep_ids,
+        private_dir=args.private_out,
+        overwrite=args.overwrite,
+        secret_key=_secret_key(args),
+        inputs=inputs,
+    )
 
 
 def _show_progress(args) -> bool:
@@ -422,6 +467,10 @@ def _protect(data, args, *, domain):
             connection_scope=args.scope,
             pattern_signature=_columns(args.signature),
             age_bin=args.age_bin,
+            keep=_columns(getattr(args, "keep_column", None)),
+            drop=_columns(getattr(args, "drop_column", None)),
+            allow_identifiers=_columns(getattr(args, "allow_identifier", None)),
+            age_range=_age_range(args),
             progress=_show_progress(args),
         )
     for warning in caught:
@@ -431,12 +480,20 @@ def _protect(data, args, *, domain):
 
 
 def _print_release(result, written, out_dir) -> None:
+    out = Path(out_dir).absolute()
+    public = [p for p in written if p.parent == out]
+    private = [p for p in written if p.parent != out]
     print("\nRelease:")
     print(textwrap.indent(result.summary(), "  "))
-    print(f"\nwrote {len(written)} files to {out_dir}/: {', '.join(p.name for p in written)}")
+    print(f"\nwrote {len(public)} files to {out_dir}/: {', '.join(p.name for p in public)}")
+    if private:
+        print(
+            f"wrote {len(private)} private files to {private[0].parent}/: "
+            f"{', '.join(p.name for p in private)}"
+        )
     print(
-        "Publish people.csv and connections.csv only; keep the *_synthetic_flags.csv "
-        "files private (they tell real from synthetic)."
+        f"Publish the files in {out_dir}/ only; keep the *_synthetic_flags.csv files "
+        "private (they tell real from synthetic and link the release to your ids)."
     )
 
 
@@ -460,11 +517,15 @@ def cmd_protect(args) -> int:
         raise CLIError("--ratio and --strategy only apply with --augment SOURCE.")
     if args.augment is not None:
         _provider(args.augment)  # fail before reading anything
-    out_dir = _check_out_dir(args.out)
+    inputs = [args.people, args.connections]
+    if args.augment not in (None, "census", "nemotron"):
+        inputs.append(args.augment)
+    _check_release_dir(args, inputs)
+    _secret_key(args)
     data = _load(args)
     result = _protect(data, args, domain=args.domain)
-    written = result.save(out_dir, original=data, keep_ids=args.keep_ids)
-    _print_release(result, written, out_dir)
+    written = _save(result, data, args, args.out, inputs)
+    _print_release(result, written, args.out)
     return 0
 
 
@@ -489,6 +550,9 @@ def cmd_demo(args) -> int:
     from personatwin_sklearn.datasets import make_social_population
 
     out_dir = _check_out_dir(args.out)
+    if not args.analyze_only:
+        _check_release_dir(args)
+        _secret_key(args)
     data = make_social_population(
         n_people=args.n_people, random_state=args.seed, domain="criminal_justice"
     )
@@ -515,7 +579,7 @@ def cmd_demo(args) -> int:
     )
     result = _protect(data, args, domain="criminal_justice")
     _print_spotlight_after(result.data, _spotlight_people(analyzer), target=args.k)
-    written = result.save(out_dir, original=data, keep_ids=args.keep_ids)
+    written = _save(result, data, args, out_dir)
     _print_release(result, written, out_dir)
     return 0
 
@@ -546,8 +610,9 @@ def _add_protection_options(parser, *, privacy_default: str, seed_default) -> No
         "--keep-ids",
         action="store_true",
         help="publish the original person ids (default: fresh random ids 1..n; the "
-        "original id of each is kept in people_synthetic_flags.csv). Rows are shuffled "
-        "either way, so synthetic people do not come last.",
+        "original id of each is kept in the private people_synthetic_flags.csv). "
+        "Synthetic people then get ids drawn from the format and range of yours, or the "
+        "option is refused with the reason. Rows are shuffled either way.",
     )
     parser.add_argument(
         "--seed",
@@ -586,6 +651,69 @@ def _add_pattern_options(parser) -> None:
         default=5,
         metavar="YEARS",
         help="partner age bucket of a pattern, in years (default: %(default)s)",
+    )
+
+
+def _add_release_options(parser, *, roles: bool) -> None:
+    """Where and how the release is written (and, for protect, the column roles)."""
+    group = parser.add_argument_group("release files")
+    group.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a non-empty --out (and the private files of an earlier release); "
+        "without it a non-empty --out is refused",
+    )
+    group.add_argument(
+        "--private-out",
+        metavar="DIR",
+        default=None,
+        help="folder for the files that link the release to real people (default: "
+        "OUT.private next to --out; never inside it)",
+    )
+    group.add_argument(
+        "--pseudonym-key-file",
+        metavar="FILE",
+        default=None,
+        help="secret key (>= 16 bytes) for stable pseudonyms: a real person's release id "
+        "is HMAC-SHA256(key, id), the same in every release made with that key",
+    )
+    if not roles:
+        return
+    group = parser.add_argument_group(
+        "column roles",
+        "every people column is a quasi-identifier (generalised), kept (published as\n"
+        "is) or dropped; occupation and has_* flags are kept by default, any other\n"
+        "column not in --quasi-identifiers must be declared",
+    )
+    group.add_argument(
+        "--keep-column",
+        nargs="+",
+        default=None,
+        metavar="COL",
+        help="publish these columns as they are",
+    )
+    group.add_argument(
+        "--drop-column",
+        nargs="+",
+        default=None,
+        metavar="COL",
+        help="leave these columns out of the release",
+    )
+    group.add_argument(
+        "--allow-identifier",
+        nargs="+",
+        default=None,
+        metavar="COL",
+        help="these columns look like direct identifiers (name, ssn, email, ...) but are "
+        "not: publish them anyway",
+    )
+    group.add_argument(
+        "--age-range",
+        nargs=2,
+        type=float,
+        default=None,
+        metavar=("MIN", "MAX"),
+        help="plausible ages; an age outside is an error naming the rows (default: 0 120)",
     )
 
 
@@ -709,6 +837,7 @@ def build_parser() -> argparse.ArgumentParser:
         "headline risk knows (default: age gender ethnicity zipcode present)",
     )
     _add_augment_options(protect)
+    _add_release_options(protect, roles=True)
     protect.set_defaults(func=cmd_protect)
 
     demo = sub.add_parser(
@@ -728,6 +857,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_protection_options(demo, privacy_default="high", seed_default=0)
     _add_augment_options(demo)
+    _add_release_options(demo, roles=False)
     demo.add_argument("--top", type=_positive_int, default=12, help="rare patterns to list (12)")
     demo.add_argument(
         "--analyze-only",
@@ -783,7 +913,8 @@ def main(argv=None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on an error (printed as one line on stderr).
+        0 on success, 2 on an error (printed as one line on stderr), 130 when
+        interrupted (Ctrl-C; the staging files are removed).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -792,6 +923,9 @@ def main(argv=None) -> int:
         return 0
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        print("personatwin: interrupted; no release was written", file=sys.stderr)
+        return 130
     except (OSError, ValueError, TypeError, CLIError) as exc:
         message = " ".join(str(exc).split())
         print(f"personatwin: error: {message}", file=sys.stderr)

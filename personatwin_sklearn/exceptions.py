@@ -15,6 +15,11 @@ __all__ = [
     "UnknownConnectionTypeError",
     "InfeasibleKError",
     "UnknownTemplateError",
+    "DuplicateColumnError",
+    "UndeclaredColumnError",
+    "DirectIdentifierError",
+    "DependentColumnError",
+    "ReleaseError",
     "PersonaTwinWarning",
     "PrivacyWarning",
 ]
@@ -61,6 +66,27 @@ class UnknownTemplateError(PersonaTwinError, KeyError):
 
     def __str__(self) -> str:  # a plain message, not KeyError's quoted repr
         return ValueError.__str__(self)
+
+
+class DuplicateColumnError(SchemaError):
+    """A table has two columns with the same name (e.g. ``age`` twice)."""
+
+
+class UndeclaredColumnError(SchemaError):
+    """A people column has no role (quasi-identifier, kept or dropped) in a release."""
+
+
+class DirectIdentifierError(SchemaError):
+    """A column to publish looks like a direct identifier (name, SSN, e-mail, ...)."""
+
+
+class DependentColumnError(SchemaError):
+    """A kept column determines a quasi-identifier, so publishing it undoes the
+    generalisation (e.g. ``education_num`` -> ``education``)."""
+
+
+class ReleaseError(PersonaTwinError):
+    """A release cannot be written where asked (non-empty folder, input files inside, ...)."""
 
 
 class PersonaTwinWarning(UserWarning):

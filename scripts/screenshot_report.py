@@ -45,6 +45,7 @@ def CALTECH_ARGS(folder, out) -> list[str]:  # noqa: N802
             "--connections", str(folder / "Caltech36.net"),
             "--rename", "node_id=person_id", "--categorical", "gender", "dorm", "year",
             "--quasi-identifiers", "gender", "year", "dorm", "--signature", "gender", "year",
+            "--drop-column", "student_fac", "major_index", "second_major", "high_school",
             "--seed", "0", "--quiet", "--out", str(out)]  # fmt: skip
 
 

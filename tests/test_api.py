@@ -288,7 +288,12 @@ def test_custom_quasi_identifiers_are_the_ones_generalised():
     data = make_social_population(300, random_state=2)
     qis = ["age", "gender", "occupation"]
     result = pt.create_safe_personas(
-        data, privacy_level="medium", quasi_identifiers=qis, target_risk=None, random_state=0
+        data,
+        privacy_level="medium",
+        quasi_identifiers=qis,
+        drop=["ethnicity", "zipcode"],  # every column needs a role (issue 12)
+        target_risk=None,
+        random_state=0,
     )
     people = result.personas
     size = people.groupby(qis)["person_id"].transform("size")  # independent recount

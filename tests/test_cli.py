@@ -7,14 +7,15 @@ import pytest
 
 from personatwin_sklearn.cli import main
 
-RELEASE_FILES = {
-    "people.csv",
-    "connections.csv",
-    "people_synthetic_flags.csv",
-    "connections_synthetic_flags.csv",
-    "risk_metrics.json",
-    "report.html",
-}
+RELEASE_FILES = {"people.csv", "connections.csv", "risk_metrics.json", "report.html"}
+PRIVATE_FILES = {"people_synthetic_flags.csv", "connections_synthetic_flags.csv"}
+
+
+def private(out):
+    """The private folder of a release (default ``<out>.private``)."""
+    return out.with_name(out.name + ".private")
+
+
 QIS = ["age", "gender", "ethnicity", "zipcode"]
 
 
@@ -50,11 +51,14 @@ def test_protect_writes_release(sample_csv, tmp_path, capsys):
     assert captured.err == ""  # no warning, no progress bar when stderr is not a terminal
     assert "keep the *_synthetic_flags.csv files private" in captured.out
     assert {p.name for p in out.iterdir()} == RELEASE_FILES
-    assert not list(tmp_path.glob(".release.*"))  # the staging folder is gone
+    assert {p.name for p in private(out).iterdir()} == PRIVATE_FILES
+    assert private(out).stat().st_mode & 0o777 == 0o700
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in private(out).iterdir())
+    assert {p.name for p in tmp_path.iterdir()} == {"release", "release.private"}
 
     released = pd.read_csv(out / "people.csv")
     assert "is_synthetic" not in released.columns and "original_person_id" not in released
-    flags = pd.read_csv(out / "people_synthetic_flags.csv")
+    flags = pd.read_csv(private(out) / "people_synthetic_flags.csv")
     assert flags["person_id"].tolist() == released["person_id"].tolist()
     # fresh ids 1..n in a random order: neither ids nor row order tell synthetic rows
     assert sorted(released["person_id"]) == list(range(1, len(released) + 1))
@@ -83,7 +87,7 @@ def test_protect_writes_release(sample_csv, tmp_path, capsys):
     assert not {"is_synthetic", "strength", "confidence", "context"} & set(edges_out.columns)
     ends = set(edges_out["person1_id"]) | set(edges_out["person2_id"])
     assert ends <= set(released["person_id"])  # connections use the release ids
-    edge_flags = pd.read_csv(out / "connections_synthetic_flags.csv")
+    edge_flags = pd.read_csv(private(out) / "connections_synthetic_flags.csv")
     assert len(edge_flags) == len(edges_out) > data.n_connections
     assert int((~edge_flags["is_synthetic"]).sum()) == data.n_connections
 
@@ -97,13 +101,29 @@ def test_protect_writes_release(sample_csv, tmp_path, capsys):
     assert "data:image/png;base64," in html and "<script" not in html
 
 
-def test_protect_same_seed_same_release(sample_csv, tmp_path, capsys):
+def test_protect_same_seed_same_content_fresh_pseudonyms(sample_csv, tmp_path, capsys):
+    """The seed reproduces the protection; pseudonyms and row order are fresh each run."""
     _, people, edges = sample_csv
     for name in ("a", "b"):
         argv = protect_args(people, edges, tmp_path / name, "--k", "5", "--seed", "3")
         assert run(argv + ["--target-risk", "none"]) == 0
-    for name in ("people.csv", "connections.csv"):
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    released = {}
+    for name in ("a", "b"):
+        frame = pd.read_csv(tmp_path / name / "people.csv")
+        flags = pd.read_csv(private(tmp_path / name) / "people_synthetic_flags.csv")
+        released[name] = (frame, flags)
+    (a, fa), (b, fb) = released["a"], released["b"]
+    assert a["person_id"].tolist() != b["person_id"].tolist()  # fresh pseudonyms
+    assert fa["original_person_id"].tolist() != fb["original_person_id"].tolist()  # order
+
+    def content(frame):
+        cols = [c for c in frame.columns if c != "person_id"]
+        return frame[cols].sort_values(cols).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(content(a), content(b))
+    for name in ("a", "b"):
+        recorded = json.loads((tmp_path / name / "risk_metrics.json").read_text())
+        assert recorded["metadata"]["parameters"]["random_state"] == 3
 
 
 @pytest.mark.parametrize(
@@ -137,7 +157,7 @@ def test_protect_errors_one_line_nothing_written(
     err = capsys.readouterr().err
     assert err.startswith("personatwin: error: ") and err.count("\n") == 1
     assert message in err
-    assert not out.exists()
+    assert not out.exists() and not private(out).exists()
     assert not list(tmp_path.glob(".release.*"))
 
 
@@ -171,7 +191,7 @@ def test_protect_augment(sample_csv, tmp_path, capsys):
     out = tmp_path / "release"
     extra = ["--augment", "census", "--ratio", "1", "--strategy", "match_distribution"]
     assert run(protect_args(people, edges, out, "--k", "5", "--seed", "0", *extra)) == 0
-    flags = pd.read_csv(out / "people_synthetic_flags.csv")
+    flags = pd.read_csv(private(out) / "people_synthetic_flags.csv")
     assert set(data.ids) <= set(flags["original_person_id"])
     assert flags["is_synthetic"].sum() >= len(data)  # ratio 1: at least one per real person
     metrics = json.loads((out / "risk_metrics.json").read_text())
@@ -187,9 +207,10 @@ def test_demo_protects_and_keeps_flags_apart(tmp_path, capsys):
     assert "After protection, each of [2] shares every connection pattern" in text
     assert "consistent match" in text
     assert {p.name for p in out.iterdir()} == RELEASE_FILES
+    assert {p.name for p in private(out).iterdir()} == PRIVATE_FILES
     released = pd.read_csv(out / "connections.csv")
     assert "is_synthetic" not in released.columns and "strength" not in released.columns
-    flags = pd.read_csv(out / "connections_synthetic_flags.csv")
+    flags = pd.read_csv(private(out) / "connections_synthetic_flags.csv")
     assert len(flags) == len(released) and flags["is_synthetic"].any()
     metrics = json.loads((out / "risk_metrics.json").read_text())
     protection = metrics["metadata"]["connection_protection"]
@@ -248,6 +269,7 @@ def test_help(capsys):
     assert run(["protect", "--help"]) == 0
     text = capsys.readouterr().out
     assert "people_synthetic_flags.csv" in text and "KEEP PRIVATE" in text
+    assert "--keep-column" in text and "--overwrite" in text
     assert run([]) == 0
     assert "COMMAND" in capsys.readouterr().out
 
@@ -299,11 +321,32 @@ def test_report_screenshot(sample_csv, tmp_path, capsys):
 def test_protect_keep_ids(sample_csv, tmp_path, capsys):
     data, people, edges = sample_csv
     out = tmp_path / "release"
-    assert run(protect_args(people, edges, out, "--k", "5", "--seed", "0", "--keep-ids")) == 0
+    # the sample's ids fill 1..300: no room for synthetic ids that look like them
+    assert run(protect_args(people, edges, out, "--k", "5", "--seed", "0", "--keep-ids")) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fill 1..300" in err and "Leave out --keep-ids" in err
+    assert not out.exists() and not private(out).exists()
+    # sparse six-digit ids: synthetic ids are drawn from the same range and format
+    frame = data.people.drop(columns="is_synthetic")
+    ids = pd.Series(range(100_000, 100_000 + 3000 * len(frame), 3000))
+    mapping = dict(zip(frame["person_id"], ids))
+    sparse_people, sparse_edges = tmp_path / "p.csv", tmp_path / "e.csv"
+    frame.assign(person_id=frame["person_id"].map(mapping)).to_csv(sparse_people, index=False)
+    edge_frame = data.connections[["person1_id", "person2_id", "connection_type"]]
+    edge_frame.assign(
+        person1_id=edge_frame["person1_id"].map(mapping),
+        person2_id=edge_frame["person2_id"].map(mapping),
+    ).to_csv(sparse_edges, index=False)
+    argv = protect_args(sparse_people, sparse_edges, out, "--k", "5", "--seed", "0", "--keep-ids")
+    assert run(argv) == 0
     released = pd.read_csv(out / "people.csv")
-    flags = pd.read_csv(out / "people_synthetic_flags.csv")
-    assert (flags["person_id"] == flags["original_person_id"]).all()
-    assert set(data.ids) <= set(released["person_id"])
+    flags = pd.read_csv(private(out) / "people_synthetic_flags.csv")
+    real = ~flags["is_synthetic"]
+    assert (flags.loc[real, "person_id"] == flags.loc[real, "original_person_id"]).all()
+    assert set(ids) <= set(released["person_id"])
+    synthetic = flags.loc[~real, "person_id"]
+    assert len(synthetic) and synthetic.between(ids.min(), ids.max()).all()
+    assert not set(synthetic) & set(ids)
     connections = pd.read_csv(out / "connections.csv")
     assert set(connections["person1_id"]) | set(connections["person2_id"]) <= set(
         released["person_id"]
@@ -320,7 +363,7 @@ def test_protect_augment_from_a_nemotron_file(sample_csv, tmp_path, capsys, monk
     out = tmp_path / "release"
     extra = ["--augment", str(personas), "--ratio", "1", "--seed", "0", "--k", "5"]
     assert run(protect_args(people, edges, out, *extra)) == 0
-    flags = pd.read_csv(out / "people_synthetic_flags.csv")
+    flags = pd.read_csv(private(out) / "people_synthetic_flags.csv")
     assert int(flags["is_synthetic"].sum()) >= len(data)
     bad = tmp_path / "bad_release"
     assert run(protect_args(people, edges, bad, "--augment", str(tmp_path / "nope.parquet"))) == 2
@@ -359,6 +402,6 @@ def test_demo_with_augmentation(tmp_path, capsys):
     assert run(argv) == 0
     text = capsys.readouterr().out
     assert "synthetic personas from census" in text and "AUC" in text
-    flags = pd.read_csv(out / "people_synthetic_flags.csv")
+    flags = pd.read_csv(private(out) / "people_synthetic_flags.csv")
     assert int(flags["is_synthetic"].sum()) >= 200
     assert run(["demo", "--ratio", "2", "--out", str(tmp_path / "x")]) == 2

@@ -279,6 +279,7 @@ def test_create_safe_personas_low(data, k, seed):
             target_risk=None,
             connection_pattern_k=k,
             random_state=seed,
+            keep=["income"],  # every column needs a role (issue 12)
         )
     _assert_not_mutated(data, before)
     release = result.data
@@ -295,7 +296,12 @@ def test_create_safe_personas_low(data, k, seed):
     # the default signature of the pipeline is SIGNATURE (gender, age, occupation, has_*)
     _check_connections(release, result.pipeline.named_steps["connections"].at_risk_, k)
     result2 = create_safe_personas(
-        data, privacy_level="low", target_risk=None, connection_pattern_k=k, random_state=seed
+        data,
+        privacy_level="low",
+        target_risk=None,
+        connection_pattern_k=k,
+        random_state=seed,
+        keep=["income"],
     )
     assert result2.personas.equals(result.personas)
     assert result2.connections.equals(result.connections)

@@ -262,7 +262,7 @@ def load_template(name: str) -> NetworkTemplate:
         :class:`KeyError` and a :class:`~personatwin_sklearn.exceptions.PersonaTwinError`.
     """
     entry = _template_dir().joinpath(f"{name}.json")
-    if not entry.is_file():
+    if not isinstance(name, str) or name not in list_templates():  # a name, never a path
         from personatwin_sklearn.exceptions import UnknownTemplateError
 
         raise UnknownTemplateError(
