@@ -111,8 +111,10 @@ MAX_ROUNDS = 10
 
 
 class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
-    """Add flagged synthetic connections, few and plausible, until every connection
-    pattern (or whole 1-hop neighbourhood) is shared by at least ``target_k`` people.
+    """Add flagged synthetic connections, few and plausible, until patterns reach ``target_k``.
+
+    Every connection pattern (or whole 1-hop neighbourhood) ends up shared by at
+    least ``target_k`` people.
 
     A pattern is a connection seen from one end: ``(type, partner signature)``
     (see :class:`ConnectionPatternAnalyzer`).  Every connection gives a pattern to
@@ -260,6 +262,10 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
     report_ : DataFrame
         Before/after summary of the last ``transform`` (patterns, rare patterns,
         people at risk, real people at risk, min k, deficit, connections, people).
+    n_features_in_ : int
+        Number of people columns seen in ``fit``.
+    feature_names_in_ : ndarray of str objects
+        People columns seen in ``fit``.
 
     See Also
     --------

@@ -82,6 +82,16 @@ class ConnectionPatternAnalyzer(SocialDataTransformerMixin, TransformerMixin, Ba
     n_people_at_risk_ : int
         People having at least one rare pattern (edge scope) or a rare
         neighbourhood.
+    n_people_ : int
+        People seen in ``fit``.
+    person_k_ : ndarray of float of shape (n_people_,)
+        Each person's smallest pattern k (edge scope) or neighbourhood class size.
+    index_ : PatternIndex
+        The pattern bookkeeping of the training data.
+    n_features_in_ : int
+        Number of people columns seen in ``fit``.
+    feature_names_in_ : ndarray of str objects
+        People columns seen in ``fit``.
 
     See Also
     --------
@@ -122,12 +132,14 @@ class ConnectionPatternAnalyzer(SocialDataTransformerMixin, TransformerMixin, Ba
         Parameters
         ----------
         X : SocialData
+            People and connections.
         y : None
             Ignored.
 
         Returns
         -------
         self : object
+            The fitted analyzer.
         """
         data = check_social_data(X, type(self).__name__)
         check_k_feasible(self.k, len(data))
@@ -211,10 +223,12 @@ class ConnectionPatternAnalyzer(SocialDataTransformerMixin, TransformerMixin, Ba
         Parameters
         ----------
         X : SocialData
+            People and connections.
 
         Returns
         -------
-        SocialData
+        X_new : SocialData
+            ``X`` with the two columns added to its people.
         """
         check_is_fitted(self, "patterns_")
         data = check_social_data(X, type(self).__name__)

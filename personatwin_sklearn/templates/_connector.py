@@ -254,8 +254,9 @@ def average_clustering(n: int, edges: _EdgeSet) -> float:
 
 
 class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
-    """Wire flagged synthetic connections among chosen people so that their degree
-    distribution and clustering follow a :class:`NetworkTemplate`.
+    """Wire flagged synthetic connections that follow a :class:`NetworkTemplate`.
+
+    The chosen people's degree distribution and clustering follow the template.
 
     Target degrees are drawn from the template's degree distribution (bin counts
     rounded by largest remainder, so the histogram of targets matches the template's
@@ -304,6 +305,10 @@ class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstima
         Average clustering reached on the fit data during calibration.
     n_targets_ : int
         Number of people wired in the fit data.
+    n_features_in_ : int
+        Number of people columns seen in ``fit``.
+    feature_names_in_ : ndarray of str objects
+        People columns seen in ``fit``.
     seed_ : int
         Seed of the wiring, drawn once from ``random_state`` at ``fit``:
         ``transform`` gives the same output every time, also with
@@ -311,7 +316,7 @@ class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstima
 
     See Also
     --------
-    NetworkTemplateExtractor : releases a template from a graph.
+    NetworkTemplateExtractor : Releases a template from a graph.
 
     Examples
     --------
@@ -381,12 +386,14 @@ class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstima
         Parameters
         ----------
         X : SocialData
+            People (and connections) to wire.
         y : None
             Ignored.
 
         Returns
         -------
         self : TemplateConnector
+            The fitted connector.
         """
         X = check_social_data(X, type(self).__name__)
         self.template_ = resolve_template(self.template)
@@ -444,10 +451,11 @@ class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstima
         Parameters
         ----------
         X : SocialData
+            People (and connections) to wire.
 
         Returns
         -------
-        SocialData
+        X_new : SocialData
             Same people; real and existing connections unchanged, new connections
             appended and flagged ``is_synthetic``.
         """

@@ -223,8 +223,8 @@ class NetworkTemplateExtractor(BaseEstimator):
 
     See Also
     --------
-    TemplateConnector : wires connections that follow a template.
-    total_epsilon_spent : sums ``epsilon_spent_`` over pipelines and searches.
+    TemplateConnector : Wires connections that follow a template.
+    total_epsilon_spent : Sums ``epsilon_spent_`` over pipelines and searches.
 
     Examples
     --------
@@ -348,6 +348,7 @@ class NetworkTemplateExtractor(BaseEstimator):
         Returns
         -------
         self : NetworkTemplateExtractor
+            The fitted extractor (``template_`` holds the release).
 
         Raises
         ------
