@@ -318,6 +318,12 @@ def _read_inputs(args):
     sep = getattr(args, "sep", None)
     rename = _rename_map(getattr(args, "rename", None)) or {}
     people = read_table(args.people, what="people", sep=sep)
+    if len(people.columns) == 1 and any(ch in str(people.columns[0]) for ch in ";|\t"):
+        raise CLIError(
+            f"missing required column(s): the people file has one column "
+            f"{str(people.columns[0])[:60]!r}; is it separated by another character? "
+            "Give it with --sep (e.g. --sep ';')."
+        )
     edges = _read_connections(args, sep) if args.connections else None
     unknown = [
         old

@@ -35,6 +35,9 @@ CALTECH = ROOT.parent / "shared" / "data" / "graphs" / "facebook100"
 def ADULT_ARGS(path, out) -> list[str]:  # noqa: N802 - a constant-like recipe
     """``personatwin`` arguments that protect UCI Adult (people only)."""
     return ["protect", str(path), "--rename", "sex=gender", "race=ethnicity",
+            "--keep-column", "workclass", "education", "marital_status", "relationship",
+            "hours_per_week", "native_country", "income",
+            "--drop-column", "education_num", "capital_gain", "capital_loss",
             "--privacy-level", "high", "--seed", "0", "--quiet", "--out", str(out)]  # fmt: skip
 
 

@@ -61,7 +61,7 @@ def test_graph_input_in_one_command(kind, tmp_path, capsys):
     assert not dorms.str.fullmatch(r"\d+-\d+").any()
     assert dorms.str.split("|").explode().isin(nodes["dorm"].astype(str)).all()
     connections = pd.read_csv(out / "connections.csv")
-    flags = pd.read_csv(out / "connections_synthetic_flags.csv")
+    flags = pd.read_csv(out.parent / f"{out.name}.private" / "connections_synthetic_flags.csv")
     assert int((~flags["is_synthetic"]).sum()) == len(edges)
     assert len(connections) == len(flags)
     metrics = json.loads((out / "risk_metrics.json").read_text())
@@ -79,7 +79,7 @@ def test_rename_applies_to_the_connections_file(tmp_path, capsys):
             "--rename", "node_id=person_id", "src=person1_id", "dst=person2_id",
             "--out", str(tmp_path / "release")]  # fmt: skip
     assert main(argv) == 0
-    flags = pd.read_csv(tmp_path / "release" / "connections_synthetic_flags.csv")
+    flags = pd.read_csv(tmp_path / "release.private" / "connections_synthetic_flags.csv")
     assert int((~flags["is_synthetic"]).sum()) == len(edges)
     capsys.readouterr()
     bad = ["protect", str(nodelist), "--rename", "nope=gender", "--out", str(tmp_path / "x")]
