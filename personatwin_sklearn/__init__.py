@@ -19,6 +19,7 @@ _EXPORTS = {
     "SyntheticConnectionGenerator": "personatwin_sklearn.connections",
     "KAnonymizer": "personatwin_sklearn.generalize",
     "SyntheticAugmenter": "personatwin_sklearn.augmentation",
+    "SyntheticPersonaSampler": "personatwin_sklearn.augmentation",
     "CensusProvider": "personatwin_sklearn.providers",
     "NemotronProvider": "personatwin_sklearn.providers",
     "DataFrameProvider": "personatwin_sklearn.providers",

@@ -137,6 +137,11 @@ class SocialData:
     connections : DataFrame
         The connections (a shallow copy).
 
+    See Also
+    --------
+    personatwin_sklearn.load_data : Build one from files, DataFrames or a graph.
+    personatwin_sklearn.PeopleSelector : Its people table for ordinary sklearn steps.
+
     Examples
     --------
     >>> import pandas as pd
@@ -268,7 +273,13 @@ class SocialData:
         return int(self._connections["is_synthetic"].to_numpy(dtype=bool).sum())
 
     def real(self) -> SocialData:
-        """The real people and the real connections among them."""
+        """Return the real people and the real connections among them.
+
+        Returns
+        -------
+        real : SocialData
+            Synthetic people and synthetic connections left out.
+        """
         keep_people = self._people.loc[~self.is_synthetic]
         edges = self._connections
         keep_edges = edges.loc[~edges["is_synthetic"].to_numpy(dtype=bool)]
@@ -289,7 +300,18 @@ class SocialData:
         )
 
     def equals(self, other: object) -> bool:
-        """Whether ``other`` holds the same people and connections."""
+        """Tell whether ``other`` holds the same people and connections.
+
+        Parameters
+        ----------
+        other : object
+            Another SocialData (anything else compares unequal).
+
+        Returns
+        -------
+        equal : bool
+            True when the tables, the id column and the domain are equal.
+        """
         return (
             isinstance(other, SocialData)
             and self.id_col == other.id_col
@@ -305,7 +327,20 @@ class SocialData:
         return SocialData._from_validated(people, edges.loc[keep], self)
 
     def take(self, indices, axis: int = 0) -> SocialData:
-        """People at integer positions ``indices`` and the connections among them."""
+        """Select people at integer positions and the connections among them.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Row positions (what cross-validation splitters give).
+        axis : {0}, default=0
+            Only rows can be taken.
+
+        Returns
+        -------
+        subset : SocialData
+            The induced subgraph of the selected people.
+        """
         if axis != 0:
             raise ValueError("SocialData.take selects people (axis=0) only.")
         return self._subset(self._people.take(np.asarray(indices, dtype=np.intp)))
@@ -331,16 +366,53 @@ class SocialData:
         return self.iloc[key]
 
     def select_ids(self, ids) -> SocialData:
-        """People whose id is in ``ids`` and the connections among them."""
+        """Select people by id and the connections among them.
+
+        Parameters
+        ----------
+        ids : array-like
+            Person identifiers (values of ``id_col``).
+
+        Returns
+        -------
+        subset : SocialData
+            The induced subgraph of the people whose id is in ``ids``.
+        """
         return self._subset(self._people.loc[self._people[self.id_col].isin(ids).to_numpy()])
 
     # -- derived copies ----------------------------------------------------------------------
     def with_people(self, people: pd.DataFrame, *, validate: bool = True) -> SocialData:
-        """A copy with another people table (same connections)."""
+        """Return a copy with another people table (same connections).
+
+        Parameters
+        ----------
+        people : DataFrame
+            The new people table.
+        validate : bool, default=True
+            Run :meth:`validate` on the result.
+
+        Returns
+        -------
+        data : SocialData
+            The new container; this one is unchanged.
+        """
         return self._rebuild(people, self._connections, validate)
 
     def with_connections(self, connections: pd.DataFrame, *, validate: bool = True) -> SocialData:
-        """A copy with another connections table (same people)."""
+        """Return a copy with another connections table (same people).
+
+        Parameters
+        ----------
+        connections : DataFrame
+            The new connections table.
+        validate : bool, default=True
+            Run :meth:`validate` on the result.
+
+        Returns
+        -------
+        data : SocialData
+            The new container; this one is unchanged.
+        """
         return self._rebuild(self._people, connections, validate)
 
     def _rebuild(self, people, connections, validate) -> SocialData:
@@ -359,12 +431,26 @@ class SocialData:
         connections: pd.DataFrame | None = None,
         **edge_defaults,
     ) -> SocialData:
-        """A copy with synthetic people and/or connections appended.
+        """Return a copy with synthetic people and/or connections appended.
 
         Everything added is flagged ``is_synthetic=True``; added connections get
         :data:`SYNTHETIC_EDGE_DEFAULTS` (``strength="WEAK"``, ``confidence=0.5``,
         ``context="synthetic (privacy protection)"``) unless given, either as
         columns or as keyword arguments.  Existing rows are not touched.
+
+        Parameters
+        ----------
+        people : DataFrame, default=None
+            People to append (same columns as ``people``).
+        connections : DataFrame, default=None
+            Connections to append (at least the three connection columns).
+        **edge_defaults : dict
+            Values for the added connections' flag columns, e.g. ``context=...``.
+
+        Returns
+        -------
+        data : SocialData
+            The validated container with the additions; this one is unchanged.
         """
         new_people = self._people
         if people is not None and len(people):
@@ -391,7 +477,12 @@ class SocialData:
 
         Checks: required columns, duplicate or missing ids, missing/negative/non-numeric
         ages, non-boolean event flags, connections to unknown people, self-loops, and
-        connection types outside the domain's vocabulary.  Returns ``self``.
+        connection types outside the domain's vocabulary.
+
+        Returns
+        -------
+        self : SocialData
+            This container, when every check passes.
         """
         people, edges, id_col = self._people, self._connections, self.id_col
         required = (id_col, *self.required_columns)
@@ -536,7 +627,13 @@ class SocialData:
 
     # -- graph views -------------------------------------------------------------------------
     def edge_positions(self) -> tuple[np.ndarray, np.ndarray]:
-        """Row positions (in ``people``) of each connection's two ends."""
+        """Give the row positions (in ``people``) of each connection's two ends.
+
+        Returns
+        -------
+        person1, person2 : ndarray of int
+            For each connection, the row of its first and of its second person.
+        """
         ids = self._people[self.id_col].to_numpy()
         p1 = self._connections["person1_id"].to_numpy()
         p2 = self._connections["person2_id"].to_numpy()
@@ -553,13 +650,31 @@ class SocialData:
         return index.get_indexer(p1), index.get_indexer(p2)
 
     def degree(self) -> np.ndarray:
-        """Number of connections of each person (both ends count), in row order."""
+        """Count the connections of each person (both ends count), in row order.
+
+        Returns
+        -------
+        degree : ndarray of int of shape (n_people,)
+            Connections per person.
+        """
         left, right = self.edge_positions()
         return np.bincount(np.concatenate([left, right]), minlength=len(self)).astype(np.int64)
 
     def to_networkx(self, *, multigraph: bool = False):
-        """Export as a networkx graph: node attributes from ``people``, edge attributes
-        from ``connections`` (a ``MultiGraph`` keeps parallel connections)."""
+        """Export as a networkx graph.
+
+        Node attributes come from ``people``, edge attributes from ``connections``.
+
+        Parameters
+        ----------
+        multigraph : bool, default=False
+            Return a ``MultiGraph``, which keeps parallel connections.
+
+        Returns
+        -------
+        graph : networkx.Graph or networkx.MultiGraph
+            One node per person (keyed by id), one edge per connection.
+        """
         import networkx as nx
 
         graph = nx.MultiGraph() if multigraph else nx.Graph()
@@ -585,9 +700,28 @@ class SocialData:
         domain: str | Domain = "custom",
         required_columns: tuple[str, ...] = (),
     ) -> SocialData:
-        """Build from a networkx graph: node attributes become people columns, edge
-        attributes become connection columns (``connection_type`` defaults to
-        ``connection_type`` where an edge has none)."""
+        """Build from a networkx graph.
+
+        Node attributes become people columns, edge attributes connection columns.
+
+        Parameters
+        ----------
+        graph : networkx.Graph
+            The graph; its nodes are the person ids.
+        id_col : str, default="person_id"
+            Name of the id column.
+        connection_type : str, default="CONNECTED"
+            Type of the edges that have no ``connection_type`` attribute.
+        domain : str or Domain, default="custom"
+            Vocabulary of connection types, see :class:`SocialData`.
+        required_columns : tuple of str, default=()
+            People columns that must be present besides the id.
+
+        Returns
+        -------
+        data : SocialData
+            The validated container.
+        """
         nodes = list(graph.nodes(data=True))
         people = pd.DataFrame([attrs for _, attrs in nodes])
         people.insert(0, id_col, [n for n, _ in nodes])
@@ -607,8 +741,20 @@ class SocialData:
     def save(self, directory: str | os.PathLike, *, format: str = "csv") -> dict[str, Path]:
         """Write ``people`` and ``connections`` to ``directory`` as CSV or Parquet.
 
-        Returns the written paths.  Files are written to temporary names first and
-        renamed, so an error never leaves half a release behind.
+        Files are written to temporary names first and renamed, so an error never
+        leaves half a release behind.
+
+        Parameters
+        ----------
+        directory : str or path-like
+            Folder to write to (created if needed).
+        format : {"csv", "parquet"}, default="csv"
+            File format.
+
+        Returns
+        -------
+        paths : dict of str to Path
+            The written files, keyed ``"people"`` and ``"connections"``.
         """
         if format not in ("csv", "parquet"):
             raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}.")

@@ -53,7 +53,7 @@ def _check_positive(name, value):
 
 
 def release_split(data):
-    """The single whole-data "split" for tuning a release with ``GridSearchCV``.
+    """Give the single whole-data "split" for tuning a release with ``GridSearchCV``.
 
     A release is made from all the data at once: k shrinks on folds and folds cut
     connections, so cross-validation folds would tune the wrong thing.  Pass
@@ -62,10 +62,16 @@ def release_split(data):
     Parameters
     ----------
     data : SocialData or DataFrame
+        The data the release is made from.
 
     Returns
     -------
-    list of one (train, test) tuple of index arrays
+    cv : list of one (train, test) tuple of index arrays
+        Both arrays hold every row position.
+
+    See Also
+    --------
+    make_persona_pipeline : The pipeline such a search tunes.
 
     Examples
     --------
@@ -121,7 +127,7 @@ def make_persona_pipeline(
     pattern_signature=None,
     age_bin=5,
 ):
-    """The project's steps as a scikit-learn :class:`~sklearn.pipeline.Pipeline`.
+    """Build the project's steps as a scikit-learn :class:`~sklearn.pipeline.Pipeline`.
 
     Steps, in order (each optional one only when asked for):
 
@@ -146,19 +152,29 @@ def make_persona_pipeline(
     Parameters
     ----------
     privacy_level : {"low", "medium", "high"}, default="medium"
-        k of the quasi-identifiers: 3, 5 or 10.
+        k of the quasi-identifiers: 3, 5 or 10 (set as the ``generalize`` step's
+        ``k``, the parameter to tune).
     augment_with_synthetic : bool, default=False
+        Add synthetic personas first (the ``augment`` step).
     synthetic_source : {"census", "nemotron"} or provider, default="census"
+        Where the synthetic personas' attributes come from.
     synthetic_ratio : float, default=2.0
-    synthetic_strategy : {"match_distribution", "fill_gaps", "boost_rare"}
+        Synthetic personas per real person.
+    synthetic_strategy : {"match_distribution", "fill_gaps", "boost_rare"}, \
+            default="match_distribution"
+        How the augmentation chooses whom to copy, see ``SyntheticAugmenter``.
     protect_connection_patterns : bool, default=True
+        Add the ``connections`` step.
     connection_pattern_k : int, default=10
+        The k every connection pattern must reach.
     use_external_network : bool, default=False
+        Wire the synthetic personas after ``external_network`` (the ``network`` step).
     external_network : NetworkTemplate, str, networkx graph or path, default=None
         A template, the name of a shipped template (e.g. ``"karate_club"``), or a graph /
         SNAP edge list to extract one from with epsilon = 1 (spent when this function
         runs).
     random_state : int, RandomState instance or None, default=None
+        Seed of every random step.
     quasi_identifiers : list of str, default=None
         Columns the generalisation (and augmentation) works on; default: those of
         ``age, gender, ethnicity, zipcode`` present.
@@ -176,7 +192,12 @@ def make_persona_pipeline(
 
     Returns
     -------
-    Pipeline
+    pipeline : Pipeline
+        The unfitted steps; ``fit_transform(data)`` gives the release.
+
+    See Also
+    --------
+    create_safe_personas : The same steps in one call, with risk measures.
 
     Examples
     --------
@@ -216,7 +237,7 @@ def make_persona_pipeline(
             )
         template, _ = _template_of(external_network, random_state)
         steps.append(("network", TemplateConnector(template=template, random_state=random_state)))
-    steps.append(("generalize", KAnonymizer(privacy_level=privacy_level, quasi_identifiers=qis)))
+    steps.append(("generalize", KAnonymizer(PRIVACY_LEVELS[privacy_level], quasi_identifiers=qis)))
     if protect_connection_patterns:
         from personatwin_sklearn.connections import SyntheticConnectionGenerator
 
@@ -241,7 +262,10 @@ def make_persona_pipeline(
 class ProcessingResult:
     """What :func:`create_safe_personas` returns.
 
-    Attributes
+    The release (as tables and as one container), its risk before and after, and
+    what was done to reach it; :meth:`save` writes the publishable files.
+
+    Parameters
     ----------
     personas : DataFrame
         The released people (real, generalised, and synthetic), with ``is_synthetic``.
@@ -276,6 +300,20 @@ class ProcessingResult:
         ``template_source``, ``average_degree_before``, ``average_degree_after``.
     pipeline : Pipeline
         The fitted pipeline.
+
+    See Also
+    --------
+    write_release : The files :meth:`save` writes.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn import create_safe_personas
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> result = create_safe_personas(make_toy_population(), privacy_level="low",
+    ...                               target_risk=None, protect_connection_patterns=False,
+    ...                               random_state=0)
+    >>> len(result.personas) == len(result.data)
+    True
     """
 
     personas: pd.DataFrame
@@ -299,9 +337,35 @@ class ProcessingResult:
         secret_key=None,
         inputs=(),
     ) -> list[Path]:
-        """Write the release to ``out_dir`` (public files only) and the files that link
-        it to real people to ``private_dir`` (default ``<out_dir>.private``); see
-        :func:`write_release`."""
+        """Write the release: public files to ``out_dir``, private ones to ``private_dir``.
+
+        The files that link the release to real people go to ``private_dir``
+        (default ``<out_dir>.private``); see :func:`write_release`.
+
+        Parameters
+        ----------
+        out_dir : str or path-like
+            Folder of the public files.
+        original : SocialData, default=None
+            The input, for the report's before/after figures.
+        report : bool, default=True
+            Write ``report.html``.
+        keep_ids : bool, default=False
+            Publish the original ids.
+        private_dir : str or path-like, default=None
+            Folder of the private files.
+        overwrite : bool, default=False
+            Replace non-empty folders.
+        secret_key : bytes or str, default=None
+            Key of the pseudonyms.
+        inputs : sequence of paths, default=()
+            Input files, which the folders must not hold.
+
+        Returns
+        -------
+        paths : list of Path
+            The public files, then the private ones.
+        """
         return write_release(
             self,
             out_dir,
@@ -315,12 +379,17 @@ class ProcessingResult:
         )
 
     def summary(self) -> str:
-        """A few lines for people: the headline risk, what was protected, what was added.
+        """Describe the release in a few lines: headline risk, protection, additions.
 
         The first risk line is ``metadata["headline"]`` (see
         :func:`~personatwin_sklearn.attacks.headline_risk`), formatted by
         :func:`~personatwin_sklearn.attacks._headline.format_headline` as in the CLI and
         the report.
+
+        Returns
+        -------
+        text : str
+            Lines for people to read.
         """
         r0, r1, m = self.risk_before, self.risk_metrics, self.metadata
         h = m.get("headline")
@@ -507,16 +576,41 @@ def create_safe_personas(
     data : SocialData or DataFrame
         People (and connections); a DataFrame is people only.
     privacy_level : {"low", "medium", "high"}, default="medium"
+        Starting k of the quasi-identifiers (3, 5 or 10).
     domain : str, default="custom"
         Used when ``data`` is a DataFrame.
     target_risk : float in (0, 1] or None, default=0.05
-    augment_with_synthetic, synthetic_source, synthetic_ratio, synthetic_strategy,
-    protect_connection_patterns, connection_pattern_k, use_external_network,
-    external_network, random_state
+        Population average risk to reach by raising k; None: the privacy level's k.
+    augment_with_synthetic : bool, default=False
+        See :func:`make_persona_pipeline`.
+    synthetic_source : {"census", "nemotron"} or provider, default="census"
+        See :func:`make_persona_pipeline`.
+    synthetic_ratio : float, default=2.0
+        See :func:`make_persona_pipeline`.
+    synthetic_strategy : str, default="match_distribution"
+        See :func:`make_persona_pipeline`.
+    protect_connection_patterns : bool, default=True
+        See :func:`make_persona_pipeline`.
+    connection_pattern_k : int, default=10
+        See :func:`make_persona_pipeline`.
+    use_external_network : bool, default=False
+        See :func:`make_persona_pipeline`.
+    external_network : NetworkTemplate, str, networkx graph or path, default=None
+        See :func:`make_persona_pipeline`.
+    random_state : int, RandomState instance or None, default=None
         See :func:`make_persona_pipeline`.
     quasi_identifiers : list of str, default=None
         Columns generalised to k-anonymity and on which the risk is measured (default:
         age, gender, ethnicity, zipcode present and not in ``keep``/``drop``).
+    connection_scope : {"edge", "neighborhood", "both"}, default="edge"
+        Which connection adversary the synthetic connections defend against; see
+        :func:`make_persona_pipeline`.  ``"neighborhood"`` and ``"both"`` lower the
+        headline further but add many more synthetic connections and personas.
+    pattern_signature : list of str, default=None
+        Partner columns of a connection pattern, for the protection and the headline
+        (default: gender, age, occupation, ``has_*`` present).
+    age_bin : int, default=5
+        Partner age bucket of a pattern, in years.
     keep, drop : list of str, default=None
         People columns published as they are / left out before any work.  Every people
         column needs a role: ``occupation`` and ``has_*`` flags are kept by default (they
@@ -530,21 +624,17 @@ def create_safe_personas(
         Columns that look like direct identifiers but are not (explicit override).
     age_range : (min, max) or None, default=(0, 120)
         Plausible ages; an age outside is an error naming the rows.
-    connection_scope : {"edge", "neighborhood", "both"}, default="edge"
-        Which connection adversary the synthetic connections defend against; see
-        :func:`make_persona_pipeline`.  ``"neighborhood"`` and ``"both"`` lower the
-        headline further but add many more synthetic connections and personas.
-    pattern_signature : list of str, default=None
-        Partner columns of a connection pattern, for the protection and the headline
-        (default: gender, age, occupation, ``has_*`` present).
-    age_bin : int, default=5
-        Partner age bucket of a pattern, in years.
     progress : bool, default=False
         Show a progress bar over the attempts and steps.
 
     Returns
     -------
-    ProcessingResult
+    result : ProcessingResult
+        The release, its risk before and after, and metadata.
+
+    See Also
+    --------
+    make_persona_pipeline : The steps as a Pipeline, to tune or inspect.
 
     Examples
     --------
@@ -944,12 +1034,14 @@ def write_release(
     Parameters
     ----------
     result : ProcessingResult or SocialData
+        The release.
     out_dir : path
         Must not exist or be empty (unless ``overwrite``), and must not hold an input.
     original : SocialData, default=None
         The input, for the report's before/after figures (default: the release's
         real rows).
     report : bool, default=True
+        Write ``report.html``.
     keep_ids : bool, default=False
         Publish the original ids (rows are still shuffled).  Synthetic people then get
         ids drawn from the same format and range as the real ones; when that is not
@@ -969,8 +1061,24 @@ def write_release(
 
     Returns
     -------
-    list of Path
+    paths : list of Path
         The public files, then the private ones.
+
+    See Also
+    --------
+    ProcessingResult.save : The same, from a result.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from personatwin_sklearn.api import write_release
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     paths = write_release(make_toy_population(), os.path.join(folder, "out"),
+    ...                           report=False, secret_key="example")
+    ...     names = {p.name for p in paths}
+    >>> "people.csv" in names
+    True
     """
     from personatwin_sklearn import _release
 

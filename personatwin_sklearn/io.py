@@ -107,7 +107,9 @@ def _flatten_nested(frame: pd.DataFrame) -> pd.DataFrame:
 def read_table(
     source, *, what: str = "table", text_columns=(), sep: str | None = None
 ) -> pd.DataFrame:
-    """Read a DataFrame from a DataFrame, or a CSV / TSV / Parquet / JSONL path (plain or .gz).
+    """Read a DataFrame from a DataFrame, or a CSV / TSV / Parquet / JSONL path.
+
+    Text files may be plain or ``.gz``.
 
     ``sep`` is the delimiter of a text file (default: tab for ``.tsv``, ``.tab`` and
     ``.nodelist``, otherwise comma).
@@ -117,6 +119,33 @@ def read_table(
     refused (:class:`~personatwin_sklearn.exceptions.DuplicateColumnError`); unreadable
     files (truncated gzip, bad quoting, not UTF-8) give a one-line
     :class:`~personatwin_sklearn.exceptions.SchemaError` naming the file.
+
+    Parameters
+    ----------
+    source : DataFrame, str or path-like
+        The table or its path (a DataFrame is returned as it is).
+    what : str, default="table"
+        What the table is, for error messages (e.g. ``"people"``).
+    text_columns : sequence of str, default=()
+        Columns that always stay text.
+    sep : str, default=None
+        Delimiter of a text file.
+
+    Returns
+    -------
+    table : DataFrame
+        The table read.
+
+    See Also
+    --------
+    load_data : Read people and connections into a SocialData.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from personatwin_sklearn.io import read_table
+    >>> read_table(pd.DataFrame({"a": [1]})).shape
+    (1, 1)
     """
     if isinstance(source, pd.DataFrame):
         check_unique_columns(source, what)
@@ -200,8 +229,24 @@ def _normalise_ids(people, edges, id_col, *, from_files):
 
 
 def normalise_zipcodes(values: pd.Series) -> pd.Series:
-    """US zip codes as 5-character text: ``2124`` -> ``"02124"``, ``"80202-1234"`` ->
-    ``"80202"``; other text (non-US postal codes) is only stripped.
+    """Normalise US zip codes to 5-character text.
+
+    ``2124`` -> ``"02124"``, ``"80202-1234"`` -> ``"80202"``; other text (non-US postal
+    codes) is only stripped.
+
+    Parameters
+    ----------
+    values : Series
+        Zip codes as numbers or text.
+
+    Returns
+    -------
+    zipcodes : Series
+        The normalised codes (booleans are returned unchanged).
+
+    See Also
+    --------
+    load_data : Applies it to the ``zipcode`` column.
 
     Examples
     --------
@@ -252,6 +297,9 @@ def load_data(
 ) -> SocialData:
     """Load people (and their connections) into a validated :class:`SocialData`.
 
+    Tables are read from DataFrames or files, renamed by the column maps, then
+    validated once (see :meth:`SocialData.validate`).
+
     Parameters
     ----------
     people : DataFrame, str or path-like
@@ -275,7 +323,7 @@ def load_data(
 
     Returns
     -------
-    SocialData
+    data : SocialData
         Zip codes normalised to 5 characters (:func:`normalise_zipcodes`).
 
     Raises
@@ -285,6 +333,22 @@ def load_data(
         unreadable files, ...).
     FileNotFoundError
         When a path does not exist.
+
+    See Also
+    --------
+    read_snap_edgelist : Load a SNAP edge list.
+    read_pajek : Load a Pajek network with node attributes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from personatwin_sklearn import load_data
+    >>> people = pd.DataFrame({"id": [1, 2], "age": [30, 31], "sex": ["F", "M"]})
+    >>> edges = pd.DataFrame({"person1_id": [1], "person2_id": [2],
+    ...                       "connection_type": ["SPOUSE"]})
+    >>> data = load_data(people, edges, id_col="id", column_map={"sex": "gender"})
+    >>> len(data), data.n_connections
+    (2, 1)
     """
     if isinstance(people, SocialData):
         return people
@@ -374,10 +438,37 @@ def read_snap_edgelist(
     sometimes contain them).  People get only the id column; ids are integers when
     every id is one.  Errors name the file and the line.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The edge list file.
+    connection_type : str, default="CONNECTED"
+        Type given to every connection.
+    id_col : str, default="person_id"
+        Name of the id column.
+    comments : str, default="#"
+        Lines starting with this (or ``%``) are skipped.
+
     Returns
     -------
-    SocialData
+    data : SocialData
         With ``required_columns=()``.
+
+    See Also
+    --------
+    read_pajek : Load a Pajek network with node attributes.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from personatwin_sklearn import read_snap_edgelist
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "edges.txt")
+    ...     with open(path, "w") as f:
+    ...         _ = f.write("# a comment\\n1 2\\n2 1\\n2 3\\n")
+    ...     data = read_snap_edgelist(path)
+    >>> len(data), data.n_connections
+    (3, 2)
     """
     path = Path(path)
     if not path.exists():
@@ -529,8 +620,9 @@ def read_pajek(
     connection_type: str = "CONNECTED",
     missing_value=0,
 ) -> SocialData:
-    """Read a Pajek ``.net`` file as an undirected network, with an optional
-    node-attribute table.
+    """Read a Pajek ``.net`` file as an undirected network.
+
+    An optional node-attribute table gives the people their columns.
 
     Parameters
     ----------
@@ -543,14 +635,34 @@ def read_pajek(
     nodelist : str, path-like or DataFrame, default=None
         Tab-separated attribute table whose first column is the vertex label (e.g.
         Facebook100's ``.nodelist``: ``node_id, student_fac, gender, ...``).
+    id_col : str, default="person_id"
+        Name of the id column.
+    connection_type : str, default="CONNECTED"
+        Type given to every connection.
     missing_value : scalar, default=0
         Code meaning "missing" in the nodelist (Facebook100 uses 0); it becomes
         ``<NA>``.
 
     Returns
     -------
-    SocialData
+    data : SocialData
         With ``required_columns=()``.
+
+    See Also
+    --------
+    read_snap_edgelist : Load a SNAP edge list.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from personatwin_sklearn import read_pajek
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "g.net")
+    ...     with open(path, "w") as f:
+    ...         _ = f.write('*vertices 3\\n1 "1"\\n2 "2"\\n3 "3"\\n*edges\\n1 2\\n2 3\\n')
+    ...     data = read_pajek(path)
+    >>> len(data), data.n_connections
+    (3, 2)
     """
     path = Path(path)
     if not path.exists():

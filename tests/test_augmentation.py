@@ -1,6 +1,7 @@
 """SyntheticAugmenter: counts, real data untouched, strategies, indistinguishability."""
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -8,7 +9,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
-from personatwin_sklearn import SocialData, SyntheticAugmenter
+from personatwin_sklearn import SocialData, SyntheticAugmenter, SyntheticPersonaSampler
 from personatwin_sklearn.datasets import make_social_population
 from personatwin_sklearn.exceptions import InvalidValueError, MissingColumnError
 from personatwin_sklearn.metrics import (
@@ -20,6 +21,7 @@ from personatwin_sklearn.metrics import (
 from personatwin_sklearn.providers import DataFrameProvider
 
 QIS = ["age", "gender", "ethnicity", "zipcode"]
+ADULT = Path(__file__).resolve().parent.parent / "examples" / "data" / "adult.csv.gz"
 
 
 @pytest.fixture(scope="module")
@@ -164,18 +166,82 @@ def test_dataframe_provider_and_dataframe_input():
     assert len(frame) == 200
 
 
-def test_fit_resample_labels_follow_donors():
+def test_sampler_labels_follow_donors():
     people = make_social_population(n_people=150, random_state=4).people.drop(
         columns=["person_id", "is_synthetic"]
     )
     y = (people["age"] > 40).astype(int).to_numpy()
-    X_res, y_res = SyntheticAugmenter(synthetic_ratio=1.0, random_state=0).fit_resample(people, y)
+    sampler = SyntheticPersonaSampler(synthetic_ratio=1.0, random_state=0)
+    X_res, y_res = sampler.fit_resample(people, y)
     assert len(X_res) == len(y_res) == 300
+    assert sampler.n_real_ == 150 and sampler.n_synthetic_ == 150
     assert list(X_res.columns) == list(people.columns)
     pd.testing.assert_frame_equal(X_res.iloc[:150], people.reset_index(drop=True))
+    np.testing.assert_array_equal(y_res[:150], y)
     # a stand-in keeps its donor's age band, so the label is consistent with it
     band_ok = (X_res["age"].iloc[150:] > 40).astype(int).to_numpy() == y_res[150:]
     assert band_ok.mean() > 0.95
+    # same seed, same rows; a Series y comes back as a Series with its name
+    again = SyntheticPersonaSampler(synthetic_ratio=1.0, random_state=0)
+    X_again, y_series = again.fit_resample(people, pd.Series(y, name="old"))
+    pd.testing.assert_frame_equal(X_again, X_res)
+    assert isinstance(y_series, pd.Series) and y_series.name == "old"
+    np.testing.assert_array_equal(y_series.to_numpy(), y_res)
+
+
+def test_sampler_has_no_transform_and_augmenter_refuses_labels(small):
+    """The two roles: a sampler (fit_resample only) and a transformer (no labels)."""
+    assert not hasattr(SyntheticPersonaSampler(), "transform")
+    assert not hasattr(SyntheticAugmenter(), "fit_resample")
+    with pytest.raises(TypeError, match="SyntheticPersonaSampler"):
+        SyntheticAugmenter(random_state=0).fit_transform(small, np.zeros(len(small)))
+    with pytest.raises(TypeError, match="DataFrame of people"):
+        SyntheticPersonaSampler().fit_resample(small.people.to_numpy(), np.zeros(len(small)))
+    with pytest.raises(InvalidValueError, match="one label per row"):
+        SyntheticPersonaSampler().fit_resample(small.people, np.zeros(3))
+    with pytest.raises(MissingColumnError, match="gender_column='sex'"):
+        SyntheticPersonaSampler(gender_column="sex").fit_resample(small.people, small.ids)
+
+
+def test_sampler_in_imblearn_pipeline_cross_validation_on_adult():
+    """imblearn's Pipeline accepts the sampler and resamples the training folds only."""
+    pipeline = pytest.importorskip("imblearn.pipeline")
+    from sklearn.compose import make_column_transformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import cross_validate
+    from sklearn.preprocessing import OrdinalEncoder
+
+    adult = pd.read_csv(ADULT).sample(3000, random_state=0)
+    X = adult.drop(columns="income")
+    y = (adult["income"] == ">50K").astype(int)
+    categorical = X.select_dtypes(exclude="number").columns.tolist()
+    encode = make_column_transformer(
+        (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), categorical),
+        remainder="passthrough",
+    )
+    sampler = SyntheticPersonaSampler(gender_column="sex", random_state=0)
+    model = HistGradientBoostingClassifier(max_iter=50, random_state=0)
+    pipe = pipeline.make_pipeline(sampler, encode, model)
+    result = cross_validate(pipe, X, y, cv=3, return_estimator=True)
+    majority = max(y.mean(), 1 - y.mean())
+    assert (result["test_score"] > majority).all(), result["test_score"]
+    for fitted, (train, _) in zip(result["estimator"], _folds(X, y)):
+        step = fitted.named_steps["syntheticpersonasampler"]
+        assert step.n_real_ == len(train) and step.n_synthetic_ == len(train)
+        # the model was trained on the real training rows plus their stand-ins
+        assert fitted[-1].n_features_in_ == X.shape[1]
+    # and a plain sklearn Pipeline cannot hold a row-adding transformer with y
+    from sklearn.pipeline import make_pipeline as sk_make_pipeline
+
+    people = X.rename(columns={"sex": "gender"})
+    with pytest.raises(TypeError, match="SyntheticPersonaSampler"):
+        sk_make_pipeline(SyntheticAugmenter(random_state=0), encode, model).fit(people, y)
+
+
+def _folds(X, y):
+    from sklearn.model_selection import StratifiedKFold
+
+    return StratifiedKFold(3).split(X, y)
 
 
 def test_connect_false_adds_people_only(small):

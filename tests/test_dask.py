@@ -1,6 +1,6 @@
 """Out-of-core (Dask) path: the same figures as the pandas path, exactly.
 
-Skipped when dask is not installed (CI does not install the ``dask`` extra).
+Skipped when dask is not installed (``.ci/run`` installs the ``dask`` extra, so CI runs them).
 """
 
 import subprocess

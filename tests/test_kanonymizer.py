@@ -13,7 +13,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from personatwin_sklearn import KAnonymizer, SocialData
 from personatwin_sklearn.datasets import make_social_population
@@ -147,6 +146,83 @@ def test_privacy_levels(adult, level, k):
     assert min_class(out, ADULT_QIS) >= k
 
 
+def test_k_and_privacy_level_one_rule(adult):
+    """k alone, privacy_level alone, neither (k=5); both is an error, also in a grid."""
+    frame = adult.head(500)
+    assert KAnonymizer(quasi_identifiers=ADULT_QIS).fit(frame).k_ == 5
+    assert KAnonymizer(7, quasi_identifiers=ADULT_QIS).fit(frame).k_ == 7
+    with pytest.raises(InvalidValueError, match="give one"):
+        KAnonymizer(7, privacy_level="high", quasi_identifiers=ADULT_QIS).fit(frame)
+    pipe = Pipeline([("generalize", KAnonymizer(privacy_level="high", quasi_identifiers=["age"]))])
+    search = GridSearchCV(
+        pipe,
+        {"generalize__k": [2, 50]},
+        scoring=lambda est, X, y=None: 0.0,
+        cv=[(np.arange(len(frame)), np.arange(len(frame)))],
+        error_score="raise",
+    )
+    with pytest.raises(InvalidValueError, match="leave privacy_level=None"):
+        search.fit(frame)
+
+
+def test_partial_default_columns_warn(adult):
+    """The default QIs on a table with other columns (e.g. in a ColumnTransformer)."""
+    from sklearn.compose import make_column_transformer
+
+    from personatwin_sklearn.exceptions import PersonaTwinWarning
+
+    frame = adult.head(300)
+    ct = make_column_transformer((KAnonymizer(5), ADULT_QIS), remainder="drop")
+    with pytest.warns(PersonaTwinWarning, match=r"generalises only \['age'\].*workclass"):
+        ct.fit(frame)
+    # explicit columns, a SocialData and schema columns give no warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_column_transformer((KAnonymizer(5, quasi_identifiers=ADULT_QIS), ADULT_QIS)).fit(
+            frame
+        )
+        data = make_social_population(200, random_state=0)
+        KAnonymizer(5).fit(data)
+        KAnonymizer(5).fit(data.people)
+
+
+@pytest.mark.parametrize("container", ["DataFrame", "SocialData"])
+def test_pandas_output(container):
+    """set_output(transform="pandas") and the global config: same type out as in."""
+    import sklearn
+
+    data = make_social_population(300, random_state=0)
+    X = data if container == "SocialData" else data.people
+    plain = KAnonymizer(5).fit_transform(X)
+    out = KAnonymizer(5).set_output(transform="pandas").fit_transform(X)
+    assert type(out) is type(X)
+    with sklearn.config_context(transform_output="pandas"):
+        again = KAnonymizer(5).fit(X).transform(X)
+    people = (lambda d: d.people) if container == "SocialData" else (lambda d: d)
+    pd.testing.assert_frame_equal(people(out), people(plain))
+    pd.testing.assert_frame_equal(people(again), people(plain))
+
+
+def test_skops_round_trip_with_hierarchy(adult):
+    sio = pytest.importorskip("skops.io")
+    hierarchy = {"sex": {"Male": ["person"], "Female": ["person"]}}
+    est = KAnonymizer(10, quasi_identifiers=ADULT_QIS, hierarchies=hierarchy)
+    est.fit(adult.head(2000))
+    blob = sio.dumps(est)
+    expected = {
+        "personatwin_sklearn.generalize._kanonymizer.KAnonymizer",
+        "personatwin_sklearn.generalize._kanonymizer._Column",
+        "personatwin_sklearn.generalize._mondrian.Tree",
+    }
+    assert set(sio.get_untrusted_types(data=blob)) == expected
+    loaded = sio.loads(blob, trusted=sorted(expected))
+    pd.testing.assert_frame_equal(
+        loaded.transform(adult.tail(500)), est.transform(adult.tail(500))
+    )
+
+
 def test_social_data_in_social_data_out():
     data = make_social_population(400, random_state=3)
     est = KAnonymizer(5)
@@ -241,37 +317,10 @@ def test_accuracy_comparison_table(adult):
     data = adult.sample(3000, random_state=1)
     X = data[["age", "sex", "race", "education"]]
     y = data["income"]
-    table = accuracy_under_anonymization(X, y, ks=(5, 100), cv=3)
+    table = accuracy_under_anonymization(X, y, ks=(5, 100), quasi_identifiers=list(X), cv=3)
     assert table["k"].tolist() == [0, 5, 100]
     assert table["information_loss"].is_monotonic_increasing
     assert (table["score"] > 0.6).all()
 
 
-TEXT_OUTPUT = (
-    "numeric_output='range' (the default) releases ranges as text such as '40-44'; this "
-    "check compares outputs with assert_allclose, which cannot subtract strings. The same "
-    "estimator with numeric_output='midpoint' passes it."
-)
-TEXT_OUTPUT_CHECKS = [
-    "check_pipeline_consistency",
-    "check_estimators_pickle",
-    "check_transformer_data_not_an_array",
-    "check_transformer_general",
-    "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance",
-    "check_fit_idempotent",
-]
-
-
-def expected_failures(estimator) -> dict:
-    if estimator.numeric_output == "midpoint":
-        return {}
-    return dict.fromkeys(TEXT_OUTPUT_CHECKS, TEXT_OUTPUT)
-
-
-@parametrize_with_checks(
-    [KAnonymizer(k=2, numeric_output="midpoint"), KAnonymizer(k=1)],
-    expected_failed_checks=expected_failures,
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
+# parametrize_with_checks runs in tests/test_common.py

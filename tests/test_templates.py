@@ -16,6 +16,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+
+# skipped, with the reason, where diffprivlib does not import (scikit-learn 1.9)
+pytest.importorskip("diffprivlib", exc_type=ImportError)
 from diffprivlib.accountant import BudgetAccountant
 from diffprivlib.utils import BudgetError, PrivacyLeakWarning
 from sklearn.base import clone

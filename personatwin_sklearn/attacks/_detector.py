@@ -46,7 +46,10 @@ FPR = 0.01
 class DetectorResult:
     """Outcome of :func:`detector_suite`.
 
-    Attributes
+    How well a detector separates a release's synthetic connections from its real
+    ones, cross-validated on the release and trained on shadow releases.
+
+    Parameters
     ----------
     auc : float
         Mean ROC AUC over the cross-validation folds, trained on the release's own
@@ -72,6 +75,19 @@ class DetectorResult:
         Out-of-fold score of each connection (probability of being synthetic).
     shadow_scores : ndarray or None
         The shadow detector's score of each connection.
+
+    See Also
+    --------
+    detector_suite : Computes it.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from personatwin_sklearn.attacks import DetectorResult
+    >>> result = DetectorResult(0.5, 0.0, 0.01, None, None, 2, 2, pd.Series(dtype=float), [],
+    ...                         np.zeros(4))
+    >>> result.to_dict()["auc"]
+    0.5
     """
 
     auc: float
@@ -87,7 +103,13 @@ class DetectorResult:
     shadow_scores: np.ndarray | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        """The headline figures as a plain dict (JSON-serialisable)."""
+        """Return the headline figures as a plain dict (JSON-serialisable).
+
+        Returns
+        -------
+        figures : dict
+            AUCs, true-positive rates, counts and the most important feature.
+        """
         return {
             "auc": self.auc,
             "auc_std": self.auc_std,
@@ -244,7 +266,7 @@ def _align(X: pd.DataFrame, detector) -> pd.DataFrame:
 
 
 def score_connections(detector, release) -> np.ndarray:
-    """Score each connection of ``release``: the detector's probability that it is synthetic.
+    """Score each connection of ``release`` with the detector's probability of being synthetic.
 
     Only the published people and connections are used (no flags, no edge attributes
     unless the detector was trained with them).
@@ -258,7 +280,25 @@ def score_connections(detector, release) -> np.ndarray:
 
     Returns
     -------
-    ndarray of shape (n_connections,)
+    scores : ndarray of shape (n_connections,)
+        Probability that each connection is synthetic.
+
+    See Also
+    --------
+    fit_detector : Trains the detector.
+    strip_connections : Remove the connections scored above a threshold.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.attacks import fit_detector, score_connections
+    >>> from personatwin_sklearn.connections import SyntheticConnectionGenerator
+    >>> from personatwin_sklearn.datasets import make_social_population
+    >>> gen = SyntheticConnectionGenerator(target_k=5, method="exhaustive", random_state=0)
+    >>> shadow = gen.fit_transform(make_social_population(300, random_state=1))
+    >>> release = gen.fit_transform(make_social_population(300, random_state=0))
+    >>> scores = score_connections(fit_detector(shadow, random_state=0), release)
+    >>> scores.shape == (release.n_connections,)
+    True
     """
     if not isinstance(release, SocialData):
         raise InvalidValueError(
@@ -290,7 +330,7 @@ def detector_suite(
     importances=True,
     random_state=None,
 ):
-    """How well can a detector tell the synthetic connections of a release from the real?
+    """Measure how well a detector tells the synthetic connections of a release from the real.
 
     Features: :func:`edge_features` of the published release (the flags and, by default,
     the ``strength`` / ``confidence`` / ``context`` columns are not features).
@@ -326,7 +366,8 @@ def detector_suite(
 
     Returns
     -------
-    DetectorResult
+    result : DetectorResult
+        AUCs, true-positive rates at 1% false positives, importances and scores.
 
     See Also
     --------

@@ -29,7 +29,10 @@ __all__ = ["EdgeDetectionResult", "edge_features", "synthetic_edge_detection_att
 class EdgeDetectionResult:
     """Outcome of :func:`synthetic_edge_detection_attack`.
 
-    Attributes
+    How well a classifier trained on a release tells its synthetic connections from
+    the real ones, and which features it relied on.
+
+    Parameters
     ----------
     auc : float
         Mean cross-validated ROC AUC of the classifier (0.5: synthetic edges
@@ -43,6 +46,19 @@ class EdgeDetectionResult:
         largest first.
     features : list of str
         Features the classifier used.
+
+    See Also
+    --------
+    synthetic_edge_detection_attack : Runs the attack.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from personatwin_sklearn.attacks import EdgeDetectionResult
+    >>> result = EdgeDetectionResult(0.5, 0.01, 10, 10, pd.Series({"degree_min": 0.0}),
+    ...                              ["degree_min"])
+    >>> result.to_dict()["top_feature"]
+    'degree_min'
     """
 
     auc: float
@@ -53,6 +69,13 @@ class EdgeDetectionResult:
     features: list = field(repr=False)
 
     def to_dict(self) -> dict:
+        """Return the headline figures as a plain dict.
+
+        Returns
+        -------
+        figures : dict
+            AUC, its spread, the counts and the most important feature.
+        """
         return {
             "auc": self.auc,
             "auc_std": self.auc_std,
@@ -105,7 +128,8 @@ def synthetic_edge_detection_attack(
 
     Returns
     -------
-    EdgeDetectionResult
+    result : EdgeDetectionResult
+        The AUC and the feature importances.
 
     See Also
     --------

@@ -89,6 +89,10 @@ def headline_risk(
 ) -> dict:
     """Re-identification risk of real people by the strongest adversary, before and after.
 
+    Every scope of :func:`linkage_attack` is run on the input and on the release
+    (optionally stripped of detected connections); the headline is the scope with
+    the highest average success after protection.
+
     Parameters
     ----------
     original : SocialData
@@ -130,6 +134,11 @@ def headline_risk(
         ``strongest_scope``: the scope with the highest average after; ``skipped``
         (scope -> reason), ``quasi_identifiers``, ``signature``, ``age_bin``,
         ``n_real``, ``n_targets``, ``sampled``, ``stripped_connections``.
+
+    See Also
+    --------
+    linkage_attack : One scope's attack.
+    stripped_release_attack : The detector-equipped adversary.
 
     Examples
     --------

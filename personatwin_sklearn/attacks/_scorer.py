@@ -51,14 +51,19 @@ def make_detector_scorer(
         The adversary's shadow release(s) with their flags.
     cv : int, default=3
         Folds of the cross-validated detector (``"auc"``).
-    quasi_identifiers, signature, age_bin, hierarchies
+    quasi_identifiers, signature, age_bin, hierarchies : object
         As in :func:`linkage_attack`.
     random_state : int, RandomState instance or None, default=0
         Seed of the detector (fixed by default, so candidates are compared alike).
 
     Returns
     -------
-    callable
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``, greater is better.
+
+    See Also
+    --------
+    personatwin_sklearn.metrics.make_privacy_scorer : Scores without the detector.
 
     Examples
     --------

@@ -41,7 +41,10 @@ _CROSS_FIT_FOLDS = 3
 class StrippedAttackResult:
     """Outcome of :func:`stripped_release_attack`.
 
-    Attributes
+    The linkage adversary's success after removing the connections a detector
+    flags, at the threshold that helps it most, per scope.
+
+    Parameters
     ----------
     per_scope : DataFrame
         One row per scope (index): ``expected_success`` and ``success_rate`` after the
@@ -65,6 +68,23 @@ class StrippedAttackResult:
         The scopes attacked; the first one's strip is :attr:`strip_mask`.
     n_real, n_synthetic : int
         Connections of each kind in the release.
+
+    See Also
+    --------
+    stripped_release_attack : Computes it.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.attacks import stripped_release_attack
+    >>> from personatwin_sklearn.connections import SyntheticConnectionGenerator
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> toy = make_toy_population()
+    >>> gen = SyntheticConnectionGenerator(target_k=3, method="exhaustive", random_state=0)
+    >>> release = gen.fit_transform(toy)
+    >>> flags = release.connections["is_synthetic"].to_numpy(dtype=float)
+    >>> result = stripped_release_attack(toy, release, scores=flags)
+    >>> result.strip_mask.shape == (release.n_connections,)
+    True
     """
 
     per_scope: pd.DataFrame = field(repr=False)
@@ -78,16 +98,35 @@ class StrippedAttackResult:
 
     @property
     def strip_mask(self) -> np.ndarray:
-        """Connections removed at the first scope's chosen threshold (the strip that
-        maximises that scope's re-identification)."""
+        """Give the connections removed at the first scope's chosen threshold.
+
+        That is the strip that maximises that scope's re-identification.
+        """
         return self.strip_masks[self.scopes[0]]
 
     def effective_k(self, scope: str) -> float:
-        """``1 / expected success`` of ``scope`` after stripping (``inf`` at 0)."""
+        """Give ``1 / expected success`` of ``scope`` after stripping (``inf`` at 0).
+
+        Parameters
+        ----------
+        scope : str
+            One of :attr:`scopes`.
+
+        Returns
+        -------
+        k : float
+            The effective k.
+        """
         return float(self.per_scope.loc[scope, "effective_k"])
 
     def to_dict(self) -> dict:
-        """The figures per scope as a plain dict (JSON-serialisable: ``inf`` -> None)."""
+        """Return the figures per scope as a plain dict (JSON-serialisable: ``inf`` -> None).
+
+        Returns
+        -------
+        figures : dict
+            Detector kind, counts and the per-scope figures.
+        """
 
         def plain(value):
             value = value.item() if isinstance(value, np.generic) else value
@@ -105,17 +144,36 @@ class StrippedAttackResult:
 
 
 def strip_connections(release: SocialData, mask) -> SocialData:
-    """``release`` without the connections where ``mask`` is True (people unchanged).
+    """Remove the connections of ``release`` where ``mask`` is True (people unchanged).
+
+    What an adversary does with the connections a detector flags as synthetic.
 
     Parameters
     ----------
     release : SocialData
-    mask : array-like of bool, one per connection row
+        The release.
+    mask : array-like of bool of shape (n_connections,)
+        True for the connections to remove.
 
     Returns
     -------
-    SocialData
+    stripped : SocialData
         Same people, id column and domain; the kept connections in their order.
+
+    See Also
+    --------
+    stripped_release_attack : Strips and attacks at several thresholds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from personatwin_sklearn.attacks import strip_connections
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> toy = make_toy_population()
+    >>> mask = np.zeros(toy.n_connections, dtype=bool)
+    >>> mask[0] = True
+    >>> strip_connections(toy, mask).n_connections == toy.n_connections - 1
+    True
     """
     mask = np.asarray(mask, dtype=bool)
     if mask.shape != (release.n_connections,):
@@ -210,7 +268,7 @@ def stripped_release_attack(
         what was removed).
     shadow : SocialData or list of SocialData, default=None
         The adversary's shadow release(s), with their flags.
-    quasi_identifiers, signature, age_bin, hierarchies
+    quasi_identifiers, signature, age_bin, hierarchies : object
         As in :func:`~personatwin_sklearn.attacks.linkage_attack`.
     scopes : tuple of str, default=("edge", "neighborhood", "combined")
         Linkage scopes to run.  The first one's strip is :attr:`StrippedAttackResult.
@@ -229,7 +287,8 @@ def stripped_release_attack(
 
     Returns
     -------
-    StrippedAttackResult
+    result : StrippedAttackResult
+        Success per scope after the best strip, and the whole threshold grid.
 
     See Also
     --------

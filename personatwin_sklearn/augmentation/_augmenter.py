@@ -6,12 +6,13 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from personatwin_sklearn import census
+from personatwin_sklearn._base import SocialDataTransformerMixin
 from personatwin_sklearn._social_data import AUGMENTATION_CONTEXT, SocialData, event_columns
 from personatwin_sklearn.exceptions import InvalidValueError, MissingColumnError
 from personatwin_sklearn.metrics._risk import resolve_quasi_identifiers
@@ -117,8 +118,14 @@ def _whole_households(data: SocialData, m: int, rng) -> np.ndarray:
     return order[:m]
 
 
-class SyntheticAugmenter(TransformerMixin, BaseEstimator):
+class SyntheticAugmenter(SocialDataTransformerMixin, BaseEstimator):
     """Add synthetic personas (with connections) that look like the real people.
+
+    A *transformer* for building a release: ``SocialData`` (or a people DataFrame) in,
+    the same with synthetic people appended out.  It adds rows, so it cannot sit in a
+    scikit-learn ``Pipeline`` that ends in a model trained on labels ``y``; to augment a
+    labelled training set use :class:`SyntheticPersonaSampler` (``fit_resample(X, y)``)
+    in an ``imblearn.pipeline.Pipeline`` instead.
 
     The synthetic people are *stand-ins*: each one copies the quasi-identifier cell
     (sex, ``age_bin``-year age band, ethnicity, zip code, ...) of a real *donor* so
@@ -189,6 +196,15 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         ``boost_rare``: the boosted groups, their size and how many were added.
     n_unmatched_stubs_ : int
         Connection stubs left without a partner when ``fit_transform`` ran.
+    n_features_in_ : int
+        Number of people columns seen in ``fit``.
+    feature_names_in_ : ndarray of str objects
+        People columns seen in ``fit``.
+
+    See Also
+    --------
+    SyntheticPersonaSampler : The same synthetic people for a labelled training set,
+        as an imbalanced-learn sampler.
 
     Examples
     --------
@@ -290,12 +306,14 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : SocialData or DataFrame of people
+            The real people (and their connections) to learn from.
         y : None
             Ignored.
 
         Returns
         -------
         self : SyntheticAugmenter
+            The fitted augmenter.
         """
         data, _ = self._as_social_data(X)
         self._fit(data)
@@ -328,10 +346,12 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : SocialData or DataFrame of people
+            The data ``fit`` saw (the plan is for it).
 
         Returns
         -------
-        SocialData, or DataFrame when ``X`` is a DataFrame.
+        X_augmented : SocialData, or DataFrame when ``X`` is a DataFrame
+            ``X`` with the synthetic people (and connections) appended.
         """
         check_is_fitted(self, "quasi_identifiers_")
         data, is_social = self._as_social_data(X)
@@ -342,37 +362,30 @@ class SyntheticAugmenter(TransformerMixin, BaseEstimator):
         return self._people_frame(out, X)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_resample(self, X, y):
-        """Augment a training set: ``(X, y)`` with synthetic rows appended.
-
-        imbalanced-learn compatible (use it in an ``imblearn`` pipeline, not in a plain
-        sklearn ``Pipeline``).  A synthetic row takes the label of its donor.
+    def fit_transform(self, X, y=None):
+        """``fit(X).transform(X)``, also recording ``n_unmatched_stubs_``.
 
         Parameters
         ----------
-        X : DataFrame of people (needs ``age`` and ``gender``)
-        y : array-like of shape (n_samples,)
+        X : SocialData or DataFrame of people
+            The real people (and their connections).
+        y : None
+            Must be None: the output has more rows than ``X``, so labels could not
+            follow it.  Use :class:`SyntheticPersonaSampler` for labelled data.
 
         Returns
         -------
-        X_resampled : DataFrame
-        y_resampled : ndarray
+        X_augmented : SocialData, or DataFrame when ``X`` is a DataFrame
+            ``X`` with the synthetic people (and connections) appended.
         """
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"fit_resample needs a DataFrame of people, got {type(X).__name__}.")
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise InvalidValueError(f"y has {len(y)} labels for {len(X)} rows of X.")
-        data, _ = self._as_social_data(X)
-        out, donors, _ = self._augment(data, *self._fit(data))
-        X_res = self._people_frame(out, X)
-        real_positions = np.flatnonzero(~data.is_synthetic)
-        y_res = np.concatenate([y, y[real_positions[donors]]])
-        return X_res.reset_index(drop=True), y_res
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None):
-        """``fit(X).transform(X)``, also recording ``n_unmatched_stubs_``."""
+        if y is not None:
+            raise TypeError(
+                "SyntheticAugmenter adds rows, so it cannot be fitted with labels y (in a "
+                "scikit-learn Pipeline ending in a model, y would no longer match X). To "
+                "augment a labelled training set use SyntheticPersonaSampler, whose "
+                "fit_resample(X, y) also returns the labels, in an "
+                "imblearn.pipeline.Pipeline."
+            )
         data, is_social = self._as_social_data(X)
         out, _, unmatched = self._augment(data, *self._fit(data))
         self.n_unmatched_stubs_ = unmatched

@@ -12,7 +12,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from personatwin_sklearn._base import check_k_feasible, check_social_data
+from personatwin_sklearn._base import (
+    SocialDataTransformerMixin,
+    check_k_feasible,
+    check_social_data,
+)
 from personatwin_sklearn._social_data import AUGMENTATION_CONTEXT
 from personatwin_sklearn.connections._clone import (
     MAX_COPIES,
@@ -106,9 +110,11 @@ def _small_holder(snap, need, max_size) -> np.ndarray:
 MAX_ROUNDS = 10
 
 
-class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
-    """Add flagged synthetic connections, few and plausible, until every connection
-    pattern (or whole 1-hop neighbourhood) is shared by at least ``target_k`` people.
+class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
+    """Add flagged synthetic connections, few and plausible, until patterns reach ``target_k``.
+
+    Every connection pattern (or whole 1-hop neighbourhood) ends up shared by at
+    least ``target_k`` people.
 
     A pattern is a connection seen from one end: ``(type, partner signature)``
     (see :class:`ConnectionPatternAnalyzer`).  Every connection gives a pattern to
@@ -256,6 +262,10 @@ class SyntheticConnectionGenerator(TransformerMixin, BaseEstimator):
     report_ : DataFrame
         Before/after summary of the last ``transform`` (patterns, rare patterns,
         people at risk, real people at risk, min k, deficit, connections, people).
+    n_features_in_ : int
+        Number of people columns seen in ``fit``.
+    feature_names_in_ : ndarray of str objects
+        People columns seen in ``fit``.
 
     See Also
     --------

@@ -213,9 +213,13 @@ def make_social_population(
 
     Returns
     -------
-    SocialData
+    data : SocialData
         People columns ``person_id, age, gender, ethnicity, zipcode, occupation``,
         the domain's event flag and ``is_synthetic`` (all False).
+
+    See Also
+    --------
+    make_toy_population : Twelve people, for examples.
 
     Examples
     --------

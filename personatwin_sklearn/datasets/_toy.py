@@ -8,13 +8,19 @@ __all__ = ["make_toy_population"]
 
 
 def make_toy_population() -> SocialData:
-    """Twelve people: A and B have fathers (60 and 65) with criminal records, C is the
-    only person married to a 40-44 year old teacher.
+    """Build a toy population of twelve people and their families.
+
+    A and B have fathers (60 and 65) with criminal records, C is the only person
+    married to a 40-44 year old teacher.
 
     Returns
     -------
-    SocialData
+    data : SocialData
         Domain ``criminal_justice``; ids ``"A"``, ``"B"``, ``"C"``, ... .
+
+    See Also
+    --------
+    make_social_population : A larger random population.
 
     Examples
     --------

@@ -15,6 +15,10 @@ __all__ = ["read_hierarchy", "as_hierarchy"]
 def read_hierarchy(path, *, sep: str = ";") -> pd.DataFrame:
     """Read an ARX-style hierarchy file: one line per value, ``value;level1;level2;*``.
 
+    Such a file tells :class:`KAnonymizer` how a categorical quasi-identifier may be
+    generalised: a class of values is released as the lowest level they share.
+    Every line must have the same number of levels.
+
     Parameters
     ----------
     path : str or path-like
@@ -27,6 +31,10 @@ def read_hierarchy(path, *, sep: str = ";") -> pd.DataFrame:
     -------
     hierarchy : DataFrame
         Indexed by the value (as text), one column per level ``level1 .. levelH``.
+
+    See Also
+    --------
+    KAnonymizer : Uses hierarchies through its ``hierarchies`` parameter.
 
     Examples
     --------

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
+from personatwin_sklearn._base import SocialDataTransformerMixin
 from personatwin_sklearn._social_data import SocialData
-from personatwin_sklearn.exceptions import InfeasibleKError, InvalidValueError, MissingColumnError
+from personatwin_sklearn.exceptions import (
+    InfeasibleKError,
+    InvalidValueError,
+    MissingColumnError,
+    PersonaTwinWarning,
+)
 from personatwin_sklearn.generalize._hierarchy import as_hierarchy
 from personatwin_sklearn.generalize._mondrian import build_tree, route
 from personatwin_sklearn.metrics._risk import DEFAULT_QUASI_IDENTIFIERS
@@ -20,9 +27,33 @@ __all__ = ["KAnonymizer", "PRIVACY_LEVELS"]
 
 #: k for each privacy level preset (also used by :func:`create_safe_personas`).
 PRIVACY_LEVELS = {"low": 3, "medium": 5, "high": 10}
+DEFAULT_K = 5
+
+
+def resolve_k(k, privacy_level) -> int:
+    """The k in force: ``k``, or the preset of ``privacy_level``; both given is an error."""
+    if k is not None and privacy_level is not None:
+        raise InvalidValueError(
+            f"KAnonymizer got both k={k} and privacy_level={privacy_level!r}; give one. "
+            f"privacy_level is a preset for k ({PRIVACY_LEVELS}); to tune k (e.g. a grid "
+            "over k), leave privacy_level=None."
+        )
+    if privacy_level is not None:
+        return PRIVACY_LEVELS[privacy_level]
+    return DEFAULT_K if k is None else int(k)
+
 
 SUPPRESSED = "*"
 _MISSING = "<missing>"
+
+
+#: People-schema columns that are not quasi-identifiers by default (the id, flags,
+#: occupation and the analyzer's columns): left out of the partial-default warning.
+_SCHEMA_COLUMNS = ("person_id", "is_synthetic", "occupation", "pattern_k", "pattern_risk")
+
+
+def _schema_column(name) -> bool:
+    return name in _SCHEMA_COLUMNS or (isinstance(name, str) and name.startswith("has_"))
 
 
 def _is_prefix_column(name) -> bool:
@@ -33,11 +64,15 @@ def _is_prefix_column(name) -> bool:
 class _Column:
     """How one quasi-identifier is coded: ordered values and labels of code ranges."""
 
+    # Only numpy arrays and plain values are stored, so a fitted KAnonymizer round-trips
+    # through skops as well as pickle; the pandas lookups are rebuilt when used.
     def __init__(self, name, kind, values, hierarchy=None):
         self.name = name
         self.kind = kind  # "numeric", "prefix", "categorical", "hierarchy"
         self.values = values  # ordered distinct values (float array or object array)
-        self.hierarchy = hierarchy
+        if hierarchy is not None:
+            self.hierarchy_values = np.asarray(hierarchy.index, dtype=object)
+            self.hierarchy_levels = hierarchy.to_numpy(dtype=object)
         if kind == "numeric":
             span = values[-1] - values[0] if len(values) else 0.0
             self.pos = (values - values[0]) / span if span > 0 else np.zeros(len(values))
@@ -46,7 +81,18 @@ class _Column:
         else:
             u = len(values)
             self.pos = np.arange(u) / (u - 1) if u > 1 else np.zeros(u)
-            self.lookup = pd.Index(values)
+
+    def _index(self, name: str) -> pd.Index:
+        """``pd.Index`` of ``values`` or ``hierarchy_values``, cached but never saved."""
+        cache = self.__dict__.setdefault("_cache", {})
+        if name not in cache:
+            cache[name] = pd.Index(getattr(self, name))
+        return cache[name]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_cache", None)
+        return state
 
     def encode(self, column: pd.Series) -> np.ndarray:
         if self.kind == "numeric":
@@ -59,7 +105,7 @@ class _Column:
             x = column.to_numpy(dtype=float, na_value=np.nan)
             return np.searchsorted(self.values, x, side="left").astype(np.int64)
         text = _as_text(column)
-        codes = self.lookup.get_indexer(text)
+        codes = self._index("values").get_indexer(text)
         return codes.astype(np.int64)  # unseen values: -1 (routed left)
 
     def label(self, lo: int, hi: int) -> str:
@@ -84,9 +130,9 @@ class _Column:
             return a[:common] + "*" * (max(len(a), len(b)) - common) if common else SUPPRESSED
         members = [str(v) for v in self.values[lo : hi + 1]]
         if self.kind == "hierarchy":
-            levels = self.hierarchy.loc[members]
-            for level in levels.columns:
-                shared = levels[level].unique()
+            rows = self.hierarchy_levels[self._index("hierarchy_values").get_indexer(members)]
+            for level in range(rows.shape[1]):
+                shared = pd.unique(rows[:, level])
                 if len(shared) == 1:
                     return str(shared[0])
             return SUPPRESSED
@@ -102,7 +148,7 @@ def _as_text(column: pd.Series) -> np.ndarray:
     return column.astype(object).where(column.notna(), _MISSING).astype(str).to_numpy(object)
 
 
-class KAnonymizer(TransformerMixin, BaseEstimator):
+class KAnonymizer(SocialDataTransformerMixin, BaseEstimator):
     """Generalise quasi-identifiers so every equivalence class has at least ``k`` rows.
 
     Multidimensional Mondrian partitioning (LeFevre, DeWitt & Ramakrishnan, ICDE 2006):
@@ -124,11 +170,22 @@ class KAnonymizer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    k : int, default=5
-        Minimum size of every equivalence class.  Ignored when ``privacy_level`` is set.
+    k : int or None, default=None
+        Minimum size of every equivalence class.  ``None``: the preset of
+        ``privacy_level``, or 5 when that is None too.  Giving both ``k`` and
+        ``privacy_level`` raises an error (never a silent override, so a grid over
+        ``k`` cannot be ignored).
     quasi_identifiers : list of str, default=None
         Columns to generalise.  ``None``: those of ``age, gender, ethnicity, zipcode``
-        present, or every column when none of them is (e.g. for arrays).
+        present, or every column when none of them is (e.g. for arrays).  For a
+        DataFrame, when that choice leaves other columns unchanged a
+        :class:`~personatwin_sklearn.exceptions.PersonaTwinWarning` names them (e.g.
+        inside a ``ColumnTransformer`` given other quasi-identifiers, or a table with
+        an ``income`` column): pass the columns explicitly to silence it.  Columns of
+        the package's people schema that are not quasi-identifiers (``person_id``,
+        ``is_synthetic``, ``occupation``, ``has_*`` event flags, ``pattern_k``,
+        ``pattern_risk``) do not count.  A SocialData gives no warning: its people
+        follow that schema, where other columns are kept attributes.
     hierarchies : dict, default=None
         ``{column: spec}`` where ``spec`` is a path to an ARX-style CSV
         (``value;level1;level2;*``), a DataFrame in that layout, or a dict
@@ -140,7 +197,7 @@ class KAnonymizer(TransformerMixin, BaseEstimator):
     method : {"mondrian"}, default="mondrian"
         Partitioning algorithm.
     privacy_level : {"low", "medium", "high"} or None, default=None
-        Preset that sets k (low 3, medium 5, high 10) and takes precedence over ``k``.
+        Preset for k (low 3, medium 5, high 10), used when ``k`` is None.
     numeric_output : {"range", "midpoint"}, default="range"
         ``"range"`` releases numeric quasi-identifiers as text ranges; ``"midpoint"`` as
         the class's midpoint (numbers, for estimators that need them).
@@ -148,7 +205,7 @@ class KAnonymizer(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     k_ : int
-        The k in force (from ``k`` or ``privacy_level``).
+        The k in force (from ``k`` or ``privacy_level``, see ``k``).
     quasi_identifiers_ : list
         The generalised columns.
     column_kinds_ : dict
@@ -160,14 +217,22 @@ class KAnonymizer(TransformerMixin, BaseEstimator):
     information_loss_ : float
         Normalised certainty penalty of the training data's generalisation (0 = none,
         1 = everything ``"*"``), see :func:`personatwin_sklearn.metrics.information_loss`.
+    tree_ : Tree
+        The Mondrian cuts as a binary tree over the coded quasi-identifiers
+        (``feature``, ``threshold``, ``left``, ``right``, ``suppressed`` arrays);
+        :meth:`transform` routes rows through it.
+    leaf_lo_, leaf_hi_ : ndarray of shape (n_nodes, n_quasi_identifiers)
+        Per tree node (leaves only), the lowest and highest code of each
+        quasi-identifier among the training rows of that class: the released extent.
     n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Defined when ``X`` has column names.
+        Number of columns seen in ``fit``.
+    feature_names_in_ : ndarray of str objects
+        Column names seen in ``fit``; defined when ``X`` has column names.
 
     See Also
     --------
-    personatwin_sklearn.metrics.k_anonymity : recompute k of the output.
-    personatwin_sklearn.metrics.information_loss : utility cost of the generalisation.
+    personatwin_sklearn.metrics.k_anonymity : Recompute k of the output.
+    personatwin_sklearn.metrics.information_loss : Utility cost of the generalisation.
 
     Examples
     --------
@@ -176,7 +241,7 @@ class KAnonymizer(TransformerMixin, BaseEstimator):
     >>> people = pd.DataFrame({"age": [31, 33, 35, 52, 55, 58],
     ...                        "zipcode": ["80202", "80203", "80210", "80301", "80302", "80305"],
     ...                        "income": [1, 2, 3, 4, 5, 6]})
-    >>> KAnonymizer(k=3).fit_transform(people)
+    >>> KAnonymizer(k=3, quasi_identifiers=["age", "zipcode"]).fit_transform(people)
          age zipcode  income
     0  31-35   802**       1
     1  31-35   802**       2
@@ -187,7 +252,7 @@ class KAnonymizer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "k": [Interval(Integral, 1, None, closed="left")],
+        "k": [Interval(Integral, 1, None, closed="left"), None],
         "quasi_identifiers": [list, tuple, None],
         "hierarchies": [dict, None],
         "suppression_limit": [Interval(Real, 0, 1, closed="left")],
@@ -198,7 +263,7 @@ class KAnonymizer(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        k=5,
+        k=None,
         *,
         quasi_identifiers=None,
         hierarchies=None,
@@ -230,9 +295,20 @@ class KAnonymizer(TransformerMixin, BaseEstimator):
         array = validate_data(self, X, reset=reset, dtype="numeric")
         return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
 
-    def _resolve_qis(self, frame: pd.DataFrame) -> list:
+    def _resolve_qis(self, frame: pd.DataFrame, *, warn: bool = False) -> list:
         if self.quasi_identifiers is None:
             qis = [c for c in DEFAULT_QUASI_IDENTIFIERS if c in frame.columns]
+            left = [c for c in frame.columns if c not in qis and not _schema_column(c)]
+            if warn and qis and left:
+                warnings.warn(
+                    f"KAnonymizer(quasi_identifiers=None) generalises only {qis} (the "
+                    f"default quasi-identifiers present) and releases the other "
+                    f"{len(left)} column(s) of X unchanged: {[str(c) for c in left][:10]}. "
+                    "If some of them are quasi-identifiers, they stay identifying. Pass "
+                    "quasi_identifiers=[...] explicitly to choose (and to silence this).",
+                    PersonaTwinWarning,
+                    stacklevel=4,
+                )
             return qis or list(frame.columns)
         qis = list(self.quasi_identifiers)
         missing = [c for c in qis if c not in frame.columns]
@@ -295,10 +371,11 @@ class KAnonymizer(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : KAnonymizer
+            The fitted anonymizer.
         """
         frame = self._frame(X, reset=True)
-        qis = self._resolve_qis(frame)
-        k = PRIVACY_LEVELS[self.privacy_level] if self.privacy_level else int(self.k)
+        qis = self._resolve_qis(frame, warn=isinstance(X, pd.DataFrame))
+        k = resolve_k(self.k, self.privacy_level)
         n = len(frame)
         if k > n:
             raise InfeasibleKError(
@@ -413,15 +490,18 @@ class KAnonymizer(TransformerMixin, BaseEstimator):
         return out.to_numpy(dtype=object)
 
     def get_feature_names_out(self, input_features=None):
-        """Output feature names: the input's, unchanged.
+        """Get output feature names: the input's, unchanged.
 
         Parameters
         ----------
         input_features : array-like of str or None, default=None
+            Input column names; ``None``: those seen in ``fit`` (``x0, x1, ...`` for
+            arrays).
 
         Returns
         -------
-        feature_names_out : ndarray of str
+        feature_names_out : ndarray of str objects
+            The same names: generalisation replaces values, not columns.
         """
         check_is_fitted(self, "tree_")
         return _check_feature_names_in(self, input_features)

@@ -75,7 +75,33 @@ def _dask_row_sizes(people, qis, table) -> np.ndarray:
 
 
 def resolve_quasi_identifiers(people: pd.DataFrame, quasi_identifiers=None) -> list[str]:
-    """The quasi-identifier columns to use (default: age, gender, ethnicity, zipcode present)."""
+    """Choose the quasi-identifier columns (default: age, gender, ethnicity, zipcode present).
+
+    The same rule is used by every metric and step, so they agree on the columns.
+
+    Parameters
+    ----------
+    people : DataFrame
+        The people table.
+    quasi_identifiers : str, list of str or None, default=None
+        Columns to use; ``None``: the default ones present.
+
+    Returns
+    -------
+    quasi_identifiers : list of str
+        The columns, checked to exist.
+
+    See Also
+    --------
+    k_anonymity : Uses these columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from personatwin_sklearn.metrics import resolve_quasi_identifiers
+    >>> resolve_quasi_identifiers(pd.DataFrame(columns=["age", "zipcode", "income"]))
+    ['age', 'zipcode']
+    """
     if quasi_identifiers is None:
         qis = [c for c in DEFAULT_QUASI_IDENTIFIERS if c in people.columns]
         if not qis:
@@ -107,12 +133,35 @@ def _check_age_bin(age_bin) -> None:
 
 
 def equivalence_class_sizes(data, quasi_identifiers=None) -> np.ndarray:
-    """Size of each row's equivalence class (rows sharing all quasi-identifier values).
+    """Give the size of each row's equivalence class (rows sharing all QI values).
 
     Missing values form a class of their own.  Synthetic rows count: an adversary
     cannot tell them apart.  ``data`` may be a Dask DataFrame (optional extra
     ``dask``): the classes are counted with Dask and only the per-class table and
     the returned array (one integer per row) are held in memory.
+
+    Parameters
+    ----------
+    data : SocialData, DataFrame or dask.dataframe.DataFrame
+        The people.
+    quasi_identifiers : list of str, default=None
+        Default: those of ``age, gender, ethnicity, zipcode`` present.
+
+    Returns
+    -------
+    sizes : ndarray of int of shape (n_rows,)
+        The class size of every row, in row order.
+
+    See Also
+    --------
+    k_anonymity : The smallest of these sizes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from personatwin_sklearn.metrics import equivalence_class_sizes
+    >>> equivalence_class_sizes(pd.DataFrame({"age": [30, 30, 40]})).tolist()
+    [2, 2, 1]
     """
     if _is_dask(data):
         qis, table = _dask_class_table(data, quasi_identifiers)
@@ -126,7 +175,10 @@ def equivalence_class_sizes(data, quasi_identifiers=None) -> np.ndarray:
 
 
 def k_anonymity(data, quasi_identifiers=None) -> int:
-    """Smallest equivalence class size (the k of k-anonymity) over all rows.
+    """Compute the smallest equivalence class size (the k of k-anonymity) over all rows.
+
+    A table is k-anonymous when every combination of quasi-identifier values it
+    releases is shared by at least k rows.
 
     Parameters
     ----------
@@ -138,8 +190,12 @@ def k_anonymity(data, quasi_identifiers=None) -> int:
 
     Returns
     -------
-    int
+    k : int
         0 for an empty table.
+
+    See Also
+    --------
+    reidentification_risk : Risk figures from the same classes.
 
     Examples
     --------
@@ -156,9 +212,39 @@ def k_anonymity(data, quasi_identifiers=None) -> int:
 
 
 def person_pattern_k(data: SocialData, *, signature=None, age_bin=5, scope="edge") -> np.ndarray:
-    """Per person: the smallest k of their connection patterns (``scope="edge"``, NaN
+    """Give each person's connection-pattern k.
+
+    That is the smallest k of their connection patterns (``scope="edge"``, NaN
     without connections) or the size of their neighbourhood class
-    (``scope="neighborhood"``)."""
+    (``scope="neighborhood"``).
+
+    Parameters
+    ----------
+    data : SocialData
+        People and connections.
+    signature : list of str or None, default=None
+        Pattern signature, as in :class:`~personatwin_sklearn.ConnectionPatternAnalyzer`.
+    age_bin : int, default=5
+        Width of the partners' age buckets.
+    scope : {"edge", "neighborhood"}, default="edge"
+        Single patterns or whole 1-hop neighbourhoods.
+
+    Returns
+    -------
+    k : ndarray of float of shape (n_people,)
+        One value per person, in row order.
+
+    See Also
+    --------
+    connection_pattern_k : The smallest of these values.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> from personatwin_sklearn.metrics import person_pattern_k
+    >>> person_pattern_k(make_toy_population()).shape
+    (12,)
+    """
     if not isinstance(data, SocialData):
         raise TypeError(
             f"Expected a SocialData (people and connections), got {type(data).__name__}. "
@@ -176,12 +262,17 @@ def person_pattern_k(data: SocialData, *, signature=None, age_bin=5, scope="edge
 def connection_pattern_k(
     data: SocialData, *, signature=None, age_bin=5, scope="edge", population="real"
 ) -> float:
-    """Smallest connection-pattern k over the people of ``population``.
+    """Compute the smallest connection-pattern k over the people of ``population``.
+
+    A connection pattern (connection type and partner attributes) with k = 1
+    identifies its owner; the release promise is that this minimum is at least
+    the target k.
 
     Parameters
     ----------
     data : SocialData
-    signature, age_bin, scope
+        People and connections.
+    signature, age_bin, scope : object
         As in :class:`~personatwin_sklearn.ConnectionPatternAnalyzer`.
     population : {"real", "all"}, default="real"
         Whose patterns must be protected: the real people only (synthetic
@@ -189,8 +280,19 @@ def connection_pattern_k(
 
     Returns
     -------
-    float
+    k : float
         ``inf`` when nobody in ``population`` has a connection (edge scope).
+
+    See Also
+    --------
+    person_pattern_k : The value of every person.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> from personatwin_sklearn.metrics import connection_pattern_k
+    >>> connection_pattern_k(make_toy_population()) >= 1
+    True
     """
     if population not in ("real", "all"):
         raise PersonaTwinError(f"population must be 'real' or 'all', got {population!r}.")
@@ -205,7 +307,10 @@ def connection_pattern_k(
 class RiskReport:
     """Prosecutor-model re-identification risk (as in ARX).
 
-    Attributes
+    Returned by :func:`reidentification_risk`; a record's risk is 1 / the size of its
+    equivalence class.
+
+    Parameters
     ----------
     population_average_risk : float
         Mean over records of 1 / (equivalence class size).
@@ -214,6 +319,7 @@ class RiskReport:
     records_at_risk : float
         Share of records whose risk exceeds ``threshold``.
     threshold : float
+        Risk above which a record counts as at risk.
     n_records : int
         Records the averages are taken over.
     k : int
@@ -222,6 +328,17 @@ class RiskReport:
         The same over classes of quasi-identifiers x connection neighbourhood.
     min_connection_pattern_k : float or None
         Smallest edge-scope connection-pattern k of the records.
+
+    See Also
+    --------
+    reidentification_risk : Computes it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from personatwin_sklearn.metrics import reidentification_risk
+    >>> reidentification_risk(pd.DataFrame({"age": [30, 30]})).to_dict()["max_risk"]
+    0.5
     """
 
     population_average_risk: float
@@ -236,6 +353,13 @@ class RiskReport:
     min_connection_pattern_k: float | None = None
 
     def to_dict(self) -> dict:
+        """Return the figures as a plain dict.
+
+        Returns
+        -------
+        figures : dict
+            Field name to value.
+        """
         return asdict(self)
 
 
@@ -276,14 +400,21 @@ def reidentification_risk(
     include_connections : bool, default=None
         Also compute the combined risk over quasi-identifier class x connection
         neighbourhood class (default: when ``data`` is a SocialData).
-    signature, age_bin
-        Connection pattern definition (see ConnectionPatternAnalyzer).
+    signature : list of str or None, default=None
+        Connection pattern signature (see ConnectionPatternAnalyzer).
+    age_bin : int, default=5
+        Width of the partners' age buckets.
     population : {"real", "all"}, default="real"
         Records the averages are taken over.
 
     Returns
     -------
-    RiskReport
+    report : RiskReport
+        The risk figures.
+
+    See Also
+    --------
+    k_anonymity : The k alone.
 
     Examples
     --------

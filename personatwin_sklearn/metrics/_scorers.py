@@ -63,7 +63,7 @@ def make_privacy_scorer(
     utility_weight=0.5,
     quasi_identifiers=None,
 ):
-    """A scorer ``scorer(estimator, X, y=None) -> float`` for tuning a release.
+    """Make a scorer ``scorer(estimator, X, y=None) -> float`` for tuning a release.
 
     The estimator (e.g. :func:`~personatwin_sklearn.make_persona_pipeline`) transforms
     ``X`` into a release; the score is
@@ -89,11 +89,18 @@ def make_privacy_scorer(
         much of the release is synthetic: information loss alone rewards diluting the
         data with ever more synthetic people.
     utility_weight : float, default=0.5
+        Weight of the utility loss against privacy.
     quasi_identifiers : list of str, default=None
+        Default: those of ``age, gender, ethnicity, zipcode`` present.
 
     Returns
     -------
-    callable
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``, greater is better.
+
+    See Also
+    --------
+    personatwin_sklearn.release_split : The ``cv`` to use with it.
 
     Examples
     --------

@@ -42,7 +42,12 @@ def discernibility(data, quasi_identifiers=None, *, normalize: bool = False) -> 
 
     Returns
     -------
-    float
+    discernibility : float
+        The sum (or its share of ``n ** 2``).
+
+    See Also
+    --------
+    average_equivalence_class_size : Another utility measure of the same classes.
 
     Examples
     --------
@@ -64,17 +69,27 @@ def discernibility(data, quasi_identifiers=None, *, normalize: bool = False) -> 
 def average_equivalence_class_size(data, quasi_identifiers=None, *, k=None) -> float:
     """Average equivalence class size ``n / n_classes`` (LeFevre et al., C_AVG when ``k``).
 
+    The smaller, the finer the released classes; a k-anonymous release has at
+    least ``k``.
+
     Parameters
     ----------
     data : SocialData or DataFrame
+        The released (generalised) table.
     quasi_identifiers : list of str, default=None
+        Default: those of ``age, gender, ethnicity, zipcode`` present.
     k : int, default=None
         When given, the result is divided by ``k``: 1.0 is the ideal for a k-anonymous
         release, larger values mean classes bigger than needed.
 
     Returns
     -------
-    float
+    size : float
+        The average (divided by ``k`` when given).
+
+    See Also
+    --------
+    discernibility : Charges each row its class size.
 
     Examples
     --------
@@ -109,12 +124,18 @@ def information_loss(original, generalized, quasi_identifiers=None, *, per_colum
     generalized : SocialData or DataFrame
         The same rows, in the same order, after generalisation.
     quasi_identifiers : list of str, default=None
+        Default: those of ``age, gender, ethnicity, zipcode`` present.
     per_column : bool, default=False
         Return ``{column: loss}`` instead of the mean over columns.
 
     Returns
     -------
-    float or dict
+    loss : float or dict
+        0 = nothing generalised, 1 = everything ``"*"``.
+
+    See Also
+    --------
+    personatwin_sklearn.KAnonymizer : Reports it as ``information_loss_``.
 
     Examples
     --------
@@ -196,6 +217,7 @@ def accuracy_under_anonymization(
     y : array-like
         Target.
     ks : iterable of int, default=(2, 5, 10, 50)
+        The k values to compare.
     quasi_identifiers : list of str, default=None
         Passed to :class:`~personatwin_sklearn.KAnonymizer`.
     estimator : classifier, default=None
@@ -203,7 +225,9 @@ def accuracy_under_anonymization(
     cv : int or CV splitter, default=5
         Stratified and shuffled with ``random_state`` when an int.
     scoring : str, default="accuracy"
+        Any scikit-learn scorer name.
     random_state : int, default=0
+        Seed of the fold shuffle.
     **anonymizer_params
         Further :class:`~personatwin_sklearn.KAnonymizer` parameters.
 
@@ -213,6 +237,21 @@ def accuracy_under_anonymization(
         One row per setting (``k`` is 0 for the raw table): ``k``, ``score``,
         ``score_std``, ``information_loss`` (of the whole table at that k),
         ``n_classes``.
+
+    See Also
+    --------
+    personatwin_sklearn.KAnonymizer : The anonymiser compared.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.datasets import make_social_population
+    >>> from personatwin_sklearn.metrics import accuracy_under_anonymization
+    >>> people = make_social_population(200, random_state=0).people
+    >>> X, y = people[["age", "gender"]], people["has_criminal_record"]
+    >>> table = accuracy_under_anonymization(X, y, ks=(5,), quasi_identifiers=["age", "gender"],
+    ...                                      cv=2)
+    >>> table["k"].tolist()
+    [0, 5]
     """
     from sklearn.base import clone
     from sklearn.compose import ColumnTransformer

@@ -10,7 +10,11 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from personatwin_sklearn._base import check_k_feasible, check_social_data
+from personatwin_sklearn._base import (
+    SocialDataTransformerMixin,
+    check_k_feasible,
+    check_social_data,
+)
 from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.patterns._core import compute_patterns
 
@@ -40,7 +44,7 @@ def _group_join(strings: np.ndarray, groups: np.ndarray, n_groups: int, sep: str
     return out
 
 
-class ConnectionPatternAnalyzer(TransformerMixin, BaseEstimator):
+class ConnectionPatternAnalyzer(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
     """Find connection patterns shared by fewer than ``k`` people.
 
     A pattern is a connection seen from one end: its type (as seen from that
@@ -78,6 +82,16 @@ class ConnectionPatternAnalyzer(TransformerMixin, BaseEstimator):
     n_people_at_risk_ : int
         People having at least one rare pattern (edge scope) or a rare
         neighbourhood.
+    n_people_ : int
+        People seen in ``fit``.
+    person_k_ : ndarray of float of shape (n_people_,)
+        Each person's smallest pattern k (edge scope) or neighbourhood class size.
+    index_ : PatternIndex
+        The pattern bookkeeping of the training data.
+    n_features_in_ : int
+        Number of people columns seen in ``fit``.
+    feature_names_in_ : ndarray of str objects
+        People columns seen in ``fit``.
 
     See Also
     --------
@@ -95,6 +109,8 @@ class ConnectionPatternAnalyzer(TransformerMixin, BaseEstimator):
     >>> "pattern_k" in analyzer.transform(data).people.columns
     True
     """
+
+    _added_people_columns = ("pattern_k", "pattern_risk")  # get_feature_names_out
 
     _parameter_constraints: dict = {
         "k": [Interval(Integral, 1, None, closed="left")],
@@ -116,12 +132,14 @@ class ConnectionPatternAnalyzer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : SocialData
+            People and connections.
         y : None
             Ignored.
 
         Returns
         -------
         self : object
+            The fitted analyzer.
         """
         data = check_social_data(X, type(self).__name__)
         check_k_feasible(self.k, len(data))
@@ -205,10 +223,12 @@ class ConnectionPatternAnalyzer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : SocialData
+            People and connections.
 
         Returns
         -------
-        SocialData
+        X_new : SocialData
+            ``X`` with the two columns added to its people.
         """
         check_is_fitted(self, "patterns_")
         data = check_social_data(X, type(self).__name__)

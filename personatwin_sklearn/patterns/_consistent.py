@@ -91,6 +91,9 @@ def _pattern_parts(index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def consistent_pattern_k(index) -> tuple[np.ndarray, np.ndarray]:
     """Worst-case consistent k of every (person, pattern) pair of a pattern index.
 
+    A released partner age band is consistent with several true ages; the k an
+    adversary sees is the smallest count over those.
+
     Parameters
     ----------
     index : PatternIndex
@@ -105,6 +108,19 @@ def consistent_pattern_k(index) -> tuple[np.ndarray, np.ndarray]:
     pattern_k : ndarray of int
         Per pattern code: the same minimum over its holders (all pairs of a pattern
         share it, so this is ``pair_k`` by pattern).
+
+    See Also
+    --------
+    person_consistent_k : The same per person, from a SocialData.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> from personatwin_sklearn.patterns import compute_patterns, consistent_pattern_k
+    >>> index = compute_patterns(make_toy_population())
+    >>> pair_k, pattern_k = consistent_pattern_k(index)
+    >>> bool((pair_k >= index.k[index.pattern]).all())
+    True
     """
     owner, pattern = index.owner, index.pattern
     k_exact = index.k.astype(np.int64)
@@ -173,8 +189,19 @@ def person_consistent_k(data, signature=None, age_bin=5) -> np.ndarray:
 
     Returns
     -------
-    ndarray of float
+    k : ndarray of float
         One value per person, in people order.
+
+    See Also
+    --------
+    consistent_pattern_k : The same per (person, pattern) pair.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> from personatwin_sklearn.patterns import person_consistent_k
+    >>> person_consistent_k(make_toy_population()).shape
+    (12,)
     """
     from personatwin_sklearn.patterns._core import compute_patterns
 

@@ -27,10 +27,33 @@ _DEFAULT_SIGNATURE = ("gender", "age", "occupation")
 
 
 def resolve_signature(data: SocialData, signature=None) -> tuple[str, ...]:
-    """Partner attributes making up a pattern.
+    """Choose the partner attributes making up a pattern.
 
     ``None`` means ``gender``, ``age`` (bucketed), ``occupation`` (where present) and
     every ``has_*`` event flag.  An explicit list must name existing columns.
+
+    Parameters
+    ----------
+    data : SocialData
+        The people whose columns are checked.
+    signature : str, sequence of str or None, default=None
+        The requested signature.
+
+    Returns
+    -------
+    signature : tuple of str
+        The partner columns, checked to exist.
+
+    See Also
+    --------
+    compute_patterns : Counts the patterns of this signature.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> from personatwin_sklearn.patterns import resolve_signature
+    >>> resolve_signature(make_toy_population(), ["gender", "age"])
+    ('gender', 'age')
     """
     people = data._people
     if signature is None:
@@ -75,10 +98,17 @@ def _column_codes(people: pd.DataFrame, column: str, age_bin) -> tuple[np.ndarra
 class PatternIndex:
     """Pattern bookkeeping for one :class:`SocialData`.
 
-    Attributes
+    Made by :func:`compute_patterns`; the estimators look hypothetical connections
+    up in it (:meth:`encode`) and count neighbourhoods (:meth:`neighborhoods`).
+
+    Parameters
     ----------
     signature : tuple of str
         Partner attributes in a pattern.
+    age_bin : int or None
+        Width of the partner age buckets.
+    n_people : int
+        People of the data.
     table : DataFrame
         One row per pattern code: ``connection_type``, ``partner_<col>`` for each
         signature column, ``pattern`` (readable), ``k`` (distinct people having it)
@@ -88,6 +118,25 @@ class PatternIndex:
         connections give that person that pattern.
     person_min_k : ndarray of float
         Smallest k over each person's patterns (NaN for people without connections).
+    type_index : Index
+        The connection types, in code order.
+    attr_codes, radices, raw_keys : ndarray
+        Each person's signature codes, the mixed-radix bases and the sorted raw keys
+        of the patterns present (for :meth:`encode`).
+    _neighborhood, _person_key : object, default=None
+        Caches filled on first use; leave them None.
+
+    See Also
+    --------
+    compute_patterns : Builds it.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> from personatwin_sklearn.patterns import compute_patterns
+    >>> index = compute_patterns(make_toy_population())
+    >>> index.n_people, len(index.person_min_k)
+    (12, 12)
     """
 
     signature: tuple[str, ...]
@@ -107,7 +156,20 @@ class PatternIndex:
 
     # -- hypothetical edges ----------------------------------------------------------------
     def raw_key(self, type_codes: np.ndarray, partner_pos: np.ndarray) -> np.ndarray:
-        """Mixed-radix key of the pattern given by a type code and a partner position."""
+        """Compute the mixed-radix key of the pattern of a type code and a partner.
+
+        Parameters
+        ----------
+        type_codes : ndarray of int
+            Connection type codes (see :meth:`type_code`).
+        partner_pos : ndarray of int
+            Row positions of the partners.
+
+        Returns
+        -------
+        keys : ndarray of int64
+            One key per connection.
+        """
         if self._person_key is None:
             person_key = np.zeros(self.attr_codes.shape[0], dtype=np.int64)
             for j in range(self.attr_codes.shape[1]):
@@ -118,7 +180,20 @@ class PatternIndex:
         return key + self._person_key[np.asarray(partner_pos, dtype=np.int64)]
 
     def encode(self, type_codes: np.ndarray, partner_pos: np.ndarray) -> np.ndarray:
-        """Pattern codes of hypothetical connections (-1 where the pattern is new)."""
+        """Look up the pattern codes of hypothetical connections.
+
+        Parameters
+        ----------
+        type_codes : ndarray of int
+            Connection type codes (see :meth:`type_code`).
+        partner_pos : ndarray of int
+            Row positions of the partners.
+
+        Returns
+        -------
+        codes : ndarray of int
+            Row of ``table`` of each pattern, -1 where the pattern is new.
+        """
         key = self.raw_key(type_codes, partner_pos)
         pos = np.searchsorted(self.raw_keys, key)
         pos = np.minimum(pos, len(self.raw_keys) - 1) if len(self.raw_keys) else pos
@@ -126,7 +201,18 @@ class PatternIndex:
         return np.where(found, pos, -1)
 
     def type_code(self, types) -> np.ndarray:
-        """Codes of connection types (-1 for types never seen)."""
+        """Give the codes of connection types.
+
+        Parameters
+        ----------
+        types : str or array-like of str
+            Connection types.
+
+        Returns
+        -------
+        codes : ndarray of int
+            -1 for types never seen.
+        """
         return self.type_index.get_indexer(pd.Index(np.atleast_1d(types)))
 
     @property
@@ -135,12 +221,17 @@ class PatternIndex:
 
     # -- neighbourhoods --------------------------------------------------------------------
     def neighborhoods(self) -> tuple[np.ndarray, np.ndarray]:
-        """Class id and class size (k) of each person's neighbourhood multiset.
+        """Give the class id and class size (k) of each person's neighbourhood multiset.
 
         People without connections share the empty neighbourhood.  Multisets are
         compared through two independent 64-bit multiset hashes (sums of per-pattern
         hashes times multiplicity, modulo 2**64): a false match needs a 128-bit
         collision.
+
+        Returns
+        -------
+        class_id, size : ndarray of int of shape (n_people,)
+            Each person's class and its size.
         """
         if self._neighborhood is None:
             n = self.n_people
@@ -164,13 +255,31 @@ class PatternIndex:
         return self._neighborhood[:2]
 
     def neighborhood_keys(self) -> pd.DataFrame:
-        """Per person, the multiset hashes ``h1``, ``h2`` and the connection count ``n``
-        (stable across datasets: they hash the readable patterns)."""
+        """Give each person's multiset hashes ``h1``, ``h2`` and connection count ``n``.
+
+        They are stable across datasets: they hash the readable patterns.
+
+        Returns
+        -------
+        keys : DataFrame
+            Columns ``h1``, ``h2``, ``n``, one row per person.
+        """
         self.neighborhoods()
         return self._neighborhood[2]
 
     def person_patterns(self, ids: pd.Series) -> pd.DataFrame:
-        """Long table (person id, pattern, k, multiplicity) of everyone's patterns."""
+        """List everyone's patterns as a long table (person id, pattern, k, multiplicity).
+
+        Parameters
+        ----------
+        ids : Series
+            The person ids, in row order.
+
+        Returns
+        -------
+        patterns : DataFrame
+            One row per (person, pattern).
+        """
         return pd.DataFrame(
             {
                 "person_id": ids.to_numpy()[self.owner],
@@ -184,9 +293,13 @@ class PatternIndex:
 def compute_patterns(data: SocialData, signature=None, age_bin: int | None = 5) -> PatternIndex:
     """Compute every person's connection patterns and their k.
 
+    A pattern is a connection type with the partner's signature attributes; its k
+    is the number of distinct people who have it.
+
     Parameters
     ----------
     data : SocialData
+        People and connections.
     signature : sequence of str, default=None
         Partner columns in a pattern (see :func:`resolve_signature`).
     age_bin : int or None, default=5
@@ -194,7 +307,19 @@ def compute_patterns(data: SocialData, signature=None, age_bin: int | None = 5) 
 
     Returns
     -------
-    PatternIndex
+    index : PatternIndex
+        The patterns, their k and each person's patterns.
+
+    See Also
+    --------
+    personatwin_sklearn.ConnectionPatternAnalyzer : The estimator built on it.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> from personatwin_sklearn.patterns import compute_patterns
+    >>> int(compute_patterns(make_toy_population()).table["k"].min()) >= 1
+    True
     """
     if not isinstance(data, SocialData):
         raise TypeError(

@@ -121,6 +121,10 @@ def pattern_counts_dask(
     DanglingEdgeError, DuplicateIdError
         If connection ends are missing from ``people`` or person ids repeat.
 
+    See Also
+    --------
+    personatwin_sklearn.ConnectionPatternAnalyzer : The same counts in memory.
+
     Examples
     --------
     >>> import dask.dataframe as dd  # doctest: +SKIP

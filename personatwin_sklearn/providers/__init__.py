@@ -32,12 +32,34 @@ _NAMES = ("census", "nemotron")
 
 
 def get_provider(spec, *, state: str = "US") -> SyntheticPersonaProvider:
-    """A provider from a name, a provider instance or a DataFrame pool.
+    """Return a provider from a name, a provider instance or a DataFrame pool.
 
     ``"census"`` gives :class:`CensusProvider` (for ``state``); ``"nemotron"`` gives
     :class:`NemotronProvider` reading the file named by the environment variable
     ``PERSONATWIN_NEMOTRON_PATH`` (nothing is downloaded); a DataFrame gives
     :class:`DataFrameProvider`.
+
+    Parameters
+    ----------
+    spec : {"census", "nemotron"}, SyntheticPersonaProvider or DataFrame
+        What to use.
+    state : str, default="US"
+        Geography of the census and DataFrame providers.
+
+    Returns
+    -------
+    provider : SyntheticPersonaProvider
+        The provider (``spec`` itself when it is one).
+
+    See Also
+    --------
+    personatwin_sklearn.SyntheticAugmenter : Takes the same specs as ``provider``.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.providers import get_provider
+    >>> type(get_provider("census")).__name__
+    'CensusProvider'
     """
     if isinstance(spec, SyntheticPersonaProvider):
         return spec

@@ -95,6 +95,17 @@ class SyntheticPersonaProvider(BaseEstimator):
 
     Providers take their settings in ``__init__`` (stored as given, sklearn style) so
     they can be used as parameters of estimators, cloned and grid-searched.
+
+    See Also
+    --------
+    CensusProvider : Draws people from census aggregates.
+    DataFrameProvider : Draws people from a table.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.providers import CensusProvider, SyntheticPersonaProvider
+    >>> isinstance(CensusProvider(), SyntheticPersonaProvider)
+    True
     """
 
     def sample(self, n, random_state=None, zipcodes=None, distribution=None) -> pd.DataFrame:

@@ -86,6 +86,10 @@ class CensusProvider(SyntheticPersonaProvider):
         Where people live when no zip codes are requested: a 2-letter postal code
         or ``"US"`` (the 50 states and DC).
 
+    See Also
+    --------
+    DataFrameProvider : Draws people from a table instead.
+
     Examples
     --------
     >>> from personatwin_sklearn.providers import CensusProvider
@@ -152,14 +156,44 @@ class CensusProvider(SyntheticPersonaProvider):
 
     # -- household statistics -----------------------------------------------------------
     def living_arrangements(self, by_age: bool = True):
-        """Living arrangements of adults (ACS 2018 B09021), by age band."""
+        """Give the living arrangements of adults (ACS 2018 B09021), by age band.
+
+        Parameters
+        ----------
+        by_age : bool, default=True
+            One row per age band (else one row for all adults).
+
+        Returns
+        -------
+        shares : DataFrame
+            Share of adults living alone, with a spouse, a partner, ...
+        """
         return census.living_arrangements(self._check(), by_age=by_age)
 
     def marital_probability(self, ages, sexes) -> np.ndarray:
-        """P(married) by age and sex (ACS 2018 B12002); see :func:`census.marital_probability`."""
+        """Give P(married) by age and sex (ACS 2018 B12002).
+
+        Parameters
+        ----------
+        ages : array-like of int
+            Ages.
+        sexes : array-like of str
+            ``"M"`` or ``"F"``, one per age.
+
+        Returns
+        -------
+        probability : ndarray of float
+            One value per person.
+        """
         self._check()
         return census.marital_probability(ages, sexes)
 
     def household_size(self) -> float:
-        """Average household size (ACS 2018 B25010) of :attr:`state`."""
+        """Give the average household size (ACS 2018 B25010) of :attr:`state`.
+
+        Returns
+        -------
+        size : float
+            People per household.
+        """
         return census.household_size(self._check())

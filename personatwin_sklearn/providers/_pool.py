@@ -110,6 +110,10 @@ class DataFrameProvider(SyntheticPersonaProvider):
     state : str, default="US"
         Census geography for zip codes / ethnicity the pool does not have.
 
+    See Also
+    --------
+    NemotronProvider : The same over a Nemotron-Personas file.
+
     Examples
     --------
     >>> import pandas as pd
@@ -216,6 +220,10 @@ class NemotronProvider(DataFrameProvider):
         ``~/.cache/personatwin_sklearn``.  ``False`` disables the cache.
     state : str, default="US"
         Restrict the pool to one state's personas (a 2-letter postal code), or ``"US"``.
+
+    See Also
+    --------
+    CensusProvider : Needs no file.
 
     Examples
     --------

@@ -16,10 +16,30 @@ __all__ = ["total_epsilon_spent", "grid_search_epsilon", "planned_epsilon"]
 
 
 def grid_search_epsilon(epsilon: float, n_candidates: int, n_splits: int, refit: bool = True):
-    """Budget of a grid search over an estimator that spends ``epsilon`` per fit.
+    """Compute the budget of a grid search over an estimator spending ``epsilon`` per fit.
 
     Every candidate is fitted once per split, and the best one once more on all the
     data when ``refit``: ``epsilon * (n_candidates * n_splits + 1)``.
+
+    Parameters
+    ----------
+    epsilon : float
+        Spent by one fit.
+    n_candidates : int
+        Parameter combinations.
+    n_splits : int
+        Cross-validation splits.
+    refit : bool, default=True
+        Whether the best candidate is refitted on all the data.
+
+    Returns
+    -------
+    epsilon : float
+        The total spend (sequential composition).
+
+    See Also
+    --------
+    total_epsilon_spent : What a fitted search actually spent.
 
     Examples
     --------
@@ -46,11 +66,31 @@ def _is_estimator_like(step) -> bool:
 
 
 def planned_epsilon(estimator) -> float:
-    """Epsilon that one ``fit`` of ``estimator`` will spend.
+    """Compute the epsilon that one ``fit`` of ``estimator`` will spend.
 
     An estimator (or a step of a pipeline) with an ``epsilon`` parameter is taken to
     spend exactly ``epsilon`` per fit, as this package's and diffprivlib's DP
     estimators do.
+
+    Parameters
+    ----------
+    estimator : estimator, Pipeline or search
+        Fitted or not.
+
+    Returns
+    -------
+    epsilon : float
+        The sum over its DP steps.
+
+    See Also
+    --------
+    total_epsilon_spent : The spend after fitting.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.templates import NetworkTemplateExtractor, planned_epsilon
+    >>> planned_epsilon(NetworkTemplateExtractor(epsilon=0.5))
+    0.5
     """
     total = 0.0
     for step in _children(estimator):
@@ -74,6 +114,20 @@ def total_epsilon_spent(obj) -> float:
       parameters, see :func:`planned_epsilon`) counts once per split, plus what the
       refitted ``best_estimator_`` spent.  For a constant ``epsilon`` this is
       :func:`grid_search_epsilon` = ``epsilon * (candidates * splits + 1)``.
+
+    Parameters
+    ----------
+    obj : estimator, Pipeline or search
+        Fitted.
+
+    Returns
+    -------
+    epsilon : float
+        The total spent.
+
+    See Also
+    --------
+    planned_epsilon : The spend of one fit, before fitting.
 
     Examples
     --------

@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from personatwin_sklearn._base import check_social_data
+from personatwin_sklearn._base import SocialDataTransformerMixin, check_social_data
 from personatwin_sklearn._social_data import SYNTHETIC_EDGE_DEFAULTS
 from personatwin_sklearn.exceptions import InvalidValueError
 from personatwin_sklearn.templates._graph import SimpleGraph, local_clustering
@@ -253,9 +253,10 @@ def average_clustering(n: int, edges: _EdgeSet) -> float:
     return float(local_clustering(SimpleGraph(n, u, v))[1].mean())
 
 
-class TemplateConnector(TransformerMixin, BaseEstimator):
-    """Wire flagged synthetic connections among chosen people so that their degree
-    distribution and clustering follow a :class:`NetworkTemplate`.
+class TemplateConnector(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
+    """Wire flagged synthetic connections that follow a :class:`NetworkTemplate`.
+
+    The chosen people's degree distribution and clustering follow the template.
 
     Target degrees are drawn from the template's degree distribution (bin counts
     rounded by largest remainder, so the histogram of targets matches the template's
@@ -304,6 +305,10 @@ class TemplateConnector(TransformerMixin, BaseEstimator):
         Average clustering reached on the fit data during calibration.
     n_targets_ : int
         Number of people wired in the fit data.
+    n_features_in_ : int
+        Number of people columns seen in ``fit``.
+    feature_names_in_ : ndarray of str objects
+        People columns seen in ``fit``.
     seed_ : int
         Seed of the wiring, drawn once from ``random_state`` at ``fit``:
         ``transform`` gives the same output every time, also with
@@ -311,7 +316,7 @@ class TemplateConnector(TransformerMixin, BaseEstimator):
 
     See Also
     --------
-    NetworkTemplateExtractor : releases a template from a graph.
+    NetworkTemplateExtractor : Releases a template from a graph.
 
     Examples
     --------
@@ -381,12 +386,14 @@ class TemplateConnector(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : SocialData
+            People (and connections) to wire.
         y : None
             Ignored.
 
         Returns
         -------
         self : TemplateConnector
+            The fitted connector.
         """
         X = check_social_data(X, type(self).__name__)
         self.template_ = resolve_template(self.template)
@@ -444,10 +451,11 @@ class TemplateConnector(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : SocialData
+            People (and connections) to wire.
 
         Returns
         -------
-        SocialData
+        X_new : SocialData
             Same people; real and existing connections unchanged, new connections
             appended and flagged ``is_synthetic``.
         """

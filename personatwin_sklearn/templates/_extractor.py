@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from personatwin_sklearn._base import require_diffprivlib
 from personatwin_sklearn.exceptions import InvalidValueError, PrivacyWarning
 from personatwin_sklearn.templates._graph import (
     SimpleGraph,
@@ -222,8 +223,8 @@ class NetworkTemplateExtractor(BaseEstimator):
 
     See Also
     --------
-    TemplateConnector : wires connections that follow a template.
-    total_epsilon_spent : sums ``epsilon_spent_`` over pipelines and searches.
+    TemplateConnector : Wires connections that follow a template.
+    total_epsilon_spent : Sums ``epsilon_spent_`` over pipelines and searches.
 
     Examples
     --------
@@ -347,6 +348,7 @@ class NetworkTemplateExtractor(BaseEstimator):
         Returns
         -------
         self : NetworkTemplateExtractor
+            The fitted extractor (``template_`` holds the release).
 
         Raises
         ------
@@ -355,6 +357,7 @@ class NetworkTemplateExtractor(BaseEstimator):
         SchemaError
             For a malformed file (the message names the line).
         """
+        require_diffprivlib("NetworkTemplateExtractor.fit")
         from diffprivlib.accountant import BudgetAccountant
 
         weights = self._weights()
