@@ -635,10 +635,7 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
             "listed in at_risk_. Raise max_synthetic_share, coarsen the signature "
             "(coarsen='suppressed', a larger age_bin) or lower target_k."
         )
-        if self.on_infeasible == "raise":
-            raise InfeasibleKError(message)
-        if self.on_infeasible == "warn":
-            warnings.warn(message, PrivacyWarning, stacklevel=3)
+        self._infeasible(message)
 
     # -- helpers -------------------------------------------------------------------------
     def _camouflage(self, *, copies: bool) -> float:
@@ -701,10 +698,14 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
             "Raise max_new_partners (or leave it None), lower target_k, or use a coarser "
             "signature / larger age_bin."
         )
+        self._infeasible(message)
+
+    def _infeasible(self, message) -> None:
+        """``target_k`` was not reached: raise, warn or stay silent (``on_infeasible``)."""
         if self.on_infeasible == "raise":
             raise InfeasibleKError(message)
         if self.on_infeasible == "warn":
-            warnings.warn(message, PrivacyWarning, stacklevel=3)
+            warnings.warn(message, PrivacyWarning, stacklevel=4)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
