@@ -389,8 +389,10 @@ def _detector(metadata, headline) -> str:
                 value = f"average {_pct(value['after'].get('average'))} after stripping"
             else:
                 continue
-        elif isinstance(value, (list, tuple)):
+        elif isinstance(value, (list, tuple)) or value is None:
             continue
+        elif isinstance(value, float):
+            value = f"{value:.3f}"
         rows.append((_DETECTOR_LABELS.get(key, key.replace("_", " ")), value))
     note = ""
     if headline and headline.get("stripped_connections"):
