@@ -1160,6 +1160,9 @@ def _start_slow_save(tmp_path, out):
         stderr=subprocess.PIPE,
         env=env,
         text=True,
+        # a suite started in the background of a script (CI's parallel lower-bounds run)
+        # inherits SIGINT ignored, and so would the child: give it the default back
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 60
     while not marker.exists():
