@@ -602,7 +602,12 @@ class SocialData:
                 )
             allowed = self.domain.connection_types
             if allowed is not None:
-                unknown = ~edges["connection_type"].isin(allowed).to_numpy()
+                # a coarsened type lists its members ("CHILD|PARENT|SIBLING|SPOUSE")
+                codes, uniques = pd.factorize(edges["connection_type"])
+                ok = np.asarray(
+                    [all(m in allowed for m in str(u).split("|")) for u in uniques], dtype=bool
+                )
+                unknown = ~np.r_[ok, False][codes]
                 if unknown.any():
                     values = sorted(map(str, edges.loc[unknown, "connection_type"].unique()))[:5]
                     raise UnknownConnectionTypeError(

@@ -2,7 +2,7 @@
 
 Each privacy figure is recounted independently (``tests/_recount.py``) or measured by the
 package's detector; real rows and connections must come out unchanged (but for the
-documented occupation coarsening).
+documented coarsening of occupation, age bands and family types).
 """
 
 import warnings
@@ -13,9 +13,11 @@ import pytest
 
 from personatwin_sklearn import KAnonymizer, SyntheticConnectionGenerator
 from personatwin_sklearn.attacks import linkage_attack, synthetic_edge_detection_attack
+from personatwin_sklearn.connections._coarsen import coarsen, widen_age
 from personatwin_sklearn.datasets import make_social_population
+from personatwin_sklearn.exceptions import InvalidValueError
 from personatwin_sklearn.patterns import compute_patterns
-from personatwin_sklearn.patterns._consistent import consistent_pattern_k
+from personatwin_sklearn.patterns._consistent import age_intervals, consistent_pattern_k
 from tests._recount import consistent_min_k
 
 
@@ -56,24 +58,118 @@ def test_consistent_k_never_above_attack(sample, generalised):
     assert (joined["k"] <= joined["cand"]).all()
 
 
+def _coarser(original: pd.Series, released: pd.Series, column: str) -> pd.Series:
+    """Whether each released value is a coarsening of the original one (contains it)."""
+    if column == "age":
+        lo0, hi0 = age_intervals(original, 5)
+        lo1, hi1 = age_intervals(released, 5)
+        return pd.Series((lo1 <= lo0) & (hi0 <= hi1))
+    orig = original.astype(str).to_numpy()
+    rel = released.astype(str).to_numpy()
+    return pd.Series([r in ("*", o) or o in r.split("|") for o, r in zip(orig, rel)])
+
+
 def test_budget_cardinality_and_real_data(generalised, protected):
     gen, out = protected
     share = out.n_synthetic_connections / out.n_connections
     assert 0 < share <= 0.25
     edges = out.connections
+    # every released type within its cap (a grouped type: the real 99th percentile)
+    for kind, rows in edges.groupby(edges["connection_type"].astype(str)):
+        if kind in ("SPOUSE", "PARENT"):
+            cap = 1 if kind == "SPOUSE" else 2
+            ends = (
+                rows["person1_id"]
+                if kind == "PARENT"
+                else pd.concat([rows["person1_id"], rows["person2_id"]])
+            )
+            assert ends.value_counts().max() <= cap, kind
+    # real rows and connections: unchanged except what the generator coarsened (and says)
+    assert set(gen.coarsening_) <= {"occupation", "age", "connection_type"}
+    assert gen.coarsening_, "the sample at high needs coarsening"
+    real = out.people.iloc[: len(generalised)]
+    before = generalised.people
+    other = [c for c in before.columns if c not in gen.coarsening_]
+    pd.testing.assert_frame_equal(real[other], before[other])
+    for column in set(gen.coarsening_) - {"connection_type"}:
+        assert _coarser(before[column], real[column], column).all(), column
+    real_edges = edges.iloc[: generalised.n_connections]
+    columns = [c for c in real_edges.columns if c not in gen.coarsening_]
+    pd.testing.assert_frame_equal(real_edges[columns], generalised.connections[columns])
+    if "connection_type" in gen.coarsening_:
+        assert _coarser(generalised.connections["connection_type"],
+                        real_edges["connection_type"], "connection_type").all()  # fmt: skip
+    assert edges["is_synthetic"].iloc[generalised.n_connections :].all()
+    assert out.people["is_synthetic"].iloc[len(generalised) :].all()
+
+
+def test_cardinality_with_exact_types(generalised):
+    """Without type grouping: nobody has more than one spouse or two parents."""
+    gen = SyntheticConnectionGenerator(
+        target_k=10, coarsen={"occupation": "suppressed", "age": "wide"},
+        on_infeasible="ignore", random_state=0,
+    )  # fmt: skip
+    out = gen.fit_transform(generalised)
+    assert gen.coarsening_ == {"occupation": "suppressed", "age": "wide"}
+    edges = out.connections
     spouse = edges[edges["connection_type"] == "SPOUSE"]
     assert pd.concat([spouse["person1_id"], spouse["person2_id"]]).value_counts().max() == 1
     assert edges.loc[edges["connection_type"] == "PARENT", "person1_id"].value_counts().max() <= 2
-    # real rows: unchanged except the occupation the generator coarsened (and says so)
-    assert gen.coarsening_ == {"occupation": "suppressed"}
-    real = out.people.iloc[: len(generalised)]
-    before = generalised.people
-    other = [c for c in before.columns if c != "occupation"]
-    pd.testing.assert_frame_equal(real[other], before[other])
-    assert (real["occupation"] == "*").all()
-    pd.testing.assert_frame_equal(edges.iloc[: generalised.n_connections], generalised.connections)
-    assert edges["is_synthetic"].iloc[generalised.n_connections :].all()
-    assert out.people["is_synthetic"].iloc[len(generalised) :].all()
+    assert out.n_synthetic_connections <= 0.25 * out.n_connections
+
+
+def test_coarsening_walk(generalised, protected):
+    """The greedy walk: each chosen step lowers the estimate; "none" and dicts are obeyed."""
+    gen, _ = protected
+    trials = gen.coarsening_trials_
+    assert trials["chosen"].sum() == 1
+    chosen = trials.loc[trials["chosen"]].iloc[0]
+    assert chosen["estimated_short"] == trials["estimated_short"].min()
+    assert chosen["estimated_short"] < trials["estimated_short"].iloc[0]
+    assert {"occupation", "age", "connection_type"} <= set(trials.columns)
+    none = SyntheticConnectionGenerator(target_k=10, coarsen="none", on_infeasible="ignore",
+                                        random_state=0).fit(generalised)  # fmt: skip
+    none.transform(generalised)
+    assert none.coarsening_ == {} and len(none.coarsening_trials_) == 1
+    assert len(none.at_risk_) > len(gen.at_risk_)
+
+
+@pytest.mark.parametrize(
+    "coarsen, match",
+    [({"gender": "major"}, "unknown attribute 'gender'"),
+     ({"age": "huge"}, r"coarsen\['age'\]='huge' is not a level")],
+)  # fmt: skip
+def test_bad_coarsen_names_the_fix(generalised, coarsen, match):
+    gen = SyntheticConnectionGenerator(target_k=10, coarsen=coarsen, on_infeasible="ignore")
+    with pytest.raises(InvalidValueError, match=match):
+        gen.fit_transform(generalised)
+
+
+def test_grouped_types_are_read_by_the_linkage(sample):
+    """A released type group is consistent with each member: coarsening alone never shrinks
+    a target's candidate set (an attack that matched type names exactly would find nobody
+    and report a false 0)."""
+    grouped = coarsen(sample, {"connection_type": "family"}, 5)
+    label = "CHILD|PARENT|SIBLING|SPOUSE"
+    assert set(grouped.connections["connection_type"].astype(str)) == {label, "CO_DEFENDANT"}
+    before = linkage_attack(sample, sample, scope="edge", random_state=0)
+    after = linkage_attack(sample, grouped, scope="edge", random_state=0)
+    assert after.per_target["target_in_candidates"].all()
+    merged = before.per_target.merge(after.per_target, on="target_id")
+    assert (merged["n_candidates_y"] >= merged["n_candidates_x"]).all()
+    assert after.expected_success < before.expected_success
+    # and the recount of k reads the group like the package does
+    k_exact = pd.Series(consistent_min_k(sample, ["gender", "age"]))
+    k_grouped = pd.Series(consistent_min_k(grouped, ["gender", "age"]))
+    assert (k_grouped.reindex(k_exact.index) >= k_exact).all()
+    assert k_grouped.sum() > k_exact.sum()
+
+
+def test_widen_age_contains_the_original():
+    people = pd.DataFrame({"age": [0, 7, 44, 45, 99]})
+    assert widen_age(people, 10)["age"].tolist() == ["0-9", "0-9", "40-49", "40-49", "90-99"]
+    ranges = pd.DataFrame({"age": ["2-38", "39-59", "*", "40-44"]})
+    assert widen_age(ranges, 10)["age"].tolist() == ["0-39", "30-59", "*", "40-49"]
 
 
 def test_flag_prevalence_within_one_point(sample, protected):

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from personatwin_sklearn.connections._household import DERIVED_COLUMNS
-from personatwin_sklearn.connections._rounds import IdMaker, Snapshot
+from personatwin_sklearn.connections._rounds import IdMaker, type_codes
 
 __all__ = ["Components", "plan_copies", "apply_copies"]
 
@@ -33,10 +33,10 @@ __all__ = ["Components", "plan_copies", "apply_copies"]
 class Components:
     """Connected components of a snapshot's graph: label, size and edges of each."""
 
-    def __init__(self, snap: Snapshot):
-        n = snap.n
+    def __init__(self, data):
+        n = len(data)
         self.n = n
-        left, right = snap.data.edge_positions()
+        left, right = data.edge_positions()
         self.left = np.asarray(left, np.int64)
         self.right = np.asarray(right, np.int64)
         adj = sp.coo_matrix((np.ones(len(self.left)), (self.left, self.right)), shape=(n, n))
@@ -186,8 +186,7 @@ def plan_decoys(graph, comps: Components, donor_edges, budget, max_size, rng, co
         return empty, empty
     snap = graph.snap
     real = ~snap.data._connections["is_synthetic"].to_numpy(bool)
-    kinds = snap.data._connections["connection_type"].astype(str).to_numpy()
-    type_code = snap.index.type_code(kinds)
+    type_code = type_codes(snap.index, snap.data._connections["connection_type"])
     feats = np.column_stack([
         type_code,
         graph.features(comps.left, comps.right, 0, 0, added=False)[:, :-2],
@@ -263,8 +262,7 @@ def essential_copies(snap, need, comps: Components, comp_ids) -> np.ndarray:
     left, right = comps.left, comps.right
     if len(left) == 0 or len(comp_ids) == 0:
         return np.zeros(0, dtype=np.int64)
-    kinds = snap.data._connections["connection_type"].astype(str).to_numpy()
-    t = snap.index.type_code(kinds)
+    t = type_codes(snap.index, snap.data._connections["connection_type"])
     owner = np.r_[left, right]
     partner = np.r_[right, left]
     types = np.r_[t, snap.inverse[t]]

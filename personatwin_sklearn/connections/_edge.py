@@ -26,7 +26,13 @@ import pandas as pd
 
 from personatwin_sklearn._social_data import AUGMENTATION_CONTEXT
 from personatwin_sklearn.connections._household import age_gap_model, link_weights
-from personatwin_sklearn.connections._rounds import Additions, Snapshot, SortedKeys, pair_keys
+from personatwin_sklearn.connections._rounds import (
+    Additions,
+    Snapshot,
+    SortedKeys,
+    column_equals,
+    pair_keys,
+)
 
 __all__ = ["edge_round"]
 
@@ -185,7 +191,7 @@ def edge_round(
         edges = snap.data.connections
         # protection links only: an augmented persona's own family does not count
         synthetic = edges["is_synthetic"].to_numpy(bool) & (
-            edges["context"].astype(str).to_numpy() != AUGMENTATION_CONTEXT
+            ~column_equals(edges["context"], AUGMENTATION_CONTEXT)
         )
         load = np.bincount(np.concatenate([a[synthetic], b[synthetic]]), minlength=snap.n)
     new_src, new_code = [], []

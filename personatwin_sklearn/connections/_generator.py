@@ -28,19 +28,25 @@ from personatwin_sklearn.connections._clone import (
     plan_copies,
     plan_decoys,
 )
+from personatwin_sklearn.connections._coarsen import (
+    choose_coarsening,
+    pattern_needs,
+    type_caps,
+    type_counts,
+)
 from personatwin_sklearn.connections._edge import edge_round
 from personatwin_sklearn.connections._neighborhood import (
     neighborhood_deficit,
     neighborhood_round,
 )
-from personatwin_sklearn.connections._plausible import (
-    _Graph,
-    choose_coarsening,
-    pattern_needs,
-    plausible_round,
-    type_caps,
+from personatwin_sklearn.connections._plausible import _Graph, plausible_round
+from personatwin_sklearn.connections._rounds import (
+    Additions,
+    IdMaker,
+    Snapshot,
+    apply_additions,
+    column_equals,
 )
-from personatwin_sklearn.connections._rounds import Additions, IdMaker, Snapshot, apply_additions
 from personatwin_sklearn.exceptions import InfeasibleKError, PrivacyWarning
 from personatwin_sklearn.patterns._analyzer import ConnectionPatternAnalyzer
 from personatwin_sklearn.patterns._core import resolve_signature
@@ -82,22 +88,27 @@ def _copy_positions(comps, comp_ids, copies, first, essential) -> np.ndarray:
     return first + np.flatnonzero(np.isin(members, essential))
 
 
-def _copy_mode(snap, max_size) -> bool:
-    """Copies fit a household-structured graph: most real connections in small components."""
-    if max_size <= 0 or snap.data.n_connections == 0:
-        return False
-    comps = Components(snap)
-    real = ~snap.data._connections["is_synthetic"].to_numpy(bool)
+def _copy_mode(data, max_size) -> tuple[bool, float]:
+    """Copies fit a household-structured graph: most real connections in small components.
+
+    Returns ``(copy mode, connections one copy brings on average)``.
+    """
+    if max_size <= 0 or data.n_connections == 0:
+        return False, 1.0
+    comps = Components(data)
+    real = ~data._connections["is_synthetic"].to_numpy(bool)
     small = comps.size[comps.label[comps.left]] <= max_size
-    return bool(small[real].mean() >= 0.5) if real.any() else False
+    if not real.any() or small[real].mean() < 0.5:
+        return False, 1.0
+    donors = (comps.size <= max_size) & (comps.n_edges > 0)
+    return True, float(comps.n_edges[donors].mean()) if donors.any() else 1.0
 
 
-def _small_holder(snap, need, max_size) -> np.ndarray:
+def _small_holder(snap, need, max_size, comps) -> np.ndarray:
     """Per pattern: whether a real holder lives in a component of at most ``max_size``."""
     out = np.zeros(snap.n_patterns, dtype=bool)
     if max_size <= 0 or not need.any():
         return out
-    comps = Components(snap)
     index = snap.index
     real = ~snap.data.is_synthetic
     small = (comps.size[comps.label[index.owner]] <= max_size) & real[index.owner]
@@ -128,10 +139,13 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
        (``"39-58"``) matches every true age it contains, so the consistent k of a
        pattern is the fewest people holding a consistent pattern over the ages its range
        allows (never below the exact-match count).
-    2. Coarsening first (``coarsen``): the partner's occupation may be published as its
-       census major group (``"sales|office_admin"``) or suppressed (``"*"``) when that
-       leaves a deficit the budget can cover (``coarsening_`` says what was done; the
-       release shows it).
+    2. Coarsening first (``coarsen``): where additions cannot reach k (the budget, or
+       too few partners with room for one more connection), the partner's occupation
+       may be published as its census major group (``"sales|office_admin"``) or
+       suppressed (``"*"``), ages in bands twice as wide (``"40-49"``), and the family
+       connection types as one group (``"CHILD|PARENT|SIBLING|SPOUSE"``), one step at a
+       time, the step that saves the most people first (``coarsening_`` says what was
+       done; the release shows it).
     3. New holders of a rare pattern are **copies of the holder's household** (its
        connected component, at most ``max_copy_size`` people) where the graph is made of
        small components: synthetic people with the members' published values and every
@@ -185,10 +199,19 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         Plausible method: protection connections are at most this share of the
         released connections (connections added by augmentation do not count).
         ``None``: no budget.
-    coarsen : {"auto", "none", "major", "suppressed"}, default="auto"
-        Plausible method: how the partner's ``occupation`` (when in the signature) may
-        be coarsened.  ``"auto"`` takes the least coarse of exact, major group and
-        suppressed whose deficit fits the budget (else the smallest deficit).
+    coarsen : {"auto", "none", "major", "suppressed"} or dict, default="auto"
+        Plausible method: which published attributes may be coarsened (globally) so
+        that a rare pattern merges with others instead of needing additions.  Levels:
+        ``occupation`` exact / ``"major"`` (ACS C24010 group) / ``"suppressed"``;
+        ``age`` exact / ``"wide"`` (bands of ``2 * age_bin`` years); ``connection_type``
+        exact / ``"family"`` (the family types present as one group,
+        ``"CHILD|PARENT|SIBLING|SPOUSE"``).  ``"auto"`` walks from the exact patterns,
+        one step at a time, taking the step that most lowers the estimated number of
+        real people the budgeted additions cannot protect, while a step lowers it by
+        at least 10% (the cheapest mix of coarsening and additions; tried points in
+        ``coarsening_trials_``).  ``"none"``: nothing coarsened; ``"major"`` /
+        ``"suppressed"``: that occupation level only; a dict such as
+        ``{"occupation": "major", "connection_type": "family"}``: those levels.
     max_copy_size : int, default=12
         Plausible method: largest household (connected component) copied to make new
         holders; ``0`` turns copies off (links only).  Copies are used only when most
@@ -240,10 +263,12 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
     seed_ : int
         Seed drawn from ``random_state`` in ``fit``; every ``transform`` uses it.
     coarsening_ : dict
-        Columns the last ``transform`` coarsened and how (``{"occupation": "major"}``).
+        Attributes the last ``transform`` coarsened and their level
+        (``{"occupation": "major", "connection_type": "family"}``).
     coarsening_trials_ : DataFrame
-        Plausible method: the coarsening levels tried, with their deficit and the real
-        people left short.
+        Plausible method: the coarsening points tried, with their deficit, the real
+        people below k before additions, the estimate of those the budgeted additions
+        cannot protect (``estimated_short``) and which point was ``chosen``.
     at_risk_ : DataFrame
         Real people still below ``target_k`` after the last ``transform`` (plausible
         method: consistent count), one row per (person, pattern): ``person_id``,
@@ -300,7 +325,7 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         "max_new_partners": [Interval(Integral, 0, None, closed="left"), None],
         "method": [StrOptions({"plausible", "exhaustive"})],
         "max_synthetic_share": [Interval(Real, 0, 1, closed="left"), None],
-        "coarsen": [StrOptions({"auto", "none", "major", "suppressed"})],
+        "coarsen": [StrOptions({"auto", "none", "major", "suppressed"}), dict],
         "max_copy_size": [Interval(Integral, 0, None, closed="left")],
         "camouflage": [StrOptions({"auto"}), Interval(Real, 0, 0.95, closed="both")],
         "max_synthetic_per_person": [
@@ -452,7 +477,7 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         edges = data._connections
         share = float(self.max_synthetic_share)
         protection = edges["is_synthetic"].to_numpy(bool) & (
-            edges["context"].astype(str).to_numpy() != AUGMENTATION_CONTEXT
+            ~column_equals(edges["context"], AUGMENTATION_CONTEXT)
         )
         others = len(edges) - int(protection.sum())
         return max(int(np.floor(others * share / (1.0 - share))) - int(protection.sum()), 0)
@@ -460,22 +485,24 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
     def _transform_plausible(self, data, signature, rng):
         target = int(self.target_k)
         budget = self._budget(data) if data.n_connections else 0
-        level, people, trials = choose_coarsening(
-            data, signature, self.age_bin, target, budget, self.coarsen
-        )
-        self.coarsening_ = {} if level == "exact" else {"occupation": level}
+        copy_mode, unit_cost = _copy_mode(data, self.max_copy_size)
+        copy_size = self.max_copy_size if copy_mode else 0
+        reserve = int(np.floor(budget * self._camouflage(copies=True))) if copy_size else 0
+        point, current, snap, trials = choose_coarsening(
+            data, signature, self.age_bin, target, budget - reserve, self.coarsen,
+            link_mode=not copy_mode, unit_cost=unit_cost,
+        )  # fmt: skip
+        self.coarsening_ = dict(point)
         self.coarsening_trials_ = trials
-        current = data if level == "exact" else data.with_people(people, validate=False)
         fields = {"strength": self.strength, "confidence": self.confidence,
                   "context": self.context}  # fmt: skip
         ids = IdMaker(current)
-        snap = Snapshot(current, signature, self.age_bin, target)
         first = snap
-        caps_real = type_caps(snap, _Graph(snap))
+        caps_real = type_caps(snap, type_counts(snap))
 
         def caps_for(snap_now, graph_now):
             # caps are learned from the input's real people; types seen later get theirs
-            caps_now = type_caps(snap_now, graph_now)
+            caps_now = type_caps(snap_now, graph_now.type_count)
             shared = min(len(caps_now), len(caps_real))
             caps_now[:shared] = caps_real[:shared]
             return caps_now
@@ -483,8 +510,6 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         per_person = self._cap()
         load = np.zeros(snap.n, dtype=np.int64)
         pattern_k, need = pattern_needs(snap)
-        copy_size = self.max_copy_size if _copy_mode(snap, self.max_copy_size) else 0
-        reserve = int(np.floor(budget * self._camouflage(copies=True))) if copy_size else 0
         history, left = [], budget - reserve
         n_copied = 0
         donor_edges, kept = [], []
@@ -493,9 +518,11 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         while need.sum() > 0 and left > 0 and len(history) < MAX_ROUNDS:
             row = {"round": len(history) + 1, "deficit_before": int(need.sum())}
             # 1. copies of small components (households) that hold the needy patterns
-            comps = Components(snap)
-            comp_ids, copies = plan_copies(snap, need, comps, left, copy_size, rng,
-                                           comps.copies_of(copied))  # fmt: skip
+            comps = Components(current) if copy_size else None
+            comp_ids = ()
+            if copy_size:
+                comp_ids, copies = plan_copies(snap, need, comps, left, copy_size, rng,
+                                               comps.copies_of(copied))  # fmt: skip
             added_people = 0
             n_copy_edges = 0
             if len(comp_ids):
@@ -519,7 +546,9 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
                 copied = np.r_[copied, np.full(added_people, MAX_COPIES, dtype=np.int64)]
                 pattern_k, need = pattern_needs(snap)
             # 2. plausible links for patterns whose holders sit in large components only
-            link_need = need * ~_small_holder(snap, need, copy_size)
+            if copy_size and added_people:
+                comps = Components(current)
+            link_need = need * ~_small_holder(snap, need, copy_size, comps)
             additions = Additions(snap.n)
             info = {"slots": int(link_need.sum()), "added": 0}
             if link_need.sum() and left > 0:
@@ -548,7 +577,7 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         left += reserve
         n_decoy_edges = 0
         if left > 0 and donor_edges:
-            comps = Components(snap)
+            comps = Components(current)
             comp_ids, copies = plan_decoys(_Graph(snap), comps, np.concatenate(donor_edges),
                                            left, copy_size, rng,
                                            comps.copies_of(copied))  # fmt: skip

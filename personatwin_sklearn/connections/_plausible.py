@@ -6,10 +6,10 @@ attacks find random fake edges with AUC near 1).  So this method
 1. **counts patterns as the adversary does** (:mod:`._consistent`): a released age
    range that contains the true age is a match, so Mondrian's overlapping ranges
    already hide many patterns that the exact count calls rare;
-2. **coarsens before it adds** (:func:`choose_coarsening`): the partner's occupation
-   may be published as its census major group (``"sales|office_admin"``) or
-   suppressed (``"*"``) when that leaves fewer connections to add; the release shows
-   what was coarsened;
+2. **coarsens before it adds** (:mod:`._coarsen`): the partner's occupation (major
+   group, suppressed), the partner's age (a band twice as wide) or the connection type
+   (family types as one group) may be published coarser where additions cannot reach k;
+   the release shows what was coarsened;
 3. **adds only connections that fit the real ones** (:func:`plausible_round`):
    per-type cardinality (one spouse, two parents; other types at most the real 99th
    percentile), at most ``max_per_person`` synthetic connections per person (no hubs),
@@ -29,105 +29,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from personatwin_sklearn import census
-from personatwin_sklearn.connections._rounds import Additions, Snapshot, pair_keys
-from personatwin_sklearn.patterns._consistent import age_intervals, consistent_pattern_k
+from personatwin_sklearn.connections._coarsen import type_counts
+from personatwin_sklearn.connections._rounds import Additions, Snapshot, pair_keys, type_codes
+from personatwin_sklearn.patterns._consistent import age_intervals
 
-__all__ = [
-    "CARDINALITY",
-    "OCCUPATION_LEVELS",
-    "coarsen_occupation",
-    "choose_coarsening",
-    "plausible_round",
-    "type_caps",
-]
-
-#: Most connections of a type one person can have (seen from the person): a spouse,
-#: two parents.  Types not listed are bounded by the real data's 99th percentile.
-CARDINALITY = {"SPOUSE": 1, "PARTNER": 1, "PARENT": 2, "GUARDIAN": 2, "GRANDPARENT": 4}
-
-#: Coarsening levels of the partner's occupation, least to most information lost.
-OCCUPATION_LEVELS = ("exact", "major", "suppressed")
+__all__ = ["plausible_round"]
 
 _GAP_EDGES = np.arange(-60, 61, 5)
 _DEG_EDGES = np.array([1, 2, 3, 4, 6, 9, 14, 22, 35, 60, 100, 200])
 _CN_EDGES = np.array([0, 1, 2, 4, 8, 16, 32, 64])
-
-
-def _major_labels() -> dict[str, str]:
-    groups = {}
-    for members in census.OCCUPATION_MAJOR_GROUPS.values():
-        label = "|".join(members)
-        for code in members:
-            groups[code] = label
-    return groups
-
-
-def coarsen_occupation(people: pd.DataFrame, level: str) -> pd.DataFrame:
-    """``people`` with the occupation published at ``level`` (a copy; ``"exact"``: same).
-
-    ``"major"`` replaces each census occupation code (:data:`census.OCCUPATIONS`) by
-    its ACS C24010 major group written as the list of its members
-    (``"sales|office_admin"``), which is how every consistency check of the package
-    reads a grouping; other values are kept.  ``"suppressed"`` writes ``"*"``.
-    """
-    if level == "exact" or "occupation" not in people.columns:
-        return people
-    out = people.copy()
-    values = out["occupation"].astype(object)
-    if level == "major":
-        mapping = _major_labels()
-        out["occupation"] = values.map(lambda v: mapping.get(v, v)).astype(object)
-    else:
-        out["occupation"] = np.where(pd.isna(values), values, "*").astype(object)
-    if "is_synthetic" in out.columns:
-        out["occupation"] = out["occupation"].where(out["occupation"].notna(), None)
-    return out
-
-
-def pattern_needs(snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
-    """Per pattern: consistent k and the holders it still needs (real holders only)."""
-    _, pattern_k = consistent_pattern_k(snap.index)
-    real = ~snap.data.is_synthetic
-    has_real = np.zeros(snap.n_patterns, dtype=bool)
-    if snap.n_patterns:
-        has_real[snap.index.pattern[real[snap.index.owner]]] = True
-    need = np.where(has_real, np.maximum(snap.target - pattern_k, 0), 0)
-    return pattern_k, need.astype(np.int64)
-
-
-def choose_coarsening(data, signature, age_bin, target, budget, coarsen):
-    """The least coarse occupation level whose deficit fits ``budget`` connections.
-
-    Returns ``(level, people, table)``: the chosen level, the people with it applied and
-    one row per level tried (deficit, real people short).  When no level fits, the one
-    with the smallest deficit is taken.
-    """
-    if coarsen == "none" or "occupation" not in signature or "occupation" not in data._people:
-        return "exact", data._people, pd.DataFrame()
-    levels = OCCUPATION_LEVELS if coarsen == "auto" else ("exact", coarsen)
-    rows, chosen = [], None
-    for level in levels:
-        people = coarsen_occupation(data._people, level)
-        trial = data if level == "exact" else data.with_people(people, validate=False)
-        snap = Snapshot(trial, signature, age_bin, target)
-        pair_k, _ = consistent_pattern_k(snap.index)
-        _, need = pattern_needs(snap)
-        real = ~trial.is_synthetic
-        short_people = np.unique(snap.index.owner[(pair_k < target) & real[snap.index.owner]])
-        deficit = int(need.sum())
-        rows.append(
-            {"occupation": level, "deficit": deficit, "real_people_short": len(short_people)}
-        )
-        if chosen is None and (deficit <= budget or coarsen != "auto"):
-            chosen = level
-            if coarsen != "auto" or deficit == 0:
-                break
-            break
-    table = pd.DataFrame(rows)
-    if chosen is None:
-        chosen = str(table.loc[table["deficit"].idxmin(), "occupation"])
-    return chosen, coarsen_occupation(data._people, chosen), table
 
 
 # ----------------------------------------------------------------------------- features
@@ -155,16 +65,7 @@ class _Graph:
         self.adj = adj
         self.degree = np.diff(adj.indptr).astype(np.int64)
         # per (person, type seen from the person): counts, from the pattern view
-        index = snap.index
-        type_of_pattern = snap.raw // snap.span
-        self.type_count = {}
-        owners = index.owner
-        types = type_of_pattern[index.pattern]
-        for t in np.unique(types):
-            rows = types == t
-            self.type_count[int(t)] = np.bincount(
-                owners[rows], weights=index.multiplicity[rows], minlength=n
-            ).astype(np.int64)
+        self.type_count = type_counts(snap)
         view = snap.view
         people = snap.data._people
         self.age_mid = np.full(n, np.nan)
@@ -219,8 +120,7 @@ class _Graph:
         u_row, u_end = uniq // (self.snap.n + 1), uniq % (self.snap.n + 1) - 1
         usable = (u_end >= 0) & (u_end != start[u_row])
         # already connected: not a candidate (the most reached are often friends already)
-        usable[usable] = ~_member(self.snap.edge_keys,
-                                  pair_keys(start[u_row[usable]], u_end[usable]))  # fmt: skip
+        usable[usable] = ~self.snap.has_edge(start[u_row[usable]], u_end[usable])
         counts = np.where(usable, counts, 0)
         # one int64 sort key: row, then most reached first, ties at random
         tie = rng.randint(0, 1024, size=len(uniq)).astype(np.int64)
@@ -253,24 +153,12 @@ class _Graph:
         return np.column_stack(cols)
 
 
-def type_caps(snap: Snapshot, graph: _Graph) -> np.ndarray:
-    """Most connections of each type (seen from a person) one person may end up with."""
-    caps = np.zeros(len(snap.types), dtype=np.int64)
-    for t, name in enumerate(snap.types):
-        counts = graph.count(t)
-        held = counts[counts > 0]
-        p99 = int(np.ceil(np.quantile(held, 0.99))) if len(held) else 1
-        caps[t] = CARDINALITY.get(str(name).upper(), max(p99, 1))
-    return caps
-
-
 class _Model:
     """Per view type: smoothed histograms of the real connections' binned features."""
 
     def __init__(self, graph: _Graph, snap: Snapshot):
         real = ~snap.data._connections["is_synthetic"].to_numpy(bool)
-        kinds = snap.data._connections["connection_type"].astype(str).to_numpy()
-        type_code = snap.index.type_code(kinds)
+        type_code = type_codes(snap.index, snap.data._connections["connection_type"])
         self.tables: dict[int, list] = {}
         owners, partners, types = [], [], []
         for flip in (False, True):
@@ -309,14 +197,6 @@ def _lookup(hist, values) -> np.ndarray:
     table, floor = hist
     inside = values < len(table)
     return np.where(inside, table[np.minimum(values, len(table) - 1)], floor)
-
-
-def _member(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Whether each key is in the array ``sorted_keys`` (vectorised, any order)."""
-    if len(sorted_keys) == 0:
-        return np.zeros(keys.shape, dtype=bool)
-    # a hash lookup: binary search of millions of random keys is cache-bound
-    return pd.Index(keys.ravel()).isin(sorted_keys).reshape(keys.shape)
 
 
 # ----------------------------------------------------------------------------- round
@@ -401,10 +281,8 @@ def plausible_round(
     flat_inv = snap.inverse[flat_t]
     valid = (flat_o >= 0) & (flat_o != flat_p)
     flat_o = np.maximum(flat_o, 0)
-    # (owner, pattern) pairs of the index are sorted by owner then pattern: keys sorted
-    holders = snap.index.owner * snap.n_patterns + snap.index.pattern
-    valid &= ~_member(holders, flat_o * snap.n_patterns + flat_code)
-    valid &= ~_member(snap.edge_keys, pair_keys(flat_o, flat_p))
+    valid &= ~snap.has_pattern(flat_o, flat_code)
+    valid &= ~snap.has_edge(flat_o, flat_p)
     valid &= (load[flat_o] < max_per_person) & (load[flat_p] < max_per_person)
     # cardinality at both ends
     own_count = np.zeros(len(flat_o), dtype=np.int64)

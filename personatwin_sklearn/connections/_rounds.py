@@ -14,7 +14,16 @@ from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.connections._household import PeopleView, make_personas
 from personatwin_sklearn.patterns._core import compute_patterns
 
-__all__ = ["Snapshot", "Additions", "SortedKeys", "apply_additions", "IdMaker"]
+__all__ = [
+    "Snapshot",
+    "Additions",
+    "SortedKeys",
+    "KeySet",
+    "apply_additions",
+    "IdMaker",
+    "column_equals",
+    "type_codes",
+]
 
 PAIR_BASE = np.int64(2**31)  # pair keys lo * PAIR_BASE + hi (positions < 2**31)
 
@@ -23,6 +32,44 @@ def pair_keys(a, b) -> np.ndarray:
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
     return np.minimum(a, b) * PAIR_BASE + np.maximum(a, b)
+
+
+def column_equals(column: pd.Series, value: str) -> np.ndarray:
+    """``column.astype(str) == value`` without converting every row to text.
+
+    Missing values never match.  The comparison is made on the distinct values
+    (factorize), so a categorical or repetitive column of millions of rows is cheap.
+    """
+    codes, uniques = pd.factorize(column)
+    hit = np.asarray([str(u) == value for u in uniques], dtype=bool)
+    return np.r_[hit, False][codes]
+
+
+def type_codes(index, column: pd.Series) -> np.ndarray:
+    """Pattern-index type code of each value of ``column`` (-1 for unseen types).
+
+    Same as ``index.type_code(column.astype(str))``, computed on the distinct values.
+    """
+    codes, uniques = pd.factorize(column)
+    mapped = index.type_code([str(u) for u in uniques]) if len(uniques) else np.zeros(0, int)
+    return np.r_[np.asarray(mapped, dtype=np.int64), -1][codes]
+
+
+class KeySet:
+    """A fixed set of int64 keys with a reusable hash table (vectorised membership).
+
+    ``pd.Index.isin`` rebuilds its table on every call; a snapshot asks the same set
+    (its connections, its holders) many times per round, so the table is kept.
+    """
+
+    def __init__(self, keys: np.ndarray):
+        self._index = pd.Index(pd.unique(np.asarray(keys, dtype=np.int64).ravel()))
+
+    def contains(self, keys) -> np.ndarray:
+        keys = np.asarray(keys, dtype=np.int64)
+        if len(self._index) == 0:
+            return np.zeros(keys.shape, dtype=bool)
+        return (self._index.get_indexer(keys.ravel()) >= 0).reshape(keys.shape)
 
 
 class SortedKeys:
@@ -75,6 +122,8 @@ class Snapshot:
         self.sig_order = np.argsort(self.sig, kind="stable")
         self.sig_sorted = self.sig[self.sig_order]
         self._edge_keys = None
+        self._edge_set = None
+        self._holder_set = None
         self._view = None
         self._by_pattern = None
 
@@ -104,6 +153,18 @@ class Snapshot:
             left, right = self.data.edge_positions()
             self._edge_keys = pair_keys(left, right)
         return self._edge_keys
+
+    def has_edge(self, a, b) -> np.ndarray:
+        """Whether positions ``a`` and ``b`` are connected (any type)."""
+        if self._edge_set is None:
+            self._edge_set = KeySet(self.edge_keys)
+        return self._edge_set.contains(pair_keys(a, b))
+
+    def has_pattern(self, owner, code) -> np.ndarray:
+        """Whether person ``owner`` already holds pattern ``code``."""
+        if self._holder_set is None:
+            self._holder_set = KeySet(self.index.owner * self.n_patterns + self.index.pattern)
+        return self._holder_set.contains(np.asarray(owner) * self.n_patterns + np.asarray(code))
 
     @property
     def view(self) -> PeopleView:
@@ -231,7 +292,7 @@ def apply_additions(
     connections = None
     src, dst, type_code = additions.edges()
     if len(src):
-        present = pd.unique(data._connections["connection_type"].astype(str))
+        present = [str(t) for t in pd.unique(data._connections["connection_type"])]
         names = snap.types[type_code].astype(str)
         inverse = snap.types[snap.inverse[type_code]].astype(str)
         flip = ~np.isin(names, present) & np.isin(inverse, present)

@@ -88,6 +88,16 @@ def _pattern_parts(index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return group, lo, hi
 
 
+def _disjoint(group, lo, hi) -> bool:
+    """Whether the age intervals of the patterns of each group never overlap."""
+    if len(group) < 2:
+        return True
+    order = np.lexsort((lo, group))
+    g, a, b = group[order], lo[order], hi[order]
+    same = g[1:] == g[:-1]
+    return not bool((same & (a[1:] <= b[:-1])).any())
+
+
 def consistent_pattern_k(index) -> tuple[np.ndarray, np.ndarray]:
     """Worst-case consistent k of every (person, pattern) pair of a pattern index.
 
@@ -129,7 +139,10 @@ def consistent_pattern_k(index) -> tuple[np.ndarray, np.ndarray]:
     width = AGE_MAX + 1
     if len(pattern) == 0:
         return np.zeros(0, dtype=np.int64), k_exact
-    if n_groups * (width + 1) > _MAX_CELLS:
+    if n_groups * (width + 1) > _MAX_CELLS or _disjoint(group, lo, hi):
+        # disjoint released ranges within every group (numeric ages in age_bin buckets,
+        # exact values): each true age is consistent with one pattern only, so the
+        # consistent count is the exact count
         return k_exact[pattern], k_exact
     g, a, b = group[pattern], lo[pattern], hi[pattern]
     # merge the intervals of one (owner, group): distinct people per age
