@@ -206,61 +206,61 @@ def small_cases(targets):
     )
 
 
+def _coarsened(gen) -> str:
+    return ", ".join(f"{k} {v}" for k, v in gen.coarsening_.items()) or "-"
+
+
+def _protect_row(name, data, signature, width, **params):
+    """Protect ``data`` at k=10 and print one table row (with what was coarsened)."""
+    rare = int((compute_patterns(data, signature).k < 10).sum())
+    gen = SyntheticConnectionGenerator(
+        target_k=10, signature=signature, on_infeasible="ignore", random_state=0, **params
+    )
+    start = time.perf_counter()
+    out = gen.fit_transform(data)
+    seconds = time.perf_counter() - start
+    print(
+        f"{name:<{width}} {rare:>8,} {gen.n_added_:>9,} {gen.n_added_ / out.n_connections:>6.1%} "
+        f"{gen.n_added_people_:>8,} {gen.at_risk_['person_id'].nunique():>8,} "
+        f"{seconds:>7.1f}  {_coarsened(gen)}",
+        flush=True,
+    )
+    return gen
+
+
+def _header(first, width):
+    print(
+        f"{first:<{width}} {'rare':>8} {'edges+':>9} {'share':>6} {'people+':>8} "
+        f"{'below k':>8} {'time s':>7}  coarsened"
+    )
+
+
+def _zipf_area(data):
+    rng = np.random.default_rng(0)
+    area = np.minimum(rng.zipf(1.3, len(data)), 3000)  # long-tailed: many rare patterns
+    return data.with_people(data.people.assign(area=area))
+
+
 def long_tail_cases(sizes=(10_000, 100_000)):
     """The long-tailed case: Zipf-distributed ``area`` in the signature (many rare patterns)."""
     print("\nlong-tailed signature (gender, age, Zipf area over 3,000 values), target_k=10")
-    print(
-        f"{'people':>10} {'rare':>8} {'edges+':>8} {'share':>6} {'people+':>8} "
-        f"{'below k':>8} {'time s':>7}"
-    )
+    _header("people", 10)
     for n in sizes:
-        data = random_population(n, 3.0, seed=0)
-        rng = np.random.default_rng(0)
-        area = np.minimum(rng.zipf(1.3, len(data)), 3000)
-        hard = data.with_people(data.people.assign(area=area))
-        signature = ["gender", "age", "area"]
-        rare = int((compute_patterns(hard, signature).k < 10).sum())
-        gen = SyntheticConnectionGenerator(
-            target_k=10, signature=signature, on_infeasible="ignore", random_state=0
-        )
-        start = time.perf_counter()
-        out = gen.fit_transform(hard)
-        seconds = time.perf_counter() - start
-        print(
-            f"{n:>10,} {rare:>8,} {gen.n_added_:>8,} {gen.n_added_ / out.n_connections:>6.1%} "
-            f"{gen.n_added_people_:>8,} {gen.at_risk_['person_id'].nunique():>8,} "
-            f"{seconds:>7.1f}",
-            flush=True,
-        )
+        hard = _zipf_area(random_population(n, 3.0, seed=0))
+        _protect_row(f"{n:,}", hard, ["gender", "age", "area"], 10)
 
 
 def big_cases():
     print("\n1M people / 3M connections, edge scope, target_k=10 (fit_transform)")
-    print(
-        f"{'case':<44} {'rare':>8} {'edges+':>10} {'share':>6} {'people+':>8} "
-        f"{'below k':>8} {'time s':>7}"
-    )
+    width = 52
+    _header("case", width)
     data = random_population(1_000_000, 3.0, seed=0)
-    cases = [("default signature (gender, age, occupation, record)", data, None)]
-    rng = np.random.default_rng(0)
-    area = np.minimum(rng.zipf(1.3, len(data)), 3000)  # long-tailed: many rare patterns
-    hard = data.with_people(data.people.assign(area=area))
-    cases.append(("gender, age, Zipf area over 3,000 values", hard, ["gender", "age", "area"]))
-    for name, case, signature in cases:
-        rare = int((compute_patterns(case, signature).k < 10).sum())
-        gen = SyntheticConnectionGenerator(
-            target_k=10, signature=signature, on_infeasible="ignore", random_state=0
-        )
-        start = time.perf_counter()
-        out = gen.fit_transform(case)
-        seconds = time.perf_counter() - start
-        print(
-            f"{name:<44} {rare:>8,} {gen.n_added_:>10,} {gen.n_added_ / out.n_connections:>6.1%} "
-            f"{gen.n_added_people_:>8,} {gen.at_risk_['person_id'].nunique():>8,} "
-            f"{seconds:>7.1f}",
-            flush=True,
-        )
-        print(gen.history_.to_string(index=False))
+    _protect_row("default signature (gender, age, occupation, record)", data, None, width)
+    _protect_row("  the same, coarsen='none' (links only)", data, None, width, coarsen="none")
+    hard = _zipf_area(data)
+    gen = _protect_row("gender, age, Zipf area over 3,000 values", hard,
+                       ["gender", "age", "area"], width)  # fmt: skip
+    print(gen.history_.to_string(index=False))
 
 
 def main():

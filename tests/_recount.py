@@ -6,6 +6,8 @@ one and builds the signatures with ordinary Python.
 
 from collections import Counter, defaultdict
 
+import pandas as pd
+
 INVERSE = {
     "PARENT": "CHILD",
     "CHILD": "PARENT",
@@ -116,3 +118,29 @@ def consistent_min_k(data, signature, age_bin=5, ages=range(0, 121)):
             min(len(cover[key][age]) for age in range(lo, hi + 1)) for key, lo, hi in patterns
         )
     return out
+
+
+def assert_real_edges_kept(released: pd.DataFrame, original: pd.DataFrame, coarsened) -> None:
+    """Real connections come out as they went in, but for a documented type grouping,
+    where each released type must list the original one (``"CHILD|PARENT|SPOUSE"``)."""
+    released = released.reset_index(drop=True)
+    original = original.reset_index(drop=True)
+    columns = [c for c in original.columns if c != "connection_type"]
+    pd.testing.assert_frame_equal(released[columns], original[columns])
+    before = original["connection_type"].astype(str).tolist()
+    after = released["connection_type"].astype(str).tolist()
+    if "connection_type" in coarsened:
+        assert all(a == b or b in a.split("|") for a, b in zip(after, before))
+    else:
+        assert after == before
+        assert released["connection_type"].dtype == original["connection_type"].dtype
+
+
+def assert_type_caps(edges: pd.DataFrame) -> None:
+    """Nobody has more than one spouse or two parents in the release (types as released)."""
+    kind = edges["connection_type"].astype(str)
+    spouse = edges[kind == "SPOUSE"]
+    ends = pd.concat([spouse["person1_id"], spouse["person2_id"]])
+    assert ends.value_counts().max() <= 1 if len(ends) else True
+    parents = edges.loc[kind == "PARENT", "person1_id"]
+    assert parents.value_counts().max() <= 2 if len(parents) else True

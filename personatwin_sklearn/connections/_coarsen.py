@@ -154,29 +154,48 @@ def group_types(connections: pd.DataFrame, inverse) -> tuple[pd.DataFrame, str |
     out = connections.copy()
     column = out["connection_type"]
     codes, uniques = pd.factorize(column)
-    mapped = np.asarray([label if str(u) in members else u for u in uniques], dtype=object)
-    values = np.r_[mapped, np.array([None], dtype=object)][codes]
-    out["connection_type"] = pd.Series(values, index=out.index, dtype=object)
+    mapped = [label if str(u) in members else u for u in uniques]
+    categories = list(dict.fromkeys(mapped))
+    new_codes = np.r_[np.asarray([categories.index(m) for m in mapped], np.int64), -1][codes]
+    values = pd.Categorical.from_codes(new_codes, categories=categories)
     if isinstance(column.dtype, pd.CategoricalDtype):
-        out["connection_type"] = out["connection_type"].astype("category")
+        out["connection_type"] = pd.Series(values, index=out.index)
+    else:
+        out["connection_type"] = pd.Series(np.asarray(values, dtype=object), index=out.index)
     return out, label
 
 
-def coarsen(data, point: dict, age_bin):
-    """``data`` published at lattice ``point`` (``{attribute: level}``; a new container)."""
-    people, edges, changed = data._people, data._connections, False
-    if point.get("occupation", "exact") != "exact":
-        people, changed = coarsen_occupation(people, point["occupation"]), True
-    if point.get("age", "exact") != "exact":
-        people, changed = widen_age(people, 2 * int(age_bin or 5)), True
+def coarsen(data, point: dict, age_bin, cache: dict | None = None):
+    """``data`` published at lattice ``point`` (``{attribute: level}``; a new container).
+
+    ``cache`` (a dict kept by the caller) holds each recoded column, so that a walk over
+    the lattice recodes every (attribute, level) once.
+    """
+    cache = {} if cache is None else cache
+
+    def recoded(dim, level):
+        if (dim, level) not in cache:
+            if dim == "occupation":
+                cache[dim, level] = coarsen_occupation(data._people[[dim]], level)[dim]
+            elif dim == "age":
+                cache[dim, level] = widen_age(data._people[[dim]], 2 * int(age_bin or 5))[dim]
+            else:
+                edges, label = group_types(data._connections[[dim]], data.domain.inverse_type)
+                cache[dim, level] = edges[dim] if label is not None else None
+        return cache[dim, level]
+
+    people = {d: recoded(d, lv) for d, lv in point.items() if d != "connection_type"}
+    people = {d: v for d, v in people.items() if d in data._people.columns}
+    kind = None
     if point.get("connection_type", "exact") != "exact":
-        edges, label = group_types(edges, data.domain.inverse_type)
-        changed = changed or label is not None
-    if not changed:
+        kind = recoded("connection_type", point["connection_type"])
+    if not people and kind is None:
         return data
-    out = data.with_people(people, validate=False) if people is not data._people else data
-    if edges is not data._connections:
-        out = out.with_connections(edges, validate=False)
+    out = data
+    if people:
+        out = out.with_people(data._people.assign(**people), validate=False)
+    if kind is not None:
+        out = out.with_connections(data._connections.assign(connection_type=kind), validate=False)
     return out
 
 
@@ -208,6 +227,12 @@ def type_counts(snap: Snapshot) -> dict[int, np.ndarray]:
     """Per view type code: connections of that type each person has."""
     index = snap.index
     types = (snap.raw // snap.span)[index.pattern]
+    n_types = len(snap.types)
+    if n_types * snap.n <= 50_000_000:  # one pass
+        flat = np.bincount(types * np.int64(snap.n) + index.owner, weights=index.multiplicity,
+                           minlength=n_types * snap.n).astype(np.int64)  # fmt: skip
+        table = flat.reshape(n_types, snap.n)
+        return {int(t): table[t] for t in np.unique(types)}
     out = {}
     for t in np.unique(types):
         rows = types == t
@@ -329,10 +354,10 @@ def choose_coarsening(data, signature, age_bin, target, budget, coarsen_param, *
     steps = _steps(data, signature)
     forced = _forced(coarsen_param, steps)
     reach = budget / max(unit_cost, 1.0)
-    rows = []
+    rows, cache = [], {}
 
     def evaluate(point):
-        trial = coarsen(data, point, age_bin)
+        trial = coarsen(data, point, age_bin, cache)
         snap = Snapshot(trial, signature, age_bin, target)
         est = _estimate(snap, reach, link_mode)
         rows.append({**{d: point.get(d, "exact") for d in DIMENSIONS}, **est, "chosen": False})
