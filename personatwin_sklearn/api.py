@@ -444,7 +444,7 @@ def _protection_line(protection, detector) -> str:
     """Connection protection in one line: k, who is left short, coarsening, detector."""
     if not protection:
         return "connection patterns: not protected (protect_connection_patterns=False)"
-    coarse = ", ".join(f"{c} {how}" for c, how in protection["coarsened"].items())
+    coarse = protection.get("coarsened_text", "")
     short = protection["real_people_below_k"]
     text = (
         f"connection patterns (k={protection['target_k']}, as the adversary counts them): "
@@ -823,6 +823,8 @@ def create_safe_personas(
 
 def _protection_summary(fitted, release) -> dict | None:
     """What the connection step added, coarsened and left short (for metadata)."""
+    from personatwin_sklearn.connections._coarsen import describe
+
     gen = fitted.named_steps.get("connections")
     if gen is None:
         return None
@@ -840,6 +842,7 @@ def _protection_summary(fitted, release) -> dict | None:
         "protection_share": float(protection.sum() / max(len(edges), 1)),
         "max_synthetic_share": gen.max_synthetic_share,
         "coarsened": dict(getattr(gen, "coarsening_", {})),
+        "coarsened_text": describe(dict(getattr(gen, "coarsening_", {})), gen.age_bin),
         "real_people_below_k": int(at_risk["person_id"].nunique()) if at_risk is not None else 0,
         "patterns_below_k": int(at_risk["pattern"].nunique()) if at_risk is not None else 0,
     }

@@ -21,6 +21,22 @@ from personatwin_sklearn.providers import get_provider
 __all__ = ["SyntheticAugmenter", "STRATEGIES"]
 
 STRATEGIES = ("match_distribution", "fill_gaps", "boost_rare")
+
+#: Parameter constraints of the persona planning both augmentation steps share.
+PLANNING_CONSTRAINTS: dict = {
+    "provider": [
+        StrOptions({"census", "nemotron"}),
+        HasMethods(["sample"]),
+        pd.DataFrame,
+    ],
+    "strategy": [StrOptions(set(STRATEGIES))],
+    "synthetic_ratio": [Interval(Real, 0, None, closed="neither")],
+    "rare_threshold": [Interval(Integral, 1, None, closed="left")],
+    "boost_to_k": [Interval(Integral, 1, None, closed="left")],
+    "quasi_identifiers": [list, tuple, None],
+    "age_bin": [Interval(Integral, 1, None, closed="left")],
+}
+
 _SMOOTHING = 5.0  # pseudo-count pulling small groups' event rates towards the overall rate
 _VOCABULARY_SHARE = 0.9  # provider values used for a column only if this share is known
 
@@ -217,17 +233,7 @@ class SyntheticAugmenter(SocialDataTransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "provider": [
-            StrOptions({"census", "nemotron"}),
-            HasMethods(["sample"]),
-            pd.DataFrame,
-        ],
-        "strategy": [StrOptions(set(STRATEGIES))],
-        "synthetic_ratio": [Interval(Real, 0, None, closed="neither")],
-        "rare_threshold": [Interval(Integral, 1, None, closed="left")],
-        "boost_to_k": [Interval(Integral, 1, None, closed="left")],
-        "quasi_identifiers": [list, tuple, None],
-        "age_bin": [Interval(Integral, 1, None, closed="left")],
+        **PLANNING_CONSTRAINTS,
         "connect": ["boolean"],
         "random_state": ["random_state"],
     }

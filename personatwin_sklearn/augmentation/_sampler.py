@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from personatwin_sklearn.augmentation._augmenter import STRATEGIES, SyntheticAugmenter
+from personatwin_sklearn.augmentation._augmenter import PLANNING_CONSTRAINTS, SyntheticAugmenter
 from personatwin_sklearn.exceptions import InvalidValueError, MissingColumnError
 
 __all__ = ["SyntheticPersonaSampler"]
@@ -90,17 +87,7 @@ class SyntheticPersonaSampler(BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "provider": [
-            StrOptions({"census", "nemotron"}),
-            HasMethods(["sample"]),
-            pd.DataFrame,
-        ],
-        "strategy": [StrOptions(set(STRATEGIES))],
-        "synthetic_ratio": [Interval(Real, 0, None, closed="neither")],
-        "rare_threshold": [Interval(Integral, 1, None, closed="left")],
-        "boost_to_k": [Interval(Integral, 1, None, closed="left")],
-        "quasi_identifiers": [list, tuple, None],
-        "age_bin": [Interval(Integral, 1, None, closed="left")],
+        **PLANNING_CONSTRAINTS,
         "gender_column": [str],
         "random_state": ["random_state"],
     }

@@ -46,6 +46,7 @@ __all__ = [
     "choose_coarsening",
     "coarsen",
     "coarsen_occupation",
+    "describe",
     "group_types",
     "pattern_needs",
     "type_caps",
@@ -197,6 +198,17 @@ def coarsen(data, point: dict, age_bin, cache: dict | None = None):
     if kind is not None:
         out = out.with_connections(data._connections.assign(connection_type=kind), validate=False)
     return out
+
+
+def describe(point: dict, age_bin=5) -> str:
+    """``point`` in words (``"occupation suppressed, ages in 10-year bands"``)."""
+    words = {
+        ("occupation", "major"): "occupation as its major group",
+        ("occupation", "suppressed"): "occupation suppressed",
+        ("age", "wide"): f"ages in {2 * int(age_bin or 5)}-year bands",
+        ("connection_type", "family"): "family connection types as one group",
+    }
+    return ", ".join(words.get((d, lv), f"{d} {lv}") for d, lv in point.items())
 
 
 def _steps(data, signature) -> list[str]:
