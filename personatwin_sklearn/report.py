@@ -558,6 +558,10 @@ def build_report(
     ]  # fmt: skip
     if metadata.get("synthetic_share") is not None:
         rows.append(("synthetic share of released connections", _pct(metadata["synthetic_share"])))
+    protection = metadata.get("connection_protection") or {}
+    if protection:  # what the connection step published coarser instead of adding
+        rows.append(("published coarser by the connection protection",
+                     protection.get("coarsened_text") or "nothing"))  # fmt: skip
     auc = metadata.get("distinguishability_auc")
     if auc is not None:  # a classifier's AUC telling synthetic from real people
         rows.append(

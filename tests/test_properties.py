@@ -29,7 +29,12 @@ from personatwin_sklearn import (
     create_safe_personas,
     make_persona_pipeline,
 )
-from tests._recount import consistent_min_k, neighborhood_k, person_min_k
+from tests._recount import (
+    assert_real_edges_kept,
+    consistent_min_k,
+    neighborhood_k,
+    person_min_k,
+)
 
 SIGNATURE = ["gender", "age", "occupation", "has_record"]
 QIS = ["age", "gender", "ethnicity", "zipcode"]
@@ -97,22 +102,25 @@ def _assert_not_mutated(data: SocialData, before) -> None:
     assert data.connections.equals(edges), "the input connections table was mutated"
 
 
-def _assert_additions_flagged(data: SocialData, out: SocialData, *, qi_changed=()) -> None:
+def _assert_additions_flagged(
+    data: SocialData, out: SocialData, *, qi_changed=(), coarsened=()
+) -> None:
     """Real rows/edges come out as they went in (except ``qi_changed`` columns of the
-    people); everything after them is flagged synthetic."""
+    people and what the connection step says it ``coarsened``); everything after them is
+    flagged synthetic."""
     n, m = len(data), data.n_connections
     people, released = data.people, out.people
     assert len(released) >= n
     head = released.iloc[:n]
     assert head["person_id"].tolist() == people["person_id"].tolist()
-    keep = [c for c in people.columns if c not in qi_changed]
+    keep = [c for c in people.columns if c not in (*qi_changed, *coarsened)]
     pd.testing.assert_frame_equal(head[keep], people[keep])
     assert not head["is_synthetic"].any()
     assert released["is_synthetic"].iloc[n:].astype(bool).all()
     assert released["person_id"].is_unique
     edges, out_edges = data.connections, out.connections
     assert len(out_edges) >= m
-    pd.testing.assert_frame_equal(out_edges.iloc[:m], edges)
+    assert_real_edges_kept(out_edges.iloc[:m], edges, coarsened)
     assert out_edges["is_synthetic"].iloc[m:].astype(bool).all()
     # added edges are valid: no self-loops, both ends known
     added = out_edges.iloc[m:]
@@ -236,8 +244,9 @@ def _check_connections(release, at_risk, k_connections):
     assert ends.value_counts().max() <= 1 if len(ends) else True
 
 
-def _check_release(data, release, k_people, k_connections, at_risk):
-    _assert_additions_flagged(data, release, qi_changed=(*QIS, "occupation"))
+def _check_release(data, release, k_people, k_connections, at_risk, coarsened=()):
+    _assert_additions_flagged(data, release, qi_changed=(*QIS, "occupation"),
+                              coarsened=tuple(coarsened))  # fmt: skip
     # QI k-anonymity of the real rows, counted over every released row
     people = release.people
     keys = [tuple(str(v) for v in row) for row in people[QIS].itertuples(index=False)]
@@ -258,7 +267,8 @@ def test_pipeline_low(data, k, seed):
     pipeline.set_params(connections__signature=SIGNATURE)
     release = pipeline.fit_transform(data)
     _assert_not_mutated(data, before)
-    _check_release(data, release, 3, k, pipeline.named_steps["connections"].at_risk_)
+    gen = pipeline.named_steps["connections"]
+    _check_release(data, release, 3, k, gen.at_risk_, gen.coarsening_)
     pipeline2 = make_persona_pipeline(
         privacy_level="low", connection_pattern_k=k, random_state=seed
     ).set_params(connections__signature=SIGNATURE)
@@ -285,7 +295,9 @@ def test_create_safe_personas_low(data, k, seed):
     release = result.data
     assert result.personas.equals(release.people)
     assert result.connections.equals(release.connections)
-    _assert_additions_flagged(data, release, qi_changed=(*QIS, "occupation"))
+    coarsened = (result.metadata["connection_protection"] or {}).get("coarsened", {})
+    _assert_additions_flagged(data, release, qi_changed=(*QIS, "occupation"),
+                              coarsened=tuple(coarsened))  # fmt: skip
     people = release.people
     keys = [tuple(str(v) for v in row) for row in people[QIS].itertuples(index=False)]
     counts = Counter(keys)

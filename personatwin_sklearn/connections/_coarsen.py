@@ -162,7 +162,9 @@ def group_types(connections: pd.DataFrame, inverse) -> tuple[pd.DataFrame, str |
     if isinstance(column.dtype, pd.CategoricalDtype):
         out["connection_type"] = pd.Series(values, index=out.index)
     else:
-        out["connection_type"] = pd.Series(np.asarray(values, dtype=object), index=out.index)
+        out["connection_type"] = pd.Series(
+            np.asarray(values, dtype=object), index=out.index, dtype=column.dtype
+        )
     return out, label
 
 

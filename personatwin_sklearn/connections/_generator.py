@@ -661,8 +661,9 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         message = (
             f"target_k={self.target_k} was not reached for {n_patterns} pattern(s) of "
             f"{n_people} real people ({risk['reason'].iloc[0]}), e.g. {listed}. They are "
-            "listed in at_risk_. Raise max_synthetic_share, coarsen the signature "
-            "(coarsen='suppressed', a larger age_bin) or lower target_k."
+            "listed in at_risk_. Raise max_synthetic_share, let more be coarsened "
+            "(coarsen='auto', or a dict such as {'occupation': 'suppressed', 'age': 'wide', "
+            "'connection_type': 'family'}), use a larger age_bin or lower target_k."
         )
         self._infeasible(message)
 
