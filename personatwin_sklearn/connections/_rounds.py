@@ -56,20 +56,28 @@ def type_codes(index, column: pd.Series) -> np.ndarray:
 
 
 class KeySet:
-    """A fixed set of int64 keys with a reusable hash table (vectorised membership).
+    """A fixed set of int64 keys with vectorised membership (sorted once, binary search).
 
-    ``pd.Index.isin`` rebuilds its table on every call; a snapshot asks the same set
-    (its connections, its holders) many times per round, so the table is kept.
+    A snapshot asks the same sets (its connections, its holders) several times per
+    round with a few hundred thousand keys each; the queries are sorted first, so the
+    binary searches walk the table in order instead of missing the cache.
     """
 
-    def __init__(self, keys: np.ndarray):
-        self._index = pd.Index(pd.unique(np.asarray(keys, dtype=np.int64).ravel()))
+    def __init__(self, keys: np.ndarray, *, is_sorted: bool = False):
+        keys = np.asarray(keys, dtype=np.int64).ravel()
+        self._keys = keys if is_sorted else np.sort(keys)
 
     def contains(self, keys) -> np.ndarray:
         keys = np.asarray(keys, dtype=np.int64)
-        if len(self._index) == 0:
-            return np.zeros(keys.shape, dtype=bool)
-        return (self._index.get_indexer(keys.ravel()) >= 0).reshape(keys.shape)
+        flat = keys.ravel()
+        out = np.zeros(len(flat), dtype=bool)
+        if len(self._keys) == 0 or len(flat) == 0:
+            return out.reshape(keys.shape)
+        order = np.argsort(flat, kind="stable")
+        queries = flat[order]
+        pos = np.minimum(np.searchsorted(self._keys, queries), len(self._keys) - 1)
+        out[order] = self._keys[pos] == queries
+        return out.reshape(keys.shape)
 
 
 class SortedKeys:
@@ -163,7 +171,9 @@ class Snapshot:
     def has_pattern(self, owner, code) -> np.ndarray:
         """Whether person ``owner`` already holds pattern ``code``."""
         if self._holder_set is None:
-            self._holder_set = KeySet(self.index.owner * self.n_patterns + self.index.pattern)
+            # the index lists (owner, pattern) pairs sorted by owner, then pattern
+            keys = self.index.owner * self.n_patterns + self.index.pattern
+            self._holder_set = KeySet(keys, is_sorted=True)
         return self._holder_set.contains(np.asarray(owner) * self.n_patterns + np.asarray(code))
 
     @property
