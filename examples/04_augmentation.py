@@ -118,8 +118,10 @@ for label, kwargs in [
 table = pd.DataFrame(rows)
 print("\ncreate_safe_personas(privacy_level='high', target_risk=0.05):")
 print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+auc = dict(zip(table["release"], table["AUC"]))
 print(
-    "Without augmentation the partner personas the connection protection adds have a single "
-    "connection each, and a classifier spots them (AUC near 1); with augmentation they are "
-    "a small share among synthetic people whose families look real."
+    "The connection protection's personas are copies of real households (degrees, families and "
+    f"flags like the real people's): a classifier tells them apart with AUC "
+    f"{auc['no augmentation']:.2f} without augmentation and {auc['census x2']:.2f} with census x2 "
+    "(0.5 = not at all)."
 )
