@@ -126,6 +126,7 @@ def make_persona_pipeline(
     connection_scope="edge",
     pattern_signature=None,
     age_bin=5,
+    connection_coarsen="auto",
 ):
     """Build the project's steps as a scikit-learn :class:`~sklearn.pipeline.Pipeline`.
 
@@ -189,6 +190,10 @@ def make_persona_pipeline(
         ``has_*`` flags present).
     age_bin : int, default=5
         Partner age bucket of a pattern, in years.
+    connection_coarsen : {"auto", "none", "major", "suppressed"} or dict, default="auto"
+        What the connection protection may publish coarser instead of adding
+        connections (the generator's ``coarsen``: partner occupation, age bands, family
+        types as one group), e.g. ``{"occupation": "major"}`` or ``"none"``.
 
     Returns
     -------
@@ -208,6 +213,10 @@ def make_persona_pipeline(
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     _check_positive("connection_pattern_k", connection_pattern_k)
     _check_choice("connection_scope", connection_scope, _CONNECTION_SCOPES)
+    if protect_connection_patterns:
+        from personatwin_sklearn.connections._coarsen import check_coarsen
+
+        check_coarsen(connection_coarsen)
     qis = list(quasi_identifiers) if quasi_identifiers is not None else None
     steps = []
     if augment_with_synthetic:
@@ -251,6 +260,7 @@ def make_persona_pipeline(
                 scope=scope,
                 signature=None if signature is None else list(signature),
                 age_bin=age_bin,
+                coarsen=connection_coarsen,
                 on_infeasible="ignore",  # reported in metadata["connection_protection"]
                 random_state=random_state,
             )
@@ -554,6 +564,7 @@ def create_safe_personas(
     allow_identifiers=None,
     age_range=(0, 120),
     progress=False,
+    connection_coarsen="auto",
 ) -> ProcessingResult:
     """Make a shareable release of people and their connections in one call.
 
@@ -626,6 +637,10 @@ def create_safe_personas(
         Plausible ages; an age outside is an error naming the rows.
     progress : bool, default=False
         Show a progress bar over the attempts and steps.
+    connection_coarsen : {"auto", "none", "major", "suppressed"} or dict, default="auto"
+        What the connection protection may publish coarser instead of adding
+        connections; see :func:`make_persona_pipeline`.  What it did is in
+        ``metadata["connection_protection"]["coarsened"]`` and the summary.
 
     Returns
     -------
@@ -680,6 +695,7 @@ def create_safe_personas(
         connection_scope=connection_scope,
         pattern_signature=pattern_signature,
         age_bin=age_bin,
+        connection_coarsen=connection_coarsen,
     )
     pipeline = make_persona_pipeline(**params, quasi_identifiers=qis)
     if pattern_signature is not None:

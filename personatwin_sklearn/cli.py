@@ -478,6 +478,7 @@ def _protect(data, args, *, domain):
             allow_identifiers=_columns(getattr(args, "allow_identifier", None)),
             age_range=_age_range(args),
             progress=_show_progress(args),
+            connection_coarsen=_coarsen(getattr(args, "coarsen", None)),
         )
     for warning in caught:
         message = " ".join(str(warning.message).split())
@@ -637,8 +638,36 @@ def _add_protection_options(parser, *, privacy_default: str, seed_default) -> No
     )
     _add_pattern_options(parser)
     parser.add_argument(
+        "--coarsen",
+        nargs="+",
+        default=None,
+        metavar="ATTR=LEVEL",
+        help="what the connection protection may publish coarser instead of adding "
+        "connections: auto (default: the cheapest mix), none, or levels such as "
+        "--coarsen occupation=major age=wide connection_type=family (occupation: "
+        "exact|major|suppressed, age: exact|wide, connection_type: exact|family)",
+    )
+    parser.add_argument(
         "--quiet", action="store_true", help="no progress bar (it is only shown on a terminal)"
     )
+
+
+def _coarsen(values):
+    """``--coarsen`` as the generator's ``coarsen``: "auto", "none" or {attr: level}."""
+    if not values:
+        return "auto"
+    if len(values) == 1 and values[0] in ("auto", "none"):
+        return values[0]
+    point = {}
+    for item in values:
+        attr, sep, level = item.partition("=")
+        if not sep or not attr or not level:
+            raise CLIError(
+                f"--coarsen {item!r}: write ATTR=LEVEL, e.g. --coarsen occupation=major "
+                "age=wide, or --coarsen auto / --coarsen none."
+            )
+        point[attr.strip()] = level.strip()
+    return point
 
 
 def _add_pattern_options(parser) -> None:
@@ -928,6 +957,10 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     try:
+        if getattr(args, "coarsen", None) is not None:  # refused before any work
+            from personatwin_sklearn.connections._coarsen import check_coarsen
+
+            check_coarsen(_coarsen(args.coarsen))
         return args.func(args)
     except KeyboardInterrupt:
         print("personatwin: interrupted; no release was written", file=sys.stderr)

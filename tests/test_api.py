@@ -300,3 +300,15 @@ def test_custom_quasi_identifiers_are_the_ones_generalised():
     assert size[~people["is_synthetic"]].min() >= 5
     assert result.risk_metrics.max_risk <= 1 / 5
     assert result.pipeline.named_steps["generalize"].quasi_identifiers == qis
+
+
+def test_connection_coarsen_is_checked_before_any_work_and_obeyed(data):
+    with pytest.raises(InvalidValueError, match="unknown attribute 'gender'"):
+        pt.create_safe_personas(data, connection_coarsen={"gender": "major"})
+    with pytest.raises(InvalidValueError, match="coarsen='all' is not an option"):
+        pt.make_persona_pipeline(connection_coarsen="all")
+    result = pt.create_safe_personas(data, privacy_level="high", random_state=0,
+                                     connection_coarsen="none")  # fmt: skip
+    assert result.metadata["connection_protection"]["coarsened"] == {}
+    assert "coarsened:" not in result.summary()
+    assert set(result.connections["connection_type"]) == set(data.connections["connection_type"])

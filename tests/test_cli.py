@@ -140,6 +140,13 @@ def test_protect_same_seed_same_content_fresh_pseudonyms(sample_csv, tmp_path, c
         ("k zero", ["--k", "0"], "argument --k: expected a whole number >= 1"),
         ("target risk > 1", ["--target-risk", "2"], "expected a share in (0, 1]"),
         ("ratio alone", ["--ratio", "2"], "--ratio and --strategy only apply with --augment"),
+        (
+            "coarsen syntax",
+            ["--coarsen", "occupation"],
+            "--coarsen 'occupation': write ATTR=LEVEL",
+        ),
+        ("coarsen attribute", ["--coarsen", "gender=major"], "unknown attribute 'gender'"),
+        ("coarsen level", ["--coarsen", "age=huge"], "coarsen['age']='huge' is not a level"),
     ],
 )
 def test_protect_errors_one_line_nothing_written(
@@ -407,3 +414,23 @@ def test_demo_with_augmentation(tmp_path, capsys):
     flags = pd.read_csv(private(out) / "people_synthetic_flags.csv")
     assert int(flags["is_synthetic"].sum()) >= 200
     assert run(["demo", "--ratio", "2", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_protect_coarsen_levels_are_obeyed_and_shown(sample_csv, tmp_path, capsys):
+    """--coarsen none keeps every published value and type; a level list is applied."""
+    data, people, edges = sample_csv
+    out = tmp_path / "none"
+    assert run(protect_args(people, edges, out, "--seed", "0", "--coarsen", "none")) == 0
+    protection = json.loads((out / "risk_metrics.json").read_text())["metadata"][
+        "connection_protection"
+    ]
+    assert protection["coarsened"] == {}
+    released = pd.read_csv(out / "connections.csv")
+    assert set(released["connection_type"]) <= set(data.connections["connection_type"])
+    out = tmp_path / "levels"
+    argv = protect_args(people, edges, out, "--seed", "0", "--coarsen", "connection_type=family")
+    assert run(argv) == 0
+    assert "coarsened: family connection types as one group" in capsys.readouterr().out
+    released = pd.read_csv(out / "connections.csv")
+    assert "CHILD|PARENT|SIBLING|SPOUSE" in set(released["connection_type"])
+    assert "SPOUSE" not in set(released["connection_type"])

@@ -43,6 +43,7 @@ __all__ = [
     "LEVELS",
     "MIN_STEP_GAIN",
     "OCCUPATION_LEVELS",
+    "check_coarsen",
     "choose_coarsening",
     "coarsen",
     "coarsen_occupation",
@@ -309,6 +310,18 @@ def _estimate(snap: Snapshot, budget: float, link_mode: bool) -> dict:
 
 
 # ----------------------------------------------------------------------------- choice
+def check_coarsen(coarsen_param) -> None:
+    """Raise :class:`InvalidValueError` naming the fix when ``coarsen`` is not valid."""
+    if isinstance(coarsen_param, str):
+        if coarsen_param not in ("auto", "none", "major", "suppressed"):
+            raise InvalidValueError(
+                f"coarsen={coarsen_param!r} is not an option; use 'auto', 'none', 'major', "
+                "'suppressed' or a dict such as {'occupation': 'major', 'age': 'wide'}."
+            )
+        return
+    _forced(coarsen_param, list(LEVELS))
+
+
 def _forced(coarsen_param, steps) -> dict | None:
     """The fixed lattice point a non-"auto" ``coarsen`` asks for (``None`` for auto)."""
     if coarsen_param == "auto":

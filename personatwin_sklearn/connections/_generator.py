@@ -29,6 +29,7 @@ from personatwin_sklearn.connections._clone import (
     plan_decoys,
 )
 from personatwin_sklearn.connections._coarsen import (
+    check_coarsen,
     choose_coarsening,
     pattern_needs,
     type_caps,
@@ -405,6 +406,7 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         self.rare_patterns_ = analyzer.rare_patterns_
         self.min_k_ = analyzer.min_k_
         # randomness fixed at fit: transform on the fitted estimator is deterministic
+        check_coarsen(self.coarsen)
         self.seed_ = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         return self
 
