@@ -1157,7 +1157,11 @@ def write_release(
                     result.risk_metrics.to_dict(),
                     metadata={k: v for k, v in result.metadata.items() if k not in ("parameters",)}
                     | {f"param {k}": v for k, v in result.metadata["parameters"].items()},
-                    rare_patterns_after=_rarest(data),
+                    rare_patterns_after=_rarest(
+                        data,
+                        result.metadata.get("pattern_signature"),
+                        result.metadata.get("age_bin", 5),
+                    ),
                 )
 
             public["report.html"] = write_html
@@ -1171,13 +1175,16 @@ def _release_id_content(data) -> str | None:
     return _identifier_by_content(ids)
 
 
-def _rarest(data: SocialData) -> pd.DataFrame:
-    from personatwin_sklearn.patterns import ConnectionPatternAnalyzer
+def _rarest(data: SocialData, signature=None, age_bin=5) -> pd.DataFrame:
+    """The 15 rarest patterns of the release, by the adversary's (consistent) count."""
+    from personatwin_sklearn.patterns import compute_patterns, consistent_pattern_k
 
     if data.n_connections == 0:
-        return pd.DataFrame(columns=["pattern", "k"])
-    analyzer = ConnectionPatternAnalyzer(k=1).fit(data)
-    return analyzer.patterns_.sort_values("k", kind="stable").head(15)
+        return pd.DataFrame(columns=["pattern", "k", "consistent_k"])
+    index = compute_patterns(data, signature, age_bin)
+    _, pattern_k = consistent_pattern_k(index)
+    table = index.table[["pattern"]].assign(k=index.k, consistent_k=pattern_k)
+    return table.sort_values(["consistent_k", "k"], kind="stable").head(15)
 
 
 def _json_default(value):

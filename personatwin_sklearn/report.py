@@ -393,7 +393,9 @@ def _detector(metadata, headline) -> str:
             continue
         elif isinstance(value, float):
             value = f"{value:.3f}"
-        rows.append((_DETECTOR_LABELS.get(key, key.replace("_", " ")), value))
+        elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            value = f"{value:,}"  # text like the others: one alignment in the column
+        rows.append((_DETECTOR_LABELS.get(key, key.replace("_", " ")), str(value)))
     note = ""
     if headline and headline.get("stripped_connections"):
         note = (
@@ -572,7 +574,10 @@ def build_report(
     meta = f"<h2>Parameters</h2>{_table(_metadata_rows(params))}" if params else ""
     rare = _reason("No connections in the release: there are no patterns left to list.")
     if rare_patterns_after is not None and len(rare_patterns_after):
-        rare = _table(rare_patterns_after[["pattern", "k"]].head(15))
+        shown = rare_patterns_after.head(15).rename(columns={"k": "k (exact match)"})
+        if "consistent_k" in shown:  # the adversary's count: released ranges match more
+            shown = shown.rename(columns={"consistent_k": "k (as the adversary counts)"})
+        rare = _table(shown[[c for c in shown.columns if c == "pattern" or c.startswith("k ")]])
     k_line = ""
     if "k" in metadata:
         k_line = (
