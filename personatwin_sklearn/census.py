@@ -708,7 +708,8 @@ def sample_occupation(ages, sexes, rng=None) -> np.ndarray:
     band = np.clip(np.searchsorted(_STATUS_AGE_MIN, ages, side="right") - 1, 0, None)
     status_cumulative = np.cumsum(_STATUS_SHARES, axis=1)[band]  # (n, 4)
     status = (rng.random_sample(n)[:, None] >= status_cumulative).sum(axis=1)  # 4 = employed
-    group = np.where(sexes == "M", 0, np.where(sexes == "F", 1, 2))
+    labels_of = sexes.astype(object)  # elementwise on any dtype (numeric codes: group 2)
+    group = np.where(labels_of == "M", 0, np.where(labels_of == "F", 1, 2))
     job = _categorical_by_group(_occupation_cumulative(), group, rng.random_sample(n))
     labels = np.array(NOT_EMPLOYED + OCCUPATIONS, dtype=object)
     return labels[np.where(status < len(NOT_EMPLOYED), status, len(NOT_EMPLOYED) + job)]

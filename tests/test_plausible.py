@@ -256,3 +256,22 @@ def test_link_method_on_a_dense_graph():
     added = out.connections.iloc[data.n_connections :]
     ends = pd.concat([added["person1_id"], added["person2_id"]])
     assert ends.value_counts().max() <= 1 if len(ends) else True
+
+
+def test_neighborhood_scope_coarsens_first(sample):
+    """The neighbourhood scope walks the lattice too: far fewer additions, and the
+    neighbourhood adversary (reading the coarsened values as consistent) still finds at
+    least k candidates."""
+    kwargs = {"target_k": 5, "scope": "neighborhood", "random_state": 0}
+    plain = SyntheticConnectionGenerator(coarsen="none", **kwargs).fit(sample)
+    plain.transform(sample)
+    gen = SyntheticConnectionGenerator(**kwargs)
+    out = gen.fit_transform(sample)
+    assert gen.coarsening_ and plain.coarsening_ == {}
+    assert gen.n_added_ < plain.n_added_ / 3 and gen.n_added_people_ < plain.n_added_people_ / 3
+    trials = gen.coarsening_trials_
+    chosen = trials.loc[trials["chosen"], "deficit"].iloc[0]
+    assert chosen == trials["deficit"].min() < trials["deficit"].iloc[0]
+    attack = linkage_attack(sample, out, scope="neighborhood", n_targets=200, random_state=0)
+    assert attack.per_target["target_in_candidates"].all()
+    assert attack.expected_success <= 1 / 5

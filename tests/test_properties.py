@@ -171,7 +171,7 @@ def test_generator_neighborhood_scope(data, k, seed):
     )
     out = gen.fit_transform(data)
     _assert_not_mutated(data, before)
-    _assert_additions_flagged(data, out)
+    _assert_additions_flagged(data, out, coarsened=tuple(gen.coarsening_))
     sizes = neighborhood_k(out, SIGNATURE)
     assert min(sizes.values()) >= k, sorted(sizes.values())[:5]
     out2 = clone_fit_transform(gen, data)

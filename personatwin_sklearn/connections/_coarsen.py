@@ -309,6 +309,18 @@ def _estimate(snap: Snapshot, budget: float, link_mode: bool) -> dict:
     }
 
 
+def _estimate_neighborhood(snap: Snapshot) -> dict:
+    """Neighbourhood scope: its deficit (what the additions must supply) and who is short."""
+    _, size = snap.index.neighborhoods()
+    real = ~snap.data.is_synthetic
+    below = int(((size < snap.target) & real).sum())
+    return {
+        "deficit": int(np.maximum(snap.target - size, 0).sum()),
+        "real_people_below_k": below,
+        "estimated_short": 0,  # the neighbourhood rounds reach k for everyone
+    }
+
+
 # ----------------------------------------------------------------------------- choice
 def check_coarsen(coarsen_param) -> None:
     """Raise :class:`InvalidValueError` naming the fix when ``coarsen`` is not valid."""
@@ -347,7 +359,7 @@ def _forced(coarsen_param, steps) -> dict | None:
 
 
 def choose_coarsening(data, signature, age_bin, target, budget, coarsen_param, *, link_mode,
-                      unit_cost=1.0):  # fmt: skip
+                      unit_cost=1.0, scope="edge"):  # fmt: skip
     """The lattice point to publish at, walked greedily from the exact patterns.
 
     Parameters
@@ -365,6 +377,11 @@ def choose_coarsening(data, signature, age_bin, target, budget, coarsen_param, *
         binds) rather than copies of households (which bring their own partners).
     unit_cost : float, default=1.0
         Connections one new holder costs (a household copy brings several).
+    scope : {"edge", "neighborhood"}, default="edge"
+        Edge: the walk lowers the estimated real people left short, by at least
+        :data:`MIN_STEP_GAIN` per step.  Neighbourhood: its rounds reach k for
+        everyone with detectable personas, so the walk takes every step that lowers
+        their deficit (the connections and personas they will add).
 
     Returns
     -------
@@ -386,13 +403,17 @@ def choose_coarsening(data, signature, age_bin, target, budget, coarsen_param, *
     def evaluate(point):
         trial = coarsen(data, point, age_bin, cache)
         snap = Snapshot(trial, signature, age_bin, target)
-        est = _estimate(snap, reach, link_mode)
+        if scope == "edge":
+            est = _estimate(snap, reach, link_mode)
+        else:
+            est = _estimate_neighborhood(snap)
         rows.append({**{d: point.get(d, "exact") for d in DIMENSIONS}, **est, "chosen": False})
         return trial, snap, est
 
     point = forced if forced is not None else {}
     current, snap, est = evaluate(point)
-    while forced is None and est["estimated_short"] > 0:
+    goal = "estimated_short" if scope == "edge" else "deficit"
+    while forced is None and est[goal] > 0:
         best = None
         for dim in DIMENSIONS:
             if dim not in steps:
@@ -402,13 +423,16 @@ def choose_coarsening(data, signature, age_bin, target, budget, coarsen_param, *
                 continue
             candidate = {**point, dim: LEVELS[dim][level + 1]}
             trial, trial_snap, trial_est = evaluate(candidate)
-            key = (trial_est["estimated_short"], trial_est["deficit"])
+            key = (trial_est[goal], trial_est["deficit"])
             if best is None or key < best[0]:
                 best = (key, candidate, trial, trial_snap, trial_est)
         if best is None:
             break
-        gain = est["estimated_short"] - best[4]["estimated_short"]
-        if gain < max(MIN_STEP_GAIN * est["estimated_short"], 1):
+        gain = est[goal] - best[4][goal]
+        # the neighbourhood scope's additions are detectable personas (AUC about 1): every
+        # step that spares some is taken; the edge scope's are cheap and plausible
+        min_gain = MIN_STEP_GAIN if scope == "edge" else 0.0
+        if gain < max(min_gain * est[goal], 1):
             break
         _, point, current, snap, est = best
     for row in rows:

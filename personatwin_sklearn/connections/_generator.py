@@ -212,7 +212,9 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         at least 10% (the cheapest mix of coarsening and additions; tried points in
         ``coarsening_trials_``).  ``"none"``: nothing coarsened; ``"major"`` /
         ``"suppressed"``: that occupation level only; a dict such as
-        ``{"occupation": "major", "connection_type": "family"}``: those levels.
+        ``{"occupation": "major", "connection_type": "family"}``: those levels.  The
+        neighbourhood scope walks the same lattice and takes every step that lowers its
+        deficit (what its rounds will add: detectable personas).
     max_copy_size : int, default=12
         Plausible method: largest household (connected component) copied to make new
         holders; ``0`` turns copies off (links only).  Copies are used only when most
@@ -440,7 +442,15 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
                   "context": self.context}  # fmt: skip
         family = tuple(data.domain.family_types)
         current = data
-        snap = Snapshot(current, signature, self.age_bin, self.target_k)
+        if self.scope == "neighborhood" and data.n_connections:
+            # coarser patterns merge neighbourhood classes: fewer additions to reach k
+            point, current, snap, trials = choose_coarsening(
+                data, signature, self.age_bin, int(self.target_k), 0, self.coarsen,
+                link_mode=False, scope="neighborhood",
+            )  # fmt: skip
+            self.coarsening_, self.coarsening_trials_ = dict(point), trials
+        else:
+            snap = Snapshot(current, signature, self.age_bin, self.target_k)
         first = snap
         deficit = self._deficit(snap)
         history = []
