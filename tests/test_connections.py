@@ -2,6 +2,8 @@
 
 The privacy claims are checked with ``recount`` below: a plain-Python dict-of-sets count
 that walks the connections one by one, written without the package's pattern engine.
+The generators run with ``coarsen="none"`` (exact values, which the recount matches), but
+for the toy test that checks the default coarsening is the only change to real rows.
 """
 
 import pickle
@@ -138,7 +140,7 @@ def assert_real_unchanged(before, after, context="synthetic (privacy protection)
 @pytest.mark.parametrize("scope", SCOPES)
 def test_random_population_reaches_target(population, scope, target_k):
     gen = SyntheticConnectionGenerator(
-        method="exhaustive", target_k=target_k, scope=scope, random_state=0
+        method="exhaustive", coarsen="none", target_k=target_k, scope=scope, random_state=0
     )
     out = gen.fit_transform(population)
     assert min_k(population, DEFAULT, scope) < target_k  # there was something to do
@@ -156,6 +158,7 @@ def test_caltech_reaches_target(caltech, scope, target_k):
     assert "age" not in caltech.people.columns
     gen = SyntheticConnectionGenerator(
         method="exhaustive",
+        coarsen="none",
         target_k=target_k,
         scope=scope,
         signature=CALTECH_SIGNATURE,
@@ -171,7 +174,7 @@ def test_caltech_reaches_target(caltech, scope, target_k):
 @pytest.mark.parametrize("target_k", [2, 5, 10])
 @pytest.mark.parametrize("scope", SCOPES)
 def test_toy_reaches_target(toy, scope, target_k):
-    gen = SyntheticConnectionGenerator(
+    gen = SyntheticConnectionGenerator(  # default coarsening: real rows change only there
         method="exhaustive", target_k=target_k, scope=scope, random_state=0
     )
     out = gen.fit_transform(toy)
@@ -181,7 +184,7 @@ def test_toy_reaches_target(toy, scope, target_k):
 
 def test_toy_target_larger_than_population(toy):
     with pytest.raises(InfeasibleKError, match="target_k=20 is larger than the number of people"):
-        SyntheticConnectionGenerator(method="exhaustive", target_k=20).fit(toy)
+        SyntheticConnectionGenerator(method="exhaustive", coarsen="none", target_k=20).fit(toy)
 
 
 def test_motivating_example_person_c(toy):
@@ -190,7 +193,7 @@ def test_motivating_example_person_c(toy):
     teacher = ("SPOUSE", ("F", "40-44", "education", "False"))
     assert holders[teacher] == {"C"}
     out = SyntheticConnectionGenerator(
-        method="exhaustive", target_k=4, random_state=0
+        method="exhaustive", coarsen="none", target_k=4, random_state=0
     ).fit_transform(toy)
     holders, _ = recount(out, DEFAULT)
     assert "C" in holders[teacher] and len(holders[teacher]) >= 4
@@ -202,7 +205,7 @@ def test_motivating_example_person_c(toy):
 def test_one_round_no_k_decreases(population, scope):
     before_holders, before_sets = recount(population, DEFAULT)
     gen = SyntheticConnectionGenerator(
-        method="exhaustive", target_k=10, scope=scope, random_state=0
+        method="exhaustive", coarsen="none", target_k=10, scope=scope, random_state=0
     )
     out = gen.fit_transform(population)
     holders, multisets = recount(out, DEFAULT)
@@ -220,9 +223,9 @@ def test_one_round_no_k_decreases(population, scope):
 
 def test_joint_fixes_and_personas_when_safe_sources_run_out(population):
     """k=20 on 300 people: most partner-end patterns are rare, so P and Q are fixed together."""
-    gen = SyntheticConnectionGenerator(method="exhaustive", target_k=20, random_state=0).fit(
-        population
-    )
+    gen = SyntheticConnectionGenerator(
+        method="exhaustive", coarsen="none", target_k=20, random_state=0
+    ).fit(population)
     out = gen.transform(population)
     assert gen.history_["joint_edges"].sum() > 0 and gen.n_added_people_ > 0
     assert min_pattern_k(out, DEFAULT) >= 20
@@ -253,7 +256,12 @@ def test_neighborhood_borrows_when_few_people_are_at_risk():
     signature = ["gender", "age"]
     assert min_neighborhood_k(data, signature) == 1
     gen = SyntheticConnectionGenerator(
-        method="exhaustive", target_k=5, scope="neighborhood", signature=signature, random_state=0
+        method="exhaustive",
+        coarsen="none",
+        target_k=5,
+        scope="neighborhood",
+        signature=signature,
+        random_state=0,
     )
     out = gen.fit_transform(data)
     assert min_neighborhood_k(out, signature) >= 5
@@ -267,6 +275,7 @@ def test_neighborhood_borrows_when_few_people_are_at_risk():
 def test_persona_budget_exhausted_raises_or_warns(population, scope):
     gen = SyntheticConnectionGenerator(
         method="exhaustive",
+        coarsen="none",
         target_k=20,
         scope=scope,
         max_new_partners=0,
@@ -285,8 +294,12 @@ def test_persona_budget_exhausted_raises_or_warns(population, scope):
 
 def test_target_larger_than_population(population):
     with pytest.raises(InfeasibleKError, match="target_k=1000 is larger than the number of"):
-        SyntheticConnectionGenerator(method="exhaustive", target_k=1000).fit(population)
-    gen = SyntheticConnectionGenerator(method="exhaustive", target_k=50).fit(population)
+        SyntheticConnectionGenerator(method="exhaustive", coarsen="none", target_k=1000).fit(
+            population
+        )
+    gen = SyntheticConnectionGenerator(method="exhaustive", coarsen="none", target_k=50).fit(
+        population
+    )
     with pytest.raises(InfeasibleKError, match="target_k=50 is larger"):
         gen.transform(population.take(np.arange(40)))
 
@@ -295,7 +308,7 @@ def test_target_larger_than_population(population):
 def test_family_links_follow_census_statistics():
     data = random_population(n=2000, m=2400, seed=1)
     out = SyntheticConnectionGenerator(
-        method="exhaustive", target_k=10, random_state=0
+        method="exhaustive", coarsen="none", target_k=10, random_state=0
     ).fit_transform(data)
     people = out.people.set_index("person_id")
     edges = out.connections.iloc[data.n_connections :]
@@ -320,7 +333,9 @@ def test_family_links_follow_census_statistics():
 
 
 def test_personas_take_the_partner_signature_not_a_whole_real_row(population):
-    gen = SyntheticConnectionGenerator(method="exhaustive", target_k=20, random_state=0)
+    gen = SyntheticConnectionGenerator(
+        method="exhaustive", coarsen="none", target_k=20, random_state=0
+    )
     out = gen.fit_transform(population)
     personas = out.people.iloc[len(population) :]
     assert personas["person_id"].min() > population.people["person_id"].max()
@@ -332,7 +347,7 @@ def test_personas_take_the_partner_signature_not_a_whole_real_row(population):
 def test_string_ids_never_clash():
     data = random_population(n=200, m=260, seed=2, id_prefix="syn-")
     out = SyntheticConnectionGenerator(
-        method="exhaustive", target_k=10, random_state=0
+        method="exhaustive", coarsen="none", target_k=10, random_state=0
     ).fit_transform(data)
     assert out.people["person_id"].is_unique and len(out) > len(data)
     assert min_pattern_k(out, DEFAULT) >= 10
@@ -341,23 +356,23 @@ def test_string_ids_never_clash():
 # -- sklearn semantics -----------------------------------------------------------------------
 def test_fit_transform_equals_fit_then_transform_and_is_seeded(population):
     a = SyntheticConnectionGenerator(
-        method="exhaustive", target_k=5, random_state=7
+        method="exhaustive", coarsen="none", target_k=5, random_state=7
     ).fit_transform(population)
-    b = SyntheticConnectionGenerator(method="exhaustive", target_k=5, random_state=7).fit(
-        population
-    )
+    b = SyntheticConnectionGenerator(
+        method="exhaustive", coarsen="none", target_k=5, random_state=7
+    ).fit(population)
     assert a.equals(b.transform(population))
     assert a.equals(b.transform(population))  # transform is repeatable
     c = SyntheticConnectionGenerator(
-        method="exhaustive", target_k=5, random_state=8
+        method="exhaustive", coarsen="none", target_k=5, random_state=8
     ).fit_transform(population)
     assert not a.equals(c)
 
 
 def test_fit_learns_rare_patterns_transform_protects_other_data(population):
-    gen = SyntheticConnectionGenerator(method="exhaustive", target_k=5, random_state=0).fit(
-        population
-    )
+    gen = SyntheticConnectionGenerator(
+        method="exhaustive", coarsen="none", target_k=5, random_state=0
+    ).fit(population)
     analyzer = ConnectionPatternAnalyzer(k=5).fit(population)
     pd.testing.assert_frame_equal(gen.rare_patterns_, analyzer.rare_patterns_)
     assert gen.signature_ == tuple(DEFAULT)
@@ -370,7 +385,7 @@ def test_fit_learns_rare_patterns_transform_protects_other_data(population):
 def test_inputs_not_mutated(population):
     people, edges = population.people.copy(), population.connections.copy()
     SyntheticConnectionGenerator(
-        method="exhaustive", target_k=10, scope="neighborhood", random_state=0
+        method="exhaustive", coarsen="none", target_k=10, scope="neighborhood", random_state=0
     ).fit_transform(population)
     pd.testing.assert_frame_equal(population.people, people)
     pd.testing.assert_frame_equal(population.connections, edges)
@@ -384,7 +399,7 @@ def test_in_pipeline_after_analyzer(population, scope):
             (
                 "connections",
                 SyntheticConnectionGenerator(
-                    method="exhaustive", target_k=5, scope=scope, random_state=0
+                    method="exhaustive", coarsen="none", target_k=5, scope=scope, random_state=0
                 ),
             ),
         ]
@@ -400,7 +415,7 @@ def test_in_pipeline_after_analyzer(population, scope):
 
 def test_clone_pickle_and_params(population):
     gen = SyntheticConnectionGenerator(
-        method="exhaustive", target_k=5, context="privacy", random_state=0
+        method="exhaustive", coarsen="none", target_k=5, context="privacy", random_state=0
     )
     assert clone(gen).get_params() == gen.get_params()
     fitted = pickle.loads(pickle.dumps(gen.fit(population)))
@@ -411,7 +426,7 @@ def test_clone_pickle_and_params(population):
 
 def test_edge_fields_are_configurable(population):
     gen = SyntheticConnectionGenerator(
-        method="exhaustive", target_k=5, strength="MEDIUM", confidence=0.3
+        method="exhaustive", coarsen="none", target_k=5, strength="MEDIUM", confidence=0.3
     )
     out = gen.set_params(random_state=0).fit_transform(population)
     added = out.connections.iloc[population.n_connections :]
@@ -421,7 +436,7 @@ def test_edge_fields_are_configurable(population):
 
 def test_nothing_to_do_returns_the_input(caltech):
     gen = SyntheticConnectionGenerator(
-        method="exhaustive", target_k=1, signature=CALTECH_SIGNATURE
+        method="exhaustive", coarsen="none", target_k=1, signature=CALTECH_SIGNATURE
     )
     out = gen.fit_transform(caltech)
     assert out.equals(caltech) and gen.n_added_ == 0 and gen.n_rounds_ == 0
@@ -429,22 +444,34 @@ def test_nothing_to_do_returns_the_input(caltech):
 
 def test_bad_input(population):
     with pytest.raises(ValueError, match="'scope' parameter"):
-        SyntheticConnectionGenerator(method="exhaustive", scope="global").fit(population)
+        SyntheticConnectionGenerator(method="exhaustive", coarsen="none", scope="global").fit(
+            population
+        )
     with pytest.raises(ValueError, match="'target_k' parameter"):
-        SyntheticConnectionGenerator(method="exhaustive", target_k=0).fit(population)
+        SyntheticConnectionGenerator(method="exhaustive", coarsen="none", target_k=0).fit(
+            population
+        )
     with pytest.raises(ValueError, match="'on_infeasible' parameter"):
-        SyntheticConnectionGenerator(method="exhaustive", on_infeasible="silent").fit(population)
+        SyntheticConnectionGenerator(
+            method="exhaustive", coarsen="none", on_infeasible="silent"
+        ).fit(population)
     with pytest.raises(TypeError, match="pass a SocialData"):
         SyntheticConnectionGenerator(
             method="exhaustive",
+            coarsen="none",
         ).fit(population.people)
     with pytest.raises(MissingColumnError, match=r"signature names column\(s\) \['income'\]"):
-        SyntheticConnectionGenerator(method="exhaustive", signature=["income"]).fit(population)
+        SyntheticConnectionGenerator(
+            method="exhaustive", coarsen="none", signature=["income"]
+        ).fit(population)
     with pytest.raises(NotFittedError):
         SyntheticConnectionGenerator(
             method="exhaustive",
+            coarsen="none",
         ).transform(population)
-    gen = SyntheticConnectionGenerator(method="exhaustive", target_k=5).fit(population)
+    gen = SyntheticConnectionGenerator(method="exhaustive", coarsen="none", target_k=5).fit(
+        population
+    )
     with pytest.raises(MissingColumnError, match="occupation"):
         gen.transform(population.with_people(population.people.drop(columns="occupation")))
 
@@ -454,7 +481,11 @@ def test_max_synthetic_per_person_caps_what_one_person_receives():
 
     data = make_social_population(n_people=400, random_state=0)
     generator = SyntheticConnectionGenerator(
-        method="exhaustive", target_k=10, max_synthetic_per_person=12, random_state=0
+        method="exhaustive",
+        coarsen="none",
+        target_k=10,
+        max_synthetic_per_person=12,
+        random_state=0,
     )
     out = generator.fit_transform(data)
     edges = out.connections
@@ -465,7 +496,7 @@ def test_max_synthetic_per_person_caps_what_one_person_receives():
     # the promise still holds (independent recount)
     assert min_pattern_k(out, ["gender", "age", "occupation", "has_criminal_record"]) >= 10
     uncapped = SyntheticConnectionGenerator(
-        method="exhaustive", target_k=10, random_state=0
+        method="exhaustive", coarsen="none", target_k=10, random_state=0
     ).fit_transform(data)
     e = uncapped.connections[uncapped.connections["is_synthetic"]]
     ends = pd.concat([e["person1_id"], e["person2_id"]])
