@@ -272,6 +272,19 @@ class SocialData:
     def n_synthetic_connections(self) -> int:
         return int(self._connections["is_synthetic"].to_numpy(dtype=bool).sum())
 
+    @property
+    def is_protection_connection(self) -> np.ndarray:
+        """Boolean mask of the synthetic connections added by privacy protection.
+
+        Synthetic connections minus those of augmented personas' own households
+        (``context == AUGMENTATION_CONTEXT``).  The context is compared on its distinct
+        values, so a column of millions of rows is not converted to text.
+        """
+        edges = self._connections
+        codes, uniques = pd.factorize(edges["context"])
+        augmented = np.asarray([str(u) == AUGMENTATION_CONTEXT for u in uniques], dtype=bool)
+        return edges["is_synthetic"].to_numpy(dtype=bool) & ~np.r_[augmented, False][codes]
+
     def real(self) -> SocialData:
         """Return the real people and the real connections among them.
 

@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
 from personatwin_sklearn._roles import check_age_range, resolve_roles
-from personatwin_sklearn._social_data import AUGMENTATION_CONTEXT, SocialData
+from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.exceptions import InvalidValueError, PrivacyWarning
 from personatwin_sklearn.generalize import PRIVACY_LEVELS, KAnonymizer
 from personatwin_sklearn.metrics._risk import (
@@ -844,10 +844,7 @@ def _protection_summary(fitted, release) -> dict | None:
     gen = fitted.named_steps.get("connections")
     if gen is None:
         return None
-    edges = release._connections
-    protection = edges["is_synthetic"].to_numpy(bool) & (
-        edges["context"].astype(str).to_numpy() != AUGMENTATION_CONTEXT
-    )
+    protection = release.is_protection_connection
     at_risk = getattr(gen, "at_risk_", None)
     return {
         "method": gen.method if gen.scope == "edge" else "neighborhood",
@@ -855,7 +852,7 @@ def _protection_summary(fitted, release) -> dict | None:
         "connections_added": int(gen.n_added_),
         "people_added": int(gen.n_added_people_),
         "camouflage_connections": int(getattr(gen, "n_camouflage_", 0)),
-        "protection_share": float(protection.sum() / max(len(edges), 1)),
+        "protection_share": float(protection.sum() / max(release.n_connections, 1)),
         "max_synthetic_share": gen.max_synthetic_share,
         "coarsened": dict(getattr(gen, "coarsening_", {})),
         "coarsened_text": describe(dict(getattr(gen, "coarsening_", {})), gen.age_bin),

@@ -35,7 +35,7 @@ import pandas as pd
 from personatwin_sklearn import census
 from personatwin_sklearn.connections._rounds import Snapshot
 from personatwin_sklearn.exceptions import InvalidValueError
-from personatwin_sklearn.patterns._consistent import AGE_MAX, age_intervals, consistent_pattern_k
+from personatwin_sklearn.patterns._consistent import AGE_MAX, age_intervals
 
 __all__ = [
     "CARDINALITY",
@@ -51,7 +51,6 @@ __all__ = [
     "group_types",
     "pattern_needs",
     "type_caps",
-    "type_counts",
     "widen_age",
 ]
 
@@ -229,32 +228,13 @@ def _steps(data, signature) -> list[str]:
 # ----------------------------------------------------------------------------- estimates
 def pattern_needs(snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
     """Per pattern: consistent k and the holders it still needs (real holders only)."""
-    _, pattern_k = consistent_pattern_k(snap.index)
+    _, pattern_k = snap.consistent_k()
     real = ~snap.data.is_synthetic
     has_real = np.zeros(snap.n_patterns, dtype=bool)
     if snap.n_patterns:
         has_real[snap.index.pattern[real[snap.index.owner]]] = True
     need = np.where(has_real, np.maximum(snap.target - pattern_k, 0), 0)
     return pattern_k, need.astype(np.int64)
-
-
-def type_counts(snap: Snapshot) -> dict[int, np.ndarray]:
-    """Per view type code: connections of that type each person has."""
-    index = snap.index
-    types = (snap.raw // snap.span)[index.pattern]
-    n_types = len(snap.types)
-    if n_types * snap.n <= 50_000_000:  # one pass
-        flat = np.bincount(types * np.int64(snap.n) + index.owner, weights=index.multiplicity,
-                           minlength=n_types * snap.n).astype(np.int64)  # fmt: skip
-        table = flat.reshape(n_types, snap.n)
-        return {int(t): table[t] for t in np.unique(types)}
-    out = {}
-    for t in np.unique(types):
-        rows = types == t
-        out[int(t)] = np.bincount(
-            index.owner[rows], weights=index.multiplicity[rows], minlength=snap.n
-        ).astype(np.int64)
-    return out
 
 
 def type_caps(snap: Snapshot, counts: dict[int, np.ndarray]) -> np.ndarray:
@@ -269,19 +249,16 @@ def type_caps(snap: Snapshot, counts: dict[int, np.ndarray]) -> np.ndarray:
 
 def _estimate(snap: Snapshot, budget: float, link_mode: bool) -> dict:
     """Deficit and the real people additions within ``budget`` are unlikely to protect."""
-    pair_k, pattern_k = consistent_pattern_k(snap.index)
+    pair_k, _ = snap.consistent_k()
+    _, need = pattern_needs(snap)
     real = ~snap.data.is_synthetic
     index = snap.index
-    has_real = np.zeros(snap.n_patterns, dtype=bool)
-    if snap.n_patterns:
-        has_real[index.pattern[real[index.owner]]] = True
-    need = np.where(has_real, np.maximum(snap.target - pattern_k, 0), 0).astype(np.int64)
     codes = np.flatnonzero(need > 0)
     fixable = np.ones(len(codes), dtype=bool)
     if link_mode and len(codes):
         # one synthetic connection per person: a pattern gets at most as many new holders
         # as its partner signature has people with room for one more of the inverse type
-        counts = type_counts(snap)
+        counts = snap.type_counts()
         caps = type_caps(snap, counts)
         t = snap.raw[codes] // snap.span
         inv = snap.inverse[t]

@@ -24,13 +24,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from personatwin_sklearn._social_data import AUGMENTATION_CONTEXT
 from personatwin_sklearn.connections._household import age_gap_model, link_weights
 from personatwin_sklearn.connections._rounds import (
     Additions,
     Snapshot,
     SortedKeys,
-    column_equals,
     pair_keys,
 )
 
@@ -188,11 +186,8 @@ def edge_round(
     load = None
     if cap is not None:  # synthetic connections each person has so far
         a, b = snap.data.edge_positions()
-        edges = snap.data.connections
         # protection links only: an augmented persona's own family does not count
-        synthetic = edges["is_synthetic"].to_numpy(bool) & (
-            ~column_equals(edges["context"], AUGMENTATION_CONTEXT)
-        )
+        synthetic = snap.data.is_protection_connection
         load = np.bincount(np.concatenate([a[synthetic], b[synthetic]]), minlength=snap.n)
     new_src, new_code = [], []
     for n_cand in _PASSES:

@@ -17,7 +17,6 @@ from personatwin_sklearn._base import (
     check_k_feasible,
     check_social_data,
 )
-from personatwin_sklearn._social_data import AUGMENTATION_CONTEXT
 from personatwin_sklearn.connections._clone import (
     MAX_COPIES,
     Components,
@@ -33,7 +32,6 @@ from personatwin_sklearn.connections._coarsen import (
     choose_coarsening,
     pattern_needs,
     type_caps,
-    type_counts,
 )
 from personatwin_sklearn.connections._edge import edge_round
 from personatwin_sklearn.connections._neighborhood import (
@@ -46,7 +44,6 @@ from personatwin_sklearn.connections._rounds import (
     IdMaker,
     Snapshot,
     apply_additions,
-    column_equals,
 )
 from personatwin_sklearn.exceptions import InfeasibleKError, PrivacyWarning
 from personatwin_sklearn.patterns._analyzer import ConnectionPatternAnalyzer
@@ -486,12 +483,9 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         """Most protection connections the release may hold (``max_synthetic_share``)."""
         if self.max_synthetic_share is None:
             return np.iinfo(np.int64).max // 4
-        edges = data._connections
         share = float(self.max_synthetic_share)
-        protection = edges["is_synthetic"].to_numpy(bool) & (
-            ~column_equals(edges["context"], AUGMENTATION_CONTEXT)
-        )
-        others = len(edges) - int(protection.sum())
+        protection = data.is_protection_connection
+        others = data.n_connections - int(protection.sum())
         return max(int(np.floor(others * share / (1.0 - share))) - int(protection.sum()), 0)
 
     def _transform_plausible(self, data, signature, rng):
@@ -510,7 +504,7 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
                   "context": self.context}  # fmt: skip
         ids = IdMaker(current)
         first = snap
-        caps_real = type_caps(snap, type_counts(snap))
+        caps_real = type_caps(snap, snap.type_counts())
 
         def caps_for(snap_now, graph_now):
             # caps are learned from the input's real people; types seen later get theirs

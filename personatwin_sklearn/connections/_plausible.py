@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from personatwin_sklearn.connections._coarsen import type_counts
 from personatwin_sklearn.connections._rounds import Additions, Snapshot, pair_keys, type_codes
 from personatwin_sklearn.patterns._consistent import age_intervals
 
@@ -65,7 +64,7 @@ class _Graph:
         self.adj = adj
         self.degree = np.diff(adj.indptr).astype(np.int64)
         # per (person, type seen from the person): counts, from the pattern view
-        self.type_count = type_counts(snap)
+        self.type_count = dict(snap.type_counts())  # count() may add empty types
         view = snap.view
         people = snap.data._people
         self.age_mid = np.full(n, np.nan)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.connections._household import PeopleView, make_personas
+from personatwin_sklearn.patterns._consistent import consistent_pattern_k
 from personatwin_sklearn.patterns._core import compute_patterns
 
 __all__ = [
@@ -21,7 +22,6 @@ __all__ = [
     "KeySet",
     "apply_additions",
     "IdMaker",
-    "column_equals",
     "type_codes",
 ]
 
@@ -32,17 +32,6 @@ def pair_keys(a, b) -> np.ndarray:
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
     return np.minimum(a, b) * PAIR_BASE + np.maximum(a, b)
-
-
-def column_equals(column: pd.Series, value: str) -> np.ndarray:
-    """``column.astype(str) == value`` without converting every row to text.
-
-    Missing values never match.  The comparison is made on the distinct values
-    (factorize), so a categorical or repetitive column of millions of rows is cheap.
-    """
-    codes, uniques = pd.factorize(column)
-    hit = np.asarray([str(u) == value for u in uniques], dtype=bool)
-    return np.r_[hit, False][codes]
 
 
 def type_codes(index, column: pd.Series) -> np.ndarray:
@@ -132,17 +121,15 @@ class Snapshot:
         self._edge_keys = None
         self._edge_set = None
         self._holder_set = None
+        self._consistent = None
+        self._type_counts = None
         self._view = None
         self._by_pattern = None
 
     # -- lookups ---------------------------------------------------------------------------
     def code_of(self, raw) -> np.ndarray:
         """Pattern code of raw keys (-1 for patterns nobody has)."""
-        raw = np.asarray(raw, dtype=np.int64)
-        if self.n_patterns == 0:
-            return np.full(raw.shape, -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.raw, raw), self.n_patterns - 1)
-        return np.where(self.raw[pos] == raw, pos, -1)
+        return self.index.code_of(raw)
 
     def k_of(self, raw) -> np.ndarray:
         code = self.code_of(raw)
@@ -175,6 +162,35 @@ class Snapshot:
             keys = self.index.owner * self.n_patterns + self.index.pattern
             self._holder_set = KeySet(keys, is_sorted=True)
         return self._holder_set.contains(np.asarray(owner) * self.n_patterns + np.asarray(code))
+
+    def consistent_k(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(pair_k, pattern_k)``: the adversary's (consistent) count, computed once."""
+        if self._consistent is None:
+            self._consistent = consistent_pattern_k(self.index)
+        return self._consistent
+
+    def type_counts(self) -> dict[int, np.ndarray]:
+        """Per view type code: connections of that type each person has (computed once)."""
+        if self._type_counts is None:
+            index = self.index
+            types = (self.raw // self.span)[index.pattern]
+            n_types = len(self.types)
+            if n_types * self.n <= 50_000_000:  # one pass
+                flat = np.bincount(types * np.int64(self.n) + index.owner,
+                                   weights=index.multiplicity,
+                                   minlength=n_types * self.n).astype(np.int64)  # fmt: skip
+                table = flat.reshape(n_types, self.n)
+                self._type_counts = {int(t): table[t] for t in np.unique(types)}
+            else:
+                self._type_counts = {
+                    int(t): np.bincount(
+                        index.owner[types == t],
+                        weights=index.multiplicity[types == t],
+                        minlength=self.n,
+                    ).astype(np.int64)  # fmt: skip
+                    for t in np.unique(types)
+                }
+        return self._type_counts
 
     @property
     def view(self) -> PeopleView:

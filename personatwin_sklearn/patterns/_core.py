@@ -194,11 +194,26 @@ class PatternIndex:
         codes : ndarray of int
             Row of ``table`` of each pattern, -1 where the pattern is new.
         """
-        key = self.raw_key(type_codes, partner_pos)
-        pos = np.searchsorted(self.raw_keys, key)
-        pos = np.minimum(pos, len(self.raw_keys) - 1) if len(self.raw_keys) else pos
-        found = (self.raw_keys[pos] == key) if len(self.raw_keys) else np.zeros(len(key), bool)
-        return np.where(found, pos, -1)
+        return self.code_of(self.raw_key(type_codes, partner_pos))
+
+    def code_of(self, raw) -> np.ndarray:
+        """Look up the pattern codes of raw keys (see :meth:`raw_key`).
+
+        Parameters
+        ----------
+        raw : array-like of int
+            Mixed-radix pattern keys.
+
+        Returns
+        -------
+        codes : ndarray of int
+            Row of ``table`` of each key, -1 for patterns nobody has.
+        """
+        raw = np.asarray(raw, dtype=np.int64)
+        if len(self.raw_keys) == 0:
+            return np.full(raw.shape, -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.raw_keys, raw), len(self.raw_keys) - 1)
+        return np.where(self.raw_keys[pos] == raw, pos, -1)
 
     def type_code(self, types) -> np.ndarray:
         """Give the codes of connection types.
