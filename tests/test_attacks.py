@@ -24,6 +24,7 @@ from personatwin_sklearn.connections import SyntheticConnectionGenerator
 from personatwin_sklearn.datasets import make_social_population
 from personatwin_sklearn.exceptions import InvalidValueError, MissingColumnError
 from personatwin_sklearn.generalize import KAnonymizer
+from tests._baselines import random_edge_addition
 from tests._recount import recount
 
 DEFAULT = ["gender", "age", "occupation", "has_criminal_record"]
@@ -389,23 +390,6 @@ def test_bad_input(population, toy):
 
 
 # -- synthetic-edge detection ----------------------------------------------------------------
-def random_edge_addition(data, copies, seed=0):
-    """Naive protection: for every real connection, ``copies`` connections of the same
-    type from its first end to people drawn uniformly at random."""
-    rng = np.random.default_rng(seed)
-    edges = data.connections
-    ids = data.ids.to_numpy()
-    src = np.repeat(edges["person1_id"].to_numpy(), copies)
-    dst = ids[rng.integers(0, len(ids), len(src))]
-    ok = src != dst
-    new = pd.DataFrame(
-        {
-            "person1_id": src[ok],
-            "person2_id": dst[ok],
-            "connection_type": np.repeat(edges["connection_type"].to_numpy(), copies)[ok],
-        }
-    )
-    return data.add(connections=new)
 
 
 def test_naive_random_edges_are_detected(population):

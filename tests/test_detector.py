@@ -35,6 +35,7 @@ from personatwin_sklearn.attacks import (
 from personatwin_sklearn.connections import SyntheticConnectionGenerator
 from personatwin_sklearn.datasets import make_social_population
 from personatwin_sklearn.exceptions import InvalidValueError
+from tests._baselines import random_edge_addition
 
 PACKAGE = Path(__file__).resolve().parents[1] / "personatwin_sklearn"
 
@@ -47,25 +48,6 @@ def population():
 @pytest.fixture(scope="module")
 def other_population():
     return make_social_population(400, random_state=1)
-
-
-def random_fakes(data, copies, seed=0):
-    """Naive protection: per real connection, ``copies`` of its type from its first end
-    to uniformly random people."""
-    rng = np.random.default_rng(seed)
-    edges = data.connections
-    ids = data.ids.to_numpy()
-    src = np.repeat(edges["person1_id"].to_numpy(), copies)
-    dst = ids[rng.integers(0, len(ids), len(src))]
-    ok = src != dst
-    new = pd.DataFrame(
-        {
-            "person1_id": src[ok],
-            "person2_id": dst[ok],
-            "connection_type": np.repeat(edges["connection_type"].to_numpy(), copies)[ok],
-        }
-    )
-    return data.add(connections=new)
 
 
 def half_components_flagged(data, seed=0):
@@ -193,7 +175,7 @@ def test_spectral_distance_separates_components():
 
 
 def test_features_vectorised_and_inputs_unchanged(population):
-    release = random_fakes(population, copies=2)
+    release = random_edge_addition(population, copies=2)
     people, edges = release.people.copy(), release.connections.copy()
     feats = edge_features(release)
     pd.testing.assert_frame_equal(release.people, people)
@@ -229,8 +211,8 @@ def test_old_import_paths_and_empty_graph(toy):
 
 # -- detector ----------------------------------------------------------------------------
 def test_random_fake_edges_are_found(population, other_population):
-    release = random_fakes(population, copies=2)
-    shadow = random_fakes(other_population, copies=2, seed=1)
+    release = random_edge_addition(population, copies=2)
+    shadow = random_edge_addition(other_population, copies=2, seed=1)
     result = detector_suite(release, cv=3, shadow=shadow, random_state=0)
     assert isinstance(result, DetectorResult)
     assert result.auc > 0.97 and result.shadow_auc > 0.95  # measured ~0.99 and ~0.99
@@ -255,8 +237,10 @@ def test_real_looking_components_cannot_be_told_apart():
 
 
 def test_shadow_detector_never_reads_target_flags(population, other_population):
-    release = random_fakes(population, copies=2)
-    detector = fit_detector(random_fakes(other_population, copies=2, seed=1), random_state=0)
+    release = random_edge_addition(population, copies=2)
+    detector = fit_detector(
+        random_edge_addition(other_population, copies=2, seed=1), random_state=0
+    )
     scores = score_connections(detector, release)
     hidden = release.with_connections(
         release.connections.assign(is_synthetic=False, strength="STRONG", confidence=1.0)
@@ -264,7 +248,10 @@ def test_shadow_detector_never_reads_target_flags(population, other_population):
     np.testing.assert_array_equal(scores, score_connections(detector, hidden))
     # a detector from several shadows, and a target without a zipcode column
     pooled = fit_detector(
-        [random_fakes(other_population, 1, seed=2), random_fakes(other_population, 2)],
+        [
+            random_edge_addition(other_population, 1, seed=2),
+            random_edge_addition(other_population, 2),
+        ],
         random_state=0,
     )
     no_zip = release.with_people(release.people.drop(columns="zipcode"), validate=False)
@@ -282,7 +269,7 @@ def test_detector_bad_input(population):
 
 # -- stripped release --------------------------------------------------------------------
 def test_perfect_detector_strips_back_to_the_unprotected_release(population):
-    release = random_fakes(population, copies=2)
+    release = random_edge_addition(population, copies=2)
     flags = release.connections["is_synthetic"].to_numpy()
     result = stripped_release_attack(population, release, scores=flags.astype(float))
     assert isinstance(result, StrippedAttackResult) and result.detector == "given"
@@ -314,7 +301,7 @@ def test_perfect_detector_strips_back_to_the_unprotected_release(population):
 
 
 def test_trivially_detectable_edges_are_stripped(population):
-    release = random_fakes(population, copies=2)
+    release = random_edge_addition(population, copies=2)
     result = stripped_release_attack(population, release, scopes=("edge",), random_state=0)
     assert result.detector == "cross-fitted"
     row = result.per_scope.loc["edge"]
@@ -329,8 +316,8 @@ def test_trivially_detectable_edges_are_stripped(population):
 
 
 def test_stripped_attack_with_shadow(population, other_population):
-    release = random_fakes(population, copies=2)
-    shadow = random_fakes(other_population, copies=2, seed=1)
+    release = random_edge_addition(population, copies=2)
+    shadow = random_edge_addition(other_population, copies=2, seed=1)
     result = stripped_release_attack(
         population, release, shadow=shadow, scopes=["neighborhood"], thresholds=[0.9, 0.5]
     )
