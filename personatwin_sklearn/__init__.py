@@ -18,6 +18,7 @@ _EXPORTS = {
     "ConnectionPatternAnalyzer": "personatwin_sklearn.patterns",
     "SyntheticConnectionGenerator": "personatwin_sklearn.connections",
     "KAnonymizer": "personatwin_sklearn.generalize",
+    "NeighborhoodKAnonymizer": "personatwin_sklearn.generalize",
     "SyntheticAugmenter": "personatwin_sklearn.augmentation",
     "SyntheticPersonaSampler": "personatwin_sklearn.augmentation",
     "CensusProvider": "personatwin_sklearn.providers",
@@ -46,6 +47,7 @@ _SUBMODULES = {
     "io",
     "api",
     "attacks",
+    "optimize",
 }
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)

@@ -36,8 +36,19 @@ _CONNECTION_SCOPES = {
     "neighborhood": ("neighborhood",),
     "both": ("edge", "neighborhood"),
 }
-#: k tried, in order, when ``target_risk`` is not met at the privacy level's k.
+#: k tried, in order, by the global protection when ``target_risk`` is not met.
 _K_LADDER = (3, 5, 10, 20, 50, 100)
+#: Headline target of each privacy level: the average, over real people, of the worst
+#: success of the package's linkage adversaries (``target_risk="auto"``).
+PRIVACY_TARGETS = {"low": 0.20, "medium": 0.10, "high": 0.05}
+_PROTECTIONS = ("local", "global")
+#: Group sizes the local protection tries (smallest, most useful, first) and weights of
+#: the partners' occupation groups in its partition: one family of points each.
+_LOCAL_K = (3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50, 100)
+_LOCAL_FAMILIES = ((0.0, "union"), (3.0, "union"), (3.0, "major"), (8.0, "major"))
+_SHAPE_WEIGHT = 8.0
+#: Real people attacked per point during the search (the final headline attacks all).
+_SEARCH_TARGETS = 2000
 
 
 def _check_choice(name, value, options):
@@ -127,6 +138,8 @@ def make_persona_pipeline(
     pattern_signature=None,
     age_bin=5,
     connection_coarsen="auto",
+    protection="local",
+    partner_weight=0.0,
 ):
     """Build the project's steps as a scikit-learn :class:`~sklearn.pipeline.Pipeline`.
 
@@ -138,8 +151,12 @@ def make_persona_pipeline(
         :class:`~personatwin_sklearn.TemplateConnector` — connections for the synthetic
         personas following an external network template.
     ``generalize``
-        :class:`~personatwin_sklearn.KAnonymizer` — k-anonymous quasi-identifiers at
-        ``privacy_level``.
+        ``protection="local"`` (default): :class:`~personatwin_sklearn.
+        NeighborhoodKAnonymizer` — quasi-identifiers *and* connections generalised
+        locally, so that groups of k people are candidates for each other under the
+        adversary who knows a target's neighbourhood (it replaces the ``connections``
+        step).  ``protection="global"``: :class:`~personatwin_sklearn.KAnonymizer` —
+        k-anonymous quasi-identifiers at ``privacy_level``, then:
     ``connections``
         :class:`~personatwin_sklearn.SyntheticConnectionGenerator` — synthetic connections
         until every connection pattern of the *generalised* people is shared by
@@ -193,7 +210,15 @@ def make_persona_pipeline(
     connection_coarsen : {"auto", "none", "major", "suppressed"} or dict, default="auto"
         What the connection protection may publish coarser instead of adding
         connections (the generator's ``coarsen``: partner occupation, age bands, family
-        types as one group), e.g. ``{"occupation": "major"}`` or ``"none"``.
+        types as one group), e.g. ``{"occupation": "major"}`` or ``"none"``; global
+        protection only.
+    protection : {"local", "global"}, default="local"
+        Local recoding of quasi-identifiers and connections together
+        (:class:`~personatwin_sklearn.NeighborhoodKAnonymizer`), or the earlier global
+        steps (:class:`~personatwin_sklearn.KAnonymizer`, then synthetic connections and
+        a global coarsening).
+    partner_weight : float, default=0.0
+        Local protection: weight of the partners' occupation groups in the partition.
 
     Returns
     -------
@@ -208,12 +233,16 @@ def make_persona_pipeline(
     --------
     >>> from personatwin_sklearn import make_persona_pipeline
     >>> [name for name, _ in make_persona_pipeline(privacy_level="high").steps]
+    ['generalize']
+    >>> pipeline = make_persona_pipeline(privacy_level="high", protection="global")
+    >>> [name for name, _ in pipeline.steps]
     ['generalize', 'connections']
     """
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     _check_positive("connection_pattern_k", connection_pattern_k)
     _check_choice("connection_scope", connection_scope, _CONNECTION_SCOPES)
-    if protect_connection_patterns:
+    _check_choice("protection", protection, _PROTECTIONS)
+    if protect_connection_patterns and protection == "global":
         from personatwin_sklearn.connections._coarsen import check_coarsen
 
         check_coarsen(connection_coarsen)
@@ -246,6 +275,25 @@ def make_persona_pipeline(
             )
         template, _ = _template_of(external_network, random_state)
         steps.append(("network", TemplateConnector(template=template, random_state=random_state)))
+    if protection == "local" and protect_connection_patterns:
+        from personatwin_sklearn.generalize import NeighborhoodKAnonymizer
+
+        signature = (
+            [pattern_signature] if isinstance(pattern_signature, str) else pattern_signature
+        )
+        steps.append(
+            (
+                "generalize",
+                NeighborhoodKAnonymizer(
+                    privacy_level=privacy_level,
+                    quasi_identifiers=qis,
+                    signature=None if signature is None else list(signature),
+                    shape_weight=_SHAPE_WEIGHT,
+                    partner_weight=partner_weight,
+                ),
+            )
+        )
+        return Pipeline(steps)
     steps.append(("generalize", KAnonymizer(PRIVACY_LEVELS[privacy_level], quasi_identifiers=qis)))
     if protect_connection_patterns:
         from personatwin_sklearn.connections import SyntheticConnectionGenerator
@@ -445,15 +493,37 @@ class ProcessingResult:
                 f"{r0.population_average_risk:.1%} -> {r1.population_average_risk:.1%}, "
                 f"max {r0.max_risk:.1%} -> {r1.max_risk:.1%}{loss_text}",
                 pattern_line,
+                *_utility_lines(m.get("utility")),
                 *auc_line,
             ]
         )
+
+
+def _utility_lines(utility) -> list[str]:
+    """What the release keeps, next to the risk (granularity; 1 = everything exact)."""
+    if not utility:
+        return []
+    names = {
+        "exact_type_share": "connections with their exact type",
+        "occupation_exact": "occupations exact",
+        "occupation_major_or_finer": "occupations at major group or finer",
+    }
+    parts = [f"{text} {utility[key]:.0%}" for key, text in names.items() if key in utility]
+    if "qi_ncp" in utility:
+        parts.append(f"quasi-identifier NCP {utility['qi_ncp']:.3f}")
+    return [f"utility kept: {', '.join(parts)}"] if parts else []
 
 
 def _protection_line(protection, detector) -> str:
     """Connection protection in one line: k, who is left short, coarsening, detector."""
     if not protection:
         return "connection patterns: not protected (protect_connection_patterns=False)"
+    if protection.get("method") == "local":
+        shares = ", ".join(f"{c} {v:.0%}" for c, v in protection["generalized"].items() if v > 0)
+        return (
+            f"local recoding: {protection['groups']:,} groups of >= {protection['target_k']} "
+            f"people; values generalised (share of people / connections): {shares or 'none'}"
+        )
     coarse = protection.get("coarsened_text", "")
     short = protection["real_people_below_k"]
     text = (
@@ -544,7 +614,7 @@ def create_safe_personas(
     data,
     privacy_level="medium",
     domain="custom",
-    target_risk=0.05,
+    target_risk="auto",
     augment_with_synthetic=False,
     synthetic_source="census",
     synthetic_ratio=2.0,
@@ -565,6 +635,8 @@ def create_safe_personas(
     age_range=(0, 120),
     progress=False,
     connection_coarsen="auto",
+    protection="local",
+    max_certain=0.01,
 ) -> ProcessingResult:
     """Make a shareable release of people and their connections in one call.
 
@@ -574,24 +646,27 @@ def create_safe_personas(
     The figure to read is ``metadata["headline"]`` (:func:`~personatwin_sklearn.attacks.
     headline_risk`): per real person, the worst success of the linkage adversaries who
     know the quasi-identifiers, a connection pattern, the whole neighbourhood, or both;
-    averaged and maximised over real people, before and after.  ``target_risk`` is a
-    bound on a different, narrower figure, the *quasi-identifier risk*
-    (``risk_metrics.population_average_risk``: 1 / size of a person's class of equal
-    quasi-identifiers): k is raised (the privacy level's k, then 10, 20, 50, 100) until
-    it is at most ``target_risk``; ``metadata["k_reason"]`` says why k was raised, and
-    if no k reaches it a :class:`PrivacyWarning` says what was reached and
-    ``metadata["target_risk_met"]`` is False.
+    averaged and maximised over real people, before and after.  ``target_risk`` bounds
+    that figure's average: the protection searches (:func:`~personatwin_sklearn.optimize.
+    search_release`) for the most useful release whose headline average is at most
+    ``target_risk`` and where at most ``max_certain`` of the real people have a single
+    consistent candidate.  Every point tried, with its risk and utility, is in
+    ``metadata["frontier"]``; the report plots it.  If no point meets the bounds, a
+    :class:`PrivacyWarning` says what was reached and ``metadata["target_risk_met"]``
+    is False.
 
     Parameters
     ----------
     data : SocialData or DataFrame
         People (and connections); a DataFrame is people only.
     privacy_level : {"low", "medium", "high"}, default="medium"
-        Starting k of the quasi-identifiers (3, 5 or 10).
+        The headline target when ``target_risk="auto"``: 20%, 10% or 5%
+        (:data:`PRIVACY_TARGETS`).
     domain : str, default="custom"
         Used when ``data`` is a DataFrame.
-    target_risk : float in (0, 1] or None, default=0.05
-        Population average risk to reach by raising k; None: the privacy level's k.
+    target_risk : float in (0, 1], "auto" or None, default="auto"
+        Bound on the headline average (``"auto"``: the privacy level's target); None:
+        no search, the privacy level's k.
     augment_with_synthetic : bool, default=False
         See :func:`make_persona_pipeline`.
     synthetic_source : {"census", "nemotron"} or provider, default="census"
@@ -638,9 +713,14 @@ def create_safe_personas(
     progress : bool, default=False
         Show a progress bar over the attempts and steps.
     connection_coarsen : {"auto", "none", "major", "suppressed"} or dict, default="auto"
-        What the connection protection may publish coarser instead of adding
+        What the global connection protection may publish coarser instead of adding
         connections; see :func:`make_persona_pipeline`.  What it did is in
         ``metadata["connection_protection"]["coarsened"]`` and the summary.
+    protection : {"local", "global"}, default="local"
+        Local recoding of quasi-identifiers and connections (the default), or the
+        earlier global steps; see :func:`make_persona_pipeline`.
+    max_certain : float in [0, 1], default=0.01
+        Largest share of real people allowed a single consistent candidate.
 
     Returns
     -------
@@ -656,29 +736,18 @@ def create_safe_personas(
     >>> from personatwin_sklearn import create_safe_personas
     >>> from personatwin_sklearn.datasets import make_social_population
     >>> data = make_social_population(300, random_state=0)
-    >>> result = create_safe_personas(data, privacy_level="high", target_risk=None,
-    ...                               random_state=0)
-    >>> result.risk_metrics.max_risk <= 1 / 10
+    >>> result = create_safe_personas(data, privacy_level="high", random_state=0)
+    >>> result.metadata["headline"]["after"]["average"] <= 0.05
     True
     """
-    data = _as_social_data(data, domain, age_range)
-    _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
-    if target_risk is not None and not (
-        isinstance(target_risk, (int, float)) and 0 < target_risk <= 1
-    ):
-        raise InvalidValueError(f"target_risk must lie in (0, 1] or be None, got {target_risk!r}.")
-    roles = resolve_roles(
-        data._people,
-        id_col=data.id_col,
-        quasi_identifiers=quasi_identifiers,
-        keep=keep,
-        drop=drop,
-        allow_identifiers=allow_identifiers,
+    data, roles, qis = _prepare_input(
+        data, domain, age_range, quasi_identifiers, keep, drop, allow_identifiers
     )
-    check_age_range(data._people, age_range)
-    if roles.dropped:
-        data = data.with_people(data._people.drop(columns=list(roles.dropped)), validate=False)
-    qis = resolve_quasi_identifiers(data._people, list(roles.quasi_identifiers))
+    _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
+    _check_choice("protection", protection, _PROTECTIONS)
+    target = _resolve_target(target_risk, privacy_level)
+    if not (isinstance(max_certain, (int, float)) and 0 <= max_certain <= 1):
+        raise InvalidValueError(f"max_certain must lie in [0, 1], got {max_certain!r}.")
     random_state = _replayable_seed(random_state)
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     params = dict(
@@ -696,154 +765,332 @@ def create_safe_personas(
         pattern_signature=pattern_signature,
         age_bin=age_bin,
         connection_coarsen=connection_coarsen,
+        protection=protection,
     )
     pipeline = make_persona_pipeline(**params, quasi_identifiers=qis)
     if pattern_signature is not None:
         from personatwin_sklearn.patterns._core import resolve_signature
 
         resolve_signature(data, pattern_signature)  # a named column must exist
-    k0 = PRIVACY_LEVELS[privacy_level]
-    ladder = [k0] if target_risk is None else [k0] + [k for k in _K_LADDER if k > k0]
-    n_real = int((~data.is_synthetic).sum())
-    risk_before = reidentification_risk(data, qis, include_connections=True)
-    attempts = []
+    search = _search_local if _is_local(pipeline) else _search_global
+    release, fitted, frontier = search(
+        data, pipeline, qis, target, max_certain, privacy_level, progress
+    )
+    metadata = _release_metadata(
+        data, release, fitted, frontier, qis, roles, params, random_state, seed
+    )
+    return ProcessingResult(
+        personas=release.people,
+        connections=release.connections,
+        data=release,
+        risk_metrics=reidentification_risk(release, qis, include_connections=True),
+        risk_before=reidentification_risk(data, qis, include_connections=True),
+        metadata=metadata,
+        network_metadata=_network_metadata(data, release, fitted),
+        pipeline=fitted,
+    )
+
+
+def _prepare_input(data, domain, age_range, quasi_identifiers, keep, drop, allow_identifiers):
+    """The input as a SocialData with its dropped columns gone, its roles and its QIs."""
+    data = _as_social_data(data, domain, age_range)
+    roles = resolve_roles(
+        data._people,
+        id_col=data.id_col,
+        quasi_identifiers=quasi_identifiers,
+        keep=keep,
+        drop=drop,
+        allow_identifiers=allow_identifiers,
+    )
+    check_age_range(data._people, age_range)
+    if roles.dropped:
+        data = data.with_people(data._people.drop(columns=list(roles.dropped)), validate=False)
+    return data, roles, resolve_quasi_identifiers(data._people, list(roles.quasi_identifiers))
+
+
+def _resolve_target(target_risk, privacy_level):
+    """The headline target: a share, the privacy level's (``"auto"``) or None."""
+    if isinstance(target_risk, str) and target_risk == "auto":
+        return PRIVACY_TARGETS[privacy_level]
+    if target_risk is not None and not (
+        isinstance(target_risk, (int, float)) and not isinstance(target_risk, bool)
+        and 0 < target_risk <= 1
+    ):  # fmt: skip
+        raise InvalidValueError(
+            f"target_risk must lie in (0, 1], be 'auto' or None, got {target_risk!r}."
+        )
+    return target_risk
+
+
+def _is_local(pipeline) -> bool:
+    from personatwin_sklearn.generalize import NeighborhoodKAnonymizer
+
+    return isinstance(pipeline.named_steps["generalize"], NeighborhoodKAnonymizer)
+
+
+def _risk_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
+    """``release -> worst-case risk`` of the search (a seeded sample of real people)."""
+    from personatwin_sklearn.optimize import worst_case_risk
+    from personatwin_sklearn.patterns._core import resolve_signature
+
+    step = pipeline.named_steps["generalize"]
+    sig = resolve_signature(data, getattr(step, "signature", None))
+    age_bin = 5
+    if "connections" in pipeline.named_steps:
+        sig = resolve_signature(data, pipeline.named_steps["connections"].signature)
+        age_bin = pipeline.named_steps["connections"].age_bin
+
+    def evaluate(release):
+        return worst_case_risk(
+            data, release, quasi_identifiers=qis, signature=sig, age_bin=age_bin,
+            n_targets=n_targets,
+        )  # fmt: skip
+
+    return evaluate
+
+
+def _utility_of(data, qis):
+    from personatwin_sklearn.optimize import granularity
+
+    kept = [c for c in data._people.columns if c == "occupation" or str(c).startswith("has_")]
+    return lambda release: granularity(data, release, qis, kept)
+
+
+def _search(data, pipeline, qis, target, max_certain, families, set_point, progress):
+    """Run :func:`~personatwin_sklearn.optimize.search_release` over ``families``."""
+    from sklearn.base import clone
+
+    from personatwin_sklearn.optimize import search_release
+
+    fitted = {}
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(ladder), desc="protecting", unit="k")
-    release, risk, used, headline = None, None, None, None
-    for k in ladder:
-        if k > n_real:
-            break
-        candidate = Pipeline(pipeline.steps).set_params(
-            generalize__privacy_level=None, generalize__k=k
-        )
-        from sklearn.base import clone
+        bar = tqdm(total=sum(map(len, families)), desc="searching releases", unit="point")
 
-        candidate = clone(candidate)
+    def make(point):
+        candidate = clone(set_point(Pipeline(pipeline.steps), point))
         release = candidate.fit_transform(data)
-        risk = reidentification_risk(release, qis, include_connections=True)
-        headline = _headline(data, release, qis, pattern_signature, age_bin, before=headline)
-        attempts.append(
-            {
-                "k": k,
-                "population_average_risk": risk.population_average_risk,
-                "headline_average": headline["after"]["average"],
-                "headline_maximum": headline["after"]["maximum"],
-                "synthetic_share": _synthetic_share(release),
-                "information_loss": _information_loss(candidate, data, release, qis),
-            }
-        )
-        used = (k, candidate)
+        fitted[tuple(sorted(point.items()))] = candidate
+        return release
+
+    def tick(row):
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(k=k, risk=f"{risk.population_average_risk:.3f}")
-        if target_risk is None or risk.population_average_risk <= target_risk:
-            break
+            bar.set_postfix(k=row.get("k"), risk=f"{row['risk_average']:.3f}")
+
+    release, point, frontier = search_release(
+        families, make, _risk_of(data, qis, pipeline), _utility_of(data, qis),
+        target_risk=1.0 if target is None else target, max_certain=max_certain,
+        progress=tick,
+    )  # fmt: skip
     if bar is not None:
         bar.close()
-    if used is None:
+    return release, fitted[tuple(sorted(point.items()))], frontier
+
+
+def _search_local(data, pipeline, qis, target, max_certain, privacy_level, progress):
+    """The local protection's search: group size x partner weight."""
+    n_real = int((~data.is_synthetic).sum())
+    ks = [k for k in _LOCAL_K if k <= len(data)] or [len(data)]
+    if target is None:  # no search: the privacy level's k
+        ks = [min(PRIVACY_LEVELS[privacy_level], len(data))]
+    families = [
+        [{"k": k, "partner_weight": w, "occupation_level": level} for k in ks]
+        for w, level in _LOCAL_FAMILIES
+    ]
+    if n_real == 0 or data.n_connections == 0:
+        families = families[:1]
+
+    def set_point(candidate, point):
+        return candidate.set_params(
+            generalize__privacy_level=None,
+            generalize__k=point["k"],
+            generalize__partner_weight=point["partner_weight"],
+            generalize__occupation_level=point["occupation_level"],
+        )
+
+    return _search(data, pipeline, qis, target, max_certain, families, set_point, progress)
+
+
+def _search_global(data, pipeline, qis, target, max_certain, privacy_level, progress):
+    """The global protection's search: the quasi-identifier k ladder."""
+    n_real = int((~data.is_synthetic).sum())
+    k0 = PRIVACY_LEVELS[privacy_level]
+    ladder = [k0] if target is None else [k0] + [k for k in _K_LADDER if k > k0]
+    ladder = [k for k in ladder if k <= n_real]
+    if not ladder:
         raise InvalidValueError(
             f"privacy_level={privacy_level!r} needs k={k0} but the data has only {n_real} "
             "real people. Use a lower privacy level or more data."
         )
-    k, fitted = used
-    met = target_risk is None or risk.population_average_risk <= target_risk
-    if not met:
-        warnings.warn(
-            f"target_risk={target_risk:.1%} was not reached: the lowest quasi-identifier "
-            f"risk (average) was {risk.population_average_risk:.1%} at k={k} (tried k = "
-            f"{[a['k'] for a in attempts]}). Add synthetic personas "
-            "(augment_with_synthetic=True), coarsen the quasi-identifiers, or accept it.",
-            PrivacyWarning,
-            stacklevel=2,
-        )
-    network_metadata = {
+
+    def set_point(candidate, point):
+        return candidate.set_params(generalize__privacy_level=None, generalize__k=point["k"])
+
+    families = [[{"k": k} for k in ladder]]
+    return _search(data, pipeline, qis, target, max_certain, families, set_point, progress)
+
+
+def _network_metadata(data, release, fitted) -> dict:
+    out = {
         "template_source": None,
         "average_degree_before": 2 * data.n_connections / max(len(data), 1),
         "average_degree_after": 2 * release.n_connections / max(len(release), 1),
     }
     if "network" in fitted.named_steps:
         template = fitted.named_steps["network"].template
-        network_metadata["template_source"] = getattr(template, "source", None)
-    augmented = int(getattr(fitted.named_steps.get("augment"), "n_synthetic_", 0))
-    n_syn = int(release.n_synthetic)
-    distinguishability = None
-    if n_syn >= 10 and len(release) - n_syn >= 10:  # can synthetic people be told apart?
-        from personatwin_sklearn.metrics import distinguishability_auc
+        out["template_source"] = getattr(template, "source", None)
+    return out
 
-        distinguishability = distinguishability_auc(
-            release, cv=3, max_rows=_DISTINGUISH_ROWS, random_state=seed
+
+def _release_metadata(data, release, fitted, frontier, qis, roles, params, random_state, seed):
+    """What the result records: risk before/after, protection, utility, the frontier."""
+    chosen = frontier.chosen
+    k = int(chosen["k"])
+    target = frontier.target_risk
+    met = bool(chosen["meets"])
+    if not met:
+        warnings.warn(
+            f"target_risk={target:.1%} was not reached: the chosen release has a headline "
+            f"average of {chosen['risk_average']:.1%} with {chosen['certain_share']:.1%} of "
+            f"real people certain (tried {len(frontier.points)} points). Add synthetic "
+            "personas (augment_with_synthetic=True), raise target_risk, or accept it.",
+            PrivacyWarning,
+            stacklevel=3,
         )
+    age_bin = params["age_bin"]
+    headline = _headline(data, release, qis, params["pattern_signature"], age_bin)
     detector = None
-    if headline is not None:  # the adversary strips what its detector flags, then links
-        detector, strip_mask = _detector_strip(data, release, qis, headline, age_bin, seed)
-        if strip_mask is not None and strip_mask.any():
-            headline = _headline(
-                data, release, qis, headline["signature"], age_bin, strip_mask=strip_mask,
-                before=headline,
-            )  # fmt: skip
+    detector, strip_mask = _detector_strip(data, release, qis, headline, age_bin, seed)
+    if strip_mask is not None and strip_mask.any():
+        stripped = _headline(
+            data, release, qis, headline["signature"], age_bin, strip_mask=strip_mask,
+            before=headline,
+        )  # fmt: skip
+        headline = _worst_headline(headline, stripped)
+    n_syn = int(release.n_synthetic)
+    augmented = int(getattr(fitted.named_steps.get("augment"), "n_synthetic_", 0))
     protection = _protection_summary(fitted, release)
+    local = params["protection"] == "local" and _is_local(fitted)
     scopes_done = _protected_scopes(
-        data, protect_connection_patterns, connection_scope, k, connection_pattern_k
-    )
-    if protection and protection["real_people_below_k"] and "edge" in scopes_done:
+        data, params["protect_connection_patterns"], params["connection_scope"], k,
+        params["connection_pattern_k"], local=local, frontier=frontier,
+    )  # fmt: skip
+    if protection and protection.get("real_people_below_k") and "edge" in scopes_done:
         if str(scopes_done["edge"]).startswith("protected"):
             scopes_done["edge"] = (
-                f"protected: edge patterns shared by >= {connection_pattern_k} people "
-                f"(as the adversary counts), except {protection['real_people_below_k']:,} "
-                "real people the budget and plausibility left short (at_risk_)"
+                f"protected: edge patterns shared by >= {params['connection_pattern_k']} "
+                f"people (as the adversary counts), except "
+                f"{protection['real_people_below_k']:,} real people the budget and "
+                "plausibility left short (at_risk_)"
             )
-    metadata = {
+    utility = {c: chosen[c] for c in frontier.points.columns if c not in _POINT_COLUMNS}
+    return {
         "connection_protection": protection,
         "detector": detector,
         "headline": headline,
         "protected_scopes": scopes_done,
-        "k_reason": _k_reason(attempts, k0, privacy_level, target_risk, met),
-        "information_loss": attempts[-1]["information_loss"],
+        "k_reason": _k_reason(frontier, params, met),
+        "information_loss": _information_loss(fitted, data, release, qis),
         "information_loss_per_column": _information_loss(
             fitted, data, release, qis, per_column=True
         ),
-        "synthetic_share": attempts[-1]["synthetic_share"],
-        "n_real": n_real,
+        "utility": utility,
+        "frontier": frontier.to_dict(),
+        "synthetic_share": _synthetic_share(release),
+        "n_real": int((~data.is_synthetic).sum()),
         "synthetic_count": n_syn,
         "augmented_count": augmented,
         "connection_personas": n_syn - augmented - int(data.n_synthetic),
-        "distinguishability_auc": distinguishability,
+        "distinguishability_auc": _distinguishability(release, seed),
         "synthetic_connections": int(release.n_synthetic_connections),
         "k": k,
         "quasi_identifiers": qis,
-        "connection_scope": connection_scope,
+        "protection": params["protection"],
+        "connection_scope": params["connection_scope"],
         "pattern_signature": headline["signature"],
         "age_bin": age_bin,
-        "target_risk": target_risk,
-        "target_risk_met": bool(met),
-        "attempts": attempts,
+        "target_risk": frontier.target_risk,
+        "max_certain": frontier.max_certain,
+        "target_risk_met": met,
+        "attempts": frontier.points.replace({np.nan: None}).to_dict(orient="records"),
         "epsilon_spent": _epsilon_spent(fitted),
         "column_roles": roles.to_dict(),
         # the value to pass back as random_state to get the same protected content
         "parameters": {**params, "random_state": random_state},
     }
-    return ProcessingResult(
-        personas=release.people,
-        connections=release.connections,
-        data=release,
-        risk_metrics=risk,
-        risk_before=risk_before,
-        metadata=metadata,
-        network_metadata=network_metadata,
-        pipeline=fitted,
+
+
+#: Frontier columns that describe a point or its risk (the rest are utility figures).
+_POINT_COLUMNS = (
+    "family", "k", "partner_weight", "occupation_level", "risk_average",
+    "risk_maximum", "certain_share", "meets", "chosen",
+)  # fmt: skip
+
+
+def _worst_headline(plain: dict, stripped: dict) -> dict:
+    """The headline of the adversary who strips or not, whichever is stronger.
+
+    Stripping removes connections, real ones among them, and can take a target's true
+    record out of its candidate set: the stripping adversary is not always the stronger.
+    Per scope the stronger average is kept; the headline is the stronger of the two.
+    """
+    out = dict(plain)
+    pick = stripped if stripped["after"]["average"] > plain["after"]["average"] else plain
+    out["after"] = dict(pick["after"])
+    out["stripped_connections"] = pick.get("stripped_connections", 0)
+    out["adversary"] = "strips what a detector flags" if pick is stripped else "strips nothing"
+    out["scopes"] = {
+        s: {
+            "before": plain["scopes"][s]["before"],
+            "after": max(
+                plain["scopes"][s]["after"],
+                stripped["scopes"][s]["after"],
+                key=lambda f: f["average"],
+            ),
+        }  # fmt: skip
+        for s in plain["scopes"]
+    }
+    out["strongest_scope"] = max(
+        out["scopes"], key=lambda s: (out["scopes"][s]["after"]["average"], s == "combined")
     )
+    return out
+
+
+def _distinguishability(release, seed):
+    """Can synthetic people be told apart (None with fewer than 10 of either)?"""
+    n_syn = int(release.n_synthetic)
+    if n_syn < 10 or len(release) - n_syn < 10:
+        return None
+    from personatwin_sklearn.metrics import distinguishability_auc
+
+    return distinguishability_auc(release, cv=3, max_rows=_DISTINGUISH_ROWS, random_state=seed)
 
 
 def _protection_summary(fitted, release) -> dict | None:
     """What the connection step added, coarsened and left short (for metadata)."""
-    from personatwin_sklearn.connections._coarsen import describe
-
     gen = fitted.named_steps.get("connections")
+    step = fitted.named_steps.get("generalize")
+    if gen is None and hasattr(step, "generalized_"):
+        return {
+            "method": "local",
+            "target_k": int(step.k_),
+            "groups": int(step.n_groups_),
+            "generalized": dict(step.generalized_),
+            "connections_added": 0,
+            "people_added": 0,
+            "real_people_below_k": 0,
+            "patterns_below_k": 0,
+            "protection_share": 0.0,
+            "coarsened": {},
+            "coarsened_text": "",
+        }
     if gen is None:
         return None
+    from personatwin_sklearn.connections._coarsen import describe
+
     protection = release.is_protection_connection
     at_risk = getattr(gen, "at_risk_", None)
     return {
@@ -950,12 +1197,23 @@ def _information_loss(pipeline, data, release, qis, *, per_column=False):
     return information_loss(before[qis], after, qis, per_column=per_column)
 
 
-def _protected_scopes(data, protect, connection_scope, k, pattern_k) -> dict:
+def _protected_scopes(
+    data, protect, connection_scope, k, pattern_k, *, local=False, frontier=None
+) -> dict:
     """Adversary scope -> what the release guarantees against it (or why nothing)."""
     out = {"qi": f"protected: every quasi-identifier class has >= {k} people"}
     if data.n_connections == 0:
         reason = "no connections in the input"
         out.update(edge=reason, neighborhood=reason, combined=reason)
+        return out
+    if local:
+        chosen = frontier.chosen
+        text = (
+            f"protected: groups of >= {k} people are candidates for each other (local "
+            f"recoding); measured average {chosen['risk_average']:.1%}, "
+            f"{chosen['certain_share']:.1%} certain"
+        )
+        out.update(edge=text, neighborhood=text, combined=text)
         return out
     done = _CONNECTION_SCOPES[connection_scope] if protect else ()
     for scope in ("edge", "neighborhood"):
@@ -974,23 +1232,19 @@ def _protected_scopes(data, protect, connection_scope, k, pattern_k) -> dict:
     return out
 
 
-def _k_reason(attempts, k0, privacy_level, target_risk, met) -> str:
+def _k_reason(frontier, params, met) -> str:
     """Why the release has the k it has, in one sentence."""
-    first = f"k={k0} from privacy_level={privacy_level!r}"
-    if target_risk is None:
-        return f"{first}; target_risk=None, so k was not raised"
-    if len(attempts) == 1 and met:
-        return (
-            f"{first}; its quasi-identifier risk "
-            f"{attempts[0]['population_average_risk']:.1%} met target_risk {target_risk:.1%}"
-        )
-    tried = ", ".join(f"k={a['k']}: {a['population_average_risk']:.1%}" for a in attempts[:-1])
-    last = attempts[-1]
-    verb = "met" if met else "still above"
+    chosen, points = frontier.chosen, frontier.points
+    target = frontier.target_risk
+    level = params["privacy_level"]
+    what = "group size" if params["protection"] == "local" else "quasi-identifier k"
+    feasible = int(points["meets"].sum())
     return (
-        f"{first}, raised to k={last['k']} because the quasi-identifier risk was above "
-        f"target_risk {target_risk:.1%} ({tried}); at k={last['k']} it is "
-        f"{last['population_average_risk']:.1%} ({verb} the target)"
+        f"{what} k={int(chosen['k'])}: the most useful of {len(points)} releases tried "
+        f"({feasible} met the bounds) for privacy_level={level!r}: headline average "
+        f"<= {target:.1%} and <= {frontier.max_certain:.1%} of real people certain; it has "
+        f"{chosen['risk_average']:.1%} and {chosen['certain_share']:.1%}"
+        + ("" if met else " (bounds NOT met: the safest point tried)")
     )
 
 

@@ -99,16 +99,18 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _target_risk(text: str) -> float | None:
+def _target_risk(text: str) -> float | str | None:
     if text.lower() == "none":
         return None
+    if text.lower() == "auto":
+        return "auto"
     try:
         value = float(text)
     except ValueError:
         value = float("nan")
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(
-            f"expected a share in (0, 1] such as 0.05, or 'none', got {text!r}"
+            f"expected a share in (0, 1] such as 0.05, 'auto' or 'none', got {text!r}"
         )
     return value
 
@@ -463,6 +465,7 @@ def _protect(data, args, *, domain):
             privacy_level=args.privacy_level,
             domain=domain,
             target_risk=args.target_risk,
+            protection=args.protection,
             augment_with_synthetic=augment,
             synthetic_source=_provider(args.augment) if augment else "census",
             synthetic_ratio=args.ratio if args.ratio is not None else 2.0,
@@ -578,10 +581,19 @@ def cmd_demo(args) -> int:
         return 0
     if args.augment is None and (args.ratio is not None or args.strategy is not None):
         raise CLIError("--ratio and --strategy only apply with --augment SOURCE.")
+    target = args.target_risk
+    if target == "auto":
+        from personatwin_sklearn.api import PRIVACY_TARGETS
+
+        target = PRIVACY_TARGETS[args.privacy_level]
     print(
-        f"\nProtecting: privacy level {args.privacy_level!r}, connection-pattern k >= "
-        f"{args.k} ({args.scope} scope), target quasi-identifier risk "
-        f"{'none' if args.target_risk is None else _fmt_pct(args.target_risk)}"
+        f"\nProtecting: privacy level {args.privacy_level!r}, "
+        + (
+            "local recoding of quasi-identifiers and connections"
+            if args.protection == "local"
+            else f"connection-pattern k >= {args.k} ({args.scope} scope)"
+        )
+        + f", target headline risk {'none' if target is None else _fmt_pct(target)}"
         + (f", synthetic personas from {args.augment}" if args.augment else "")
     )
     result = _protect(data, args, domain="criminal_justice")
@@ -596,7 +608,8 @@ def _add_protection_options(parser, *, privacy_default: str, seed_default) -> No
         "--privacy-level",
         choices=("low", "medium", "high"),
         default=privacy_default,
-        help="k of the quasi-identifiers: low 3, medium 5, high 10 (default: %(default)s)",
+        help="headline risk target: low 20%%, medium 10%%, high 5%% (with --target-risk "
+        "none: k of 3, 5 or 10) (default: %(default)s)",
     )
     parser.add_argument(
         "--k",
@@ -608,10 +621,20 @@ def _add_protection_options(parser, *, privacy_default: str, seed_default) -> No
     parser.add_argument(
         "--target-risk",
         type=_target_risk,
-        default=0.05,
+        default="auto",
         metavar="SHARE",
-        help="raise the quasi-identifier k until the average re-identification risk is "
-        "at most SHARE, e.g. 0.05; 'none' keeps the privacy level's k (default: 0.05)",
+        help="the most useful release whose headline risk (average over real people of "
+        "the strongest adversary's success) is at most SHARE, e.g. 0.05; 'auto': the "
+        "privacy level's (low 0.20, medium 0.10, high 0.05); 'none': no search, the "
+        "privacy level's k (default: auto)",
+    )
+    parser.add_argument(
+        "--protection",
+        choices=("local", "global"),
+        default="local",
+        help="local: generalise quasi-identifiers and connections only where a group "
+        "differs (default); global: k-anonymous quasi-identifiers, then synthetic "
+        "connections and a global coarsening (the earlier method)",
     )
     parser.add_argument(
         "--keep-ids",

@@ -41,6 +41,9 @@ class Domain:
 
     def inverse_type(self, connection_type: str) -> str:
         """Type seen from person2's end of a connection of ``connection_type``."""
+        if "|" in connection_type:  # a group of types: the group of their inverses
+            members = connection_type.split("|")
+            return "|".join(sorted(self.inverse.get(t, t) for t in members))
         return self.inverse.get(connection_type, connection_type)
 
     def is_directed(self, connection_type: str) -> bool:

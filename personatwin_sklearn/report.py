@@ -127,22 +127,28 @@ def _count_histogram(series, title, xlabel, ylabel="share of people") -> str:
     return _png(fig)
 
 
-def _frontier_figure(attempts) -> str:
-    """Headline risk after against synthetic share and information loss, per k tried."""
+def _frontier_figure(points: pd.DataFrame, target: float) -> str:
+    """Headline risk against utility for every point the search tried; the chosen one
+    ringed, the target as a line."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True)
-    risk = [100 * a["headline_average"] for a in attempts]
-    for ax, key, label in (
-        (axes[0], "synthetic_share", "synthetic share of released connections (%)"),
-        (axes[1], "information_loss", "information loss (NCP, %)"),
-    ):
-        x = [100 * a[key] for a in attempts]
-        ax.plot(x, risk, "o-", color=_AFTER)
-        for xi, yi, a in zip(x, risk, attempts):
-            ax.annotate(f"k={a['k']}", (xi, yi), textcoords="offset points", xytext=(4, 4))
-        ax.set_xlabel(label)
-    axes[0].set_ylabel("headline risk after, average (%)")
-    fig.suptitle("Privacy-utility frontier over the k values tried")
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for family, group in points.groupby("family", sort=True):
+        label = ", ".join(
+            f"{c}={group[c].iloc[0]}" for c in ("partner_weight", "occupation_level")
+            if c in group
+        ) or f"family {family}"  # fmt: skip
+        ax.plot(100 * group["risk_average"], group["utility"], "o-", ms=4, label=label)
+        for _, row in group.iterrows():  # display only: a few dozen points
+            ax.annotate(f"k={int(row['k'])}", (100 * row["risk_average"], row["utility"]),
+                        textcoords="offset points", xytext=(3, 3), fontsize=6)  # fmt: skip
+    chosen = points[points["chosen"]]
+    ax.scatter(100 * chosen["risk_average"], chosen["utility"], s=160, facecolors="none",
+               edgecolors="black", linewidths=1.5, label="chosen", zorder=5)  # fmt: skip
+    ax.axvline(100 * target, color=_BEFORE, ls="--", lw=1, label=f"target {target:.0%}")
+    ax.set_xlabel("headline risk, average over real people (%)")
+    ax.set_ylabel("utility kept (1 = all exact)")
+    ax.legend(fontsize=7)
+    ax.set_title("Privacy-utility frontier: every release the search tried")
     return _png(fig)
 
 
@@ -170,13 +176,9 @@ def _metadata_rows(metadata: dict) -> pd.DataFrame:
     """Parameters and counts as text; lists joined, the target-risk attempts spelled out."""
     rows = []
     for key, value in metadata.items():
-        if key == "attempts":
-            value = ", ".join(
-                f"k={a['k']} (quasi-identifier risk {a['population_average_risk']:.1%})"
-                for a in value
-            )
-            key = "k tried (target_risk)"
-        elif isinstance(value, (list, tuple)):
+        if key in ("attempts", "frontier", "utility"):
+            continue  # shown in the frontier section
+        if isinstance(value, (list, tuple)):
             value = ", ".join(map(str, value))
         elif isinstance(value, dict):
             continue
@@ -423,28 +425,24 @@ def _information_loss(metadata) -> str:
 
 
 def _frontier(metadata) -> str:
-    attempts = [
-        a
-        for a in metadata.get("attempts") or []
-        if a.get("headline_average") is not None and a.get("information_loss") is not None
-    ]
-    if len(attempts) < 2:
-        only = f"only k={attempts[0]['k']} was tried" if attempts else "no k values recorded"
+    frontier = metadata.get("frontier") or {}
+    points = pd.DataFrame(frontier.get("points") or [])
+    if len(points) < 2:
         return _reason(
-            f"No frontier to draw: {only} (target_risk was met at the first k, or not set). "
-            "Lower target_risk or raise the privacy level to compare more k values."
+            "No frontier to draw: one release was tried (target_risk=None keeps the "
+            "privacy level's k). Set target_risk or a privacy level to search."
         )
-    table = pd.DataFrame(
-        [
-            (a["k"], _pct(a["population_average_risk"]), _pct(a["headline_average"]),
-             _pct(a["synthetic_share"]), f"{a['information_loss']:.2f}")
-            for a in attempts
-        ],
-        columns=["k", "quasi-identifier risk", "headline risk after (average)",
-                 "synthetic share", "information loss"],
-    )  # fmt: skip
-    return f'<img alt="privacy-utility frontier" src="{_frontier_figure(attempts)}">' + _table(
-        table
+    shown = [c for c in points.columns if c not in ("family", "meets")]
+    table = points[shown].copy()
+    for c in ("risk_average", "risk_maximum", "certain_share"):
+        table[c] = table[c].map(_pct)
+    for c in table.columns:
+        if c not in ("k", "chosen", "occupation_level") and table[c].dtype.kind == "f":
+            table[c] = table[c].map(lambda v: f"{v:.3f}")
+    notes = "".join(f"<p>{html.escape(n)}</p>" for n in frontier.get("notes", []))
+    return (
+        f'<img alt="privacy-utility frontier" '
+        f'src="{_frontier_figure(points, frontier["target_risk"])}">' + notes + _table(table)
     )
 
 

@@ -2,5 +2,6 @@
 
 from personatwin_sklearn.generalize._hierarchy import read_hierarchy
 from personatwin_sklearn.generalize._kanonymizer import PRIVACY_LEVELS, KAnonymizer
+from personatwin_sklearn.generalize._neighborhood_anonymizer import NeighborhoodKAnonymizer
 
-__all__ = ["KAnonymizer", "PRIVACY_LEVELS", "read_hierarchy"]
+__all__ = ["KAnonymizer", "NeighborhoodKAnonymizer", "PRIVACY_LEVELS", "read_hierarchy"]

@@ -89,7 +89,10 @@ def _column_codes(people: pd.DataFrame, column: str, age_bin) -> tuple[np.ndarra
         labels = age_bucket_labels(uniques.astype(float) * width, age_bin)
         return codes.astype(np.int64), labels.astype(object)
     if pd.api.types.is_bool_dtype(values) or column.startswith("has_"):
-        values = values.astype("boolean")
+        try:
+            values = values.astype("boolean")
+        except (TypeError, ValueError):  # a generalised flag ("*") is read as a label
+            values = values.astype(object)
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 

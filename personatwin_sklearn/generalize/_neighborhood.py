@@ -1,0 +1,366 @@
+"""Local recoding of quasi-identifiers *and* 1-hop neighbourhoods (the engine of
+:class:`~personatwin_sklearn.NeighborhoodKAnonymizer`).
+
+The adversary who matters knows a target's quasi-identifiers and the type and partner
+attributes of each of the target's connections.  A released person is a candidate for
+the target when their published quasi-identifiers are consistent with the target's and
+their published connections *contain* the target's (each known connection matched by a
+distinct released one whose type and partner values are consistent).
+
+The recoding makes groups of at least ``k`` people who are candidates for each other:
+
+1. **Partition** (Mondrian, :func:`~personatwin_sklearn.generalize._mondrian.build_tree`)
+   on the quasi-identifiers *and* the neighbourhood shape: number of connections and the
+   count of each connection type, weighted so that the shape is cut first.  A group then
+   holds people with the same number of connections wherever at least ``k`` share it.
+2. **Align** the connections inside each group: every member's connections are sorted
+   by (type, partner gender, partner age) and the j-th connections of the members form a
+   *slot*.
+3. **Generalise only where a slot differs**: a slot whose members' types differ gets the
+   group label of those types (closed under inverse: ``"CHILD|PARENT|SIBLING"``) on
+   those connections only; a partner whose age, gender or flags differ from the other
+   partners of the slot gets a coarser published value, and occupations that differ
+   are published as the ACS major group (or the union of the major groups) of the
+   slot's values.  Everything else keeps its exact value.  Partner ages and genders
+   widen the partner's whole quasi-identifier class, so that classes of equal published
+   quasi-identifiers stay classes.
+
+Each generalisation only ever makes a published value cover more true values, so it can
+only add candidates: a real person's true record is always among their candidates.
+
+Everything is vectorised with sorts, ``bincount`` and ``reduceat`` over connections;
+there is no Python loop over people or connections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from personatwin_sklearn import census
+from personatwin_sklearn.generalize._mondrian import build_tree
+
+__all__ = ["RecodingPlan", "plan_recoding", "apply_recoding", "group_type_label"]
+
+WILDCARD = "*"
+#: Weight of the neighbourhood shape against a quasi-identifier's full range.
+SHAPE_WEIGHT = 4.0
+#: Most distinct values a bitmask column may hold (int64 bits).
+_MAX_BITS = 62
+
+
+def group_type_label(types, inverse: dict) -> str:
+    """Label of a group of connection types, closed under ``inverse`` (sorted members)."""
+    members = set(types)
+    members |= {inverse.get(t, t) for t in members}
+    return "|".join(sorted(members))
+
+
+def _bit_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and the distinct values (object) of ``values``; NaN codes -1."""
+    codes, uniques = pd.factorize(values.astype(object), sort=True)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def occupation_groups() -> dict:
+    """Occupation code -> the members of its group: the ACS C24010 major groups, and
+    the people not employed (student, unemployed, retired, not in the labour force)."""
+    groups = list(census.OCCUPATION_MAJOR_GROUPS.values()) + [tuple(census.NOT_EMPLOYED)]
+    return {code: tuple(sorted(members)) for members in groups for code in members}
+
+
+def _sort_codes(values: pd.Series, name, major_only=False) -> np.ndarray:
+    """Codes that put similar values of a kept column next to each other (occupations:
+    by ACS major group, then code)."""
+    text = values.astype(object).to_numpy()
+    if name == "occupation":
+        major = {c: "|".join(g) for c, g in occupation_groups().items()}
+        uniq = pd.unique(text)
+        keys = [f"{major.get(v, '~')}" + ("" if major_only else f"/{v}") for v in uniq]
+        keys = pd.Series(keys, index=uniq)
+        text = keys.reindex(text).to_numpy()
+    return pd.factorize(pd.Series(text, dtype=object), sort=True)[0].astype(np.int64)
+
+
+def _or_reduce(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Bitwise OR of ``values`` per group (groups need not be sorted)."""
+    out = np.zeros(n_groups, dtype=np.int64)
+    np.bitwise_or.at(out, groups, values)
+    return out
+
+
+def _popcount(x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.uint64)
+    count = np.zeros(len(x), dtype=np.int64)
+    while (x != 0).any():
+        count += (x & np.uint64(1)).astype(np.int64)
+        x = x >> np.uint64(1)
+    return count
+
+
+def _members(mask: int, vocabulary: np.ndarray) -> list:
+    return [vocabulary[b] for b in range(len(vocabulary)) if mask >> b & 1]
+
+
+@dataclass
+class RecodingPlan:
+    """What the recoding publishes, computed by :func:`plan_recoding`.
+
+    Attributes
+    ----------
+    group : ndarray of shape (n_people,)
+        Group (Mondrian leaf) of each person.
+    qi_lo, qi_hi : ndarray of shape (n_people, n_qi)
+        Code range of each person's published quasi-identifiers (their group's range,
+        widened where the person is a partner in a slot that needs it).
+    column_masks : dict
+        Kept signature column -> (frame of (person position ``p``, value code ``v``)
+        pairs for the people whose cell must cover several values, vocabulary).
+    type_mask : ndarray of shape (n_connections,)
+        Bitmask over ``type_vocabulary`` of the published type of each connection.
+    type_vocabulary : ndarray
+        Connection types (as written and their inverses).
+    """
+
+    group: np.ndarray
+    qi_lo: np.ndarray
+    qi_hi: np.ndarray
+    column_masks: dict
+    type_mask: np.ndarray
+    type_vocabulary: np.ndarray
+
+
+def _seen(data, type_codes, inv_code):
+    """Each connection seen from both ends: owner, partner, seen type code, row."""
+    p1, p2 = data.edge_positions()
+    m = len(p1)
+    owner = np.r_[p1, p2]
+    partner = np.r_[p2, p1]
+    seen_type = np.r_[type_codes, inv_code[type_codes]]
+    row = np.r_[np.arange(m), np.arange(m)]
+    return owner, partner, seen_type, row
+
+
+def plan_recoding(
+    data,
+    columns,
+    qi_codes,
+    k,
+    signature,
+    *,
+    shape_weight=SHAPE_WEIGHT,
+    widen=("qi", "kept", "type"),
+    partner_weight=0.0,
+):
+    """Partition ``data`` and find the generalisation of each group's slots.
+
+    Parameters
+    ----------
+    data : SocialData
+        People and connections (synthetic ones included: they are candidates too).
+    columns : list of _Column
+        The quasi-identifier codings (:class:`~personatwin_sklearn.KAnonymizer`'s).
+    qi_codes : ndarray of shape (n_people, n_qi)
+        The people's quasi-identifier codes.
+    k : int
+        Smallest group.
+    signature : tuple of str
+        Partner columns of a connection pattern.
+    shape_weight : float
+        Weight of the neighbourhood shape in the partition (0: quasi-identifiers only).
+
+    Returns
+    -------
+    plan : RecodingPlan
+    """
+    people = data._people
+    n = len(people)
+    conn = data._connections
+    inverse = data.domain.inverse
+    raw_types = conn["connection_type"].astype(str).to_numpy(dtype=object)
+    vocab = np.array(
+        sorted(set(raw_types) | {inverse.get(t, t) for t in set(raw_types)}), dtype=object
+    )
+    if len(vocab) > _MAX_BITS:  # pragma: no cover - domains have a handful of types
+        raise ValueError(f"too many connection types ({len(vocab)}) for the recoding")
+    vindex = pd.Index(vocab)
+    type_codes = vindex.get_indexer(raw_types).astype(np.int64)
+    inv_code = vindex.get_indexer([inverse.get(t, t) for t in vocab]).astype(np.int64)
+    owner, partner, seen_type, row = _seen(data, type_codes, inv_code)
+
+    # --- 1. partition on quasi-identifiers and neighbourhood shape
+    degree = np.bincount(owner, minlength=n)
+    dims = [qi_codes]
+    pos = [c.pos for c in columns]
+    if shape_weight > 0 and len(owner):
+        shape = [degree]
+        counts = np.zeros((n, len(vocab)), dtype=np.int64)
+        np.add.at(counts, (owner, seen_type), 1)
+        present = np.flatnonzero(counts.any(axis=0))
+        shape += [counts[:, t] for t in present]
+        for j, col in enumerate(shape):
+            top = int(col.max())
+            dims.append(col[:, None])
+            weight = shape_weight if j == 0 else shape_weight / 2
+            pos.append(np.arange(top + 1) / max(top, 1) * weight)
+    if partner_weight > 0 and len(owner) and "occupation" in people.columns:
+        # the partners' occupation groups (first two connections by type and group)
+        major = _sort_codes(people["occupation"], "occupation", major_only=True)
+        order = np.lexsort([major[partner], seen_type, owner])
+        o_sorted = owner[order]
+        first = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
+        second = np.r_[False, first[:-1]] & ~first
+        top = int(major.max(initial=0)) + 1
+        for pick in (first, second):
+            col = np.full(n, top, dtype=np.int64)  # no such connection: its own code
+            col[o_sorted[pick]] = major[partner[order][pick]]
+            dims.append(col[:, None])
+            pos.append(np.arange(top + 1) / max(top, 1) * partner_weight)
+    codes = np.column_stack(dims) if len(dims) > 1 else qi_codes
+    _, group = build_tree(codes, pos, k)
+    group = pd.factorize(group)[0].astype(np.int64)
+    n_groups = int(group.max(initial=-1)) + 1
+
+    q = qi_codes.shape[1]
+    qi_lo = np.zeros((n, q), dtype=np.int64)
+    qi_hi = np.zeros((n, q), dtype=np.int64)
+    g_lo = np.full((n_groups, q), np.iinfo(np.int64).max, dtype=np.int64)
+    g_hi = np.full((n_groups, q), -1, dtype=np.int64)
+    for j in range(q):
+        np.minimum.at(g_lo[:, j], group, qi_codes[:, j])
+        np.maximum.at(g_hi[:, j], group, qi_codes[:, j])
+
+    # --- 2. slots: members' connections aligned by (type, partner gender, partner age)
+    names = [c.name for c in columns]
+    sort_cols = [seen_type]
+    if "gender" in names:
+        sort_cols.append(qi_codes[partner, names.index("gender")])
+    for name in signature:
+        if name not in names and name in people.columns:
+            sort_cols.append(_sort_codes(people[name], name)[partner])
+    if "age" in names:
+        sort_cols.append(qi_codes[partner, names.index("age")])
+    order = np.lexsort([*reversed(sort_cols), owner])
+    o_sorted = owner[order]
+    starts = np.r_[0, np.cumsum(np.bincount(o_sorted, minlength=n))[:-1]]
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - starts[o_sorted]
+    width = int(rank.max(initial=-1)) + 1
+    slot = group[owner] * max(width, 1) + rank
+    slot, slot_of = np.unique(slot, return_inverse=True)
+    n_slots = len(slot)
+
+    # --- 3. what each slot needs
+    type_bit = np.left_shift(np.int64(1), seen_type)
+    slot_types = _or_reduce(type_bit, slot_of, n_slots)
+    mixed = _popcount(slot_types) > 1
+    # close mixed slots under inverse; orientation-free for the row
+    closed = slot_types.copy()
+    for t in range(len(vocab)):
+        has = (slot_types >> t & 1).astype(bool)
+        closed[has] |= np.int64(1) << inv_code[t]
+    need = np.where(mixed & ("type" in widen), closed, 0)[slot_of]
+    type_mask = np.left_shift(np.int64(1), type_codes)
+    np.bitwise_or.at(type_mask, row, need)
+
+    # partner quasi-identifiers in the signature: the slot's range on the partner's class
+    for name in signature if "qi" in widen else ():
+        if name not in names:
+            continue
+        j = names.index(name)
+        values = qi_codes[partner, j]
+        s_lo = np.full(n_slots, np.iinfo(np.int64).max, dtype=np.int64)
+        s_hi = np.full(n_slots, -1, dtype=np.int64)
+        np.minimum.at(s_lo, slot_of, values)
+        np.maximum.at(s_hi, slot_of, values)
+        np.minimum.at(g_lo[:, j], group[partner], s_lo[slot_of])
+        np.maximum.at(g_hi[:, j], group[partner], s_hi[slot_of])
+    qi_lo[:] = g_lo[group]
+    qi_hi[:] = g_hi[group]
+
+    # kept signature columns (occupation, flags, ...): per person, the values to cover
+    column_masks = {}
+    uses = pd.DataFrame({"p": partner, "s": slot_of}).drop_duplicates()
+    for name in signature if "kept" in widen else ():
+        if name in names or name not in people.columns:
+            continue
+        codes_c, vocab_c = _bit_codes(people[name])
+        slot_values = pd.DataFrame({"s": slot_of, "v": codes_c[partner]}).drop_duplicates()
+        needs = uses.merge(slot_values, on="s")[["p", "v"]]
+        needs = needs[needs["v"].to_numpy() >= 0]
+        needs = needs.drop_duplicates()
+        n_values = np.bincount(needs["p"].to_numpy(), minlength=n)
+        wide = needs[n_values[needs["p"].to_numpy()] > 1]
+        column_masks[name] = (wide, vocab_c)
+    return RecodingPlan(group, qi_lo, qi_hi, column_masks, type_mask, vocab)
+
+
+#: Most values a set label lists; more are published as "*".
+MAX_SET = 8
+
+
+def _column_labels(name, wide: pd.DataFrame, vocab, own=None, level="union") -> pd.Series:
+    """Published cell of the people in ``wide`` (person -> the values it must cover).
+
+    Occupation codes are published as the union of their groups
+    (:func:`occupation_groups`); with ``level="major"`` as the person's own group only
+    (finer, but it covers only the slot's values of that group).
+    """
+    values = vocab[wide["v"].to_numpy()]
+    people = wide["p"].to_numpy()
+    if name == "occupation":
+        group_of = occupation_groups()
+        if level == "major" and own is not None:
+            mine = own[np.unique(people)]
+            if all(v in group_of for v in pd.unique(mine)):
+                labels = ["|".join(group_of[v]) for v in mine]
+                return pd.Series(labels, index=np.unique(people), dtype=object)
+        if all(v in group_of for v in pd.unique(values)):
+            lookup = pd.DataFrame(
+                [(v, c) for v, members in group_of.items() for c in members], columns=["v", "c"]
+            )
+            frame = pd.DataFrame({"p": people, "v": values}).merge(lookup, on="v")
+            frame = frame[["p", "c"]].drop_duplicates()
+            people, values = frame["p"].to_numpy(), frame["c"].to_numpy()
+    frame = pd.DataFrame({"p": people, "v": pd.Series(values).astype(str)})
+    frame = frame.sort_values(["p", "v"], kind="stable")
+    size = frame.groupby("p", sort=True)["v"].size()
+    labels = frame.groupby("p", sort=True)["v"].agg("|".join)
+    return labels.where(size <= MAX_SET, WILDCARD)
+
+
+def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union"):
+    """The published people and connections of ``plan`` (new frames; ``data`` is kept).
+
+    Returns
+    -------
+    people : DataFrame
+    connections : DataFrame
+    """
+    people = data._people.copy()
+    for j, column in enumerate(columns):
+        pairs = pd.MultiIndex.from_arrays([plan.qi_lo[:, j], plan.qi_hi[:, j]])
+        codes, uniques = pd.factorize(pairs)
+        texts = np.array([column.label(a, b) for a, b in uniques], dtype=object)
+        people[column.name] = pd.array(texts[codes], dtype="str")
+    for name, (wide, vocab) in plan.column_masks.items():
+        if len(wide) == 0:
+            continue  # nothing to generalise: the column keeps its values and dtype
+        own = people[name].astype(object).to_numpy()
+        labels = _column_labels(name, wide, vocab, own, occupation_level)
+        if pd.api.types.is_bool_dtype(people[name]):
+            labels[:] = WILDCARD  # "False|True" says nothing more than "*"
+        cells = people[name].astype(object).to_numpy().copy()
+        cells[labels.index.to_numpy()] = labels.to_numpy()
+        people[name] = cells
+    conn = data._connections.copy()
+    single = _popcount(plan.type_mask) == 1
+    if not single.all():
+        uniq, inv = np.unique(plan.type_mask[~single], return_inverse=True)
+        texts = np.array(["|".join(sorted(_members(int(m), plan.type_vocabulary))) for m in uniq])
+        types = conn["connection_type"].astype(object).to_numpy().copy()
+        types[~single] = texts[inv]
+        conn["connection_type"] = types
+    return people, conn
