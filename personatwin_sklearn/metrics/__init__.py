@@ -17,14 +17,12 @@ from personatwin_sklearn.metrics._risk import (
 )
 from personatwin_sklearn.metrics._scorers import make_privacy_scorer
 from personatwin_sklearn.metrics._utility import (
-    accuracy_under_anonymization,
     average_equivalence_class_size,
     discernibility,
     information_loss,
 )
 
 __all__ = [
-    "accuracy_under_anonymization",
     "average_equivalence_class_size",
     "discernibility",
     "distinguishability_auc",
