@@ -5,6 +5,7 @@ from personatwin_sklearn.metrics._distinguish import (
     marginal_tvd,
     person_features,
 )
+from personatwin_sklearn.metrics._release_utility import UtilityReport, release_utility
 from personatwin_sklearn.metrics._risk import (
     DEFAULT_QUASI_IDENTIFIERS,
     RiskReport,
@@ -30,6 +31,8 @@ __all__ = [
     "person_features",
     "information_loss",
     "make_privacy_scorer",
+    "release_utility",
+    "UtilityReport",
     "DEFAULT_QUASI_IDENTIFIERS",
     "RiskReport",
     "connection_pattern_k",
