@@ -184,3 +184,49 @@ def test_graph_input_same_attribute_shares():
     assert 0.2 < f["same_dorm_share_original"] < 0.7
     assert f["degree_tvd"] == 0 and f["community_nmi"] == pytest.approx(1.0)
     assert math.isnan(f["ml_auc_gap"])  # no has_* flag to predict
+
+
+# -- make_utility_scorer -----------------------------------------------------------------
+def test_utility_scorer_meets_the_risk_target_in_a_grid_search(population):
+    from sklearn.model_selection import GridSearchCV
+
+    from personatwin_sklearn import KAnonymizer, release_split
+    from personatwin_sklearn.metrics import make_utility_scorer
+
+    scorer = make_utility_scorer(
+        "marginal_tvd_mean", risk="max_risk", max_risk=0.2, random_state=0, communities=False
+    )
+    search = GridSearchCV(
+        KAnonymizer(), {"k": [2, 5, 20]}, scoring=scorer, cv=release_split(population)
+    )
+    search.fit(population)
+    scores = dict(zip(search.cv_results_["param_k"], search.cv_results_["mean_test_score"]))
+    assert scores[2] < 0 < scores[20] < scores[5]  # k=2 misses max risk 0.2; k=5 keeps more
+    assert search.best_params_ == {"k": 5}
+
+
+def test_utility_scorer_takes_callables(population):
+    from personatwin_sklearn import KAnonymizer
+    from personatwin_sklearn.metrics import make_utility_scorer, utility_score
+
+    def risk(original, release):
+        return 0.5
+
+    scorer = make_utility_scorer(lambda report: 0.7, risk=risk, max_risk=0.4, penalty=-2.0)
+    assert scorer(KAnonymizer(k=5).fit(population), population) == pytest.approx(-2.1)
+    scorer = make_utility_scorer(lambda report: 0.7, risk=risk, max_risk=0.6)
+    assert scorer(KAnonymizer(k=5).fit(population), population) == 0.7
+    assert utility_score(
+        {"a_tvd": 0.2, "b_share": 0.6, "c": float("nan")}, ["a_tvd", "b_share", "c"]
+    ) == (pytest.approx(0.7))
+
+
+def test_utility_scorer_bad_parameters():
+    from personatwin_sklearn.metrics import make_utility_scorer
+
+    with pytest.raises(InvalidValueError, match="risk="):
+        make_utility_scorer(risk="nope")
+    with pytest.raises(InvalidValueError, match="max_risk"):
+        make_utility_scorer(max_risk=-1)
+    with pytest.raises(InvalidValueError, match="utility="):
+        make_utility_scorer(utility=[])

@@ -16,7 +16,11 @@ from personatwin_sklearn.metrics._risk import (
     reidentification_risk,
     resolve_quasi_identifiers,
 )
-from personatwin_sklearn.metrics._scorers import make_privacy_scorer
+from personatwin_sklearn.metrics._scorers import (
+    make_privacy_scorer,
+    make_utility_scorer,
+    utility_score,
+)
 from personatwin_sklearn.metrics._utility import (
     average_equivalence_class_size,
     discernibility,
@@ -31,6 +35,8 @@ __all__ = [
     "person_features",
     "information_loss",
     "make_privacy_scorer",
+    "make_utility_scorer",
+    "utility_score",
     "release_utility",
     "UtilityReport",
     "DEFAULT_QUASI_IDENTIFIERS",
