@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from personatwin_sklearn import KAnonymizer
-from personatwin_sklearn.metrics import accuracy_under_anonymization, k_anonymity
+from personatwin_sklearn.generalize import accuracy_under_anonymization
+from personatwin_sklearn.metrics import k_anonymity
 
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path("examples")
 adult = pd.read_csv(HERE / "data" / "adult.csv.gz")

@@ -17,9 +17,8 @@ from sklearn.preprocessing import OneHotEncoder
 from personatwin_sklearn import KAnonymizer, SocialData
 from personatwin_sklearn.datasets import make_social_population
 from personatwin_sklearn.exceptions import InfeasibleKError, InvalidValueError, MissingColumnError
-from personatwin_sklearn.generalize import read_hierarchy
+from personatwin_sklearn.generalize import accuracy_under_anonymization, read_hierarchy
 from personatwin_sklearn.metrics import (
-    accuracy_under_anonymization,
     average_equivalence_class_size,
     discernibility,
     information_loss,

@@ -5,6 +5,7 @@ from personatwin_sklearn.metrics._distinguish import (
     marginal_tvd,
     person_features,
 )
+from personatwin_sklearn.metrics._release_utility import UtilityReport, release_utility
 from personatwin_sklearn.metrics._risk import (
     DEFAULT_QUASI_IDENTIFIERS,
     RiskReport,
@@ -15,16 +16,18 @@ from personatwin_sklearn.metrics._risk import (
     reidentification_risk,
     resolve_quasi_identifiers,
 )
-from personatwin_sklearn.metrics._scorers import make_privacy_scorer
+from personatwin_sklearn.metrics._scorers import (
+    make_privacy_scorer,
+    make_utility_scorer,
+    utility_score,
+)
 from personatwin_sklearn.metrics._utility import (
-    accuracy_under_anonymization,
     average_equivalence_class_size,
     discernibility,
     information_loss,
 )
 
 __all__ = [
-    "accuracy_under_anonymization",
     "average_equivalence_class_size",
     "discernibility",
     "distinguishability_auc",
@@ -32,6 +35,10 @@ __all__ = [
     "person_features",
     "information_loss",
     "make_privacy_scorer",
+    "make_utility_scorer",
+    "utility_score",
+    "release_utility",
+    "UtilityReport",
     "DEFAULT_QUASI_IDENTIFIERS",
     "RiskReport",
     "connection_pattern_k",
