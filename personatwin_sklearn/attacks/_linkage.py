@@ -585,6 +585,7 @@ def _holders(pairs_p, pairs_q, ridx) -> pd.DataFrame:
         "hierarchies": [dict, None],
         "known_pattern": [StrOptions({"rarest", "random"})],
         "neighborhood_match": [StrOptions({"contains", "exact"})],
+        "candidate_pool": ["array-like", None],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
@@ -602,6 +603,7 @@ def linkage_attack(
     hierarchies=None,
     known_pattern="rarest",
     neighborhood_match="contains",
+    candidate_pool=None,
     random_state=None,
 ):
     """Simulate a linkage attack on ``release`` by an adversary who knows real people.
@@ -674,6 +676,10 @@ def linkage_attack(
         Edge scope: which of the target's patterns the adversary knows.
     neighborhood_match : {"contains", "exact"}, default="contains"
         Neighbourhood / combined scopes: containment or equality of neighbourhoods.
+    candidate_pool : array-like of bool of shape (n_release_people,), default=None
+        The ranking adversary: only the released people marked True are considered
+        (those that "look real": no twin household, no broken domain rule, a low
+        detector score).  ``None``: everyone.
     random_state : int, RandomState instance or None, default=None
         Seed of the target sample and of ``known_pattern="random"``.
 
@@ -724,13 +730,21 @@ def linkage_attack(
     view = _adversary_view(release, [*qis, *sig])
     n_r = len(view)
     truth = pd.Index(view._people[view.id_col]).get_indexer(pd.Index(target_ids))
+    pool = None
+    if candidate_pool is not None:
+        pool = np.asarray(candidate_pool, dtype=bool).ravel()
+        if pool.shape != (n_r,):
+            raise InvalidValueError(
+                f"candidate_pool has {pool.size} value(s); the release has {n_r} people "
+                "(pass one bool per released person, in row order)."
+            )
 
     if use_qi:
         qm, kq, rq = _qi_matchers(original, view, qis, targets, hierarchies)
 
     known_text = np.full(n_t, None, dtype=object)
     if scope == "qi":
-        sizes = _qi_counts(qm, kq, rq, np.arange(n_r))
+        sizes = _qi_counts(qm, kq, rq, np.arange(n_r) if pool is None else np.flatnonzero(pool))
         in_cand = truth >= 0
         if in_cand.any():
             rows = np.flatnonzero(in_cand)
@@ -755,6 +769,8 @@ def linkage_attack(
         )
         if scope == "edge":
             pv = _holders(pp, qq, ridx)
+            if pool is not None:
+                pv = pv[pool[pv["v"].to_numpy()]]
             count_p = np.bincount(pv["p"], minlength=len(kidx.table))
             known["n"] = count_p[known["p"]]
             if known_pattern == "rarest":
@@ -765,7 +781,7 @@ def linkage_attack(
             else:
                 known["key"] = rng.random_sample(len(known))
             chosen = known.sort_values(["t", "key", "p"], kind="stable").drop_duplicates("t")
-            sizes = np.full(n_t, n_r, dtype=np.int64)
+            sizes = np.full(n_t, n_r if pool is None else int(pool.sum()), dtype=np.int64)
             sizes[chosen["t"].to_numpy()] = chosen["n"].to_numpy()
             own = pd.DataFrame({"p": chosen["p"].to_numpy(), "v": truth[chosen["t"]]})
             hit = own.merge(pv[["p", "v"]], on=["p", "v"], how="left", indicator=True)
@@ -777,9 +793,14 @@ def linkage_attack(
             group, cg, cv, n_g = _neighborhood_candidates(
                 kidx, ridx, targets, pp, qq, ktypes, neighborhood_match == "exact", n_r
             )
+            if pool is not None:
+                keep = pool[cv]
+                cg, cv = cg[keep], cv[keep]
             rdeg = np.bincount(ridx.owner, weights=ridx.multiplicity, minlength=n_r)
             # the empty known neighbourhood: everyone, or everyone without connections
             empty_pool = rdeg == 0 if neighborhood_match == "exact" else np.ones(n_r, bool)
+            if pool is not None:
+                empty_pool &= pool
             t_has = group >= 0
             # is the target's own record a candidate of its group?
             member = np.unique(cg * np.int64(max(n_r, 1)) + cv)
@@ -805,11 +826,11 @@ def linkage_attack(
                 in_cand[rows] = good
             empty = np.flatnonzero(~t_has)
             if len(empty):
-                pool = np.flatnonzero(empty_pool)
+                open_pool = np.flatnonzero(empty_pool)
                 if scope == "combined":
-                    sizes[empty] = _qi_counts(qm, kq[empty], rq, pool)
+                    sizes[empty] = _qi_counts(qm, kq[empty], rq, open_pool)
                 else:
-                    sizes[empty] = len(pool)
+                    sizes[empty] = len(open_pool)
                 ok = truth[empty] >= 0
                 ok[ok] = empty_pool[truth[empty][ok]]
                 if scope == "combined":
@@ -820,6 +841,8 @@ def linkage_attack(
                     ok[ok] = good
                 in_cand[empty] = ok
 
+    if pool is not None:
+        in_cand = in_cand & (truth >= 0) & pool[np.maximum(truth, 0)]
     prob = np.where(in_cand & (sizes > 0), 1.0 / np.maximum(sizes, 1), 0.0)
     reid = in_cand & (sizes >= 1) & (sizes <= threshold)
     per_target = pd.DataFrame(
