@@ -26,7 +26,7 @@ def test_headline_is_at_least_each_attack_for_every_person():
         probs = p if probs.size == 1 else np.maximum(probs, p)
     assert h["after"]["average"] >= probs.mean() - 1e-12
     assert 0 <= h["after"]["certain"] <= h["after"]["at_least_half"] <= 1
-    for scope, fig in h["scopes"].items():
+    for fig in h["scopes"].values():
         assert fig["after"]["adversary"]
 
 
