@@ -537,19 +537,25 @@ def _protection_line(protection, detector) -> str:
         + (f"; coarsened: {coarse}" if coarse else "")
     )
     if detector and detector.get("auc") is not None:
+        from personatwin_sklearn.attacks._detector import auc_direction
+
         text += (
             f"\nsynthetic connections told apart from real ones: detector AUC "
-            f"{detector['auc']:.2f}, found at 1% false positives "
-            f"{detector['tpr_at_1pct_fpr']:.0%} (0.5 / 1%: not at all); after stripping "
-            f"what it flags, edge-scope re-identification "
-            f"{detector['edge_expected_success_stripped']:.1%}"
+            f"{auc_direction(detector['auc'])} cross-fitted on the release's own flags, "
+            f"{auc_direction(detector.get('shadow_auc'))} trained on a shadow release "
+            f"(0.50: not at all); found at 1% false positives "
+            f"{detector['tpr_at_1pct_fpr']:.0%}"
         )
     return text
 
 
 def _headline_lines(h: dict, protected_scopes: dict) -> list[str]:
     """The headline risk, each adversary's success, and which of them are protected."""
-    from personatwin_sklearn.attacks._headline import format_headline, format_scopes
+    from personatwin_sklearn.attacks._headline import (
+        format_certain,
+        format_headline,
+        format_scopes,
+    )
 
     protected = [s for s, text in protected_scopes.items() if str(text).startswith("prot")]
     open_ = [s for s in h["scopes"] if s not in protected]
@@ -558,16 +564,15 @@ def _headline_lines(h: dict, protected_scopes: dict) -> list[str]:
         if h.get("sampled")
         else ""
     )
-    stripped = (
-        f"; {h['stripped_connections']:,} connections a detector flags removed first"
-        if h.get("stripped_connections")
-        else ""
-    )
     skipped = h.get("skipped") or {}
+    certain = format_certain(h)
     return [
-        f"headline risk (re-identification by the strongest adversary, "
-        f"{h['strongest_scope']}): {format_headline(h)}{sample}{stripped}",
-        f"  by adversary (average success): {format_scopes(h)}",
+        f"headline risk (per real person the strongest adversary: each scope, with and "
+        f"without the detector strip, uniform or ranking; strongest "
+        f"{h.get('strongest_adversary', h['strongest_scope'])}): "
+        f"{format_headline(h)}{sample}",
+        *([f"  {certain}"] if certain else []),
+        f"  by scope (average, worst adversary per person): {format_scopes(h)}",
         f"  protected: {', '.join(protected) or 'nothing'}; not protected: "
         f"{', '.join(open_) or 'nothing'}"
         + (f"; not measured: {', '.join(skipped)} (no connections)" if skipped else ""),
@@ -962,14 +967,14 @@ def _release_metadata(data, release, fitted, frontier, qis, roles, params, rando
         )
     age_bin = params["age_bin"]
     headline = _headline(data, release, qis, params["pattern_signature"], age_bin)
-    detector = None
-    detector, strip_mask = _detector_strip(data, release, qis, headline, age_bin, seed)
-    if strip_mask is not None and strip_mask.any():
-        stripped = _headline(
-            data, release, qis, headline["signature"], age_bin, strip_mask=strip_mask,
-            before=headline,
-        )  # fmt: skip
-        headline = _worst_headline(headline, stripped)
+    # every adversary: strips or not, rankers, each scope; per real person the worst
+    detector, scores = _detector_strip(data, release, fitted, seed)
+    from personatwin_sklearn.attacks import strongest_headline
+
+    headline = strongest_headline(
+        data, release, quasi_identifiers=qis, signature=headline["signature"],
+        age_bin=age_bin, scores=scores, before=headline, random_state=0,
+    )  # fmt: skip
     n_syn = int(release.n_synthetic)
     augmented = int(getattr(fitted.named_steps.get("augment"), "n_synthetic_", 0))
     protection = _protection_summary(fitted, release)
@@ -1030,35 +1035,6 @@ _POINT_COLUMNS = (
 )  # fmt: skip
 
 
-def _worst_headline(plain: dict, stripped: dict) -> dict:
-    """The headline of the adversary who strips or not, whichever is stronger.
-
-    Stripping removes connections, real ones among them, and can take a target's true
-    record out of its candidate set: the stripping adversary is not always the stronger.
-    Per scope the stronger average is kept; the headline is the stronger of the two.
-    """
-    out = dict(plain)
-    pick = stripped if stripped["after"]["average"] > plain["after"]["average"] else plain
-    out["after"] = dict(pick["after"])
-    out["stripped_connections"] = pick.get("stripped_connections", 0)
-    out["adversary"] = "strips what a detector flags" if pick is stripped else "strips nothing"
-    out["scopes"] = {
-        s: {
-            "before": plain["scopes"][s]["before"],
-            "after": max(
-                plain["scopes"][s]["after"],
-                stripped["scopes"][s]["after"],
-                key=lambda f: f["average"],
-            ),
-        }  # fmt: skip
-        for s in plain["scopes"]
-    }
-    out["strongest_scope"] = max(
-        out["scopes"], key=lambda s: (out["scopes"][s]["after"]["average"], s == "combined")
-    )
-    return out
-
-
 def _distinguishability(release, seed):
     """Can synthetic people be told apart (None with fewer than 10 of either)?"""
     n_syn = int(release.n_synthetic)
@@ -1115,14 +1091,17 @@ _MIN_DETECTOR_EDGES = 10
 _STRIP_TARGETS = 2000
 
 
-def _detector_strip(data, release, qis, headline, age_bin, seed):
-    """The detector-equipped adversary on the final release: ``(metadata, strip mask)``.
+def _detector_strip(data, release, fitted, seed):
+    """The detectors of the final release: ``(metadata, {name: connection scores})``.
 
-    The detector is cross-fitted on the release's own flags (no real adversary has
-    them: the generous upper bound of a shadow-trained one); the strip is the one that
-    maximises edge-scope re-identification, and the headline is recomputed after it.
+    - cross-fitted on the release's own flags (no real adversary has them: the
+      generous upper bound);
+    - shadow: the same fitted settings run on another population (a seeded random half
+      of the input's people, their induced connections), a detector trained on that
+      release's flags only, then applied to this release (what a real adversary can do).
     """
-    from personatwin_sklearn.attacks import detector_suite, stripped_release_attack
+    from personatwin_sklearn.attacks import detector_suite
+    from personatwin_sklearn.attacks._detector import auc_direction
 
     flags = release._connections["is_synthetic"].to_numpy(bool)
     n_syn, n_real = int(flags.sum()), int((~flags).sum())
@@ -1131,36 +1110,45 @@ def _detector_strip(data, release, qis, headline, age_bin, seed):
             f"not run: {n_syn} synthetic and {n_real} real connections (a detector needs "
             f"{_MIN_DETECTOR_EDGES} of each); nothing to strip"
         )
-        return {"reason": reason}, None
-    suite = detector_suite(release, cv=3, random_state=seed)
-    stripped = stripped_release_attack(
-        data,
-        release,
-        quasi_identifiers=qis,
-        signature=headline["signature"],
-        age_bin=age_bin,
-        scopes=("edge",),
-        scores=suite.scores,
-        n_targets=min(int((~release.is_synthetic).sum()), _STRIP_TARGETS),
-        random_state=seed,
-    )
-    row = stripped.per_scope.loc["edge"]
-    mask = stripped.strip_mask
+        return {"reason": reason}, {}
+    shadow, shadow_reason = _shadow_release(data, fitted, seed)
+    suite = detector_suite(release, cv=3, shadow=shadow, random_state=seed)
+    scores = {"cross-fitted": suite.scores}
+    if suite.shadow_scores is not None:
+        scores["shadow"] = suite.shadow_scores
     meta = {
         "auc": float(suite.auc),
+        "auc_direction": auc_direction(suite.auc),
         "tpr_at_1pct_fpr": float(suite.tpr_at_1pct_fpr),
-        "shadow_auc": None,
-        "detector": "cross-fitted on the release's own flags (upper bound)",
-        "threshold": None if not np.isfinite(row["threshold"]) else float(row["threshold"]),
-        "n_stripped": int(mask.sum()),
-        "n_stripped_synthetic": int(row["n_removed_synthetic"]),
-        "edge_expected_success_stripped": float(row["expected_success"]),
-        "edge_expected_success_unstripped": float(row["expected_success_unstripped"]),
-        "effective_edge_k": None
-        if row["expected_success"] <= 0
-        else float(1.0 / row["expected_success"]),
+        "shadow_auc": None if suite.shadow_auc is None else float(suite.shadow_auc),
+        "shadow_auc_direction": None
+        if suite.shadow_auc is None
+        else auc_direction(suite.shadow_auc),
+        "shadow": shadow_reason,
+        "detector": "cross-fitted on the release's own flags (upper bound) and shadow",
     }
-    return meta, mask
+    return meta, scores
+
+
+def _shadow_release(data, fitted, seed):
+    """A release of another population made with the same settings: ``(release, text)``."""
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(seed + 1)
+    n = len(data)
+    half = np.sort(rng.choice(n, size=max(n // 2, 1), replace=False))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shadow = clone(fitted).fit_transform(data.take(half))
+    except (ValueError, RuntimeError) as exc:  # too small to protect: no shadow
+        return None, f"not made: {exc}"[:200]
+    flags = shadow._connections["is_synthetic"].to_numpy(bool)
+    if min(int(flags.sum()), int((~flags).sum())) < _MIN_DETECTOR_EDGES:
+        return None, "not made: the shadow release has too few synthetic connections"
+    return shadow, (
+        f"the same settings on a seeded random half of the input ({len(half):,} people)"
+    )
 
 
 def _headline(data, release, qis, signature, age_bin, strip_mask=None, before=None) -> dict:

@@ -12,8 +12,10 @@
 
 The features of a connection (:func:`edge_features`) live in the low module
 ``personatwin_sklearn._graph_features``, which the connection generator reads too.
-- :func:`headline_risk`: the worst of those adversaries per real person, before and
-  after protection (the figure the summary, the CLI and the report lead with).
+- :func:`strongest_headline`: per real person the worst of every adversary above (each
+  scope, with and without the detector strip, uniform or ranking candidates by how real
+  they look): the figure the summary, the CLI and the report lead with.
+  :func:`headline_risk` is its uniform-adversary part.
 - :func:`synthetic_edge_detection_attack`: a classifier that tries to tell the synthetic
   connections of a release from the real ones.
 """
@@ -29,7 +31,7 @@ from personatwin_sklearn.attacks._edge_detection import (
     edge_features,
     synthetic_edge_detection_attack,
 )
-from personatwin_sklearn.attacks._headline import headline_risk
+from personatwin_sklearn.attacks._headline import headline_risk, strongest_headline
 from personatwin_sklearn.attacks._linkage import LinkageAttackResult, linkage_attack
 from personatwin_sklearn.attacks._scorer import make_detector_scorer
 from personatwin_sklearn.attacks._stripped import (
@@ -51,6 +53,7 @@ __all__ = [
     "make_detector_scorer",
     "score_connections",
     "strip_connections",
+    "strongest_headline",
     "stripped_release_attack",
     "synthetic_edge_detection_attack",
 ]

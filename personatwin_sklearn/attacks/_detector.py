@@ -125,6 +125,32 @@ class DetectorResult:
 
 
 # ----------------------------------------------------------------------------- helpers
+def auc_direction(auc) -> str:
+    """An AUC read with its direction: 0.32 is a signal of 0.68 (scores reversed).
+
+    Parameters
+    ----------
+    auc : float or None
+        A ROC AUC.
+
+    Returns
+    -------
+    text : str
+        ``"0.68 signal"`` style text; ``"none"`` for ``None`` / NaN.
+
+    Examples
+    --------
+    >>> auc_direction(0.32)
+    '0.32 (0.68 signal, reversed)'
+    >>> auc_direction(0.81)
+    '0.81 (0.81 signal)'
+    """
+    if auc is None or not np.isfinite(auc):
+        return "none"
+    signal = max(auc, 1.0 - auc)
+    return f"{auc:.2f} ({signal:.2f} signal{', reversed' if auc < 0.5 else ''})"
+
+
 def _labels(release: SocialData, what: str) -> np.ndarray:
     if "is_synthetic" not in release._connections.columns:
         raise InvalidValueError(

@@ -27,7 +27,14 @@ from personatwin_sklearn.exceptions import InvalidValueError
 from personatwin_sklearn.metrics._risk import resolve_quasi_identifiers
 from personatwin_sklearn.patterns._core import resolve_signature
 
-__all__ = ["HEADLINE_TARGETS", "format_headline", "format_scopes", "headline_risk"]
+__all__ = [
+    "HEADLINE_TARGETS",
+    "format_certain",
+    "format_headline",
+    "format_scopes",
+    "headline_risk",
+    "strongest_headline",
+]
 
 #: Real people attacked when there are more (a seeded random sample; the result says so).
 HEADLINE_TARGETS = 5_000
@@ -53,12 +60,15 @@ def _stripped(release: SocialData, strip_mask) -> tuple[SocialData, int]:
     return SocialData._from_validated(release._people, edges, release), int(mask.sum())
 
 
-def _attack(original, release, scopes, **kwargs) -> tuple[dict, np.ndarray]:
-    """Per-scope figures and the per-target worst case over ``scopes``."""
+def _attack(original, release, scopes, tables=None, **kwargs) -> tuple[dict, np.ndarray]:
+    """Per-scope figures and the per-target worst case over ``scopes`` (``tables``: a
+    dict that receives each scope's per-target table)."""
     figures, worst, ids = {}, None, None
     for scope in scopes:
         result = linkage_attack(original, release, scope=scope, **kwargs)
         table = result.per_target
+        if tables is not None:
+            tables[scope] = table
         prob = table["success_probability"].to_numpy(dtype=float)
         if ids is None:
             ids = table["target_id"].to_numpy()
@@ -86,8 +96,9 @@ def headline_risk(
     n_targets="auto",
     random_state=0,
     before=None,
+    _keep_tables=False,
 ) -> dict:
-    """Re-identification risk of real people by the strongest adversary, before and after.
+    """Re-identification risk of real people by the uniform adversaries, before and after.
 
     Every scope of :func:`linkage_attack` is run on the input and on the release
     (optionally stripped of detected connections); the headline is the scope with
@@ -190,10 +201,11 @@ def headline_risk(
     else:
         before_scopes, worst = _attack(original, original, scopes, **kwargs)
         before_figures = _figures(worst)
-    after_scopes, after = _attack(original, stripped, scopes, **kwargs)
+    tables = {} if _keep_tables else None
+    after_scopes, after = _attack(original, stripped, scopes, tables=tables, **kwargs)
     per_scope = {s: {"before": before_scopes[s], "after": after_scopes[s]} for s in scopes}
     strongest = max(scopes, key=lambda s: (after_scopes[s]["average"], s == "combined"))
-    return {
+    out = {
         "before": before_figures,
         "after": _figures(after),
         "scopes": per_scope,
@@ -207,6 +219,9 @@ def headline_risk(
         "sampled": n_targets is not None,
         "stripped_connections": n_stripped,
     }
+    if _keep_tables:
+        out["_tables"] = tables
+    return out
 
 
 def _pct(value) -> str:
@@ -236,5 +251,285 @@ def format_scopes(headline: dict) -> str:
     """Each scope's average success, before -> after, on one line."""
     return ", ".join(
         f"{scope} {_pct(fig['before']['average'])} -> {_pct(fig['after']['average'])}"
+        + (f" ({fig['after']['adversary']})" if fig["after"].get("adversary") else "")
         for scope, fig in headline["scopes"].items()
+    )
+
+
+# ----------------------------------------------------------------------------- strongest
+#: Shares of the connections (highest scores first) the strip grid removes.
+STRIP_FRACTIONS = (0.01, 0.05, 0.1, 0.25, 0.5)
+#: Real people attacked when choosing a strip threshold (the same sample at each).
+STRIP_TARGETS = 2_000
+#: A ranker keeps the candidates whose mean connection score is below this quantile.
+RANK_QUANTILE = 0.75
+
+
+def _realness_pools(release, view_columns, scores) -> dict:
+    """The ranking adversaries' "looks real" masks over the released people."""
+    from personatwin_sklearn._graph_features import household_twins
+    from personatwin_sklearn.attacks._linkage import _adversary_view
+    from personatwin_sklearn.domains import rule_violations
+
+    view = _adversary_view(release, view_columns)
+    pools = {}
+    twins = household_twins(view)
+    pools["ranker: no twin household"] = twins == 0
+    _, broken = rule_violations(release._people, view._connections, id_col=release.id_col)
+    pools["ranker: no broken domain rule"] = ~broken
+    pools["ranker: no twin, no broken rule"] = (twins == 0) & ~broken
+    for name, score in scores.items():
+        if len(score) == 0:
+            continue
+        index = pd.Index(view._people[view.id_col])
+        ends = np.r_[
+            index.get_indexer(view._connections["person1_id"]),
+            index.get_indexer(view._connections["person2_id"]),
+        ]
+        total = np.bincount(ends, weights=np.r_[score, score], minlength=len(view))
+        deg = np.bincount(ends, minlength=len(view))
+        mean = np.where(deg > 0, total / np.maximum(deg, 1), 0.0)
+        cut = np.quantile(mean[deg > 0], RANK_QUANTILE) if (deg > 0).any() else 0.0
+        pools[f"ranker: {name} detector score"] = mean <= cut
+    n = len(view)
+    return {k: v for k, v in pools.items() if 0 < int(v.sum()) < n}
+
+
+def _strip_grid(scores: np.ndarray) -> np.ndarray:
+    ranked = np.sort(scores)[::-1]
+    if len(ranked) == 0:
+        return np.zeros(0)
+    picks = [ranked[min(int(round(f * len(ranked))), len(ranked) - 1)] for f in STRIP_FRACTIONS]
+    return np.unique(np.r_[0.5, picks])[::-1]
+
+
+def strongest_headline(
+    original,
+    release,
+    *,
+    quasi_identifiers=None,
+    signature=None,
+    age_bin=5,
+    hierarchies=None,
+    scores=None,
+    shadow=None,
+    n_targets="auto",
+    random_state=0,
+    before=None,
+) -> dict:
+    """Per real person, the worst over every adversary the package models.
+
+    Adversaries (each picks uniformly at random among the candidates it keeps):
+
+    - every scope of :func:`~personatwin_sklearn.attacks.linkage_attack` (``qi``,
+      ``edge``, ``neighborhood``, ``combined``) on the release as published;
+    - each pattern scope after stripping the connections a detector scores above a
+      threshold, the threshold chosen from a small grid (0.5 and the scores that remove
+      the top 1, 5, 10, 25 and 50% of connections) where that scope succeeds most on a
+      sample of :data:`STRIP_TARGETS` real people.  Detectors: ``scores`` (named arrays,
+      one value per release connection) and, with ``shadow``, one trained on the shadow
+      release(s) (:func:`~personatwin_sklearn.attacks.fit_detector`);
+    - rankers, each scope: candidates that "look real" only (no exact twin household
+      elsewhere in the release, no broken domain rule, a connection score below the 75th
+      percentile), falling back to everyone (the uniform adversary) when none is left.
+
+    Stripping can take a target's own record out of its candidates, so it is never
+    *forced*: the unstripped adversary is always counted, and a person's risk is the
+    largest success probability over all of them.
+
+    Parameters
+    ----------
+    original : SocialData
+        The input: the real people and their real connections.
+    release : SocialData
+        The release, real people under their original ids, with its flags.
+    quasi_identifiers, signature, age_bin, hierarchies : object
+        As in :func:`headline_risk`.
+    scores : dict of {str: array-like}, default=None
+        Named detector scores of the release's connections (e.g. ``{"cross-fitted":
+        suite.scores}``).
+    shadow : SocialData or list of SocialData, default=None
+        Shadow release(s) with flags: a detector trained on them is one more strip.
+    n_targets : "auto", int or None, default="auto"
+        As in :func:`headline_risk`.
+    random_state : int, default=0
+        Seed of the target samples and the shadow detector.
+    before : dict, default=None
+        An earlier result for the same ``original``: its "before" figures are reused.
+
+    Returns
+    -------
+    dict
+        The keys of :func:`headline_risk` (``before``, ``after``, ``scopes``,
+        ``strongest_scope`` ...), with ``after`` also holding ``certain`` (share of real
+        people some adversary names with certainty: a single consistent candidate, the
+        target) and ``at_least_half``; ``scopes[s]["after"]["adversary"]`` names the
+        adversary reaching that scope's figure; ``adversaries``: every adversary's
+        scope, average and, for strips, threshold and removed connections;
+        ``strongest_adversary``.
+
+    See Also
+    --------
+    headline_risk : The uniform adversaries only.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.attacks import strongest_headline
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> toy = make_toy_population()
+    >>> h = strongest_headline(toy, toy, quasi_identifiers=["age"])
+    >>> h["after"]["maximum"], 0 <= h["after"]["certain"] <= 1
+    (1.0, True)
+    """
+    from personatwin_sklearn._graph_features import edge_features
+    from personatwin_sklearn.attacks._detector import _as_list, _predict, fit_detector
+    from personatwin_sklearn.attacks._linkage import _shared_patterns
+
+    base = headline_risk(
+        original,
+        release,
+        quasi_identifiers=quasi_identifiers,
+        signature=signature,
+        age_bin=age_bin,
+        hierarchies=hierarchies,
+        n_targets=n_targets,
+        random_state=random_state,
+        before=before,
+        _keep_tables=True,
+    )
+    scopes = tuple(base["scopes"])
+    qis, sig = base["quasi_identifiers"], base["signature"]
+    sampled_n = base["n_targets"] if base["sampled"] else None
+    kwargs = dict(
+        quasi_identifiers=qis,
+        signature=list(sig),
+        age_bin=age_bin,
+        hierarchies=hierarchies,
+        random_state=random_state,
+    )
+    tables = base.pop("_tables")
+    ids = next(iter(tables.values()))["target_id"].to_numpy()
+    adversaries = []  # (name, scope, per-target prob, per-target certain, extra)
+
+    def add(name, scope, table, **extra):
+        table = table.set_index("target_id").reindex(ids)
+        prob = table["success_probability"].fillna(0).to_numpy(dtype=float)
+        certain = table["target_in_candidates"].fillna(False).to_numpy(bool) & (
+            table["n_candidates"].fillna(0).to_numpy() == 1
+        )
+        adversaries.append((name, scope, prob, certain, extra))
+
+    for scope, table in tables.items():
+        add("uniform", scope, table)
+    score_sets = {k: np.asarray(v, dtype=float).ravel() for k, v in (scores or {}).items()}
+    if shadow is not None and release.n_connections:
+        model = fit_detector(_as_list(shadow), random_state=random_state)
+        score_sets["shadow"] = _predict(model, edge_features(release))
+    for name, score in score_sets.items():
+        if score.shape != (release.n_connections,):
+            raise InvalidValueError(
+                f"scores[{name!r}] has {score.size} value(s); the release has "
+                f"{release.n_connections} connections."
+            )
+    pattern_scopes = [s for s in scopes if s in _PATTERN_SCOPES]
+    n_real = base["n_real"]
+    with _shared_patterns():
+        for name, score in score_sets.items():
+            grid = _strip_grid(score)
+            if not pattern_scopes or len(grid) == 0:
+                continue
+            small = min(STRIP_TARGETS, n_real) if n_real > STRIP_TARGETS else None
+            best = {s: (-1.0, None) for s in pattern_scopes}
+            for threshold in grid:  # a handful of thresholds
+                mask = score > threshold
+                if not mask.any():
+                    continue
+                stripped, _ = _stripped(release, mask)
+                for scope in pattern_scopes:
+                    res = linkage_attack(
+                        original, stripped, scope=scope, n_targets=small, **kwargs
+                    )
+                    if res.expected_success > best[scope][0]:
+                        best[scope] = (res.expected_success, threshold)
+            for scope, (_, threshold) in best.items():
+                if threshold is None:
+                    continue
+                mask = score > threshold
+                stripped, n_removed = _stripped(release, mask)
+                res = linkage_attack(
+                    original, stripped, scope=scope, n_targets=sampled_n, **kwargs
+                )
+                add(
+                    f"strip ({name} detector, {n_removed:,} connections removed)",
+                    scope,
+                    res.per_target,
+                    threshold=float(threshold),
+                    removed=n_removed,
+                )
+        pools = _realness_pools(release, [*qis, *sig], score_sets)
+        for name, pool in pools.items():
+            for scope in scopes:
+                res = linkage_attack(
+                    original,
+                    release,
+                    scope=scope,
+                    n_targets=sampled_n,
+                    candidate_pool=pool,
+                    **kwargs,
+                )
+                add(name, scope, res.per_target)
+
+    probs = np.vstack([a[2] for a in adversaries])
+    certain = np.vstack([a[3] for a in adversaries]).any(axis=0)
+    worst = probs.max(axis=0)
+    listing = [
+        {"name": a[0], "scope": a[1], "average": float(a[2].mean()) if len(ids) else 0.0, **a[4]}
+        for a in adversaries
+    ]
+    per_scope = {}
+    for scope in scopes:
+        rows = [i for i, a in enumerate(adversaries) if a[1] == scope]
+        scope_worst = probs[rows].max(axis=0)
+        top = max(rows, key=lambda i: listing[i]["average"])
+        per_scope[scope] = {
+            "before": base["scopes"][scope]["before"],
+            "after": {
+                **_figures(scope_worst),
+                "adversary": listing[top]["name"],
+                "adversary_average": listing[top]["average"],
+            },
+        }
+    strongest = max(scopes, key=lambda s: (per_scope[s]["after"]["average"], s == "combined"))
+    top = max(range(len(listing)), key=lambda i: listing[i]["average"])
+    stripped_best = [a for a in listing if "removed" in a]
+    return {
+        **base,
+        "after": {
+            **_figures(worst),
+            "certain": float(certain.mean()) if len(ids) else 0.0,
+            "at_least_half": float((worst >= 0.5).mean()) if len(ids) else 0.0,
+        },
+        "scopes": per_scope,
+        "strongest_scope": strongest,
+        "strongest_adversary": f"{listing[top]['scope']} / {listing[top]['name']}",
+        "adversaries": listing,
+        "detectors": sorted(score_sets),
+        "stripped_connections": max((a["removed"] for a in stripped_best), default=0),
+    }
+
+
+def format_certain(headline: dict) -> str:
+    """The shares of real people named with certainty and at 50% or more, one line.
+
+    Examples
+    --------
+    >>> format_certain({"after": {"certain": 0.08, "at_least_half": 0.12}})[:40]
+    'named with certainty (a single consistent'
+    """
+    a = headline["after"]
+    if "certain" not in a:
+        return ""
+    return (
+        f"named with certainty (a single consistent candidate): {_pct(a['certain'])} of real "
+        f"people; at 50% or more: {_pct(a['at_least_half'])}"
     )

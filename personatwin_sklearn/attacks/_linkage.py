@@ -13,8 +13,9 @@ before searching).  Every released person consistent with the knowledge is a *ca
 Ground truth is kept by the person id: the target's own released record is the row with
 the same id (a release that renames ids cannot be scored by this simulator).
 
-Everything is computed with pandas merges / group-bys over distinct values, patterns and
-(target, candidate) pairs: no Python loop over people or connections.
+Everything is computed with sorted keys, CSR offsets and group-bys over distinct values,
+patterns and distinct known neighbourhoods: no Python loop over people or connections and
+no target x holder table.
 """
 
 from __future__ import annotations
@@ -215,6 +216,212 @@ def _patterns(key_data: SocialData, data: SocialData, sig, age_bin):
     return cache[key][1]
 
 
+# ----------------------------------------------------------------------------- neighbourhoods
+#: Largest number of expanded (candidate, released pattern, known pattern) rows per block.
+_BLOCK_ROWS = 4_000_000
+#: Known neighbourhoods with at most this many distinct patterns get the exact Hall check
+#: (every subset) when a released pattern could serve two of them; larger ones get the
+#: necessary conditions (each pattern, each connection type, the whole neighbourhood).
+_HALL_EXACT = 8
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _mix(x: np.ndarray, salt: int) -> np.ndarray:
+    """splitmix64 of ``x + salt``: a fixed pseudo-random 64-bit value per integer."""
+    with np.errstate(over="ignore"):
+        z = x.astype(np.uint64) + np.uint64(salt) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(item, k)`` for every item repeated ``counts[item]`` times, ``k`` = 0, 1, ..."""
+    counts = np.asarray(counts, dtype=np.int64)
+    item = np.repeat(np.arange(len(counts)), counts)
+    starts = np.cumsum(counts) - counts
+    return item, np.arange(len(item), dtype=np.int64) - starts[item]
+
+
+def _csr(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stable order of ``keys`` and the start of each key 0..n in it."""
+    order = np.argsort(keys, kind="stable")
+    start = np.searchsorted(keys[order], np.arange(n + 1))
+    return order, start
+
+
+def _group_neighborhoods(t, p, m, n_t):
+    """Targets with the same known multiset of patterns share one group.
+
+    Returns ``group`` per target (-1 without patterns) and the groups' known rows
+    ``(g, p, m)`` sorted by group (one representative target each)."""
+    key = p.astype(np.int64) * np.int64(1_000_003) + m.astype(np.int64)
+    with np.errstate(over="ignore"):
+        h1 = np.bincount(t, minlength=n_t).astype(np.uint64)  # count, then 2 hash sums
+        s1 = np.zeros(n_t, dtype=np.uint64)
+        s2 = np.zeros(n_t, dtype=np.uint64)
+        np.add.at(s1, t, _mix(key, 1))
+        np.add.at(s2, t, _mix(key, 2))
+    has = h1 > 0
+    group = np.full(n_t, -1, dtype=np.int64)
+    frame = pd.DataFrame({"a": h1[has], "b": s1[has], "c": s2[has]})
+    codes = frame.groupby(["a", "b", "c"], sort=False).ngroup().to_numpy()
+    group[has] = codes
+    n_g = int(codes.max()) + 1 if len(codes) else 0
+    rep = np.full(n_g, -1, dtype=np.int64)
+    rep[codes[::-1]] = np.flatnonzero(has)[::-1]  # first target of each group
+    rep_of_t = np.full(n_t, -1, dtype=np.int64)
+    rep_of_t[rep] = np.arange(n_g)
+    sel = rep_of_t[t] >= 0
+    g = rep_of_t[t[sel]]
+    order = np.lexsort((p[sel], g))
+    return group, g[order], p[sel][order], m[sel][order], n_g
+
+
+def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r):
+    """Candidates of each target's known neighbourhood, in memory linear in the data.
+
+    An injective assignment is required: the target's known connections must go to
+    *distinct* released connections of the candidate, each consistent with the known
+    pattern it stands for (Hall's condition for the bipartite b-matching, checked
+    exactly for neighbourhoods of up to :data:`_HALL_EXACT` distinct patterns where a
+    released pattern could stand for two known ones; per pattern, per connection type
+    and in total beyond that).  Candidates are generated from the holders of each
+    group's rarest known pattern only, then checked pattern by pattern: the work is
+    bounded by (distinct neighbourhoods) x (holders of their rarest pattern) x their
+    size, not targets x holders.
+
+    Returns
+    -------
+    group : ndarray of int, per target (-1: no known pattern)
+    cand_g, cand_v : ndarray of int
+        The (group, released person) candidate pairs.
+    n_g : int
+    """
+    n_t = len(targets)
+    tpos = np.full(kidx.n_people, -1, dtype=np.int64)
+    tpos[targets] = np.arange(n_t)
+    sel = tpos[kidx.owner] >= 0
+    t = tpos[kidx.owner[sel]]
+    group, gg, gp, gm, n_g = _group_neighborhoods(
+        t, kidx.pattern[sel].astype(np.int64), kidx.multiplicity[sel].astype(np.int64), n_t
+    )
+    empty = np.zeros(0, dtype=np.int64)
+    if n_g == 0:
+        return group, empty, empty, 0
+    n_q = len(ridx.table)
+    n_pk = len(kidx.table)
+    g_start = np.searchsorted(gg, np.arange(n_g + 1))
+    n_pat = np.diff(g_start)
+    local = np.arange(len(gg)) - g_start[gg]
+    demand_total = np.bincount(gg, weights=gm, minlength=n_g)
+
+    # released holders by pattern and patterns by holder
+    r_owner = ridx.owner.astype(np.int64)
+    r_pat = ridx.pattern.astype(np.int64)
+    r_mult = ridx.multiplicity.astype(np.int64)
+    q_order, q_start = _csr(r_pat, n_q)
+    o_order, o_start = _csr(r_owner, n_r)
+    holders_q = np.diff(q_start)
+    # consistent (known p, released q) pairs: sorted keys and by-p CSR
+    pp = np.asarray(pp, dtype=np.int64)
+    qq = np.asarray(qq, dtype=np.int64)
+    pair_key = np.unique(pp * n_q + qq)
+    p_order, p_start = _csr(pp, n_pk)
+    reach = np.bincount(pp, weights=holders_q[qq], minlength=n_pk)  # holders, upper bound
+
+    # 1. candidates: holders of each group's rarest known pattern
+    rank = np.lexsort((gp, reach[gp], gg))
+    first = rank[g_start[:-1]]
+    star = gp[first]
+    n_links = p_start[star + 1] - p_start[star]
+    gi, k = _expand(n_links)
+    q = qq[p_order[p_start[star[gi]] + k]]
+    hi, k2 = _expand(holders_q[q])
+    cg = gi[hi]
+    cv = r_owner[q_order[q_start[q[hi]] + k2]]
+    cand = np.unique(cg * np.int64(n_r) + cv)
+    cg, cv = cand // n_r, cand % n_r
+    if exact:
+        rdeg = np.bincount(r_owner, weights=r_mult, minlength=n_r)
+        keep = rdeg[cv] == demand_total[cg]
+        cg, cv = cg[keep], cv[keep]
+
+    # 2. every known pattern of the group against the candidate's released patterns
+    ok = np.ones(len(cg), dtype=bool)
+    n_types = int(ktypes.max()) + 1 if len(ktypes) else 1
+    gtype = ktypes[gp]
+    demand_type = np.bincount(gg * n_types + gtype, weights=gm, minlength=n_g * n_types)
+    per_c = (o_start[cv + 1] - o_start[cv]) * n_pat[cg]  # expanded rows per candidate
+    cum = np.cumsum(per_c)
+    cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
+    bounds = np.unique(np.r_[0, cuts, len(cg)])
+    for lo, hi_ in zip(bounds[:-1], bounds[1:]):  # blocks of candidates, bounded memory
+        ok[lo:hi_] = _check_block(
+            cg[lo:hi_], cv[lo:hi_], o_order, o_start, r_pat, r_mult, g_start, n_pat, gp,
+            gm, local, gtype, n_types, demand_total, demand_type, pair_key, n_q,
+        )  # fmt: skip
+    return group, cg[ok], cv[ok], n_g
+
+
+def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm, local,
+                 gtype, n_types, demand_total, demand_type, pair_key, n_q):  # fmt: skip
+    """Hall's condition for a block of (group, candidate) pairs: bool per pair."""
+    n_c = len(cg)
+    if n_c == 0:
+        return np.zeros(0, dtype=bool)
+    # rows (c, released pattern row) then x (known pattern of the group)
+    ci, k = _expand(o_start[cv + 1] - o_start[cv])
+    rrow = o_order[o_start[cv[ci]] + k]
+    ri, k2 = _expand(n_pat[cg[ci]])
+    c = ci[ri]
+    j = g_start[cg[c]] + k2  # known row of the group
+    key = gp[j] * np.int64(n_q) + r_pat[rrow[ri]]
+    pos = np.searchsorted(pair_key, key)
+    hit = (pos < len(pair_key)) & (pair_key[np.minimum(pos, len(pair_key) - 1)] == key)
+    ri, c, j = ri[hit], c[hit], j[hit]
+    mult = r_mult[rrow[ri]].astype(float)
+    # demand rows of the block: (c, i) for i < n_pat
+    d_start = np.cumsum(n_pat[cg]) - n_pat[cg]
+    supply = np.bincount(d_start[c] + local[j], weights=mult, minlength=int(n_pat[cg].sum()))
+    dc, dk = _expand(n_pat[cg])
+    short = supply < gm[g_start[cg[dc]] + dk]
+    ok = np.bincount(dc, weights=short, minlength=n_c) == 0
+    # a released row that could stand for two known patterns: overlapping supplies
+    serves = np.bincount(ri, minlength=len(ci))
+    if not (serves > 1).any():
+        return ok  # disjoint supplies: each pattern's own count is Hall's condition
+    rows_used = serves > 0
+    total = np.bincount(ci[rows_used], weights=r_mult[rrow[rows_used]], minlength=n_c)
+    ok &= total >= demand_total[cg]
+    tkey = np.unique(ri * np.int64(n_types) + gtype[j])
+    t_ri, t_ty = tkey // n_types, tkey % n_types
+    by_type = np.bincount(
+        ci[t_ri] * n_types + t_ty, weights=r_mult[rrow[t_ri]], minlength=n_c * n_types
+    )
+    need = demand_type.reshape(-1, n_types)[cg].ravel()
+    ok &= (by_type >= need).reshape(n_c, n_types).all(axis=1)
+    # exact Hall for small neighbourhoods with overlaps: every subset of known patterns
+    overlap = np.bincount(ci, weights=serves > 1, minlength=n_c) > 0
+    small = overlap & ok & (n_pat[cg] <= _HALL_EXACT)
+    if small.any():
+        sel = small[c]
+        mask = np.zeros(len(ci), dtype=np.int64)
+        np.bitwise_or.at(mask, ri[sel], np.left_shift(1, local[j[sel]]))
+        rows = np.flatnonzero(small[ci] & (mask > 0))
+        rc, rmask, rmult = ci[rows], mask[rows], r_mult[rrow[rows]]
+        d_rows = np.flatnonzero(small[dc])
+        dmask = np.left_shift(1, dk[d_rows])
+        dneed = gm[g_start[cg[dc[d_rows]]] + dk[d_rows]]
+        width = n_pat[cg]
+        for subset in range(1, 1 << int(width[small].max())):  # subsets, not people
+            valid = small & (subset < (1 << width))
+            sup = np.bincount(rc, weights=rmult * ((rmask & subset) > 0), minlength=n_c)
+            dem = np.bincount(dc[d_rows], weights=dneed * ((dmask & subset) > 0), minlength=n_c)
+            ok &= ~valid | (sup >= dem)
+    return ok
+
+
 # ----------------------------------------------------------------------------- result
 @dataclass(frozen=True)
 class LinkageAttackResult:
@@ -378,6 +585,7 @@ def _holders(pairs_p, pairs_q, ridx) -> pd.DataFrame:
         "hierarchies": [dict, None],
         "known_pattern": [StrOptions({"rarest", "random"})],
         "neighborhood_match": [StrOptions({"contains", "exact"})],
+        "candidate_pool": ["array-like", None],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
@@ -395,6 +603,7 @@ def linkage_attack(
     hierarchies=None,
     known_pattern="rarest",
     neighborhood_match="contains",
+    candidate_pool=None,
     random_state=None,
 ):
     """Simulate a linkage attack on ``release`` by an adversary who knows real people.
@@ -427,9 +636,15 @@ def linkage_attack(
       targets that received synthetic connections.
     - ``"combined"``: quasi-identifiers and neighbourhood together.
 
-    Under generalised partner attributes a known pattern's count is met by the sum over
-    the consistent released patterns (a relaxation of exact multiset matching: it never
-    drops the target, and is exact without generalisation).  A target without
+    Under generalised partner attributes or grouped connection types one released
+    connection may be consistent with several known patterns; it still stands for only
+    one of them: the target's known connections must go to *distinct* released
+    connections of the candidate (Hall's condition of the bipartite matching, exact for
+    neighbourhoods of up to 8 distinct known patterns; beyond, per pattern, per
+    connection type and in total).  Candidates are generated from the holders of the
+    rarest known pattern of each distinct known neighbourhood and checked by sorted-key
+    look-ups, so memory is linear in people + connections (a person with 50,000
+    connections is handled).  A target without
     connections gives no pattern knowledge: everyone is a candidate (``"exact"``:
     everyone without connections).  The release's ``is_synthetic`` flags and its
     ``strength`` / ``confidence`` / ``context`` columns are dropped before the search.
@@ -461,6 +676,10 @@ def linkage_attack(
         Edge scope: which of the target's patterns the adversary knows.
     neighborhood_match : {"contains", "exact"}, default="contains"
         Neighbourhood / combined scopes: containment or equality of neighbourhoods.
+    candidate_pool : array-like of bool of shape (n_release_people,), default=None
+        The ranking adversary: only the released people marked True are considered
+        (those that "look real": no twin household, no broken domain rule, a low
+        detector score).  ``None``: everyone.
     random_state : int, RandomState instance or None, default=None
         Seed of the target sample and of ``known_pattern="random"``.
 
@@ -511,13 +730,21 @@ def linkage_attack(
     view = _adversary_view(release, [*qis, *sig])
     n_r = len(view)
     truth = pd.Index(view._people[view.id_col]).get_indexer(pd.Index(target_ids))
+    pool = None
+    if candidate_pool is not None:
+        pool = np.asarray(candidate_pool, dtype=bool).ravel()
+        if pool.shape != (n_r,):
+            raise InvalidValueError(
+                f"candidate_pool has {pool.size} value(s); the release has {n_r} people "
+                "(pass one bool per released person, in row order)."
+            )
 
     if use_qi:
         qm, kq, rq = _qi_matchers(original, view, qis, targets, hierarchies)
 
     known_text = np.full(n_t, None, dtype=object)
     if scope == "qi":
-        sizes = _qi_counts(qm, kq, rq, np.arange(n_r))
+        sizes = _qi_counts(qm, kq, rq, np.arange(n_r) if pool is None else np.flatnonzero(pool))
         in_cand = truth >= 0
         if in_cand.any():
             rows = np.flatnonzero(in_cand)
@@ -530,7 +757,6 @@ def linkage_attack(
         ridx = _patterns(release, view, sig, age_bin)
         pm, kp, rp = _pattern_matchers(original, kidx, ridx, sig, hierarchies)
         pp, qq = _consistent_pairs(kp, rp, pm)
-        pv = _holders(pp, qq, ridx)
         # the targets' known patterns: (t, p, m) with t the target's row in `targets`
         tpos = pd.Series(np.arange(n_t), index=targets)
         sel = np.isin(kidx.owner, targets)
@@ -541,9 +767,10 @@ def linkage_attack(
                 "m": kidx.multiplicity[sel],
             }
         )
-        n_known = np.bincount(known["t"], minlength=n_t)
-        has_any = n_known > 0
         if scope == "edge":
+            pv = _holders(pp, qq, ridx)
+            if pool is not None:
+                pv = pv[pool[pv["v"].to_numpy()]]
             count_p = np.bincount(pv["p"], minlength=len(kidx.table))
             known["n"] = count_p[known["p"]]
             if known_pattern == "rarest":
@@ -554,7 +781,7 @@ def linkage_attack(
             else:
                 known["key"] = rng.random_sample(len(known))
             chosen = known.sort_values(["t", "key", "p"], kind="stable").drop_duplicates("t")
-            sizes = np.full(n_t, n_r, dtype=np.int64)
+            sizes = np.full(n_t, n_r if pool is None else int(pool.sum()), dtype=np.int64)
             sizes[chosen["t"].to_numpy()] = chosen["n"].to_numpy()
             own = pd.DataFrame({"p": chosen["p"].to_numpy(), "v": truth[chosen["t"]]})
             hit = own.merge(pv[["p", "v"]], on=["p", "v"], how="left", indicator=True)
@@ -562,38 +789,48 @@ def linkage_attack(
             in_cand[chosen["t"].to_numpy()] = (hit["_merge"] == "both").to_numpy()
             known_text[chosen["t"].to_numpy()] = kidx.table["pattern"].to_numpy()[chosen["p"]]
         else:
-            links = known.merge(pv, on="p")
-            links = links[links["mult"] >= links["m"]]
-            cand = links.groupby(["t", "v"], sort=False).size().rename("hits").reset_index()
-            cand = cand[cand["hits"].to_numpy() == n_known[cand["t"].to_numpy()]]
-            rdeg = np.zeros(n_r, dtype=np.int64)
-            np.add.at(rdeg, ridx.owner, ridx.multiplicity)
-            kdeg = np.zeros(len(people), dtype=np.int64)
-            np.add.at(kdeg, kidx.owner, kidx.multiplicity)
-            kdeg = kdeg[targets]
-            if neighborhood_match == "exact":
-                cand = cand[rdeg[cand["v"].to_numpy()] == kdeg[cand["t"].to_numpy()]]
+            ktypes = pd.factorize(kidx.table["connection_type"].astype(str))[0]
+            group, cg, cv, n_g = _neighborhood_candidates(
+                kidx, ridx, targets, pp, qq, ktypes, neighborhood_match == "exact", n_r
+            )
+            if pool is not None:
+                keep = pool[cv]
+                cg, cv = cg[keep], cv[keep]
+            rdeg = np.bincount(ridx.owner, weights=ridx.multiplicity, minlength=n_r)
             # the empty known neighbourhood: everyone, or everyone without connections
             empty_pool = rdeg == 0 if neighborhood_match == "exact" else np.ones(n_r, bool)
-            if scope == "combined":
-                tv_t = cand["t"].to_numpy()
-                tv_v = cand["v"].to_numpy()
-                ok = np.ones(len(tv_t), dtype=bool)
+            if pool is not None:
+                empty_pool &= pool
+            t_has = group >= 0
+            # is the target's own record a candidate of its group?
+            member = np.unique(cg * np.int64(max(n_r, 1)) + cv)
+            tkey = group * np.int64(max(n_r, 1)) + truth
+            pos = np.searchsorted(member, tkey)
+            in_cand = (
+                t_has
+                & (truth >= 0)
+                & (pos < len(member))
+                & (member[np.minimum(pos, max(len(member) - 1, 0))] == tkey)
+                if len(member)
+                else np.zeros(n_t, dtype=bool)
+            )
+            if scope == "neighborhood":
+                per_group = np.bincount(cg, minlength=n_g)
+                sizes = np.where(t_has, per_group[np.maximum(group, 0)], 0).astype(np.int64)
+            else:
+                sizes = _combined_counts(qm, kq, rq, group, cg, cv, n_g)
+                rows = np.flatnonzero(in_cand)
+                good = np.ones(len(rows), dtype=bool)
                 for c, m in enumerate(qm):
-                    ok &= m.check(kq[tv_t, c], rq[tv_v, c])
-                cand = cand[ok]
-            sizes = np.bincount(cand["t"], minlength=n_t).astype(np.int64)
-            own = pd.DataFrame({"t": np.arange(n_t), "v": truth})
-            hit = own.merge(cand[["t", "v"]], on=["t", "v"], how="left", indicator=True)
-            in_cand = (hit["_merge"] == "both").to_numpy().copy()
-            empty = np.flatnonzero(~has_any)
+                    good &= m.check(kq[rows, c], rq[truth[rows], c])
+                in_cand[rows] = good
+            empty = np.flatnonzero(~t_has)
             if len(empty):
-                pool = np.flatnonzero(empty_pool)
+                open_pool = np.flatnonzero(empty_pool)
                 if scope == "combined":
-                    sub = _qi_counts(qm, kq[empty], rq, pool)
-                    sizes[empty] = sub
+                    sizes[empty] = _qi_counts(qm, kq[empty], rq, open_pool)
                 else:
-                    sizes[empty] = len(pool)
+                    sizes[empty] = len(open_pool)
                 ok = truth[empty] >= 0
                 ok[ok] = empty_pool[truth[empty][ok]]
                 if scope == "combined":
@@ -604,6 +841,8 @@ def linkage_attack(
                     ok[ok] = good
                 in_cand[empty] = ok
 
+    if pool is not None:
+        in_cand = in_cand & (truth >= 0) & pool[np.maximum(truth, 0)]
     prob = np.where(in_cand & (sizes > 0), 1.0 / np.maximum(sizes, 1), 0.0)
     reid = in_cand & (sizes >= 1) & (sizes <= threshold)
     per_target = pd.DataFrame(
@@ -643,3 +882,41 @@ def _qi_counts(matchers, known, released, pool) -> np.ndarray:
     i, j = _consistent_pairs(known[kfirst], sub[rfirst], matchers)
     per_tuple = np.bincount(i, weights=np.bincount(rtup)[j], minlength=len(kfirst))
     return per_tuple[ktup].astype(np.int64)
+
+
+def _combined_counts(qm, kq, rq, group, cg, cv, n_g) -> np.ndarray:
+    """Per target: candidates of its neighbourhood group whose released QIs are
+    consistent with the target's, counted through distinct QI tuples (no target x
+    candidate table)."""
+    n_t = len(group)
+    sizes = np.zeros(n_t, dtype=np.int64)
+    has = np.flatnonzero(group >= 0)
+    if len(has) == 0 or len(cg) == 0:
+        return sizes
+    ktup, kfirst = _tuples(kq[has])
+    rtup, rfirst = _tuples(rq)
+    i, j = _consistent_pairs(kq[has][kfirst], rq[rfirst], qm)  # (known tuple, released tuple)
+    # candidates per (group, released tuple)
+    n_rt = len(rfirst)
+    gr = pd.Series(1, index=cg * np.int64(n_rt) + rtup[cv]).groupby(level=0).size()
+    # targets per (group, known tuple)
+    n_kt = len(kfirst)
+    u, inv = np.unique(group[has] * np.int64(n_kt) + ktup, return_inverse=True)
+    ug, uk = u // n_kt, u % n_kt
+    k_order, k_start = _csr(i, n_kt)
+    ui, k = _expand(k_start[uk + 1] - k_start[uk])
+    rt = j[k_order[k_start[uk[ui]] + k]]
+    counts = gr.reindex(ug[ui] * np.int64(n_rt) + rt).fillna(0).to_numpy()
+    per_u = np.bincount(ui, weights=counts, minlength=len(u))
+    sizes[has] = per_u[inv.ravel()].astype(np.int64)
+    return sizes
+
+
+def _tuples(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a code matrix: the tuple of each row and each tuple's first row."""
+    if codes.shape[1] == 0:
+        return np.zeros(len(codes), dtype=np.int64), np.zeros(min(len(codes), 1), np.int64)
+    tup = pd.DataFrame(codes).groupby(list(range(codes.shape[1])), sort=False).ngroup()
+    tup = tup.to_numpy().astype(np.int64)
+    first = pd.Series(np.arange(len(codes))).groupby(tup).first().to_numpy()
+    return tup, first

@@ -1,0 +1,81 @@
+"""The headline is per real person the worst over every modelled adversary."""
+
+import numpy as np
+import pandas as pd
+
+from personatwin_sklearn import SocialData
+from personatwin_sklearn.attacks import linkage_attack, strongest_headline
+from personatwin_sklearn.connections import SyntheticConnectionGenerator
+from personatwin_sklearn.datasets import make_social_population
+from personatwin_sklearn.domains import rule_violations
+
+
+def test_headline_is_at_least_each_attack_for_every_person():
+    data = make_social_population(300, random_state=0)
+    release = SyntheticConnectionGenerator(
+        method="exhaustive", target_k=3, random_state=0
+    ).fit_transform(data)
+    scores = {"flags": release.connections["is_synthetic"].to_numpy(float)}
+    h = strongest_headline(data, release, scores=scores)
+    probs = np.vstack([np.zeros(1)])
+    for scope in ("qi", "edge", "neighborhood", "combined"):
+        res = linkage_attack(data, release, scope=scope, signature=h["signature"])
+        p = res.per_target["success_probability"].to_numpy()
+        assert h["after"]["average"] >= p.mean() - 1e-12
+        assert h["scopes"][scope]["after"]["average"] >= p.mean() - 1e-12
+        probs = p if probs.size == 1 else np.maximum(probs, p)
+    assert h["after"]["average"] >= probs.mean() - 1e-12
+    assert 0 <= h["after"]["certain"] <= h["after"]["at_least_half"] <= 1
+    for fig in h["scopes"].values():
+        assert fig["after"]["adversary"]
+
+
+def test_strip_that_removes_the_true_record_does_not_lower_the_headline():
+    people = pd.DataFrame(
+        {
+            "person_id": list(range(6)),
+            "age": [40, 30, 40, 30, 40, 30],
+            "gender": ["F", "M", "F", "M", "F", "M"],
+            "occupation": ["a", "b", "a", "b", "a", "b"],
+        }
+    )
+    edges = pd.DataFrame({"person1_id": [0], "person2_id": [1], "connection_type": ["FRIEND"]})
+    data = SocialData(people, edges)
+    # the release adds two decoys; the "detector" scores the real edge highest
+    rel_edges = pd.DataFrame(
+        {
+            "person1_id": [0, 2, 4],
+            "person2_id": [1, 3, 5],
+            "connection_type": ["FRIEND"] * 3,
+            "is_synthetic": [False, True, True],
+        }
+    )
+    release = SocialData(people, rel_edges)
+    plain = strongest_headline(data, release, quasi_identifiers=["gender"])
+    stripped = strongest_headline(
+        data, release, quasi_identifiers=["gender"], scores={"bad": np.array([0.9, 0.1, 0.1])}
+    )
+    assert stripped["after"]["average"] >= plain["after"]["average"]
+
+
+def test_rule_violations():
+    people = pd.DataFrame(
+        {
+            "person_id": [1, 2, 3, 4, 5],
+            "age": [40, 38, 10, 39, "30-39"],
+            "has_criminal_record": [True, False, True, True, "*"],
+        }
+    )
+    edges = pd.DataFrame(
+        {
+            "person1_id": [1, 3, 1, 1, 4, 2, 5],
+            "person2_id": [2, 1, 4, 5, 4, 3, 1],
+            "connection_type": ["CO_DEFENDANT", "PARENT", "SPOUSE", "SPOUSE", "FRIEND",
+                                "CHILD", "CO_DEFENDANT"],
+        }
+    )  # fmt: skip
+    edge_mask, person_mask = rule_violations(people, edges)
+    # CO_DEFENDANT with 2 (no record); PARENT fine (1 is 30 years older than 3); two
+    # spouses of 1; self-relation; CHILD 3 of 2 only 28 years: fine; generalised: fine
+    assert edge_mask.tolist() == [True, False, True, True, True, False, False]
+    assert person_mask.tolist() == [True, True, False, True, False]
