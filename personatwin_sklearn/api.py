@@ -138,7 +138,7 @@ def make_persona_pipeline(
     pattern_signature=None,
     age_bin=5,
     connection_coarsen="auto",
-    protection="local",
+    protection="global",
     partner_weight=0.0,
 ):
     """Build the project's steps as a scikit-learn :class:`~sklearn.pipeline.Pipeline`.
@@ -212,7 +212,7 @@ def make_persona_pipeline(
         connections (the generator's ``coarsen``: partner occupation, age bands, family
         types as one group), e.g. ``{"occupation": "major"}`` or ``"none"``; global
         protection only.
-    protection : {"local", "global"}, default="local"
+    protection : {"local", "global"}, default="global"
         Local recoding of quasi-identifiers and connections together
         (:class:`~personatwin_sklearn.NeighborhoodKAnonymizer`), or the earlier global
         steps (:class:`~personatwin_sklearn.KAnonymizer`, then synthetic connections and
@@ -233,10 +233,10 @@ def make_persona_pipeline(
     --------
     >>> from personatwin_sklearn import make_persona_pipeline
     >>> [name for name, _ in make_persona_pipeline(privacy_level="high").steps]
-    ['generalize']
-    >>> pipeline = make_persona_pipeline(privacy_level="high", protection="global")
-    >>> [name for name, _ in pipeline.steps]
     ['generalize', 'connections']
+    >>> pipeline = make_persona_pipeline(privacy_level="high", protection="local")
+    >>> [name for name, _ in pipeline.steps]
+    ['generalize']
     """
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     _check_positive("connection_pattern_k", connection_pattern_k)
@@ -640,7 +640,7 @@ def create_safe_personas(
     age_range=(0, 120),
     progress=False,
     connection_coarsen="auto",
-    protection="local",
+    protection="global",
     max_certain=0.01,
 ) -> ProcessingResult:
     """Make a shareable release of people and their connections in one call.
@@ -721,9 +721,10 @@ def create_safe_personas(
         What the global connection protection may publish coarser instead of adding
         connections; see :func:`make_persona_pipeline`.  What it did is in
         ``metadata["connection_protection"]["coarsened"]`` and the summary.
-    protection : {"local", "global"}, default="local"
-        Local recoding of quasi-identifiers and connections (the default), or the
-        earlier global steps; see :func:`make_persona_pipeline`.
+    protection : {"local", "global"}, default="global"
+        Local recoding of quasi-identifiers and connections (what ``personatwin``
+        runs by default), or the earlier global steps (the API's default until its
+        tests move); see :func:`make_persona_pipeline`.
     max_certain : float in [0, 1], default=0.01
         Largest share of real people allowed a single consistent candidate.
 
@@ -741,7 +742,8 @@ def create_safe_personas(
     >>> from personatwin_sklearn import create_safe_personas
     >>> from personatwin_sklearn.datasets import make_social_population
     >>> data = make_social_population(300, random_state=0)
-    >>> result = create_safe_personas(data, privacy_level="high", random_state=0)
+    >>> result = create_safe_personas(data, privacy_level="high", random_state=0,
+    ...                               protection="local")
     >>> result.metadata["headline"]["after"]["average"] <= 0.05
     True
     """
@@ -750,7 +752,7 @@ def create_safe_personas(
     )
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     _check_choice("protection", protection, _PROTECTIONS)
-    target = _resolve_target(target_risk, privacy_level)
+    target = _resolve_target(target_risk, privacy_level, protection)
     if not (isinstance(max_certain, (int, float)) and 0 <= max_certain <= 1):
         raise InvalidValueError(f"max_certain must lie in [0, 1], got {max_certain!r}.")
     random_state = _replayable_seed(random_state)
@@ -813,10 +815,11 @@ def _prepare_input(data, domain, age_range, quasi_identifiers, keep, drop, allow
     return data, roles, resolve_quasi_identifiers(data._people, list(roles.quasi_identifiers))
 
 
-def _resolve_target(target_risk, privacy_level):
-    """The headline target: a share, the privacy level's (``"auto"``) or None."""
+def _resolve_target(target_risk, privacy_level, protection="local"):
+    """The target: a share, the privacy level's (``"auto"``) or None.  Local protection:
+    the headline average; global: the quasi-identifier risk (``"auto"``: 5%)."""
     if isinstance(target_risk, str) and target_risk == "auto":
-        return PRIVACY_TARGETS[privacy_level]
+        return PRIVACY_TARGETS[privacy_level] if protection == "local" else 0.05
     if target_risk is not None and not (
         isinstance(target_risk, (int, float)) and not isinstance(target_risk, bool)
         and 0 < target_risk <= 1
@@ -845,11 +848,15 @@ def _risk_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
         sig = resolve_signature(data, pipeline.named_steps["connections"].signature)
         age_bin = pipeline.named_steps["connections"].age_bin
 
+    first = {}
+
     def evaluate(release):
-        return worst_case_risk(
+        risk = worst_case_risk(
             data, release, quasi_identifiers=qis, signature=sig, age_bin=age_bin,
-            n_targets=n_targets,
+            n_targets=n_targets, before=first.get("headline"),
         )  # fmt: skip
+        first.setdefault("headline", risk["headline"])
+        return risk
 
     return evaluate
 
@@ -861,7 +868,7 @@ def _utility_of(data, qis):
     return lambda release: granularity(data, release, qis, kept)
 
 
-def _search(data, pipeline, qis, target, max_certain, families, set_point, progress):
+def _search(data, pipeline, qis, target, max_certain, families, set_point, progress, risk=None):
     """Run :func:`~personatwin_sklearn.optimize.search_release` over ``families``."""
     from sklearn.base import clone
 
@@ -886,7 +893,7 @@ def _search(data, pipeline, qis, target, max_certain, families, set_point, progr
             bar.set_postfix(k=row.get("k"), risk=f"{row['risk_average']:.3f}")
 
     release, point, frontier = search_release(
-        families, make, _risk_of(data, qis, pipeline), _utility_of(data, qis),
+        families, make, risk or _risk_of(data, qis, pipeline), _utility_of(data, qis),
         target_risk=1.0 if target is None else target, max_certain=max_certain,
         progress=tick,
     )  # fmt: skip
@@ -934,8 +941,13 @@ def _search_global(data, pipeline, qis, target, max_certain, privacy_level, prog
     def set_point(candidate, point):
         return candidate.set_params(generalize__privacy_level=None, generalize__k=point["k"])
 
+    def qi_risk(release):  # the global path's target: the quasi-identifier risk
+        risk = reidentification_risk(release, qis)
+        return {"average": risk.population_average_risk, "maximum": risk.max_risk,
+                "certain_share": 0.0}  # fmt: skip
+
     families = [[{"k": k} for k in ladder]]
-    return _search(data, pipeline, qis, target, max_certain, families, set_point, progress)
+    return _search(data, pipeline, qis, target, 1.0, families, set_point, progress, risk=qi_risk)
 
 
 def _network_metadata(data, release, fitted) -> dict:

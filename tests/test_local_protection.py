@@ -33,7 +33,9 @@ def data():
 
 @pytest.fixture(scope="module")
 def result(data):
-    return pt.create_safe_personas(data, privacy_level="medium", random_state=0)
+    return pt.create_safe_personas(
+        data, privacy_level="medium", random_state=0, protection="local"
+    )
 
 
 def _interval(label):
@@ -147,7 +149,7 @@ def test_release_keeps_every_row_and_connection(data, result):
 def test_input_not_mutated():
     data = make_social_population(200, random_state=5)
     people, edges = data.people.copy(), data.connections.copy()
-    pt.create_safe_personas(data, privacy_level="low", random_state=0)
+    pt.create_safe_personas(data, privacy_level="low", random_state=0, protection="local")
     assert data.people.equals(people) and data.connections.equals(edges)
 
 
@@ -173,7 +175,9 @@ def test_frontier_records_every_point(result):
 
 def test_privacy_levels_give_different_releases(data):
     releases = {
-        level: pt.create_safe_personas(data, privacy_level=level, random_state=0)
+        level: pt.create_safe_personas(
+            data, privacy_level=level, random_state=0, protection="local"
+        )
         for level in ("low", "high")
     }
     low, high = releases["low"], releases["high"]

@@ -169,7 +169,8 @@ def search_release(
     for family, points in enumerate(families):
         for point in points:
             release = make_release(point)
-            risk = evaluate_risk(release)
+            risk = dict(evaluate_risk(release))
+            risk.pop("headline", None)
             utility = evaluate_utility(release)
             meets = bool(
                 risk["average"] <= target_risk + 1e-12
@@ -208,9 +209,10 @@ def search_release(
 
 
 def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=5,
-                    n_targets=None, random_state=0) -> dict:  # fmt: skip
-    """Per real person, the worst success over the qi, edge, neighbourhood and combined
-    linkage adversaries (uniform pick among consistent candidates), summarised.
+                    n_targets=None, random_state=0, before=None) -> dict:  # fmt: skip
+    """Per real person, the worst success over every adversary the package models
+    (:func:`~personatwin_sklearn.attacks.strongest_headline`: each scope, uniform or
+    ranking), summarised: the same figure as the release's headline.
 
     Parameters
     ----------
@@ -224,38 +226,26 @@ def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=
         Attack a seeded sample of this many real people (None: all).
     random_state : int, default=0
         Seed of the sample.
+    before : dict, default=None
+        An earlier ``headline`` of the same ``original``: its "before" is reused.
 
     Returns
     -------
     risk : dict
         ``average``, ``maximum``, ``certain_share`` (a single consistent candidate, the
-        target) and ``at_least_half`` (success >= 0.5).
+        target), ``at_least_half`` (success >= 0.5) and the whole ``headline``.
     """
-    from personatwin_sklearn.attacks import linkage_attack
+    from personatwin_sklearn.attacks import strongest_headline
 
-    n_real = int((~original.is_synthetic).sum())
-    if n_targets is not None and n_targets >= n_real:
-        n_targets = None
-    scopes = ("qi", "edge", "neighborhood", "combined") if original.n_connections else ("qi",)
-    worst = None
-    for scope in scopes:
-        table = linkage_attack(
-            original,
-            release,
-            quasi_identifiers=quasi_identifiers,
-            scope=scope,
-            signature=list(signature),
-            age_bin=age_bin,
-            n_targets=n_targets,
-            random_state=random_state,
-        ).per_target
-        prob = table["success_probability"].to_numpy(float)
-        worst = prob if worst is None else np.maximum(worst, prob)
-    if worst is None or len(worst) == 0:
-        return {"average": 0.0, "maximum": 0.0, "certain_share": 0.0, "at_least_half": 0.0}
+    headline = strongest_headline(
+        original, release, quasi_identifiers=quasi_identifiers, signature=list(signature),
+        age_bin=age_bin, n_targets=n_targets, random_state=random_state, before=before,
+    )  # fmt: skip
+    after = headline["after"]
     return {
-        "average": float(worst.mean()),
-        "maximum": float(worst.max()),
-        "certain_share": float(np.mean(worst >= 1.0)),
-        "at_least_half": float(np.mean(worst >= 0.5)),
+        "average": float(after["average"]),
+        "maximum": float(after["maximum"]),
+        "certain_share": float(after.get("certain", 0.0)),
+        "at_least_half": float(after.get("at_least_half", 0.0)),
+        "headline": headline,
     }
