@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 import warnings
@@ -230,14 +231,20 @@ def _print_spotlight_after(release, persons, out=None, target=None) -> None:
         )
 
 
-def _write_outputs(out_dir: Path, data, analyzer, risk) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = list(data.save(out_dir).values())
-    patterns = out_dir / "patterns.csv"
-    analyzer.patterns_.to_csv(patterns, index=False)
-    risk_path = out_dir / "risk.json"
-    risk_path.write_text(json.dumps(risk.to_dict(), indent=2, default=float))
-    return [*paths, patterns, risk_path]
+def _write_outputs(out_dir, data, analyzer, risk, *, overwrite=False, inputs=()) -> list[Path]:
+    """The analysis files, written like a release (checked first, staged, renamed)."""
+    from personatwin_sklearn._release import release_destination, write_atomically
+
+    out, _ = release_destination(out_dir, overwrite=overwrite, inputs=inputs, private=False)
+    files = {
+        "people.csv": lambda path: data.people.to_csv(path, index=False),
+        "connections.csv": lambda path: data.connections.to_csv(path, index=False),
+        "patterns.csv": lambda path: analyzer.patterns_.to_csv(path, index=False),
+        "risk.json": lambda path: path.write_text(
+            json.dumps(risk.to_dict(), indent=2, default=float)
+        ),
+    }
+    return write_atomically(out, None, files, {}, overwrite=overwrite)
 
 
 def _rename_map(pairs) -> dict | None:
@@ -429,13 +436,6 @@ def _show_progress(args) -> bool:
     return not args.quiet and sys.stderr.isatty()
 
 
-def _check_out_dir(out: str) -> Path:
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise CLIError(f"--out {out!r} is an existing file; give a folder path.")
-    return path
-
-
 def _protect(data, args, *, domain):
     """Run create_safe_personas with the command's options; warnings go to stderr."""
     from personatwin_sklearn.api import create_safe_personas
@@ -487,7 +487,7 @@ def _protect(data, args, *, domain):
 
 
 def _print_release(result, written, out_dir) -> None:
-    out = Path(out_dir).absolute()
+    out = Path(os.path.abspath(out_dir))  # "../x" as the release writer names it
     public = [p for p in written if p.parent == out]
     private = [p for p in written if p.parent != out]
     print("\nRelease:")
@@ -536,7 +536,18 @@ def cmd_protect(args) -> int:
     return 0
 
 
+def _inputs(args) -> list:
+    """The input files of a command, which no output folder may hold."""
+    return [getattr(args, "people", None), getattr(args, "connections", None)]
+
+
 def cmd_analyze(args) -> int:
+    if args.out is not None:  # refused before any work
+        from personatwin_sklearn._release import release_destination
+
+        release_destination(
+            args.out, overwrite=args.overwrite, inputs=_inputs(args), private=False
+        )
     data = _load(args)
     analyzer, risk = _analyze(
         data,
@@ -547,8 +558,10 @@ def cmd_analyze(args) -> int:
         args.age_bin,
     )
     _print_analysis(data, analyzer, risk, args.top)
-    if args.out:
-        written = _write_outputs(Path(args.out), data, analyzer, risk)
+    if args.out is not None:
+        written = _write_outputs(
+            args.out, data, analyzer, risk, overwrite=args.overwrite, inputs=_inputs(args)
+        )
         print(f"\nwrote {', '.join(str(p) for p in written)}")
     return 0
 
@@ -556,8 +569,12 @@ def cmd_analyze(args) -> int:
 def cmd_demo(args) -> int:
     from personatwin_sklearn.datasets import make_social_population
 
-    out_dir = _check_out_dir(args.out)
-    if not args.analyze_only:
+    out_dir = args.out
+    if args.analyze_only:  # refused before any work, like a release
+        from personatwin_sklearn._release import release_destination
+
+        release_destination(out_dir, overwrite=args.overwrite, private=False)
+    else:
         _check_release_dir(args)
         _secret_key(args)
     data = make_social_population(
@@ -573,7 +590,7 @@ def cmd_demo(args) -> int:
     _print_analysis(data, analyzer, risk, args.top)
     _print_spotlight(analyzer)
     if args.analyze_only:
-        written = _write_outputs(out_dir, data, analyzer, risk)
+        written = _write_outputs(out_dir, data, analyzer, risk, overwrite=args.overwrite)
         print(f"\nwrote {len(written)} files to {out_dir}/")
         return 0
     if args.augment is None and (args.ratio is not None or args.strategy is not None):
@@ -695,8 +712,9 @@ def _add_release_options(parser, *, roles: bool) -> None:
     group.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace a non-empty --out (and the private files of an earlier release); "
-        "without it a non-empty --out is refused",
+        help="replace an earlier release in --out and its private folder; a folder "
+        "holding anything else (no marker file), the current folder, your home folder "
+        "and / are always refused",
     )
     group.add_argument(
         "--private-out",
@@ -931,6 +949,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pattern_options(analyze)
     analyze.add_argument(
         "--out", default=None, metavar="DIR", help="also write patterns.csv and risk.json"
+    )
+    analyze.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the files of an earlier run in --out (only those: a folder holding "
+        "anything else is refused)",
     )
     analyze.set_defaults(func=cmd_analyze)
 
