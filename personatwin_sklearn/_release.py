@@ -284,6 +284,11 @@ def json_dumps(payload, default) -> str:
 MARKER = ".personatwin-release"
 
 
+def _real(path) -> Path:
+    """The absolute path with symbolic links followed; never raises on a link loop."""
+    return Path(os.path.realpath(os.path.abspath(path)))
+
+
 def _inside(path: Path, folder: Path) -> bool:
     try:
         path.relative_to(folder)
@@ -335,11 +340,11 @@ def _foreign(folder: Path) -> list[Path]:
 
 def _protected(folder: Path) -> str | None:
     """Why ``folder`` (absolute) may never be replaced, or None."""
-    real = folder.resolve()
-    cwd = Path.cwd().resolve()
+    real = _real(folder)
+    cwd = _real(Path.cwd())
     if real == Path(real.anchor):
         return "is the root folder"
-    if real == Path.home().resolve():
+    if real == _real(Path.home()):
         return "is your home folder"
     if real == cwd:
         return "is the current folder"
@@ -431,17 +436,15 @@ def release_destination(
         why = _protected(folder)
         if why:
             raise ReleaseError(
-                f"{what} {why} ({str(folder.resolve())!r}); a release needs a folder of its "
+                f"{what} {why} ({str(_real(folder))!r}); a release needs a folder of its "
                 "own. Give a new folder, e.g. --out release."
             )
         if folder.is_symlink():
             raise ReleaseError(
-                f"{what} is a symbolic link (to {str(folder.resolve())!r}); give the folder "
+                f"{what} is a symbolic link (to {str(_real(folder))!r}); give the folder "
                 "itself, or a new folder."
             )
-    if priv is not None and (
-        _inside(priv.resolve(), out.resolve()) or _inside(out.resolve(), priv.resolve())
-    ):
+    if priv is not None and (_inside(_real(priv), _real(out)) or _inside(_real(out), _real(priv))):
         raise ReleaseError(
             f"The private folder {str(priv)!r} and the release folder {str(out)!r} are "
             "inside one another; the private files must never sit with the public ones. "
@@ -450,9 +453,9 @@ def release_destination(
     for source in inputs:
         if source is None or not isinstance(source, (str, os.PathLike)):
             continue
-        path = Path(os.path.abspath(source)).resolve()
+        path = _real(source)
         for folder, what in folders:
-            if _inside(path, folder.resolve()):
+            if _inside(path, _real(folder)):
                 raise ReleaseError(
                     f"{what} holds the input file {str(source)!r}; writing the release there "
                     "could overwrite or publish it. Choose an output folder that holds none "

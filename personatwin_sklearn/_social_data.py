@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from personatwin_sklearn._roles import check_flat
 from personatwin_sklearn.domains import Domain, get_domain
 from personatwin_sklearn.exceptions import (
     DanglingEdgeError,
@@ -498,6 +499,8 @@ class SocialData:
             This container, when every check passes.
         """
         people, edges, id_col = self._people, self._connections, self.id_col
+        check_flat(people, "people")
+        check_flat(edges, "connections")
         required = (id_col, *self.required_columns)
         missing = [c for c in required if c not in people.columns]
         if missing:
@@ -527,6 +530,16 @@ class SocialData:
             age = people["age"]
             numeric = pd.api.types.is_numeric_dtype(age) and not pd.api.types.is_bool_dtype(age)
             if not numeric and not _is_generalized_age(age):
+                number = pd.to_numeric(age, errors="coerce")
+                cells = (number.isna() & age.notna()).to_numpy()
+                if cells.any() and not number[~cells].isna().any():
+                    pos = int(np.flatnonzero(cells)[0])
+                    raise InvalidValueError(
+                        f"Column 'age', row {people.index[pos]}: {_py(age.iloc[pos])!r} is not "
+                        f"a number of years ({int(cells.sum())} such cell(s), rows "
+                        f"{_rows(people.index[cells])}). Write the ages as numbers (e.g. 40) "
+                        "or generalised ranges such as '40-44', or drop those rows."
+                    )
                 raise InvalidValueError(
                     f"Column 'age' must be numeric (years) or generalised ranges such as "
                     f"'40-44' or '*' (KAnonymizer output), got dtype {age.dtype} with values "

@@ -295,7 +295,11 @@ def _read_connections(args, sep):
     path = Path(args.connections)
     kind = _connections_format(path, getattr(args, "connections_format", "auto"))
     if kind == "table":
-        return read_table(path, what="connections", sep=sep)
+        inverse = {
+            new: old for old, new in (_rename_map(getattr(args, "rename", None)) or {}).items()
+        }
+        text = [inverse.get(c, c) for c in ("person1_id", "person2_id")]
+        return read_table(path, what="connections", sep=sep, text_columns=text)
     if not path.exists():
         raise CLIError(f"the connections file {str(path)!r} does not exist.")
     reader = read_pajek if kind == "pajek" else read_snap_edgelist
@@ -320,11 +324,15 @@ def _read_inputs(args):
     """People and connections frames: read (CSV/TSV/Parquet/JSONL, Pajek, SNAP), renamed,
     an id column generated where there is none and no connections, declared categorical
     columns as text."""
-    from personatwin_sklearn.io import read_table
+    from personatwin_sklearn.io import TEXT_COLUMNS, read_table
 
     sep = getattr(args, "sep", None)
     rename = _rename_map(getattr(args, "rename", None)) or {}
-    people = read_table(args.people, what="people", sep=sep)
+    inverse = {new: old for old, new in rename.items()}
+    # the same text columns as load_data reads from a path: the CLI and the API read
+    # "1.0" and " 1 " alike (ids and zip codes stay text)
+    text = [inverse.get(c, c) for c in (_ID, *TEXT_COLUMNS)]
+    people = read_table(args.people, what="people", sep=sep, text_columns=text)
     if len(people.columns) == 1 and any(ch in str(people.columns[0]) for ch in ";|\t"):
         raise CLIError(
             f"missing required column(s): the people file has one column "
@@ -368,6 +376,14 @@ def _read_inputs(args):
         )
     if categorical:
         people = people.assign(**{c: people[c].astype("string") for c in categorical})
+    if edges is not None:
+        from personatwin_sklearn.io import check_connection_columns
+
+        check_connection_columns(edges, args.connections)
+    from personatwin_sklearn.io import _normalise_ids
+
+    # ids become integers exactly when load_data(path) would make them so
+    people, edges = _normalise_ids(people, edges, _ID, from_files=(True, edges is not None))
     if edges is not None:
         people, edges = _same_id_type(people, edges)
     return people, edges
@@ -992,6 +1008,21 @@ def main(argv=None) -> int:
     except (OSError, ValueError, TypeError, CLIError) as exc:
         message = " ".join(str(exc).split())
         print(f"personatwin: error: {message}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(
+            "personatwin: error: out of memory; try a smaller input, a lower --k or "
+            "--scope edge, or a machine with more memory. No release was written.",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        message = " ".join(str(exc).split())[:300]
+        print(
+            f"personatwin: error: unexpected {type(exc).__name__}: {message}. No release was "
+            "written; please report this with the command you ran.",
+            file=sys.stderr,
+        )
         return 2
 
 

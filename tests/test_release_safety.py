@@ -297,7 +297,11 @@ _bad("gender twice", "duplicate column", lambda f: pd.concat([f, f[["gender"]]],
 case("rename onto an existing column", "duplicate column")(
     lambda d: _people(d, people_frame().assign(sex="M"), opts={"rename": {"sex": "gender"}})
 )
-_bad("age as text", "age", lambda f: f.assign(age=["forty"] + [40] * (N - 1)))
+_bad(
+    "age as text",
+    ["'age', row 0", "'forty'", "numbers"],
+    lambda f: f.assign(age=["forty"] + [40] * (N - 1)),
+)
 _bad("age missing", "age", lambda f: f.assign(age=[None] + [40.0] * (N - 1)))
 _bad("age negative", "negative", lambda f: f.assign(age=[-3] + [40] * (N - 1)))
 _bad("age 1e12", "plausible range", lambda f: f.assign(age=[1e12] + [40] * (N - 1)))
@@ -698,6 +702,60 @@ case("augment from a missing file", "nope.parquet", cli_only=True)(
 )
 case("malformed rename", "YOUR_COLUMN=OUR_COLUMN", cli_only=True)(
     lambda d: _people(d, cli=["--rename", "sexgender"])
+)
+
+
+# issue 22: hostile files, one line each
+def _symlink_loop(d):
+    path = d / "people.csv"
+    path.symlink_to(path)
+    return Inputs(path)
+
+
+def _fifo(d):
+    path = d / "people.csv"
+    os.mkfifo(path)
+    return Inputs(path)
+
+
+case("nested parquet column", ["'tags'", "nested", "row 0"])(
+    lambda d: Inputs(_parquet(d, people_frame().assign(tags=[[1, 2]] * N)))
+)
+case("nested jsonl list", ["'tags'", "nested", "row 0"])(
+    lambda d: Inputs(
+        _jsonl(
+            d,
+            [
+                {**r, "has_record": bool(r["has_record"]), "tags": ["a", "b"]}
+                for r in people_frame().to_dict("records")
+            ],
+        )
+    )
+)
+case("symlink loop", ["leads nowhere", "people.csv"])(_symlink_loop)
+case("fifo input", ["named pipe", "regular file"])(_fifo)
+case("5,000 undeclared columns", ["5000 column(s)", "and 4992 more", "--keep-column"])(
+    lambda d: _people(
+        d,
+        pd.concat(
+            [
+                people_frame(),
+                pd.DataFrame(0, index=range(N), columns=[f"c{i}" for i in range(5000)]),
+            ],
+            axis=1,
+        ),
+    )
+)
+case(
+    "connections with source,target,type",
+    ["source=person1_id", "type=connection_type", "connection_column_map"],
+)(
+    lambda d: _with_edges(
+        d,
+        edges=edge_frame().rename(
+            columns={"person1_id": "source", "person2_id": "target", "connection_type": "type"}
+        ),
+    )
 )
 
 
