@@ -400,13 +400,19 @@ def _load(args):
     from personatwin_sklearn.io import load_data
 
     people, edges = _read_inputs(args)
-    return load_data(
-        people,
-        edges,
-        domain=args.domain,
-        required_columns=_required_columns(args),
-        age_range=_age_range(args),
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = load_data(
+            people,
+            edges,
+            domain=args.domain,
+            required_columns=_required_columns(args),
+            age_range=_age_range(args),
+            strict=getattr(args, "strict", False),
+        )
+    for warning in caught:  # one line each, as the protection's warnings
+        print(f"personatwin: warning: {' '.join(str(warning.message).split())}", file=sys.stderr)
+    return data
 
 
 def _age_range(args):
@@ -816,6 +822,13 @@ def _add_augment_options(parser) -> None:
 def _add_input_options(parser) -> None:
     """Reading options (``--rename``, ``--sep``, ``--categorical``, ``--connections-format``,
     ``--domain``), shared by the commands that read your files."""
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse, instead of warning about, data that is valid but looks wrong: PARENT "
+        "cycles, a pair with two family types, connection types differing only in case, "
+        "gender values with surrounding spaces",
+    )
     parser.add_argument(
         "--rename",
         nargs="+",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import stat
+import warnings
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,9 +19,9 @@ from personatwin_sklearn._roles import (
     check_flat,
     check_unique_columns,
 )
-from personatwin_sklearn._social_data import SocialData
+from personatwin_sklearn._social_data import SocialData, domain_checks
 from personatwin_sklearn.domains import Domain
-from personatwin_sklearn.exceptions import SchemaError
+from personatwin_sklearn.exceptions import DataQualityWarning, InvalidValueError, SchemaError
 
 __all__ = ["load_data", "normalise_zipcodes", "read_table", "read_snap_edgelist", "read_pajek"]
 
@@ -356,6 +357,7 @@ def load_data(
     connection_column_map: dict[str, str] | None = None,
     required_columns: tuple[str, ...] = ("age", "gender"),
     age_range=DEFAULT_AGE_RANGE,
+    strict: bool = False,
 ) -> SocialData:
     """Load people (and their connections) into a validated :class:`SocialData`.
 
@@ -382,6 +384,11 @@ def load_data(
         People columns that must be present.
     age_range : (min, max) or None, default=(0, 120)
         Plausible ages in years; an age outside is an error naming the rows.
+    strict : bool, default=False
+        What looks wrong in valid data (PARENT cycles, a pair with two family types,
+        connection types differing only in case, gender values with surrounding
+        spaces) is a :class:`~personatwin_sklearn.exceptions.DataQualityWarning`, or
+        with ``strict=True`` an :class:`~personatwin_sklearn.exceptions.InvalidValueError`.
 
     Returns
     -------
@@ -451,6 +458,10 @@ def load_data(
         people_df, edges_df, id_col=id_col, domain=domain, required_columns=required_columns
     )
     check_age_range(data._people, age_range)
+    for problem in domain_checks(data):
+        if strict:
+            raise InvalidValueError(f"{problem} (refused with strict=True / --strict)")
+        warnings.warn(problem, DataQualityWarning, stacklevel=2)
     return data
 
 
