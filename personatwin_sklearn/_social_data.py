@@ -536,7 +536,7 @@ class SocialData:
                     pos = int(np.flatnonzero(cells)[0])
                     raise InvalidValueError(
                         f"Column 'age', row {people.index[pos]}: {_py(age.iloc[pos])!r} is not "
-                        f"a number of years ({int(cells.sum())} such cell(s), rows "
+                        f"numeric (a number of years; {int(cells.sum())} such cell(s), rows "
                         f"{_rows(people.index[cells])}). Write the ages as numbers (e.g. 40) "
                         "or generalised ranges such as '40-44', or drop those rows."
                     )
