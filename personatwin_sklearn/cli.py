@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 import warnings
@@ -232,14 +233,20 @@ def _print_spotlight_after(release, persons, out=None, target=None) -> None:
         )
 
 
-def _write_outputs(out_dir: Path, data, analyzer, risk) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = list(data.save(out_dir).values())
-    patterns = out_dir / "patterns.csv"
-    analyzer.patterns_.to_csv(patterns, index=False)
-    risk_path = out_dir / "risk.json"
-    risk_path.write_text(json.dumps(risk.to_dict(), indent=2, default=float))
-    return [*paths, patterns, risk_path]
+def _write_outputs(out_dir, data, analyzer, risk, *, overwrite=False, inputs=()) -> list[Path]:
+    """The analysis files, written like a release (checked first, staged, renamed)."""
+    from personatwin_sklearn._release import release_destination, write_atomically
+
+    out, _ = release_destination(out_dir, overwrite=overwrite, inputs=inputs, private=False)
+    files = {
+        "people.csv": lambda path: data.people.to_csv(path, index=False),
+        "connections.csv": lambda path: data.connections.to_csv(path, index=False),
+        "patterns.csv": lambda path: analyzer.patterns_.to_csv(path, index=False),
+        "risk.json": lambda path: path.write_text(
+            json.dumps(risk.to_dict(), indent=2, default=float)
+        ),
+    }
+    return write_atomically(out, None, files, {}, overwrite=overwrite)
 
 
 def _rename_map(pairs) -> dict | None:
@@ -290,7 +297,11 @@ def _read_connections(args, sep):
     path = Path(args.connections)
     kind = _connections_format(path, getattr(args, "connections_format", "auto"))
     if kind == "table":
-        return read_table(path, what="connections", sep=sep)
+        inverse = {
+            new: old for old, new in (_rename_map(getattr(args, "rename", None)) or {}).items()
+        }
+        text = [inverse.get(c, c) for c in ("person1_id", "person2_id")]
+        return read_table(path, what="connections", sep=sep, text_columns=text)
     if not path.exists():
         raise CLIError(f"the connections file {str(path)!r} does not exist.")
     reader = read_pajek if kind == "pajek" else read_snap_edgelist
@@ -315,11 +326,15 @@ def _read_inputs(args):
     """People and connections frames: read (CSV/TSV/Parquet/JSONL, Pajek, SNAP), renamed,
     an id column generated where there is none and no connections, declared categorical
     columns as text."""
-    from personatwin_sklearn.io import read_table
+    from personatwin_sklearn.io import TEXT_COLUMNS, read_table
 
     sep = getattr(args, "sep", None)
     rename = _rename_map(getattr(args, "rename", None)) or {}
-    people = read_table(args.people, what="people", sep=sep)
+    inverse = {new: old for old, new in rename.items()}
+    # the same text columns as load_data reads from a path: the CLI and the API read
+    # "1.0" and " 1 " alike (ids and zip codes stay text)
+    text = [inverse.get(c, c) for c in (_ID, *TEXT_COLUMNS)]
+    people = read_table(args.people, what="people", sep=sep, text_columns=text)
     if len(people.columns) == 1 and any(ch in str(people.columns[0]) for ch in ";|\t"):
         raise CLIError(
             f"missing required column(s): the people file has one column "
@@ -364,6 +379,14 @@ def _read_inputs(args):
     if categorical:
         people = people.assign(**{c: people[c].astype("string") for c in categorical})
     if edges is not None:
+        from personatwin_sklearn.io import check_connection_columns
+
+        check_connection_columns(edges, args.connections)
+    from personatwin_sklearn.io import _normalise_ids
+
+    # ids become integers exactly when load_data(path) would make them so
+    people, edges = _normalise_ids(people, edges, _ID, from_files=(True, edges is not None))
+    if edges is not None:
         people, edges = _same_id_type(people, edges)
     return people, edges
 
@@ -379,13 +402,19 @@ def _load(args):
     from personatwin_sklearn.io import load_data
 
     people, edges = _read_inputs(args)
-    return load_data(
-        people,
-        edges,
-        domain=args.domain,
-        required_columns=_required_columns(args),
-        age_range=_age_range(args),
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = load_data(
+            people,
+            edges,
+            domain=args.domain,
+            required_columns=_required_columns(args),
+            age_range=_age_range(args),
+            strict=getattr(args, "strict", False),
+        )
+    for warning in caught:  # one line each, as the protection's warnings
+        print(f"personatwin: warning: {' '.join(str(warning.message).split())}", file=sys.stderr)
+    return data
 
 
 def _age_range(args):
@@ -429,13 +458,6 @@ def _save(result, data, args, out_dir, inputs=()):
 
 def _show_progress(args) -> bool:
     return not args.quiet and sys.stderr.isatty()
-
-
-def _check_out_dir(out: str) -> Path:
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise CLIError(f"--out {out!r} is an existing file; give a folder path.")
-    return path
 
 
 def _protect(data, args, *, domain):
@@ -490,7 +512,7 @@ def _protect(data, args, *, domain):
 
 
 def _print_release(result, written, out_dir) -> None:
-    out = Path(out_dir).absolute()
+    out = Path(os.path.abspath(out_dir))  # "../x" as the release writer names it
     public = [p for p in written if p.parent == out]
     private = [p for p in written if p.parent != out]
     print("\nRelease:")
@@ -539,7 +561,18 @@ def cmd_protect(args) -> int:
     return 0
 
 
+def _inputs(args) -> list:
+    """The input files of a command, which no output folder may hold."""
+    return [getattr(args, "people", None), getattr(args, "connections", None)]
+
+
 def cmd_analyze(args) -> int:
+    if args.out is not None:  # refused before any work
+        from personatwin_sklearn._release import release_destination
+
+        release_destination(
+            args.out, overwrite=args.overwrite, inputs=_inputs(args), private=False
+        )
     data = _load(args)
     analyzer, risk = _analyze(
         data,
@@ -550,8 +583,10 @@ def cmd_analyze(args) -> int:
         args.age_bin,
     )
     _print_analysis(data, analyzer, risk, args.top)
-    if args.out:
-        written = _write_outputs(Path(args.out), data, analyzer, risk)
+    if args.out is not None:
+        written = _write_outputs(
+            args.out, data, analyzer, risk, overwrite=args.overwrite, inputs=_inputs(args)
+        )
         print(f"\nwrote {', '.join(str(p) for p in written)}")
     return 0
 
@@ -559,8 +594,12 @@ def cmd_analyze(args) -> int:
 def cmd_demo(args) -> int:
     from personatwin_sklearn.datasets import make_social_population
 
-    out_dir = _check_out_dir(args.out)
-    if not args.analyze_only:
+    out_dir = args.out
+    if args.analyze_only:  # refused before any work, like a release
+        from personatwin_sklearn._release import release_destination
+
+        release_destination(out_dir, overwrite=args.overwrite, private=False)
+    else:
         _check_release_dir(args)
         _secret_key(args)
     data = make_social_population(
@@ -576,7 +615,7 @@ def cmd_demo(args) -> int:
     _print_analysis(data, analyzer, risk, args.top)
     _print_spotlight(analyzer)
     if args.analyze_only:
-        written = _write_outputs(out_dir, data, analyzer, risk)
+        written = _write_outputs(out_dir, data, analyzer, risk, overwrite=args.overwrite)
         print(f"\nwrote {len(written)} files to {out_dir}/")
         return 0
     if args.augment is None and (args.ratio is not None or args.strategy is not None):
@@ -718,8 +757,9 @@ def _add_release_options(parser, *, roles: bool) -> None:
     group.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace a non-empty --out (and the private files of an earlier release); "
-        "without it a non-empty --out is refused",
+        help="replace an earlier release in --out and its private folder; a folder "
+        "holding anything else (no marker file), the current folder, your home folder "
+        "and / are always refused",
     )
     group.add_argument(
         "--private-out",
@@ -805,6 +845,13 @@ def _add_augment_options(parser) -> None:
 def _add_input_options(parser) -> None:
     """Reading options (``--rename``, ``--sep``, ``--categorical``, ``--connections-format``,
     ``--domain``), shared by the commands that read your files."""
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse, instead of warning about, data that is valid but looks wrong: PARENT "
+        "cycles, a pair with two family types, connection types differing only in case, "
+        "gender values with surrounding spaces",
+    )
     parser.add_argument(
         "--rename",
         nargs="+",
@@ -955,6 +1002,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--out", default=None, metavar="DIR", help="also write patterns.csv and risk.json"
     )
+    analyze.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the files of an earlier run in --out (only those: a folder holding "
+        "anything else is refused)",
+    )
     analyze.set_defaults(func=cmd_analyze)
 
     return parser
@@ -991,6 +1044,21 @@ def main(argv=None) -> int:
     except (OSError, ValueError, TypeError, CLIError) as exc:
         message = " ".join(str(exc).split())
         print(f"personatwin: error: {message}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(
+            "personatwin: error: out of memory; try a smaller input, a lower --k or "
+            "--scope edge, or a machine with more memory. No release was written.",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        message = " ".join(str(exc).split())[:300]
+        print(
+            f"personatwin: error: unexpected {type(exc).__name__}: {message}. No release was "
+            "written; please report this with the command you ran.",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -5,10 +5,12 @@ import json
 import pandas as pd
 import pytest
 
+from personatwin_sklearn._release import MARKER
 from personatwin_sklearn.cli import main
 
-RELEASE_FILES = {"people.csv", "connections.csv", "risk_metrics.json", "report.html"}
-PRIVATE_FILES = {"people_synthetic_flags.csv", "connections_synthetic_flags.csv"}
+# every folder the package writes holds its marker (what --overwrite may replace)
+RELEASE_FILES = {"people.csv", "connections.csv", "risk_metrics.json", "report.html", MARKER}
+PRIVATE_FILES = {"people_synthetic_flags.csv", "connections_synthetic_flags.csv", MARKER}
 
 
 def private(out):
