@@ -84,6 +84,26 @@ def _sort_codes(values: pd.Series, name, major_only=False) -> np.ndarray:
     return pd.factorize(pd.Series(text, dtype=object), sort=True)[0].astype(np.int64)
 
 
+def _neighbourhood_key(people, names, qi_codes, owner, partner, seen_type, vocab, signature):
+    """Per person, the code of their sorted neighbourhood tokens (0: no connections)."""
+    token = pd.Series(vocab[seen_type], dtype=object).astype(str)
+    if "gender" in names:
+        token = token + "/" + pd.Series(qi_codes[partner, names.index("gender")]).astype(str)
+    for name in signature:
+        if name in names or name not in people.columns:
+            continue
+        values = people[name].astype(object).to_numpy()[partner]
+        if name == "occupation":
+            groups = occupation_groups()
+            values = np.asarray([groups.get(v, (v,))[0] for v in values], dtype=object)
+        token = token + "/" + pd.Series(values).astype(str)
+    frame = pd.DataFrame({"o": owner, "t": token.to_numpy()}).sort_values(["o", "t"])
+    keys = frame.groupby("o", sort=True)["t"].agg(";".join)
+    full = pd.Series("", index=np.arange(len(people)), dtype=object)
+    full[keys.index.to_numpy()] = keys.to_numpy()
+    return pd.factorize(full, sort=True)[0].astype(np.int64)
+
+
 def _or_reduce(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Bitwise OR of ``values`` per group (groups need not be sorted)."""
     out = np.zeros(n_groups, dtype=np.int64)
@@ -153,6 +173,7 @@ def plan_recoding(
     shape_weight=SHAPE_WEIGHT,
     widen=("qi", "kept", "type"),
     partner_weight=0.0,
+    key_weight=0.0,
 ):
     """Partition ``data`` and find the generalisation of each group's slots.
 
@@ -191,6 +212,7 @@ def plan_recoding(
     owner, partner, seen_type, row = _seen(data, type_codes, inv_code)
 
     # --- 1. partition on quasi-identifiers and neighbourhood shape
+    names = [c.name for c in columns]
     degree = np.bincount(owner, minlength=n)
     dims = [qi_codes]
     pos = [c.pos for c in columns]
@@ -218,6 +240,14 @@ def plan_recoding(
             col[o_sorted[pick]] = major[partner[order][pick]]
             dims.append(col[:, None])
             pos.append(np.arange(top + 1) / max(top, 1) * partner_weight)
+    if key_weight > 0 and len(owner):
+        # the whole neighbourhood as one ordered key: (type, partner gender, flags,
+        # occupation group) of every connection, so that equal neighbourhoods are kept
+        # together and similar ones are next to each other
+        dims.append(_neighbourhood_key(people, names, qi_codes, owner, partner, seen_type,
+                                       vocab, signature)[:, None])  # fmt: skip
+        top = int(dims[-1].max(initial=0))
+        pos.append(np.arange(top + 1) / max(top, 1) * key_weight)
     codes = np.column_stack(dims) if len(dims) > 1 else qi_codes
     _, group = build_tree(codes, pos, k)
     group = pd.factorize(group)[0].astype(np.int64)
@@ -233,7 +263,6 @@ def plan_recoding(
         np.maximum.at(g_hi[:, j], group, qi_codes[:, j])
 
     # --- 2. slots: members' connections aligned by (type, partner gender, partner age)
-    names = [c.name for c in columns]
     sort_cols = [seen_type]
     if "gender" in names:
         sort_cols.append(qi_codes[partner, names.index("gender")])

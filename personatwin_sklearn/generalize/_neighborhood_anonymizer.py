@@ -67,6 +67,10 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         partner's whole class; costly).
     hierarchies : dict, default=None
         Generalisation hierarchies of quasi-identifiers, as in :class:`KAnonymizer`.
+    key_weight : float, default=0.0
+        Weight of the whole neighbourhood (each connection's type, partner gender,
+        flags and occupation group, as one ordered key) in the partition: equal
+        neighbourhoods are kept together, so fewer values need generalising.
     occupation_level : {"union", "major"}, default="union"
         A partner occupation that must be generalised is published as the union of the
         groups (ACS major groups; not employed) of its slot's values (``"union"``: every
@@ -113,6 +117,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         "generalize": [tuple, list],
         "hierarchies": [dict, None],
         "occupation_level": [StrOptions({"union", "major"})],
+        "key_weight": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -127,6 +132,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         generalize=("type", "kept"),
         hierarchies=None,
         occupation_level="union",
+        key_weight=0.0,
     ):
         self.k = k
         self.privacy_level = privacy_level
@@ -137,6 +143,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.generalize = generalize
         self.hierarchies = hierarchies
         self.occupation_level = occupation_level
+        self.key_weight = key_weight
 
     def _anonymizer(self) -> KAnonymizer:
         return KAnonymizer(
@@ -208,6 +215,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
             shape_weight=self.shape_weight,
             widen=tuple(self.generalize),
             partner_weight=self.partner_weight,
+            key_weight=self.key_weight,
         )
         out_people, out_conn = apply_recoding(
             data, columns, plan, occupation_level=self.occupation_level
