@@ -44,8 +44,13 @@ PRIVACY_TARGETS = {"low": 0.20, "medium": 0.10, "high": 0.05}
 _PROTECTIONS = ("local", "global")
 #: Group sizes the local protection tries (smallest, most useful, first) and weights of
 #: the partners' occupation groups in its partition: one family of points each.
-_LOCAL_K = (3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50, 100)
-_LOCAL_FAMILIES = ((0.0, "union"), (3.0, "union"), (3.0, "major"), (8.0, "major"))
+_LOCAL_K = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50, 100)
+_LOCAL_FAMILIES = (
+    {"partner_weight": 0.0, "occupation_level": "union", "key_weight": 0.0},
+    {"partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0},
+    {"partner_weight": 0.0, "occupation_level": "union", "key_weight": 16.0},
+    {"partner_weight": 3.0, "occupation_level": "major", "key_weight": 0.0},
+)
 _SHAPE_WEIGHT = 8.0
 #: Real people attacked per point during the search (the final headline attacks all).
 _SEARCH_TARGETS = 2000
@@ -138,7 +143,7 @@ def make_persona_pipeline(
     pattern_signature=None,
     age_bin=5,
     connection_coarsen="auto",
-    protection="global",
+    protection="local",
     partner_weight=0.0,
 ):
     """Build the project's steps as a scikit-learn :class:`~sklearn.pipeline.Pipeline`.
@@ -212,7 +217,7 @@ def make_persona_pipeline(
         connections (the generator's ``coarsen``: partner occupation, age bands, family
         types as one group), e.g. ``{"occupation": "major"}`` or ``"none"``; global
         protection only.
-    protection : {"local", "global"}, default="global"
+    protection : {"local", "global"}, default="local"
         Local recoding of quasi-identifiers and connections together
         (:class:`~personatwin_sklearn.NeighborhoodKAnonymizer`), or the earlier global
         steps (:class:`~personatwin_sklearn.KAnonymizer`, then synthetic connections and
@@ -233,10 +238,10 @@ def make_persona_pipeline(
     --------
     >>> from personatwin_sklearn import make_persona_pipeline
     >>> [name for name, _ in make_persona_pipeline(privacy_level="high").steps]
-    ['generalize', 'connections']
-    >>> pipeline = make_persona_pipeline(privacy_level="high", protection="local")
-    >>> [name for name, _ in pipeline.steps]
     ['generalize']
+    >>> pipeline = make_persona_pipeline(privacy_level="high", protection="global")
+    >>> [name for name, _ in pipeline.steps]
+    ['generalize', 'connections']
     """
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     _check_positive("connection_pattern_k", connection_pattern_k)
@@ -500,18 +505,29 @@ class ProcessingResult:
 
 
 def _utility_lines(utility) -> list[str]:
-    """What the release keeps, next to the risk (granularity; 1 = everything exact)."""
+    """What the release keeps, next to the risk (:func:`~personatwin_sklearn.metrics.
+    release_utility`; generalised values read as the spread over what they stand for)."""
     if not utility:
         return []
-    names = {
-        "exact_type_share": "connections with their exact type",
-        "occupation_exact": "occupations exact",
-        "occupation_major_or_finer": "occupations at major group or finer",
-    }
-    parts = [f"{text} {utility[key]:.0%}" for key, text in names.items() if key in utility]
-    if "qi_ncp" in utility:
-        parts.append(f"quasi-identifier NCP {utility['qi_ncp']:.3f}")
-    return [f"utility kept: {', '.join(parts)}"] if parts else []
+
+    def pct(key):
+        value = utility.get(key)
+        return "-" if value is None else f"{value:.0%}"
+
+    def num(key):
+        value = utility.get(key)
+        return "-" if value is None else f"{value:.3f}"
+
+    return [
+        f"utility kept: exact connection types {pct('exact_type_share')}, occupations "
+        f"exact {pct('occupation_exact_share')} / at group or finer "
+        f"{pct('occupation_major_or_finer_share')}, quasi-identifier NCP {num('ncp_mean')}",
+        f"utility errors (TVD, 0 = same answers as the real data): connection patterns "
+        f"{num('pattern_histogram_tvd')}, per-type degrees {num('type_degree_tvd')}, "
+        f"spouse age gaps {num('spouse_age_gap_tvd')}, marginals {num('marginal_tvd_mean')}"
+        f"; ML AUC trained on the release {num('ml_auc_release')} (real "
+        f"{num('ml_auc_real')})",
+    ]
 
 
 def _protection_line(protection, detector) -> str:
@@ -640,7 +656,7 @@ def create_safe_personas(
     age_range=(0, 120),
     progress=False,
     connection_coarsen="auto",
-    protection="global",
+    protection="local",
     max_certain=0.01,
 ) -> ProcessingResult:
     """Make a shareable release of people and their connections in one call.
@@ -721,10 +737,9 @@ def create_safe_personas(
         What the global connection protection may publish coarser instead of adding
         connections; see :func:`make_persona_pipeline`.  What it did is in
         ``metadata["connection_protection"]["coarsened"]`` and the summary.
-    protection : {"local", "global"}, default="global"
-        Local recoding of quasi-identifiers and connections (what ``personatwin``
-        runs by default), or the earlier global steps (the API's default until its
-        tests move); see :func:`make_persona_pipeline`.
+    protection : {"local", "global"}, default="local"
+        Local recoding of quasi-identifiers and connections (the default), or the
+        earlier global steps; see :func:`make_persona_pipeline`.
     max_certain : float in [0, 1], default=0.01
         Largest share of real people allowed a single consistent candidate.
 
@@ -742,8 +757,7 @@ def create_safe_personas(
     >>> from personatwin_sklearn import create_safe_personas
     >>> from personatwin_sklearn.datasets import make_social_population
     >>> data = make_social_population(300, random_state=0)
-    >>> result = create_safe_personas(data, privacy_level="high", random_state=0,
-    ...                               protection="local")
+    >>> result = create_safe_personas(data, privacy_level="high", random_state=0)
     >>> result.metadata["headline"]["after"]["average"] <= 0.05
     True
     """
@@ -836,8 +850,9 @@ def _is_local(pipeline) -> bool:
     return isinstance(pipeline.named_steps["generalize"], NeighborhoodKAnonymizer)
 
 
-def _risk_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
-    """``release -> worst-case risk`` of the search (a seeded sample of real people)."""
+def _risk_of(data, qis, pipeline, *, full, n_targets=_SEARCH_TARGETS):
+    """``release -> risk`` for the search: quick (uniform linkage, each scope) or full
+    (the release's headline: every adversary), on a seeded sample of real people."""
     from personatwin_sklearn.optimize import worst_case_risk
     from personatwin_sklearn.patterns._core import resolve_signature
 
@@ -847,28 +862,49 @@ def _risk_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
     if "connections" in pipeline.named_steps:
         sig = resolve_signature(data, pipeline.named_steps["connections"].signature)
         age_bin = pipeline.named_steps["connections"].age_bin
-
     first = {}
 
     def evaluate(release):
         risk = worst_case_risk(
             data, release, quasi_identifiers=qis, signature=sig, age_bin=age_bin,
-            n_targets=n_targets, before=first.get("headline"),
+            n_targets=n_targets, before=first.get("headline"), full=full,
         )  # fmt: skip
-        first.setdefault("headline", risk["headline"])
+        if "headline" in risk:
+            first.setdefault("headline", risk["headline"])
         return risk
 
     return evaluate
 
 
+#: Utility figures the search maximises (their mean, errors as 1 - error) and records.
+SEARCH_UTILITY = (
+    "exact_type_share",
+    "occupation_major_or_finer_share",
+    "ncp_mean",
+    "marginal_tvd_mean",
+    "pattern_histogram_tvd",
+    "type_degree_tvd",
+    "spouse_age_gap_tvd",
+)
+
+
 def _utility_of(data, qis):
-    from personatwin_sklearn.optimize import granularity
+    """``release -> utility figures`` of the search (no ML or communities: per point)."""
+    from personatwin_sklearn.metrics import release_utility, utility_score
 
-    kept = [c for c in data._people.columns if c == "occupation" or str(c).startswith("has_")]
-    return lambda release: granularity(data, release, qis, kept)
+    def evaluate(release):
+        figures = release_utility(data, release, random_state=0, communities=False, ml=False)
+        out = {name: figures.figures.get(name, float("nan")) for name in SEARCH_UTILITY}
+        out["utility"] = utility_score(figures.figures, SEARCH_UTILITY)
+        return out
+
+    return evaluate
 
 
-def _search(data, pipeline, qis, target, max_certain, families, set_point, progress, risk=None):
+def _search(
+    data, pipeline, qis, target, max_certain, families, set_point, progress, risk=None,
+    repair=None,
+):  # fmt: skip
     """Run :func:`~personatwin_sklearn.optimize.search_release` over ``families``."""
     from sklearn.base import clone
 
@@ -884,6 +920,11 @@ def _search(data, pipeline, qis, target, max_certain, families, set_point, progr
     def make(point):
         candidate = clone(set_point(Pipeline(pipeline.steps), point))
         release = candidate.fit_transform(data)
+        if repair is not None:  # widen the partners of those an attack still singles out
+            exposed = repair(release)
+            if len(exposed):
+                candidate = clone(candidate).set_params(generalize__cover_ids=exposed)
+                release = candidate.fit_transform(data)
         fitted[tuple(sorted(point.items()))] = candidate
         return release
 
@@ -892,10 +933,11 @@ def _search(data, pipeline, qis, target, max_certain, families, set_point, progr
             bar.update(1)
             bar.set_postfix(k=row.get("k"), risk=f"{row['risk_average']:.3f}")
 
+    verify = None if risk is not None else _risk_of(data, qis, pipeline, full=True)
     release, point, frontier = search_release(
-        families, make, risk or _risk_of(data, qis, pipeline), _utility_of(data, qis),
-        target_risk=1.0 if target is None else target, max_certain=max_certain,
-        progress=tick,
+        families, make, risk or _risk_of(data, qis, pipeline, full=False),
+        _utility_of(data, qis), target_risk=1.0 if target is None else target,
+        max_certain=max_certain, verify=verify, progress=tick,
     )  # fmt: skip
     if bar is not None:
         bar.close()
@@ -908,10 +950,7 @@ def _search_local(data, pipeline, qis, target, max_certain, privacy_level, progr
     ks = [k for k in _LOCAL_K if k <= len(data)] or [len(data)]
     if target is None:  # no search: the privacy level's k
         ks = [min(PRIVACY_LEVELS[privacy_level], len(data))]
-    families = [
-        [{"k": k, "partner_weight": w, "occupation_level": level} for k in ks]
-        for w, level in _LOCAL_FAMILIES
-    ]
+    families = [[{"k": k, **family} for k in ks] for family in _LOCAL_FAMILIES]
     if n_real == 0 or data.n_connections == 0:
         families = families[:1]
 
@@ -921,9 +960,39 @@ def _search_local(data, pipeline, qis, target, max_certain, privacy_level, progr
             generalize__k=point["k"],
             generalize__partner_weight=point["partner_weight"],
             generalize__occupation_level=point["occupation_level"],
+            generalize__key_weight=point["key_weight"],
         )
 
-    return _search(data, pipeline, qis, target, max_certain, families, set_point, progress)
+    return _search(
+        data, pipeline, qis, target, max_certain, families, set_point, progress,
+        repair=_exposed_of(data, qis, pipeline),
+    )  # fmt: skip
+
+
+def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
+    """``release -> ids`` of the real people the neighbourhood or combined linkage
+    narrows to a single candidate, or to two (the repair's targets)."""
+    from personatwin_sklearn.attacks import linkage_attack
+    from personatwin_sklearn.patterns._core import resolve_signature
+
+    if data.n_connections == 0:
+        return None
+    sig = resolve_signature(data, pipeline.named_steps["generalize"].signature)
+    n_real = int((~data.is_synthetic).sum())
+    sample = None if n_targets >= n_real else n_targets
+
+    def exposed(release):
+        ids = []
+        for scope in ("neighborhood", "combined"):
+            table = linkage_attack(
+                data, release, quasi_identifiers=qis, scope=scope, signature=list(sig),
+                n_targets=sample, random_state=0,
+            ).per_target  # fmt: skip
+            hit = table["target_in_candidates"].to_numpy(bool)
+            ids.append(table["target_id"].to_numpy()[hit & (table["n_candidates"] <= 2)])
+        return np.unique(np.concatenate(ids))
+
+    return exposed
 
 
 def _search_global(data, pipeline, qis, target, max_certain, privacy_level, progress):
@@ -1003,7 +1072,12 @@ def _release_metadata(data, release, fitted, frontier, qis, roles, params, rando
                 f"{protection['real_people_below_k']:,} real people the budget and "
                 "plausibility left short (at_risk_)"
             )
-    utility = {c: chosen[c] for c in frontier.points.columns if c not in _POINT_COLUMNS}
+    from personatwin_sklearn.metrics import release_utility
+
+    utility = release_utility(
+        data, release, signature=params["pattern_signature"], age_bin=age_bin,
+        random_state=seed,
+    ).to_dict()["figures"]  # fmt: skip
     return {
         "connection_protection": protection,
         "detector": detector,
@@ -1042,8 +1116,9 @@ def _release_metadata(data, release, fitted, frontier, qis, roles, params, rando
 
 #: Frontier columns that describe a point or its risk (the rest are utility figures).
 _POINT_COLUMNS = (
-    "family", "k", "partner_weight", "occupation_level", "risk_average",
-    "risk_maximum", "certain_share", "meets", "chosen",
+    "family", "k", "partner_weight", "occupation_level", "key_weight", "risk_average",
+    "risk_maximum", "certain_share", "meets", "chosen", "verified_average",
+    "verified_certain",
 )  # fmt: skip
 
 

@@ -174,6 +174,7 @@ def plan_recoding(
     widen=("qi", "kept", "type"),
     partner_weight=0.0,
     key_weight=0.0,
+    cover=None,
 ):
     """Partition ``data`` and find the generalisation of each group's slots.
 
@@ -295,17 +296,27 @@ def plan_recoding(
     np.bitwise_or.at(type_mask, row, need)
 
     # partner quasi-identifiers in the signature: the slot's range on the partner's class
-    for name in signature if "qi" in widen else ():
+    # partner quasi-identifiers in the signature: the slot's range on the partner's
+    # class; everywhere ("qi" in widen) or only in the groups of ``cover`` people
+    if "qi" in widen:
+        sel = np.ones(len(owner), dtype=bool)
+    elif cover is not None and np.any(cover):
+        sel = np.zeros(n_groups, dtype=bool)
+        sel[group[np.asarray(cover, dtype=bool)]] = True
+        sel = sel[group[owner]]
+    else:
+        sel = np.zeros(len(owner), dtype=bool)
+    for name in signature if sel.any() else ():
         if name not in names:
             continue
         j = names.index(name)
         values = qi_codes[partner, j]
         s_lo = np.full(n_slots, np.iinfo(np.int64).max, dtype=np.int64)
         s_hi = np.full(n_slots, -1, dtype=np.int64)
-        np.minimum.at(s_lo, slot_of, values)
-        np.maximum.at(s_hi, slot_of, values)
-        np.minimum.at(g_lo[:, j], group[partner], s_lo[slot_of])
-        np.maximum.at(g_hi[:, j], group[partner], s_hi[slot_of])
+        np.minimum.at(s_lo, slot_of[sel], values[sel])
+        np.maximum.at(s_hi, slot_of[sel], values[sel])
+        np.minimum.at(g_lo[:, j], group[partner[sel]], s_lo[slot_of[sel]])
+        np.maximum.at(g_hi[:, j], group[partner[sel]], s_hi[slot_of[sel]])
     qi_lo[:] = g_lo[group]
     qi_hi[:] = g_hi[group]
 

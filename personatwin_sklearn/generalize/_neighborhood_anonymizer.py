@@ -71,6 +71,11 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         Weight of the whole neighbourhood (each connection's type, partner gender,
         flags and occupation group, as one ordered key) in the partition: equal
         neighbourhoods are kept together, so fewer values need generalising.
+    cover_ids : array-like of person ids, default=None
+        People whose groups also get their partners' quasi-identifiers (age, gender)
+        widened to cover every member's (the repair of people an attack still singles
+        out; :func:`~personatwin_sklearn.create_safe_personas` passes those its search
+        finds).
     occupation_level : {"union", "major"}, default="union"
         A partner occupation that must be generalised is published as the union of the
         groups (ACS major groups; not employed) of its slot's values (``"union"``: every
@@ -118,6 +123,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         "hierarchies": [dict, None],
         "occupation_level": [StrOptions({"union", "major"})],
         "key_weight": [Interval(Real, 0, None, closed="left")],
+        "cover_ids": ["array-like", None],
     }
 
     def __init__(
@@ -133,6 +139,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         hierarchies=None,
         occupation_level="union",
         key_weight=0.0,
+        cover_ids=None,
     ):
         self.k = k
         self.privacy_level = privacy_level
@@ -144,6 +151,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.hierarchies = hierarchies
         self.occupation_level = occupation_level
         self.key_weight = key_weight
+        self.cover_ids = cover_ids
 
     def _anonymizer(self) -> KAnonymizer:
         return KAnonymizer(
@@ -216,6 +224,9 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
             widen=tuple(self.generalize),
             partner_weight=self.partner_weight,
             key_weight=self.key_weight,
+            cover=None
+            if self.cover_ids is None
+            else np.isin(people[data.id_col].to_numpy(), np.asarray(self.cover_ids)),
         )
         out_people, out_conn = apply_recoding(
             data, columns, plan, occupation_level=self.occupation_level
