@@ -767,6 +767,7 @@ def create_safe_personas(
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     _check_choice("protection", protection, _PROTECTIONS)
     target = _resolve_target(target_risk, privacy_level, protection)
+    _check_protection_options(protection, connection_scope, connection_coarsen)
     if not (isinstance(max_certain, (int, float)) and 0 <= max_certain <= 1):
         raise InvalidValueError(f"max_certain must lie in [0, 1], got {max_certain!r}.")
     random_state = _replayable_seed(random_state)
@@ -827,6 +828,24 @@ def _prepare_input(data, domain, age_range, quasi_identifiers, keep, drop, allow
     if roles.dropped:
         data = data.with_people(data._people.drop(columns=list(roles.dropped)), validate=False)
     return data, roles, resolve_quasi_identifiers(data._people, list(roles.quasi_identifiers))
+
+
+def _check_protection_options(protection, connection_scope, connection_coarsen):
+    """Options of the global protection only: refused with the local one, with the fix."""
+    if protection != "local":
+        return
+    given = {
+        "connection_scope": (connection_scope, "edge"),
+        "connection_coarsen": (connection_coarsen, "auto"),
+    }
+    for name, (value, default) in given.items():
+        if value != default:
+            raise InvalidValueError(
+                f"{name}={value!r} is an option of the global protection (synthetic "
+                f"connections and a global coarsening); the local protection generalises "
+                f"only where needed and takes none. Pass protection='global' with it, or "
+                f"leave {name} out."
+            )
 
 
 def _resolve_target(target_risk, privacy_level, protection="local"):

@@ -473,6 +473,15 @@ def _protect(data, args, *, domain):
                 "--augment needs personatwin_sklearn.augmentation, which this installation "
                 "does not have; upgrade personatwin_sklearn or leave out --augment."
             )
+    if args.protection == "local":
+        chosen = [f"--{o}" for o in ("scope", "coarsen") if getattr(args, o, None) not in
+                  (None, "edge", [], ["auto"])]  # fmt: skip
+        if chosen:
+            raise CLIError(
+                f"{' and '.join(chosen)} choose what the global protection does (synthetic "
+                "connections, a global coarsening); add --protection global, or leave "
+                f"{' and '.join(chosen)} out."
+            )
     n_real = int((~data.is_synthetic).sum())
     if args.k > n_real and not augment:
         raise CLIError(

@@ -47,7 +47,10 @@ def protect_args(people, edges, out, *extra):
 def test_protect_writes_release(sample_csv, tmp_path, capsys):
     data, people, edges = sample_csv
     out = tmp_path / "release"
-    argv = protect_args(people, edges, out, "--privacy-level", "high", "--k", "10", "--seed", "0")
+    argv = protect_args(
+        people, edges, out, "--privacy-level", "high", "--k", "10", "--seed", "0",
+        "--protection", "global",
+    )  # fmt: skip
     assert run(argv) == 0
     captured = capsys.readouterr()
     assert captured.err == ""  # no warning, no progress bar when stderr is not a terminal
@@ -210,7 +213,8 @@ def test_protect_augment(sample_csv, tmp_path, capsys):
 
 def test_demo_protects_and_keeps_flags_apart(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert run(["demo", "--n-people", "300", "--k", "5", "--out", str(out)]) == 0
+    argv = ["demo", "--n-people", "300", "--k", "5", "--out", str(out), "--protection", "global"]
+    assert run(argv) == 0
     text = capsys.readouterr().out
     assert "married to a 40-44 year old female teacher" in text
     assert "After protection, each of [2] shares every connection pattern" in text
@@ -304,7 +308,7 @@ def test_report_has_the_issue_figures(sample_csv, tmp_path, capsys):
         assert f'alt="{alt}"' in html
     for heading in ("What was added", "Rarest connection patterns left", "Before you publish"):
         assert heading in html
-    assert "k tried (target_risk)" in html
+    assert 'alt="privacy-utility frontier"' in html
 
 
 def test_report_screenshot(sample_csv, tmp_path, capsys):
@@ -331,7 +335,8 @@ def test_protect_keep_ids(sample_csv, tmp_path, capsys):
     data, people, edges = sample_csv
     out = tmp_path / "release"
     # the sample's ids fill 1..300: no room for synthetic ids that look like them
-    assert run(protect_args(people, edges, out, "--k", "5", "--seed", "0", "--keep-ids")) == 2
+    argv = protect_args(people, edges, out, "--k", "5", "--seed", "0", "--keep-ids")
+    assert run([*argv, "--protection", "global"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "fill 1..300" in err and "Leave out --keep-ids" in err
     assert not out.exists() and not private(out).exists()
@@ -422,7 +427,8 @@ def test_protect_coarsen_levels_are_obeyed_and_shown(sample_csv, tmp_path, capsy
     """--coarsen none keeps every published value and type; a level list is applied."""
     data, people, edges = sample_csv
     out = tmp_path / "none"
-    assert run(protect_args(people, edges, out, "--seed", "0", "--coarsen", "none")) == 0
+    argv = protect_args(people, edges, out, "--seed", "0", "--coarsen", "none")
+    assert run([*argv, "--protection", "global"]) == 0
     protection = json.loads((out / "risk_metrics.json").read_text())["metadata"][
         "connection_protection"
     ]
@@ -431,7 +437,7 @@ def test_protect_coarsen_levels_are_obeyed_and_shown(sample_csv, tmp_path, capsy
     assert set(released["connection_type"]) <= set(data.connections["connection_type"])
     out = tmp_path / "levels"
     argv = protect_args(people, edges, out, "--seed", "0", "--coarsen", "connection_type=family")
-    assert run(argv) == 0
+    assert run([*argv, "--protection", "global"]) == 0
     assert "coarsened: family connection types as one group" in capsys.readouterr().out
     released = pd.read_csv(out / "connections.csv")
     assert "CHILD|PARENT|SIBLING|SPOUSE" in set(released["connection_type"])

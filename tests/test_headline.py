@@ -84,6 +84,7 @@ def test_create_safe_personas_scopes_and_signature(population, tmp_path):
         pattern_signature=["gender", "age"],
         age_bin=10,
         random_state=0,
+        protection="global",
     )
     m = result.metadata
     h = m["headline"]

@@ -321,13 +321,17 @@ def plan_recoding(
     qi_hi[:] = g_hi[group]
 
     # kept signature columns (occupation, flags, ...): per person, the values to cover
+    # everywhere ("kept" in widen) or only in the groups of ``cover`` people
     column_masks = {}
-    uses = pd.DataFrame({"p": partner, "s": slot_of}).drop_duplicates()
-    for name in signature if "kept" in widen else ():
+    keep = np.ones(len(owner), dtype=bool) if "kept" in widen else sel
+    uses = pd.DataFrame({"p": partner[keep], "s": slot_of[keep]}).drop_duplicates()
+    for name in signature if keep.any() else ():
         if name in names or name not in people.columns:
             continue
         codes_c, vocab_c = _bit_codes(people[name])
-        slot_values = pd.DataFrame({"s": slot_of, "v": codes_c[partner]}).drop_duplicates()
+        slot_values = pd.DataFrame(
+            {"s": slot_of[keep], "v": codes_c[partner[keep]]}
+        ).drop_duplicates()
         needs = uses.merge(slot_values, on="s")[["p", "v"]]
         needs = needs[needs["v"].to_numpy() >= 0]
         needs = needs.drop_duplicates()
