@@ -46,20 +46,27 @@ def require_diffprivlib(what: str) -> None:
     """Import diffprivlib or raise an ImportError that says why and what to do.
 
     Only the differentially private steps call this, so that the rest of the package
-    works where diffprivlib does not import (diffprivlib 0.6.6 with scikit-learn 1.9:
-    ``ImportError: DOUBLE``).
+    works without the ``dp`` extra (diffprivlib, and scikit-learn below 1.9: diffprivlib
+    0.6.6 does not import with scikit-learn 1.9, ``ImportError: DOUBLE``).
     """
     try:
         import diffprivlib  # noqa: F401
     except ImportError as error:
         import sklearn
 
+        if isinstance(error, ModuleNotFoundError) and error.name == "diffprivlib":
+            why = "diffprivlib is not installed"
+        else:
+            why = (
+                f"diffprivlib failed to import with scikit-learn {sklearn.__version__} "
+                f"({type(error).__name__}: {error})"
+            )
         raise ImportError(
-            f"{what} needs diffprivlib, which failed to import with scikit-learn "
-            f"{sklearn.__version__} ({type(error).__name__}: {error}). Only the "
-            "differentially private templates need it; for them install a scikit-learn "
-            "that diffprivlib supports, e.g. pip install 'scikit-learn<1.9' (diffprivlib "
-            "0.6.6). Shipped templates (TemplateConnector(template='karate_club')) work "
+            f"{what} needs diffprivlib: {why}. Install the differential-privacy extra, "
+            "which brings diffprivlib and a scikit-learn it supports: pip install "
+            '"personatwin_sklearn[dp]" (in a source checkout: pip install -e ".[test,dp]"). '
+            "Only the differentially private templates need it; shipped templates "
+            "(TemplateConnector(template='karate_club'), --template karate_club) work "
             "without it."
         ) from error
 

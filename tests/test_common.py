@@ -295,3 +295,15 @@ def test_make_persona_pipeline_under_pandas_output(data):
     assert isinstance(out, SocialData) and out.equals(expected)
     names = pipe.get_feature_names_out()
     assert list(names) == list(out.people.columns)
+
+
+# --------------------------------------------------------------------------- dp extra
+def test_missing_dp_extra_names_the_install(monkeypatch):
+    """Without diffprivlib, the DP step's ImportError says exactly what to install."""
+    import sys
+
+    from personatwin_sklearn._base import require_diffprivlib
+
+    monkeypatch.setitem(sys.modules, "diffprivlib", None)  # import raises ModuleNotFoundError
+    with pytest.raises(ImportError, match=r'pip install "personatwin_sklearn\[dp\]"'):
+        require_diffprivlib("NetworkTemplateExtractor.fit")
