@@ -153,8 +153,12 @@ def make_persona_pipeline(
     Parameters
     ----------
     privacy_level : {"low", "medium", "high"}, default="medium"
-        k of the quasi-identifiers: 3, 5 or 10 (set as the ``generalize`` step's
-        ``k``, the parameter to tune).
+        k of the quasi-identifiers: 3, 5 or 10.  Set as the ``generalize`` step's
+        ``privacy_level`` (its ``k`` stays None), so a grid can search it:
+        ``{"generalize__privacy_level": ["low", "medium", "high"]}``.  To search ``k``
+        itself instead, give ``{"generalize__privacy_level": [None], "generalize__k":
+        [...]}``: :class:`~personatwin_sklearn.KAnonymizer` refuses both at once rather
+        than letting one silently override the other.
     augment_with_synthetic : bool, default=False
         Add synthetic personas first (the ``augment`` step).
     synthetic_source : {"census", "nemotron"} or provider, default="census"
@@ -207,8 +211,11 @@ def make_persona_pipeline(
     Examples
     --------
     >>> from personatwin_sklearn import make_persona_pipeline
-    >>> [name for name, _ in make_persona_pipeline(privacy_level="high").steps]
+    >>> pipeline = make_persona_pipeline(privacy_level="high")
+    >>> [name for name, _ in pipeline.steps]
     ['generalize', 'connections']
+    >>> pipeline.get_params()["generalize__privacy_level"], pipeline.get_params()["generalize__k"]
+    ('high', None)
     """
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     _check_positive("connection_pattern_k", connection_pattern_k)
@@ -246,7 +253,8 @@ def make_persona_pipeline(
             )
         template, _ = _template_of(external_network, random_state)
         steps.append(("network", TemplateConnector(template=template, random_state=random_state)))
-    steps.append(("generalize", KAnonymizer(PRIVACY_LEVELS[privacy_level], quasi_identifiers=qis)))
+    # only the level: a grid over generalize__privacy_level then changes the k in force
+    steps.append(("generalize", KAnonymizer(privacy_level=privacy_level, quasi_identifiers=qis)))
     if protect_connection_patterns:
         from personatwin_sklearn.connections import SyntheticConnectionGenerator
 

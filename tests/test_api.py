@@ -100,7 +100,11 @@ def test_grid_search_with_privacy_scorer(data):
     pipe = pt.make_persona_pipeline(privacy_level="high", random_state=0)
     search = GridSearchCV(
         pipe,
-        {"connections__target_k": [2, 10], "generalize__k": [3, 10]},
+        {
+            "connections__target_k": [2, 10],
+            "generalize__privacy_level": [None],  # the pipeline sets the level, not k
+            "generalize__k": [3, 10],
+        },
         scoring=pt.metrics.make_privacy_scorer("max_risk", utility="information_loss"),
         cv=pt.release_split(data),
     ).fit(data)

@@ -307,3 +307,30 @@ def test_missing_dp_extra_names_the_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "diffprivlib", None)  # import raises ModuleNotFoundError
     with pytest.raises(ImportError, match=r'pip install "personatwin_sklearn\[dp\]"'):
         require_diffprivlib("NetworkTemplateExtractor.fit")
+
+
+# --------------------------------------------------------------------------- grid search
+def test_grid_over_privacy_levels_fits_every_candidate(data):
+    """make_persona_pipeline sets only the level, so the levels are searchable."""
+    from sklearn.model_selection import GridSearchCV
+
+    import personatwin_sklearn as pt
+
+    levels = ["low", "medium", "high"]
+    search = GridSearchCV(
+        pt.make_persona_pipeline(protect_connection_patterns=False, random_state=0),
+        {"generalize__privacy_level": levels},
+        scoring=pt.metrics.make_privacy_scorer(),
+        cv=pt.release_split(data),
+        error_score="raise",
+    ).fit(data)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    fitted = {
+        level: clone(search.estimator)
+        .set_params(generalize__privacy_level=level)
+        .fit(data)
+        .named_steps["generalize"]
+        .k_
+        for level in levels
+    }
+    assert fitted == {"low": 3, "medium": 5, "high": 10}
