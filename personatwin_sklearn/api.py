@@ -219,6 +219,14 @@ def make_persona_pipeline(
     """
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     _check_positive("connection_pattern_k", connection_pattern_k)
+    if isinstance(connection_pattern_k, (bool, np.bool_)) or not isinstance(
+        connection_pattern_k, (int, np.integer)
+    ):  # a number of people: 2.5 is refused, not cut to 2
+        raise InvalidValueError(
+            f"connection_pattern_k must be a whole number of people, got "
+            f"{connection_pattern_k!r}; give an int, e.g. connection_pattern_k="
+            f"{max(int(np.ceil(connection_pattern_k)), 1)}."
+        )
     _check_choice("connection_scope", connection_scope, _CONNECTION_SCOPES)
     if protect_connection_patterns:
         from personatwin_sklearn.connections._coarsen import check_coarsen
