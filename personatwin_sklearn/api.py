@@ -303,7 +303,7 @@ class ProcessingResult:
         Class-size risk of the release: the *quasi-identifier risk*
         (``population_average_risk``, ``max_risk``, ``records_at_risk``: 1 / size of a
         real person's class of equal quasi-identifiers), the *quasi-identifier x
-        neighbourhood class risk* (``combined_average_risk``) and the smallest
+        neighbourhood class risk* (``qi_neighborhood_average_risk``) and the smallest
         *connection-pattern k* (``min_connection_pattern_k``).
     risk_before : RiskReport
         The same for the input.

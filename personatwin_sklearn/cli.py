@@ -127,9 +127,11 @@ def _risk_lines(title: str, risk) -> list[str]:
         f"  maximum risk                  {_fmt_pct(risk.max_risk)}",
         f"  {f'records at risk (> {risk.threshold:.0%})':<30s}{_fmt_pct(risk.records_at_risk)}",
     ]
-    if risk.combined_average_risk is not None:
+    if risk.qi_neighborhood_average_risk is not None:
+        # not "combined": that word names the headline's linkage adversary only
         lines += [
-            f"  with connections: avg risk    {_fmt_pct(risk.combined_average_risk)}",
+            "  quasi-identifier x neighbourhood class risk, average "
+            f"{_fmt_pct(risk.qi_neighborhood_average_risk)}",
             f"  smallest connection-pattern k {risk.min_connection_pattern_k:g}",
         ]
     return lines
