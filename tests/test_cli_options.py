@@ -42,6 +42,7 @@ def template_connections(out) -> int:
     return int((flags["context"] == TEMPLATE_CONTEXT).sum())
 
 
+@pytest.mark.slow
 def test_external_network_adds_template_connections(files, tmp_path, capsys):
     pytest.importorskip("diffprivlib", exc_type=ImportError)
     out = tmp_path / "release"
@@ -52,6 +53,7 @@ def test_external_network_adds_template_connections(files, tmp_path, capsys):
     assert template_connections(tmp_path / "plain") == 0
 
 
+@pytest.mark.slow
 def test_shipped_template(files, tmp_path, capsys):
     out = tmp_path / "release"
     extra = ["--augment", "census", "--ratio", "1", "--template", "karate_club"]

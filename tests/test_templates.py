@@ -909,6 +909,7 @@ EGO_FACEBOOK = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not EGO_FACEBOOK.exists(), reason="SNAP ego-Facebook not in ../shared/data")
 def test_connector_fidelity_on_snap_ego_facebook():
     """A graph wired from the epsilon=1 ego-Facebook template follows the template:
