@@ -466,3 +466,16 @@ def test_no_private_scikit_learn_helpers():
     text = "\n".join(p.read_text() for p in root.rglob("*.py"))
     for private_helper in ("_wrap_data_with_container", "_check_feature_names_in", "_set_output"):
         assert private_helper not in text
+
+
+@pytest.mark.parametrize("estimator", GRAPH, ids=IDS)
+def test_tags_say_what_each_graph_estimator_accepts(estimator):
+    """A step that needs a SocialData (people *and* connections) says it takes no plain 2D
+    array; KAnonymizer and PeopleSelector take DataFrames too (text and categories)."""
+    from sklearn.utils import get_tags
+
+    tags = get_tags(estimator)
+    if isinstance(estimator, KAnonymizer):
+        assert tags.input_tags.two_d_array and tags.input_tags.string
+    else:
+        assert not tags.input_tags.two_d_array
