@@ -175,8 +175,12 @@ def make_persona_pipeline(
     Parameters
     ----------
     privacy_level : {"low", "medium", "high"}, default="medium"
-        k of the quasi-identifiers: 3, 5 or 10 (set as the ``generalize`` step's
-        ``k``, the parameter to tune).
+        k of the quasi-identifiers: 3, 5 or 10.  Set as the ``generalize`` step's
+        ``privacy_level`` (its ``k`` stays None), so a grid can search it:
+        ``{"generalize__privacy_level": ["low", "medium", "high"]}``.  To search ``k``
+        itself instead, give ``{"generalize__privacy_level": [None], "generalize__k":
+        [...]}``: :class:`~personatwin_sklearn.KAnonymizer` refuses both at once rather
+        than letting one silently override the other.
     augment_with_synthetic : bool, default=False
         Add synthetic personas first (the ``augment`` step).
     synthetic_source : {"census", "nemotron"} or provider, default="census"
@@ -242,12 +246,22 @@ def make_persona_pipeline(
     >>> pipeline = make_persona_pipeline(privacy_level="high", protection="global")
     >>> [name for name, _ in pipeline.steps]
     ['generalize', 'connections']
+    >>> pipeline.get_params()["generalize__privacy_level"], pipeline.get_params()["generalize__k"]
+    ('high', None)
     """
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     _check_positive("connection_pattern_k", connection_pattern_k)
+    if isinstance(connection_pattern_k, (bool, np.bool_)) or not isinstance(
+        connection_pattern_k, (int, np.integer)
+    ):  # a number of people: 2.5 is refused, not cut to 2
+        raise InvalidValueError(
+            f"connection_pattern_k must be a whole number of people, got "
+            f"{connection_pattern_k!r}; give an int, e.g. connection_pattern_k="
+            f"{max(int(np.ceil(connection_pattern_k)), 1)}."
+        )
     _check_choice("connection_scope", connection_scope, _CONNECTION_SCOPES)
     _check_choice("protection", protection, _PROTECTIONS)
-    if protect_connection_patterns and protection == "global":
+    if protect_connection_patterns:
         from personatwin_sklearn.connections._coarsen import check_coarsen
 
         check_coarsen(connection_coarsen)
@@ -299,7 +313,8 @@ def make_persona_pipeline(
             )
         )
         return Pipeline(steps)
-    steps.append(("generalize", KAnonymizer(PRIVACY_LEVELS[privacy_level], quasi_identifiers=qis)))
+    # only the level: a grid over generalize__privacy_level then changes the k in force
+    steps.append(("generalize", KAnonymizer(privacy_level=privacy_level, quasi_identifiers=qis)))
     if protect_connection_patterns:
         from personatwin_sklearn.connections import SyntheticConnectionGenerator
 
@@ -340,7 +355,7 @@ class ProcessingResult:
         Class-size risk of the release: the *quasi-identifier risk*
         (``population_average_risk``, ``max_risk``, ``records_at_risk``: 1 / size of a
         real person's class of equal quasi-identifiers), the *quasi-identifier x
-        neighbourhood class risk* (``combined_average_risk``) and the smallest
+        neighbourhood class risk* (``qi_neighborhood_average_risk``) and the smallest
         *connection-pattern k* (``min_connection_pattern_k``).
     risk_before : RiskReport
         The same for the input.

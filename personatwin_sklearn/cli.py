@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import textwrap
 import warnings
@@ -129,9 +130,11 @@ def _risk_lines(title: str, risk) -> list[str]:
         f"  maximum risk                  {_fmt_pct(risk.max_risk)}",
         f"  {f'records at risk (> {risk.threshold:.0%})':<30s}{_fmt_pct(risk.records_at_risk)}",
     ]
-    if risk.combined_average_risk is not None:
+    if risk.qi_neighborhood_average_risk is not None:
+        # not "combined": that word names the headline's linkage adversary only
         lines += [
-            f"  with connections: avg risk    {_fmt_pct(risk.combined_average_risk)}",
+            "  quasi-identifier x neighbourhood class risk, average "
+            f"{_fmt_pct(risk.qi_neighborhood_average_risk)}",
             f"  smallest connection-pattern k {risk.min_connection_pattern_k:g}",
         ]
     return lines
@@ -157,7 +160,9 @@ def _analyze(data, k: int, top: int, quasi_identifiers=None, signature=None, age
 
     k = min(k, len(data))
     analyzer = ConnectionPatternAnalyzer(k=k, signature=signature, age_bin=age_bin).fit(data)
-    risk = reidentification_risk(data, quasi_identifiers)
+    # the same patterns as the analyzer's (--signature, --age-bin), so the smallest
+    # connection-pattern k printed is the smallest k of the patterns listed
+    risk = reidentification_risk(data, quasi_identifiers, signature=signature, age_bin=age_bin)
     return analyzer, risk
 
 
@@ -489,8 +494,10 @@ def _protect(data, args, *, domain):
             f"pattern can be shared by {args.k} people. Use --k {n_real} or less, or add "
             "synthetic personas with --augment census."
         )
+    _check_network_options(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        template = _network_template(args)
         result = create_safe_personas(
             data,
             privacy_level=args.privacy_level,
@@ -513,9 +520,11 @@ def _protect(data, args, *, domain):
             age_range=_age_range(args),
             progress=_show_progress(args),
             connection_coarsen=_coarsen(getattr(args, "coarsen", None)),
+            use_external_network=template is not None,
+            external_network=template,
         )
     for warning in caught:
-        message = " ".join(str(warning.message).split())
+        message = _as_flags(" ".join(str(warning.message).split()))
         print(f"personatwin: warning: {message}", file=sys.stderr)
     return result
 
@@ -538,6 +547,102 @@ def _print_release(result, written, out_dir) -> None:
     )
 
 
+def _shipped_templates() -> list[str]:
+    from personatwin_sklearn.templates import list_templates
+
+    return list_templates()
+
+
+def _check_network_options(args) -> None:
+    """--external-network / --template / --epsilon: refused before any work when misused."""
+    external = getattr(args, "external_network", None)
+    template = getattr(args, "template", None)
+    epsilon = getattr(args, "epsilon", None)
+    if epsilon is not None and external is None:
+        raise CLIError(
+            "--epsilon is the budget of the template extracted from --external-network FILE; "
+            "give --external-network, or leave out --epsilon (a shipped --template spends none)."
+        )
+    if external is None and template is None:
+        return
+    flag = "--external-network" if external is not None else "--template"
+    if args.augment is None:
+        raise CLIError(
+            f"{flag} wires the synthetic personas, so it needs them: add --augment census "
+            "(or another --augment SOURCE)."
+        )
+    if template is not None and template not in _shipped_templates():
+        raise CLIError(
+            f"--template {template!r} is not a shipped template; choose one of "
+            f"{', '.join(_shipped_templates())}, or give a graph file with --external-network."
+        )
+    if external is not None:
+        if not Path(external).is_file():
+            raise CLIError(f"--external-network {external!r} does not exist (or is not a file).")
+        from personatwin_sklearn._base import require_diffprivlib
+
+        try:
+            require_diffprivlib("--external-network")
+        except ImportError as error:
+            raise CLIError(str(error)) from None
+
+
+def _network_template(args):
+    """The template for create_safe_personas: a shipped name, or one extracted here with
+    --epsilon (default 1.0) from --external-network; None without either option."""
+    if getattr(args, "template", None) is not None:
+        return args.template
+    external = getattr(args, "external_network", None)
+    if external is None:
+        return None
+    from personatwin_sklearn.templates import NetworkTemplateExtractor
+
+    epsilon = 1.0 if args.epsilon is None else args.epsilon
+    extractor = NetworkTemplateExtractor(epsilon=epsilon, random_state=args.seed)
+    return extractor.fit(external).template_
+
+
+#: Python options of create_safe_personas named in warnings -> the CLI flag that sets them.
+_FLAGS = {
+    "augment_with_synthetic=True": "--augment census",
+    "target_risk": "--target-risk",
+    "connection_pattern_k": "--k",
+    "privacy_level": "--privacy-level",
+    "synthetic_ratio": "--ratio",
+    "synthetic_strategy": "--strategy",
+    "synthetic_source": "--augment",
+    "connection_scope": "--scope",
+    "pattern_signature": "--signature",
+    "age_bin": "--age-bin",
+    "quasi_identifiers": "--quasi-identifiers",
+    "connection_coarsen": "--coarsen",
+    "random_state": "--seed",
+    "allow_identifiers": "--allow-identifier",
+    "external_network": "--external-network",
+    "keep=": "--keep-column ",
+    "drop=": "--drop-column ",
+}
+_FLAG_PATTERN = re.compile(
+    "|".join(
+        rf"\b{re.escape(name)}" + ("" if name.endswith(("=", "True")) else r"\b(=)?")
+        for name in sorted(_FLAGS, key=len, reverse=True)
+    )
+)
+
+
+def _as_flags(message: str) -> str:
+    """A warning of the Python API in the CLI's words: ``target_risk=5%`` ->
+    ``--target-risk 5%``, ``augment_with_synthetic=True`` -> ``--augment census``."""
+
+    def flag(match):
+        text = match.group(0)
+        name = text[:-1] if text.endswith("=") and text[:-1] in _FLAGS else text
+        out = _FLAGS[name]
+        return out + " " if text.endswith("=") and not out.endswith(" ") else out
+
+    return _FLAG_PATTERN.sub(flag, message)
+
+
 def _provider(source: str):
     """``census``, ``nemotron`` (``$PERSONATWIN_NEMOTRON_PATH``) or a Nemotron file path."""
     if source in ("census", "nemotron"):
@@ -558,14 +663,18 @@ def cmd_protect(args) -> int:
         raise CLIError("--ratio and --strategy only apply with --augment SOURCE.")
     if args.augment is not None:
         _provider(args.augment)  # fail before reading anything
+    _check_network_options(args)
     inputs = [args.people, args.connections]
     if args.augment not in (None, "census", "nemotron"):
         inputs.append(args.augment)
+    if args.external_network is not None:
+        inputs.append(args.external_network)
     _check_release_dir(args, inputs)
     _secret_key(args)
     data = _load(args)
     result = _protect(data, args, domain=args.domain)
     written = _save(result, data, args, args.out, inputs)
+    _restore_names(written, _rename_map(args.rename))
     _print_release(result, written, args.out)
     return 0
 
@@ -573,6 +682,35 @@ def cmd_protect(args) -> int:
 def _inputs(args) -> list:
     """The input files of a command, which no output folder may hold."""
     return [getattr(args, "people", None), getattr(args, "connections", None)]
+
+
+def _restore_names(written, rename) -> None:
+    """--rename maps your columns to ours on input only: the released tables keep your
+    column names (``--rename sex=gender``: people.csv has ``sex``). Only the header line
+    of people.csv and connections.csv is rewritten (same folder, then replaced)."""
+    if not rename:
+        return
+    import csv
+    import io
+    import os
+    import shutil
+
+    inverse = {new: old for old, new in rename.items()}
+    for path in written:
+        if path.name not in ("people.csv", "connections.csv"):
+            continue
+        with open(path, newline="", encoding="utf-8") as source:
+            header = next(csv.reader([source.readline()]), [])
+            renamed = [inverse.get(name, name) for name in header]
+            if renamed == header:
+                continue
+            line = io.StringIO()
+            csv.writer(line, lineterminator="\n").writerow(renamed)
+            staged = path.with_name(f".{path.name}.renaming")
+            with open(staged, "w", newline="", encoding="utf-8") as target:
+                target.write(line.getvalue())
+                shutil.copyfileobj(source, target)
+        os.replace(staged, path)
 
 
 def cmd_analyze(args) -> int:
@@ -849,6 +987,34 @@ def _add_augment_options(parser) -> None:
         default=None,
         help="which personas to add (default: match_distribution)",
     )
+    network = parser.add_argument_group(
+        "network template",
+        "connections among the synthetic personas shaped like another network (adds the "
+        "network step; needs --augment)",
+    )
+    source = network.add_mutually_exclusive_group()
+    source.add_argument(
+        "--external-network",
+        metavar="FILE",
+        default=None,
+        help="a graph file (SNAP edge list 'u v' per line, plain or .gz, or a Pajek .net): "
+        "a differentially private template of it (--epsilon) wires the synthetic personas; "
+        'needs the dp extra (pip install "personatwin_sklearn[dp]")',
+    )
+    source.add_argument(
+        "--template",
+        metavar="NAME",
+        default=None,
+        help="a shipped template wires the synthetic personas (no privacy budget spent): "
+        + ", ".join(_shipped_templates()),
+    )
+    network.add_argument(
+        "--epsilon",
+        type=_positive_float,
+        default=None,
+        help="privacy budget of the template extracted from --external-network "
+        "(default: 1.0; smaller is more private and noisier)",
+    )
 
 
 def _add_input_options(parser) -> None:
@@ -866,8 +1032,9 @@ def _add_input_options(parser) -> None:
         nargs="+",
         default=None,
         metavar="OLD=NEW",
-        help="rename columns of the people and connections files to the expected names, "
-        "e.g. --rename sex=gender node_id=person_id src=person1_id",
+        help="read columns of the people and connections files under the expected names, "
+        "e.g. --rename sex=gender node_id=person_id src=person1_id; the released files "
+        "keep your names (sex, node_id, src)",
     )
     parser.add_argument(
         "--sep",

@@ -328,6 +328,7 @@ MUST_WORK = {"unicode and 10k-char categoricals", "string ids", "float ids", "no
              "huge ages"}  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(ODD_DATA))
 def test_entry_points_on_odd_data(case):
     data = ODD_DATA[case]()

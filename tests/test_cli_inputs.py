@@ -44,6 +44,7 @@ GRAPH_OPTIONS = ["--rename", "node_id=person_id", "--categorical", "gender", "do
                  "--k", "3", "--privacy-level", "low", "--seed", "0", "--quiet"]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["pajek", "snap"])
 def test_graph_input_in_one_command(kind, tmp_path, capsys):
     nodes, edges, nodelist, net, snap = _write_graph(tmp_path)
@@ -69,6 +70,7 @@ def test_graph_input_in_one_command(kind, tmp_path, capsys):
     assert metrics["headline"]["signature"] == ["gender", "year"]
 
 
+@pytest.mark.slow
 def test_rename_applies_to_the_connections_file(tmp_path, capsys):
     nodes, edges, nodelist, _, _ = _write_graph(tmp_path)
     table = tmp_path / "edges.tsv"
@@ -88,6 +90,7 @@ def test_rename_applies_to_the_connections_file(tmp_path, capsys):
     assert "--rename names column(s) ['nope']" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_sep_and_missing_id_with_connections(tmp_path, capsys):
     nodes, _, _, net, _ = _write_graph(tmp_path)
     semicolon = tmp_path / "people.csv"
@@ -108,6 +111,7 @@ def test_sep_and_missing_id_with_connections(tmp_path, capsys):
     assert "--categorical names column(s) ['nope']" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_scope_option_reaches_the_pipeline(tmp_path, capsys):
     data = make_social_population(200, random_state=0)
     people, edges = tmp_path / "people.csv", tmp_path / "edges.csv"

@@ -329,6 +329,7 @@ def test_stripped_attack_with_shadow(population, other_population):
 
 
 # -- scorer ------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_detector_scorer_in_grid_search():
     data = make_social_population(150, random_state=0)
     search = GridSearchCV(

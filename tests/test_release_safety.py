@@ -1124,6 +1124,7 @@ def _auc(score, label) -> float:
     return float(roc_auc_score(label, score))
 
 
+@pytest.mark.slow
 def test_same_seed_same_content_fresh_pseudonyms_chance_auc(tmp_path):
     from personatwin_sklearn.datasets import make_social_population
 
@@ -1309,6 +1310,7 @@ def _files_linking_ids(root: Path, private: Path) -> list[Path]:
     return found
 
 
+@pytest.mark.slow
 def test_sigkill_during_save_leaves_no_link_outside_private_and_next_run_cleans(tmp_path, capsys):
     out = tmp_path / "release"
     private = tmp_path / "release.private"
@@ -1330,6 +1332,7 @@ def test_sigkill_during_save_leaves_no_link_outside_private_and_next_run_cleans(
     assert _files_linking_ids(tmp_path, private) == []
 
 
+@pytest.mark.slow
 def test_sigint_one_line_exit_130_nothing_left(tmp_path):
     out = tmp_path / "release"
     proc, _ = _start_slow_save(tmp_path, out)

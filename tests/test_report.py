@@ -36,6 +36,7 @@ def _shows_something(body: str) -> bool:
     return any(tag in body for tag in ("<img", "<table", 'class="reason"', "<p>"))
 
 
+@pytest.mark.slow
 def test_demo_prints_the_headline_of_risk_metrics_and_report(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--quiet", "--out", str(out)]) == 0
@@ -79,6 +80,7 @@ def test_people_only_report_has_no_empty_chart(tmp_path):
     assert "No synthetic connections were added (no connections)." in text
 
 
+@pytest.mark.slow
 def test_detector_and_frontier_sections(tmp_path):
     data = make_social_population(400, random_state=1)
     result = create_safe_personas(data, privacy_level="low", target_risk=0.02, random_state=0)
