@@ -847,6 +847,9 @@ def _prepare_input(data, domain, age_range, quasi_identifiers, keep, drop, allow
 
 def _check_protection_options(protection, connection_scope, connection_coarsen):
     """Options of the global protection only: refused with the local one, with the fix."""
+    from personatwin_sklearn.connections._coarsen import check_coarsen
+
+    check_coarsen(connection_coarsen)  # a bad value is named first, whatever the protection
     if protection != "local":
         return
     given = {

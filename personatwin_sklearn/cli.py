@@ -779,7 +779,8 @@ def cmd_demo(args) -> int:
             if args.protection == "local"
             else f"connection-pattern k >= {args.k} ({args.scope} scope)"
         )
-        + f", target headline risk {'none' if target is None else _fmt_pct(target)}"
+        + f", risk target {'none' if target is None else _fmt_pct(target)} (average over real "
+        "people of the strongest adversary's success)"
         + (f", synthetic personas from {args.augment}" if args.augment else "")
     )
     result = _protect(data, args, domain="criminal_justice")

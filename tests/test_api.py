@@ -48,7 +48,11 @@ def independent_risk(people: pd.DataFrame, qis) -> tuple[float, float]:
 
 
 def test_usage_example_1_no_augmentation(data):
-    result = pt.create_safe_personas(data, privacy_level="high", random_state=0)
+    """The global protection (quasi-identifier k-anonymity, then synthetic connections);
+    the local default is tested in test_local_protection.py."""
+    result = pt.create_safe_personas(
+        data, privacy_level="high", random_state=0, protection="global"
+    )
     people = result.personas
     avg, mx = independent_risk(people, QIS)
     assert avg == pytest.approx(result.risk_metrics.population_average_risk)
@@ -100,7 +104,7 @@ def test_input_not_mutated(data):
 
 
 def test_grid_search_with_privacy_scorer(data):
-    pipe = pt.make_persona_pipeline(privacy_level="high", random_state=0)
+    pipe = pt.make_persona_pipeline(privacy_level="high", random_state=0, protection="global")
     search = GridSearchCV(
         pipe,
         {
@@ -215,6 +219,7 @@ def test_usage_example_2_augmentation_times_two(data):
         synthetic_source="census",
         synthetic_ratio=2.0,
         random_state=0,
+        protection="global",
     )
     n = len(data)
     assert result.metadata["augmented_count"] == 2 * n  # 600 real -> 1,800 personas
@@ -241,6 +246,7 @@ def test_usage_example_3_boost_rare(data):
         augment_with_synthetic=True,
         synthetic_strategy="boost_rare",
         random_state=0,
+        protection="global",
     )
     augment = result.pipeline.named_steps["augment"]
     assert augment.strategy == "boost_rare" and augment.boost_to_k == 20
@@ -275,7 +281,9 @@ def test_no_release_class_gives_synthetic_rows_away():
 def test_usage_grid_search_as_written():
     """The grid search of USAGE.md, verbatim, on a 200-person sample population."""
     data = make_social_population(200, random_state=0)
-    pipe = pt.make_persona_pipeline(privacy_level="high", augment_with_synthetic=True)
+    pipe = pt.make_persona_pipeline(
+        privacy_level="high", augment_with_synthetic=True, protection="global"
+    )
     search = GridSearchCV(
         pipe,
         {"connections__target_k": [5, 10, 20], "augment__synthetic_ratio": [0.5, 1, 2]},
@@ -322,7 +330,7 @@ def test_connection_coarsen_is_checked_before_any_work_and_obeyed(data):
     with pytest.raises(InvalidValueError, match="coarsen='all' is not an option"):
         pt.make_persona_pipeline(connection_coarsen="all")
     result = pt.create_safe_personas(data, privacy_level="high", random_state=0,
-                                     connection_coarsen="none")  # fmt: skip
+                                     connection_coarsen="none", protection="global")  # fmt: skip
     assert result.metadata["connection_protection"]["coarsened"] == {}
     assert "coarsened:" not in result.summary()
     assert set(result.connections["connection_type"]) == set(data.connections["connection_type"])

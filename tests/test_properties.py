@@ -267,7 +267,7 @@ def _check_release(data, release, k_people, k_connections, at_risk, coarsened=()
 def test_pipeline_low(data, k, seed):
     before = _deep(data)
     pipeline = make_persona_pipeline(
-        privacy_level="low", connection_pattern_k=k, random_state=seed
+        privacy_level="low", connection_pattern_k=k, random_state=seed, protection="global"
     )
     pipeline.set_params(connections__signature=SIGNATURE)
     release = pipeline.fit_transform(data)
@@ -275,7 +275,7 @@ def test_pipeline_low(data, k, seed):
     gen = pipeline.named_steps["connections"]
     _check_release(data, release, 3, k, gen.at_risk_, gen.coarsening_)
     pipeline2 = make_persona_pipeline(
-        privacy_level="low", connection_pattern_k=k, random_state=seed
+        privacy_level="low", connection_pattern_k=k, random_state=seed, protection="global"
     ).set_params(connections__signature=SIGNATURE)
     release2 = pipeline2.fit_transform(data)
     assert release2.people.equals(release.people)
@@ -296,6 +296,7 @@ def test_create_safe_personas_low(data, k, seed):
             connection_pattern_k=k,
             random_state=seed,
             keep=["income"],  # every column needs a role (issue 12)
+            protection="global",
         )
     _assert_not_mutated(data, before)
     release = result.data
@@ -320,6 +321,7 @@ def test_create_safe_personas_low(data, k, seed):
         connection_pattern_k=k,
         random_state=seed,
         keep=["income"],
+        protection="global",
     )
     assert result2.personas.equals(result.personas)
     assert result2.connections.equals(result.connections)

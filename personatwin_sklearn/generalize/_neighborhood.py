@@ -368,11 +368,16 @@ def _column_labels(name, wide: pd.DataFrame, vocab, own=None, level="union") -> 
             frame = pd.DataFrame({"p": people, "v": values}).merge(lookup, on="v")
             frame = frame[["p", "c"]].drop_duplicates()
             people, values = frame["p"].to_numpy(), frame["c"].to_numpy()
+            limit = len(group_of) - 1  # whole groups: "*" only when every value is in
+        else:
+            limit = MAX_SET
+    else:
+        limit = MAX_SET
     frame = pd.DataFrame({"p": people, "v": pd.Series(values).astype(str)})
     frame = frame.sort_values(["p", "v"], kind="stable")
     size = frame.groupby("p", sort=True)["v"].size()
     labels = frame.groupby("p", sort=True)["v"].agg("|".join)
-    return labels.where(size <= MAX_SET, WILDCARD)
+    return labels.where(size <= limit, WILDCARD)
 
 
 def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union"):

@@ -25,9 +25,11 @@ _WHAT = ("type", "kept", "qi")
 
 
 class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
-    """Generalise people *and* their connections locally, so that groups of at least
-    ``k`` people are candidates for each other under an adversary who knows a target's
-    quasi-identifiers and every connection (type and partner attributes).
+    """Generalise people *and* their connections locally, in groups of at least k.
+
+    Groups of at least ``k`` people are made candidates for each other under an adversary
+    who knows a target's quasi-identifiers and every connection (type and partner
+    attributes).
 
     :class:`KAnonymizer` makes the quasi-identifiers k-anonymous; a person's
     connections still single them out ("the only one whose spouse is a 40-44 year old
@@ -67,6 +69,11 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         partner's whole class; costly).
     hierarchies : dict, default=None
         Generalisation hierarchies of quasi-identifiers, as in :class:`KAnonymizer`.
+    occupation_level : {"union", "major"}, default="union"
+        A partner occupation that must be generalised is published as the union of the
+        groups (ACS major groups; not employed) of its slot's values (``"union"``: every
+        member of the group covers every other), or as its own group only
+        (``"major"``: finer, fewer candidates).
     key_weight : float, default=0.0
         Weight of the whole neighbourhood (each connection's type, partner gender,
         flags and occupation group, as one ordered key) in the partition: equal
@@ -76,11 +83,6 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         widened to cover every member's (the repair of people an attack still singles
         out; :func:`~personatwin_sklearn.create_safe_personas` passes those its search
         finds).
-    occupation_level : {"union", "major"}, default="union"
-        A partner occupation that must be generalised is published as the union of the
-        groups (ACS major groups; not employed) of its slot's values (``"union"``: every
-        member of the group covers every other), or as its own group only
-        (``"major"``: finer, fewer candidates).
 
     Attributes
     ----------
