@@ -41,6 +41,9 @@ from personatwin_sklearn.exceptions import (
     UndeclaredColumnError,
 )
 
+#: Quasi-identifiers used when none are named (those of them present).
+DEFAULT_QUASI_IDENTIFIERS = ("age", "gender", "ethnicity", "zipcode")
+
 __all__ = [
     "ColumnRoles",
     "DEFAULT_KEPT",
@@ -368,8 +371,6 @@ def resolve_roles(
     >>> roles.quasi_identifiers, roles.kept, roles.dropped
     (('age', 'gender'), ('income',), ('notes',))
     """
-    from personatwin_sklearn.metrics._risk import DEFAULT_QUASI_IDENTIFIERS
-
     check_unique_columns(people)
     keep_l = _names(keep, "keep")
     drop_l = _names(drop, "drop")

@@ -133,7 +133,7 @@ def make_persona_pipeline(
     synthetic_ratio=2.0,
     synthetic_strategy="match_distribution",
     protect_connection_patterns=True,
-    connection_pattern_k=10,
+    connection_pattern_k=None,
     use_external_network=False,
     external_network=None,
     random_state=None,
@@ -192,8 +192,9 @@ def make_persona_pipeline(
         How the augmentation chooses whom to copy, see ``SyntheticAugmenter``.
     protect_connection_patterns : bool, default=True
         Add the ``connections`` step.
-    connection_pattern_k : int, default=10
-        The k every connection pattern must reach.
+    connection_pattern_k : int, default=None
+        Global protection: the k every connection pattern must reach (None: 10).
+        Local: the smallest group size the search may choose (None: from 2).
     use_external_network : bool, default=False
         Wire the synthetic personas after ``external_network`` (the ``network`` step).
     external_network : NetworkTemplate, str, networkx graph or path, default=None
@@ -250,9 +251,11 @@ def make_persona_pipeline(
     ('high', None)
     """
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
-    _check_positive("connection_pattern_k", connection_pattern_k)
-    if isinstance(connection_pattern_k, (bool, np.bool_)) or not isinstance(
-        connection_pattern_k, (int, np.integer)
+    if connection_pattern_k is not None:
+        _check_positive("connection_pattern_k", connection_pattern_k)
+    if connection_pattern_k is not None and (
+        isinstance(connection_pattern_k, (bool, np.bool_))
+        or not isinstance(connection_pattern_k, (int, np.integer))
     ):  # a number of people: 2.5 is refused, not cut to 2
         raise InvalidValueError(
             f"connection_pattern_k must be a whole number of people, got "
@@ -324,7 +327,7 @@ def make_persona_pipeline(
         for i, scope in enumerate(_CONNECTION_SCOPES[connection_scope]):
             name = "connections" if i == 0 else f"connections_{scope}"
             generator = SyntheticConnectionGenerator(
-                target_k=int(connection_pattern_k),
+                target_k=10 if connection_pattern_k is None else int(connection_pattern_k),
                 scope=scope,
                 signature=None if signature is None else list(signature),
                 age_bin=age_bin,
@@ -656,7 +659,7 @@ def create_safe_personas(
     synthetic_ratio=2.0,
     synthetic_strategy="match_distribution",
     protect_connection_patterns=True,
-    connection_pattern_k=10,
+    connection_pattern_k=None,
     use_external_network=False,
     external_network=None,
     random_state=None,
@@ -782,6 +785,16 @@ def create_safe_personas(
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     _check_choice("protection", protection, _PROTECTIONS)
     target = _resolve_target(target_risk, privacy_level, protection)
+    from personatwin_sklearn._base import check_k_feasible
+
+    n_real = int((~data.is_synthetic).sum())
+    if n_real < 2:
+        raise InvalidValueError(
+            f"the data has only {n_real} real people: a release needs at least 2 (nobody "
+            "can hide among fewer). Add people."
+        )
+    if connection_pattern_k is not None:
+        check_k_feasible(connection_pattern_k, n_real, "connection_pattern_k")
     _check_protection_options(protection, connection_scope, connection_coarsen)
     if not (isinstance(max_certain, (int, float)) and 0 <= max_certain <= 1):
         raise InvalidValueError(f"max_certain must lie in [0, 1], got {max_certain!r}.")
@@ -811,8 +824,9 @@ def create_safe_personas(
         resolve_signature(data, pattern_signature)  # a named column must exist
     search = _search_local if _is_local(pipeline) else _search_global
     release, fitted, frontier = search(
-        data, pipeline, qis, target, max_certain, privacy_level, progress
-    )
+        data, pipeline, qis, target, max_certain, privacy_level, progress,
+        floor=connection_pattern_k,
+    )  # fmt: skip
     metadata = _release_metadata(
         data, release, fitted, frontier, qis, roles, params, random_state, seed
     )
@@ -981,10 +995,16 @@ def _search(
     return release, fitted[tuple(sorted(point.items()))], frontier
 
 
-def _search_local(data, pipeline, qis, target, max_certain, privacy_level, progress):
+def _search_local(data, pipeline, qis, target, max_certain, privacy_level, progress, floor=None):
     """The local protection's search: group size x partner weight."""
     n_real = int((~data.is_synthetic).sum())
-    ks = [k for k in _LOCAL_K if k <= len(data)] or [len(data)]
+    if len(data) < 2:
+        raise InvalidValueError(
+            f"the data has {len(data)} people: the local protection needs groups of at least "
+            "2. Use more data."
+        )
+    floor = floor or 1  # connection_pattern_k: the smallest group the search may choose
+    ks = [k for k in _LOCAL_K if floor <= k <= len(data)] or [min(floor, len(data))]
     if target is None:  # no search: the privacy level's k
         ks = [min(PRIVACY_LEVELS[privacy_level], len(data))]
     families = [[{"k": k, **family} for k in ks] for family in _LOCAL_FAMILIES]
@@ -1032,7 +1052,7 @@ def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
     return exposed
 
 
-def _search_global(data, pipeline, qis, target, max_certain, privacy_level, progress):
+def _search_global(data, pipeline, qis, target, max_certain, privacy_level, progress, floor=None):
     """The global protection's search: the quasi-identifier k ladder."""
     n_real = int((~data.is_synthetic).sum())
     k0 = PRIVACY_LEVELS[privacy_level]
@@ -1099,12 +1119,12 @@ def _release_metadata(data, release, fitted, frontier, qis, roles, params, rando
     local = params["protection"] == "local" and _is_local(fitted)
     scopes_done = _protected_scopes(
         data, params["protect_connection_patterns"], params["connection_scope"], k,
-        params["connection_pattern_k"], local=local, frontier=frontier,
+        params["connection_pattern_k"] or 10, local=local, frontier=frontier,
     )  # fmt: skip
     if protection and protection.get("real_people_below_k") and "edge" in scopes_done:
         if str(scopes_done["edge"]).startswith("protected"):
             scopes_done["edge"] = (
-                f"protected: edge patterns shared by >= {params['connection_pattern_k']} "
+                f"protected: edge patterns shared by >= {params['connection_pattern_k'] or 10} "
                 f"people (as the adversary counts), except "
                 f"{protection['real_people_below_k']:,} real people the budget and "
                 "plausibility left short (at_risk_)"

@@ -478,6 +478,13 @@ def _protect(data, args, *, domain):
                 "--augment needs personatwin_sklearn.augmentation, which this installation "
                 "does not have; upgrade personatwin_sklearn or leave out --augment."
             )
+    n_real = int((~data.is_synthetic).sum())
+    if args.k is not None and args.k > n_real and not augment:
+        raise CLIError(
+            f"--k {args.k} is larger than the number of people ({n_real}): no connection "
+            f"pattern can be shared by {args.k} people. Use --k {n_real} or less, or add "
+            "synthetic personas with --augment census."
+        )
     if args.protection == "local":
         chosen = [f"--{o}" for o in ("scope", "coarsen") if getattr(args, o, None) not in
                   (None, "edge", [], ["auto"])]  # fmt: skip
@@ -487,13 +494,6 @@ def _protect(data, args, *, domain):
                 "connections, a global coarsening); add --protection global, or leave "
                 f"{' and '.join(chosen)} out."
             )
-    n_real = int((~data.is_synthetic).sum())
-    if args.k > n_real and not augment:
-        raise CLIError(
-            f"--k {args.k} is larger than the number of people ({n_real}): no connection "
-            f"pattern can be shared by {args.k} people. Use --k {n_real} or less, or add "
-            "synthetic personas with --augment census."
-        )
     _check_network_options(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -757,7 +757,7 @@ def cmd_demo(args) -> int:
         f"(seed {args.seed}).\n"
     )
     analyzer, risk = _analyze(
-        data, args.k, args.top, signature=_columns(args.signature), age_bin=args.age_bin
+        data, args.k or 10, args.top, signature=_columns(args.signature), age_bin=args.age_bin
     )
     _print_analysis(data, analyzer, risk, args.top)
     _print_spotlight(analyzer)
@@ -777,14 +777,14 @@ def cmd_demo(args) -> int:
         + (
             "local recoding of quasi-identifiers and connections"
             if args.protection == "local"
-            else f"connection-pattern k >= {args.k} ({args.scope} scope)"
+            else f"connection-pattern k >= {args.k or 10} ({args.scope} scope)"
         )
         + f", risk target {'none' if target is None else _fmt_pct(target)} (average over real "
         "people of the strongest adversary's success)"
         + (f", synthetic personas from {args.augment}" if args.augment else "")
     )
     result = _protect(data, args, domain="criminal_justice")
-    _print_spotlight_after(result.data, _spotlight_people(analyzer), target=args.k)
+    _print_spotlight_after(result.data, _spotlight_people(analyzer), target=args.k or 10)
     written = _save(result, data, args, out_dir)
     _print_release(result, written, out_dir)
     return 0
@@ -801,9 +801,11 @@ def _add_protection_options(parser, *, privacy_default: str, seed_default) -> No
     parser.add_argument(
         "--k",
         type=_positive_int,
-        default=10,
+        default=None,
         metavar="K",
-        help="every connection pattern is shared by at least K people (default: %(default)s)",
+        help="with --protection global: every connection pattern is shared by at least K "
+        "people (default 10); local: the smallest group the search may choose (default: "
+        "from 2); the rare patterns listed first are those below K (default 10)",
     )
     parser.add_argument(
         "--target-risk",

@@ -380,6 +380,7 @@ def test_layering():
     assert set(ast.literal_eval(low)) <= {
         "personatwin_sklearn",
         "personatwin_sklearn._graph_features",
+        "personatwin_sklearn._roles",  # column checks of _social_data; imports exceptions only
         "personatwin_sklearn._social_data",
         "personatwin_sklearn.domains",
         "personatwin_sklearn.exceptions",

@@ -22,7 +22,9 @@ __all__ = [
     "RiskReport",
 ]
 
-DEFAULT_QUASI_IDENTIFIERS = ("age", "gender", "ethnicity", "zipcode")
+# defined with the column roles (a lower module): _social_data -> _roles must not
+# reach metrics, which imports _social_data
+from personatwin_sklearn._roles import DEFAULT_QUASI_IDENTIFIERS  # noqa: E402
 
 
 def _people_of(data) -> tuple[pd.DataFrame, np.ndarray]:
