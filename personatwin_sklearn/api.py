@@ -823,12 +823,12 @@ def create_safe_personas(
 
         resolve_signature(data, pattern_signature)  # a named column must exist
     search = _search_local if _is_local(pipeline) else _search_global
-    release, fitted, frontier = search(
-        data, pipeline, qis, target, max_certain, privacy_level, progress,
+    release, fitted, frontier, measured = search(
+        data, pipeline, qis, target, max_certain, privacy_level, progress, seed,
         floor=connection_pattern_k,
     )  # fmt: skip
     metadata = _release_metadata(
-        data, release, fitted, frontier, qis, roles, params, random_state, seed
+        data, release, fitted, frontier, qis, roles, params, random_state, seed, measured
     )
     return ProcessingResult(
         personas=release.people,
@@ -901,10 +901,8 @@ def _is_local(pipeline) -> bool:
     return isinstance(pipeline.named_steps["generalize"], NeighborhoodKAnonymizer)
 
 
-def _risk_of(data, qis, pipeline, *, full, n_targets=_SEARCH_TARGETS):
-    """``release -> risk`` for the search: quick (uniform linkage, each scope) or full
-    (the release's headline: every adversary), on a seeded sample of real people."""
-    from personatwin_sklearn.optimize import worst_case_risk
+def _knowledge(data, pipeline):
+    """What the adversary knows of each partner: the signature and the age bucket."""
     from personatwin_sklearn.patterns._core import resolve_signature
 
     step = pipeline.named_steps["generalize"]
@@ -913,6 +911,28 @@ def _risk_of(data, qis, pipeline, *, full, n_targets=_SEARCH_TARGETS):
     if "connections" in pipeline.named_steps:
         sig = resolve_signature(data, pipeline.named_steps["connections"].signature)
         age_bin = pipeline.named_steps["connections"].age_bin
+    return list(sig), age_bin
+
+
+def _measure(data, release, fitted, qis, signature, age_bin, seed, before=None):
+    """The release's headline (every adversary, with this release's detectors) and the
+    detectors' figures: what the result reports, and what the search's check uses."""
+    from personatwin_sklearn.attacks import strongest_headline
+
+    detector, scores = _detector_strip(data, release, fitted, seed)
+    headline = strongest_headline(
+        data, release, quasi_identifiers=qis, signature=list(signature), age_bin=age_bin,
+        scores=scores, before=before, random_state=0,
+    )  # fmt: skip
+    return headline, detector
+
+
+def _risk_of(data, qis, pipeline, *, full, n_targets=_SEARCH_TARGETS):
+    """``release -> risk`` for the search: quick (uniform linkage, each scope) or full
+    (the release's headline: every adversary), on a seeded sample of real people."""
+    from personatwin_sklearn.optimize import worst_case_risk
+
+    sig, age_bin = _knowledge(data, pipeline)
     first = {}
 
     def evaluate(release):
@@ -953,15 +973,20 @@ def _utility_of(data, qis):
 
 
 def _search(
-    data, pipeline, qis, target, max_certain, families, set_point, progress, risk=None,
-    repair=None,
+    data, pipeline, qis, target, max_certain, families, set_point, progress, seed,
+    risk=None, repair=None,
 ):  # fmt: skip
-    """Run :func:`~personatwin_sklearn.optimize.search_release` over ``families``."""
+    """Run :func:`~personatwin_sklearn.optimize.search_release` over ``families``.
+
+    Returns the chosen release, its fitted pipeline, the frontier and, when the search
+    checked it with the full measure, ``(headline, detector)`` of the chosen release.
+    """
     from sklearn.base import clone
 
     from personatwin_sklearn.optimize import search_release
 
-    fitted = {}
+    fitted, measured, first = {}, {}, {}
+    sig, age_bin = _knowledge(data, pipeline)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -976,26 +1001,38 @@ def _search(
             if len(exposed):
                 candidate = clone(candidate).set_params(generalize__cover_ids=exposed)
                 release = candidate.fit_transform(data)
-        fitted[tuple(sorted(point.items()))] = candidate
+        fitted[id(release)] = candidate
         return release
+
+    def verify(release):
+        headline, detector = _measure(
+            data, release, fitted[id(release)], qis, sig, age_bin, seed,
+            before=first.get("headline"),
+        )  # fmt: skip
+        first.setdefault("headline", headline)
+        measured[id(release)] = (headline, detector)
+        after = headline["after"]
+        return {"average": after["average"], "maximum": after["maximum"],
+                "certain_share": after.get("certain", 0.0)}  # fmt: skip
 
     def tick(row):
         if bar is not None:
             bar.update(1)
             bar.set_postfix(k=row.get("k"), risk=f"{row['risk_average']:.3f}")
 
-    verify = None if risk is not None else _risk_of(data, qis, pipeline, full=True)
     release, point, frontier = search_release(
         families, make, risk or _risk_of(data, qis, pipeline, full=False),
         _utility_of(data, qis), target_risk=1.0 if target is None else target,
-        max_certain=max_certain, verify=verify, progress=tick,
+        max_certain=max_certain, verify=None if risk is not None else verify, progress=tick,
     )  # fmt: skip
     if bar is not None:
         bar.close()
-    return release, fitted[tuple(sorted(point.items()))], frontier
+    return release, fitted[id(release)], frontier, measured.get(id(release))
 
 
-def _search_local(data, pipeline, qis, target, max_certain, privacy_level, progress, floor=None):
+def _search_local(
+    data, pipeline, qis, target, max_certain, privacy_level, progress, seed, floor=None
+):
     """The local protection's search: group size x partner weight."""
     n_real = int((~data.is_synthetic).sum())
     if len(data) < 2:
@@ -1021,7 +1058,7 @@ def _search_local(data, pipeline, qis, target, max_certain, privacy_level, progr
         )
 
     return _search(
-        data, pipeline, qis, target, max_certain, families, set_point, progress,
+        data, pipeline, qis, target, max_certain, families, set_point, progress, seed,
         repair=_exposed_of(data, qis, pipeline),
     )  # fmt: skip
 
@@ -1052,7 +1089,9 @@ def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
     return exposed
 
 
-def _search_global(data, pipeline, qis, target, max_certain, privacy_level, progress, floor=None):
+def _search_global(
+    data, pipeline, qis, target, max_certain, privacy_level, progress, seed, floor=None
+):
     """The global protection's search: the quasi-identifier k ladder."""
     n_real = int((~data.is_synthetic).sum())
     k0 = PRIVACY_LEVELS[privacy_level]
@@ -1088,7 +1127,9 @@ def _network_metadata(data, release, fitted) -> dict:
     return out
 
 
-def _release_metadata(data, release, fitted, frontier, qis, roles, params, random_state, seed):
+def _release_metadata(
+    data, release, fitted, frontier, qis, roles, params, random_state, seed, measured=None
+):
     """What the result records: risk before/after, protection, utility, the frontier."""
     chosen = frontier.chosen
     k = int(chosen["k"])
@@ -1104,15 +1145,11 @@ def _release_metadata(data, release, fitted, frontier, qis, roles, params, rando
             stacklevel=3,
         )
     age_bin = params["age_bin"]
-    headline = _headline(data, release, qis, params["pattern_signature"], age_bin)
     # every adversary: strips or not, rankers, each scope; per real person the worst
-    detector, scores = _detector_strip(data, release, fitted, seed)
-    from personatwin_sklearn.attacks import strongest_headline
-
-    headline = strongest_headline(
-        data, release, quasi_identifiers=qis, signature=headline["signature"],
-        age_bin=age_bin, scores=scores, before=headline, random_state=0,
-    )  # fmt: skip
+    if measured is None:
+        sig, _ = _knowledge(data, fitted)
+        measured = _measure(data, release, fitted, qis, sig, age_bin, seed)
+    headline, detector = measured
     n_syn = int(release.n_synthetic)
     augmented = int(getattr(fitted.named_steps.get("augment"), "n_synthetic_", 0))
     protection = _protection_summary(fitted, release)
@@ -1292,22 +1329,6 @@ def _shadow_release(data, fitted, seed):
         return None, "not made: the shadow release has too few synthetic connections"
     return shadow, (
         f"the same settings on a seeded random half of the input ({len(half):,} people)"
-    )
-
-
-def _headline(data, release, qis, signature, age_bin, strip_mask=None, before=None) -> dict:
-    """:func:`~personatwin_sklearn.attacks.headline_risk` of a release of ``data``
-    (``before``: an earlier headline of ``data`` whose "before" figures are reused)."""
-    from personatwin_sklearn.attacks import headline_risk
-
-    return headline_risk(
-        data,
-        release,
-        quasi_identifiers=qis,
-        signature=signature,
-        age_bin=age_bin,
-        strip_mask=strip_mask,
-        before=before,
     )
 
 
