@@ -197,6 +197,9 @@ def _shared_patterns():
     """Within the block, linkage attacks reuse the pattern tables of data they already
     indexed (same object, signature and age bin): several scopes and several strips of
     one release recount the original's patterns once."""
+    if _PATTERN_CACHE.get() is not None:  # nested: share the outer block's tables
+        yield
+        return
     token = _PATTERN_CACHE.set({})
     try:
         yield
@@ -216,6 +219,36 @@ def _patterns(key_data: SocialData, data: SocialData, sig, age_bin):
     return cache[key][1]
 
 
+def _cached(key, alive, compute):
+    """``compute()``, memoised inside :func:`_shared_patterns` under ``key`` (built from
+    ``id`` of the objects in ``alive``, which the cache keeps alive so no id is reused).
+    Outside the block: computed every time."""
+    cache = _PATTERN_CACHE.get()
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = (alive, compute())
+    return cache[key][1]
+
+
+def _forget(data) -> None:
+    """Drop the cached tables of ``data`` (a stripped release that will not be attacked
+    again), so a grid of strips holds one at a time."""
+    cache = _PATTERN_CACHE.get()
+    if not cache:
+        return
+    for key in [k for k, v in cache.items() if any(o is data for o in _as_tuple(v[0]))]:
+        del cache[key]
+
+
+def _as_tuple(alive):
+    return alive if isinstance(alive, tuple) else (alive,)
+
+
+def _hier_key(hierarchies):
+    return None if not hierarchies else id(hierarchies)
+
+
 # ----------------------------------------------------------------------------- neighbourhoods
 #: Largest number of expanded (candidate, released pattern, known pattern) rows per block.
 _BLOCK_ROWS = 4_000_000
@@ -233,6 +266,15 @@ def _mix(x: np.ndarray, salt: int) -> np.ndarray:
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return z ^ (z >> np.uint64(31))
+
+
+def _unique(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an integer array (a sort: numpy >= 2.3's hash-based
+    ``np.unique`` is an order of magnitude slower on large arrays of int64 keys)."""
+    x = np.sort(np.asarray(x).ravel())
+    if len(x) < 2:
+        return x
+    return x[np.r_[True, x[1:] != x[:-1]]]
 
 
 def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -326,7 +368,7 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r):
     # consistent (known p, released q) pairs: sorted keys and by-p CSR
     pp = np.asarray(pp, dtype=np.int64)
     qq = np.asarray(qq, dtype=np.int64)
-    pair_key = np.unique(pp * n_q + qq)
+    pair_key = _unique(pp * n_q + qq)
     p_order, p_start = _csr(pp, n_pk)
     reach = np.bincount(pp, weights=holders_q[qq], minlength=n_pk)  # holders, upper bound
 
@@ -340,7 +382,7 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r):
     hi, k2 = _expand(holders_q[q])
     cg = gi[hi]
     cv = r_owner[q_order[q_start[q[hi]] + k2]]
-    cand = np.unique(cg * np.int64(n_r) + cv)
+    cand = _unique(cg * np.int64(n_r) + cv)
     cg, cv = cand // n_r, cand % n_r
     if exact:
         rdeg = np.bincount(r_owner, weights=r_mult, minlength=n_r)
@@ -394,7 +436,7 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
     rows_used = serves > 0
     total = np.bincount(ci[rows_used], weights=r_mult[rrow[rows_used]], minlength=n_c)
     ok &= total >= demand_total[cg]
-    tkey = np.unique(ri * np.int64(n_types) + gtype[j])
+    tkey = _unique(ri * np.int64(n_types) + gtype[j])
     t_ri, t_ty = tkey // n_types, tkey % n_types
     by_type = np.bincount(
         ci[t_ri] * n_types + t_ty, weights=r_mult[rrow[t_ri]], minlength=n_c * n_types
@@ -739,8 +781,13 @@ def linkage_attack(
                 "(pass one bool per released person, in row order)."
             )
 
+    t_key = targets.tobytes()
     if use_qi:
-        qm, kq, rq = _qi_matchers(original, view, qis, targets, hierarchies)
+        qm, kq, rq = _cached(
+            ("qi", id(original), id(release), tuple(qis), t_key, _hier_key(hierarchies)),
+            (original, release, hierarchies),
+            lambda: _qi_matchers(original, view, qis, targets, hierarchies),
+        )
 
     known_text = np.full(n_t, None, dtype=object)
     if scope == "qi":
@@ -755,8 +802,14 @@ def linkage_attack(
     else:
         kidx = _patterns(original, original, sig, age_bin)
         ridx = _patterns(release, view, sig, age_bin)
-        pm, kp, rp = _pattern_matchers(original, kidx, ridx, sig, hierarchies)
-        pp, qq = _consistent_pairs(kp, rp, pm)
+        base_key = (id(original), id(release), tuple(sig), age_bin, _hier_key(hierarchies))
+        alive = (original, release, hierarchies)
+
+        def pairs():
+            pm, kp, rp = _pattern_matchers(original, kidx, ridx, sig, hierarchies)
+            return _consistent_pairs(kp, rp, pm)
+
+        pp, qq = _cached(("pairs", *base_key), alive, pairs)
         # the targets' known patterns: (t, p, m) with t the target's row in `targets`
         tpos = pd.Series(np.arange(n_t), index=targets)
         sel = np.isin(kidx.owner, targets)
@@ -768,7 +821,7 @@ def linkage_attack(
             }
         )
         if scope == "edge":
-            pv = _holders(pp, qq, ridx)
+            pv = _cached(("holders", *base_key), alive, lambda: _holders(pp, qq, ridx))
             if pool is not None:
                 pv = pv[pool[pv["v"].to_numpy()]]
             count_p = np.bincount(pv["p"], minlength=len(kidx.table))
@@ -790,8 +843,11 @@ def linkage_attack(
             known_text[chosen["t"].to_numpy()] = kidx.table["pattern"].to_numpy()[chosen["p"]]
         else:
             ktypes = pd.factorize(kidx.table["connection_type"].astype(str))[0]
-            group, cg, cv, n_g = _neighborhood_candidates(
-                kidx, ridx, targets, pp, qq, ktypes, neighborhood_match == "exact", n_r
+            exact = neighborhood_match == "exact"
+            group, cg, cv, n_g = _cached(
+                ("neighborhood", *base_key, t_key, exact),
+                alive,
+                lambda: _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r),
             )
             if pool is not None:
                 keep = pool[cv]
@@ -803,7 +859,7 @@ def linkage_attack(
                 empty_pool &= pool
             t_has = group >= 0
             # is the target's own record a candidate of its group?
-            member = np.unique(cg * np.int64(max(n_r, 1)) + cv)
+            member = _unique(cg * np.int64(max(n_r, 1)) + cv)
             tkey = group * np.int64(max(n_r, 1)) + truth
             pos = np.searchsorted(member, tkey)
             in_cand = (
