@@ -69,10 +69,23 @@ def fits(true, label, *, bucket=None, column=""):
     return False
 
 
-def run_demo(seed, out):
-    cmd = ["personatwin", "demo", "--seed", str(seed), "--out", f"{out}/pub",
-           "--private-out", f"{out}/priv"]  # fmt: skip
-    text = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+def run_demo(seed, out, protection="local", augment=None):
+    """Run the demo into ``out`` (or reuse its printed output there); the printed text."""
+    log = Path(out) / "stdout.txt"
+    if log.exists():
+        text = log.read_text()
+    else:
+        cmd = ["personatwin", "demo", "--seed", str(seed), "--out", f"{out}/pub",
+               "--private-out", f"{out}/priv", "--protection", protection]  # fmt: skip
+        if augment:
+            cmd += ["--augment", augment]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            tail = (done.stderr.strip().splitlines() or ["?"])[-1]
+            raise RuntimeError(f"demo --seed {seed} --protection {protection} failed: {tail}")
+        text = done.stdout
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(text)
     avg = re.search(r"headline risk.*?: average [\d.]+% -> ([\d.]+)%", text)
     cert = re.search(r"certainty[^:]*: ([\d.]+)%", text)
     return (
@@ -175,29 +188,43 @@ def independent(seed, out):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--protection", nargs="+", default=["local", "global"])
+    parser.add_argument("--augment", default=None, help="e.g. census (demo --augment)")
+    parser.add_argument("--keep", default=None, help="folder for (and reuse of) demo outputs")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in args.seeds:
-            out = Path(tmp) / f"s{seed}"
-            printed, printed_certain = run_demo(seed, out)
-            indep, indep_certain = independent(seed, out)
-            meta = json.loads((out / "pub" / "risk_metrics.json").read_text())
-            det = (meta.get("metadata") or meta).get("detector") or {}
-            rows.append(
-                {
-                    "seed": seed,
-                    "printed_average": round(printed, 3),
-                    "independent_average": round(indep, 3),
-                    "ok (printed >= indep - 0.02)": printed >= indep - 0.02,
-                    "printed_certain": printed_certain,
-                    "independent_certain": round(indep_certain, 3),
-                    "package_shadow_auc": det.get("shadow_auc"),
-                }
-            )
+        root = Path(args.keep or tmp)
+        for protection in args.protection:
+            for seed in args.seeds:
+                out = (
+                    root / f"{protection}{'-' + args.augment if args.augment else ''}" / f"s{seed}"
+                )
+                row = {"protection": protection, "seed": seed}
+                try:
+                    printed, printed_certain = run_demo(seed, out, protection, args.augment)
+                except RuntimeError as exc:
+                    rows.append({**row, "failed": str(exc)[:120]})
+                    continue
+                indep, indep_certain = independent(seed, out)
+                meta = json.loads((out / "pub" / "risk_metrics.json").read_text())
+                det = (meta.get("metadata") or meta).get("detector") or {}
+                rows.append(
+                    {
+                        **row,
+                        "printed_average": round(printed, 3),
+                        "independent_average": round(indep, 3),
+                        "ok (printed >= indep - 0.02)": bool(printed >= indep - 0.02),
+                        "printed_certain": printed_certain,
+                        "independent_certain": round(indep_certain, 3),
+                        "package_shadow_auc": det.get("shadow_auc_direction")
+                        or det.get("shadow_auc"),
+                    }
+                )
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))
-    return 0 if table["ok (printed >= indep - 0.02)"].all() else 1
+    ok = table.get("ok (printed >= indep - 0.02)")
+    return 0 if ok is not None and ok.fillna(False).all() else 1
 
 
 if __name__ == "__main__":
