@@ -1124,7 +1124,7 @@ def _detector_strip(data, release, fitted, seed):
         )
         return {"reason": reason}, {}
     shadow, shadow_reason = _shadow_release(data, fitted, seed)
-    suite = detector_suite(release, cv=3, shadow=shadow, random_state=seed)
+    suite = detector_suite(release, cv=3, shadow=shadow, importances=False, random_state=seed)
     scores = {"cross-fitted": suite.scores}
     if suite.shadow_scores is not None:
         scores["shadow"] = suite.shadow_scores
@@ -1136,6 +1136,14 @@ def _detector_strip(data, release, fitted, seed):
         "shadow_auc_direction": None
         if suite.shadow_auc is None
         else auc_direction(suite.shadow_auc),
+        "person_auc": suite.person_auc,
+        "person_auc_direction": None
+        if suite.person_auc is None
+        else auc_direction(suite.person_auc),
+        "shadow_person_auc": suite.shadow_person_auc,
+        "shadow_person_auc_direction": None
+        if suite.shadow_person_auc is None
+        else auc_direction(suite.shadow_person_auc),
         "shadow": shadow_reason,
         "detector": "cross-fitted on the release's own flags (upper bound) and shadow",
     }
