@@ -320,7 +320,7 @@ def _group_neighborhoods(t, p, m, n_t):
     return group, g[order], p[sel][order], m[sel][order], n_g
 
 
-def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r):
+def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=None):
     """Candidates of each target's known neighbourhood, in memory linear in the data.
 
     An injective assignment is required: the target's known connections must go to
@@ -388,22 +388,55 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r):
         rdeg = np.bincount(r_owner, weights=r_mult, minlength=n_r)
         keep = rdeg[cv] == demand_total[cg]
         cg, cv = cg[keep], cv[keep]
+    if holders is not None and len(cg):
+        keep = _supply_filter(cg, cv, holders, g_start, n_pat, gp, gm, n_r)
+        cg, cv = cg[keep], cv[keep]
 
     # 2. every known pattern of the group against the candidate's released patterns
+    # (after the supply filter a one-pattern neighbourhood is decided: Hall's condition
+    # for one pattern is its supply)
     ok = np.ones(len(cg), dtype=bool)
+    todo = np.flatnonzero(n_pat[cg] > 1) if holders is not None else np.arange(len(cg))
+    tg, tv = cg[todo], cv[todo]
     n_types = int(ktypes.max()) + 1 if len(ktypes) else 1
     gtype = ktypes[gp]
     demand_type = np.bincount(gg * n_types + gtype, weights=gm, minlength=n_g * n_types)
-    per_c = (o_start[cv + 1] - o_start[cv]) * n_pat[cg]  # expanded rows per candidate
+    per_c = (o_start[tv + 1] - o_start[tv]) * n_pat[tg]  # expanded rows per candidate
     cum = np.cumsum(per_c)
     cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
-    bounds = np.unique(np.r_[0, cuts, len(cg)])
+    bounds = np.unique(np.r_[0, cuts, len(tg)])
     for lo, hi_ in zip(bounds[:-1], bounds[1:]):  # blocks of candidates, bounded memory
-        ok[lo:hi_] = _check_block(
-            cg[lo:hi_], cv[lo:hi_], o_order, o_start, r_pat, r_mult, g_start, n_pat, gp,
+        ok[todo[lo:hi_]] = _check_block(
+            tg[lo:hi_], tv[lo:hi_], o_order, o_start, r_pat, r_mult, g_start, n_pat, gp,
             gm, local, gtype, n_types, demand_total, demand_type, pair_key, n_q,
         )  # fmt: skip
     return group, cg[ok], cv[ok], n_g
+
+
+def _supply_filter(cg, cv, holders, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
+    """Per (group, candidate) pair: does the candidate hold, for each known pattern of the
+    group, at least as many consistent released connections as the pattern's
+    multiplicity?  (Necessary for Hall's condition; a sorted-key look-up per known
+    pattern, in blocks, so the full check runs on far fewer pairs.)"""
+    key = holders["p"].to_numpy(np.int64) * np.int64(n_r) + holders["v"].to_numpy(np.int64)
+    order = np.argsort(key)
+    key, mult = key[order], holders["mult"].to_numpy(float)[order]
+    if len(key) == 0:  # nobody holds a consistent pattern
+        return np.zeros(len(cg), dtype=bool)
+    ok = np.ones(len(cg), dtype=bool)
+    rows = n_pat[cg]
+    cum = np.cumsum(rows)
+    cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
+    bounds = np.unique(np.r_[0, cuts, len(cg)])
+    for lo, hi in zip(bounds[:-1], bounds[1:]):  # blocks of pairs, bounded memory
+        ci, k = _expand(rows[lo:hi])
+        j = g_start[cg[lo:hi][ci]] + k
+        want = gp[j] * np.int64(n_r) + cv[lo:hi][ci]
+        pos = np.minimum(np.searchsorted(key, want), max(len(key) - 1, 0))
+        supply = np.where(key[pos] == want, mult[pos], 0.0)
+        short = supply < gm[j]
+        ok[lo:hi] = np.bincount(ci, weights=short, minlength=hi - lo) == 0
+    return ok
 
 
 def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm, local,
@@ -844,10 +877,13 @@ def linkage_attack(
         else:
             ktypes = pd.factorize(kidx.table["connection_type"].astype(str))[0]
             exact = neighborhood_match == "exact"
+            pv = _cached(("holders", *base_key), alive, lambda: _holders(pp, qq, ridx))
             group, cg, cv, n_g = _cached(
                 ("neighborhood", *base_key, t_key, exact),
                 alive,
-                lambda: _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r),
+                lambda: _neighborhood_candidates(
+                    kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv
+                ),
             )
             if pool is not None:
                 keep = pool[cv]
