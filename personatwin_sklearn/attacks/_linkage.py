@@ -418,9 +418,9 @@ def _supply_filter(cg, cv, holders, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
     group, at least as many consistent released connections as the pattern's
     multiplicity?  (Necessary for Hall's condition; a sorted-key look-up per known
     pattern, in blocks, so the full check runs on far fewer pairs.)"""
+    # the holders table is sorted by (p, v): its keys are sorted
     key = holders["p"].to_numpy(np.int64) * np.int64(n_r) + holders["v"].to_numpy(np.int64)
-    order = np.argsort(key)
-    key, mult = key[order], holders["mult"].to_numpy(float)[order]
+    mult = holders["mult"].to_numpy(float)
     if len(key) == 0:  # nobody holds a consistent pattern
         return np.zeros(len(cg), dtype=bool)
     ok = np.ones(len(cg), dtype=bool)
@@ -640,11 +640,26 @@ def _pattern_matchers(original, kidx, ridx, sig, hierarchies):
 
 def _holders(pairs_p, pairs_q, ridx) -> pd.DataFrame:
     """(p, v, mult): released people v holding patterns consistent with known pattern p,
-    with the total multiplicity of those patterns."""
-    links = pd.DataFrame({"p": pairs_p, "q": pairs_q})
-    held = pd.DataFrame({"q": ridx.pattern, "v": ridx.owner, "mult": ridx.multiplicity})
-    pv = links.merge(held, on="q")
-    return pv.groupby(["p", "v"], sort=False, as_index=False)["mult"].sum()
+    with the total multiplicity of those patterns; rows sorted by (p, v).  Sorted keys
+    and CSR offsets, no join: rows = sum over consistent (p, q) of q's holders."""
+    pairs_p = np.asarray(pairs_p, dtype=np.int64)
+    pairs_q = np.asarray(pairs_q, dtype=np.int64)
+    r_pat = np.asarray(ridx.pattern, dtype=np.int64)
+    r_owner = np.asarray(ridx.owner, dtype=np.int64)
+    r_mult = np.asarray(ridx.multiplicity, dtype=np.int64)
+    n_q = len(ridx.table)
+    n_v = int(r_owner.max()) + 1 if len(r_owner) else 1
+    q_order, q_start = _csr(r_pat, n_q)
+    li, k = _expand(q_start[pairs_q + 1] - q_start[pairs_q])
+    row = q_order[q_start[pairs_q[li]] + k]
+    key = pairs_p[li] * np.int64(n_v) + r_owner[row]
+    order = np.argsort(key, kind="stable")
+    key, mult = key[order], r_mult[row][order]
+    if len(key):
+        first = np.r_[True, key[1:] != key[:-1]]
+        starts = np.flatnonzero(first)
+        key, mult = key[starts], np.add.reduceat(mult, starts)
+    return pd.DataFrame({"p": key // n_v, "v": key % n_v, "mult": mult})
 
 
 @validate_params(
@@ -869,10 +884,14 @@ def linkage_attack(
             chosen = known.sort_values(["t", "key", "p"], kind="stable").drop_duplicates("t")
             sizes = np.full(n_t, n_r if pool is None else int(pool.sum()), dtype=np.int64)
             sizes[chosen["t"].to_numpy()] = chosen["n"].to_numpy()
-            own = pd.DataFrame({"p": chosen["p"].to_numpy(), "v": truth[chosen["t"]]})
-            hit = own.merge(pv[["p", "v"]], on=["p", "v"], how="left", indicator=True)
+            # is (chosen pattern, own record) a holder?  pv is sorted by (p, v)
+            pv_key = pv["p"].to_numpy(np.int64) * np.int64(n_r) + pv["v"].to_numpy(np.int64)
+            own_v = truth[chosen["t"].to_numpy()]
+            want = chosen["p"].to_numpy(np.int64) * np.int64(n_r) + np.maximum(own_v, 0)
+            pos = np.minimum(np.searchsorted(pv_key, want), max(len(pv_key) - 1, 0))
+            found = (own_v >= 0) & (pv_key[pos] == want) if len(pv_key) else own_v < -1
             in_cand = truth >= 0
-            in_cand[chosen["t"].to_numpy()] = (hit["_merge"] == "both").to_numpy()
+            in_cand[chosen["t"].to_numpy()] = found
             known_text[chosen["t"].to_numpy()] = kidx.table["pattern"].to_numpy()[chosen["p"]]
         else:
             ktypes = pd.factorize(kidx.table["connection_type"].astype(str))[0]
