@@ -44,7 +44,9 @@ generator, on the sample population and Caltech36 (the earlier table of
 """
 
 import argparse
+import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -330,6 +332,55 @@ def linkage_rows(cv: int) -> list:
     return rows
 
 
+# ----------------------------------------------------------------------------- scale
+def scale_release(n: int, seed: int = 0):
+    """``random_population(n)`` (benchmarks/_populations.py) and a release of it: the
+    quasi-identifiers k-anonymised (k=10) and 10% more connections, flagged synthetic,
+    between random people; a detector score per connection (the flags plus noise)."""
+    from _populations import random_population
+
+    data = random_population(n, seed=seed, quasi_identifiers=True)
+    anon = KAnonymizer(k=10, quasi_identifiers=["age", "gender", "ethnicity", "zipcode"])
+    release = anon.fit_transform(data)
+    rng = np.random.default_rng(seed)
+    m = n // 10 * 3 // 10  # 10% of the 3 connections per person
+    ids = release.ids.to_numpy()
+    a, b = ids[rng.integers(0, n, m)], ids[rng.integers(0, n, m)]
+    kinds = release.connections["connection_type"].astype(str).to_numpy()[rng.integers(0, n, m)]
+    ok = a != b
+    new = pd.DataFrame({"person1_id": a[ok], "person2_id": b[ok], "connection_type": kinds[ok]})
+    release = release.add(connections=new)
+    flags = release.connections["is_synthetic"].to_numpy(float)
+    scores = 0.6 * flags + 0.4 * rng.random(len(flags))
+    return data, release, scores
+
+
+def scale_row(n: int) -> dict:
+    """Time and peak memory of :func:`~personatwin_sklearn.attacks.strongest_headline`
+    on :func:`scale_release` (targets sampled beyond 5,000 real people, CI printed)."""
+    import resource
+
+    from personatwin_sklearn.attacks import strongest_headline
+
+    data, release, scores = scale_release(n)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    start = time.perf_counter()
+    h = strongest_headline(data, release, scores={"noisy flags": scores})
+    elapsed = time.perf_counter() - start
+    after = h["after"]
+    return {
+        "people": f"{n:,}",
+        "connections": f"{release.n_connections:,}",
+        "targets": f"{h['n_targets']:,}" + (" (sampled)" if h["sampled"] else ""),
+        "adversaries": len(h["adversaries"]),
+        "headline average": f"{after['average']:.3f} +/- {after['ci95']:.3f}",
+        "certain": f"{after['certain']:.3f}",
+        "seconds": f"{elapsed:.1f}",
+        "peak GB (process)": f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f}",
+        "GB before the attack": f"{base:.2f}",
+    }
+
+
 # ----------------------------------------------------------------------------- output
 def markdown(rows: list) -> str:
     table = pd.DataFrame(rows)
@@ -357,7 +408,31 @@ def main():
     parser.add_argument("--cv", type=int, default=None, help="detector folds (default 5, quick 3)")
     parser.add_argument("--write", action="store_true", help="write the table into the doc")
     parser.add_argument("--linkage", action="store_true", help="the linkage grid instead")
+    parser.add_argument(
+        "--scale", type=int, nargs="+", default=None, help="strongest_headline at these sizes"
+    )
+    parser.add_argument("--scale-one", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.scale_one:
+        print(json.dumps(scale_row(args.scale_one)))
+        return
+    if args.scale:  # one process per size: its own peak memory
+        rows = []
+        for n in args.scale:
+            done = subprocess.run(
+                [sys.executable, __file__, "--scale-one", str(n)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        text = markdown(rows) + (
+            f"\n\n`python benchmarks/bench_attacks.py --scale {' '.join(map(str, args.scale))}`"
+        )
+        print(text)
+        if args.write:
+            write_block(text, "scale")
+        return
     cv = args.cv or (3 if args.quick else 5)
     start = time.perf_counter()
     if args.linkage:

@@ -1,7 +1,7 @@
 """Plausibility features of connections: what a detector can compute from a release.
 
-A low module (it imports only numpy, pandas, scipy and this package's ``_social_data`` and
-``exceptions``).  Both sides read it, so that they cannot drift apart:
+A low module (it imports only numpy, pandas, scipy and this package's ``_social_data``,
+``exceptions`` and ``domains``, a leaf).  Both sides read it, so that they cannot drift apart:
 
 - :mod:`personatwin_sklearn.attacks` computes these features to tell synthetic
   connections from real ones (:func:`edge_features`);
@@ -33,9 +33,12 @@ __all__ = [
     "FEATURES",
     "HOMOPHILY_COLUMNS",
     "SPECTRAL_MAX_NODES",
+    "SUITE_FEATURES",
     "GraphFeatures",
     "edge_features",
     "household_twins",
+    "person_suite_features",
+    "suite_edge_features",
 ]
 
 NA = "<NA>"
@@ -49,7 +52,20 @@ EDGE_ATTRIBUTES = ("strength", "confidence", "context")
 HOMOPHILY_COLUMNS = ("zipcode", "ethnicity", "occupation", "gender")
 #: Above this many people the spectral embedding is approximated (subspace iteration).
 SPECTRAL_MAX_NODES = 200_000
-#: Feature columns, in order (``age_*`` and ``same_*`` only where the column exists).
+#: The detector suite's features of a connection (:func:`suite_edge_features`), added by
+#: :func:`edge_features` (not by :meth:`GraphFeatures.pair_features`).
+SUITE_FEATURES = (
+    "twins_min",
+    "twins_max",
+    "broken_ends",
+    "rule_broken",
+    "qi_class_min",
+    "qi_class_max",
+    "at_k_ends",
+    "component",
+)
+#: Feature columns of :func:`edge_features`, in order (``age_*`` and ``same_*`` only where
+#: the column exists; the last :data:`SUITE_FEATURES` only with ``suite=True``).
 FEATURES = (
     "degree_min",
     "degree_max",
@@ -70,6 +86,7 @@ FEATURES = (
     "age_max",
     *(f"same_{c}" for c in HOMOPHILY_COLUMNS),
     "connection_type",
+    *SUITE_FEATURES,
 )
 
 
@@ -370,8 +387,8 @@ class GraphFeatures:
         Returns
         -------
         DataFrame
-            One row per pair, columns :data:`FEATURES` (``age_*`` / ``same_*`` where
-            the column exists); ``connection_type`` is categorical.
+            One row per pair, columns :data:`FEATURES` but the suite's (``age_*`` /
+            ``same_*`` where the column exists); ``connection_type`` is categorical.
         """
         u = np.asarray(u, dtype=np.int64).ravel()
         v = np.asarray(v, dtype=np.int64).ravel()
@@ -480,7 +497,11 @@ class GraphFeatures:
 
 
 def edge_features(
-    data: SocialData, *, include_edge_attributes: bool = False, spectral: bool = True
+    data: SocialData,
+    *,
+    include_edge_attributes: bool = False,
+    spectral: bool = True,
+    suite: bool = True,
 ) -> pd.DataFrame:
     """Per connection, features an adversary computes from a release.
 
@@ -498,6 +519,7 @@ def edge_features(
     zipcode / ethnicity / occupation / gender, and the connection type.  With
     ``include_edge_attributes=True`` also the ``strength``, ``confidence`` and
     ``context`` columns (a release must not ship them: they mark synthetic edges).
+    With ``suite=True`` (default) also :func:`suite_edge_features`.
 
     Parameters
     ----------
@@ -507,6 +529,9 @@ def edge_features(
         Add the edge attribute columns as features.
     spectral : bool, default=True
         Compute ``spectral_distance`` (NaN without it).
+    suite : bool, default=True
+        Add the detector suite's features (:func:`suite_edge_features`: twin
+        households, broken domain rules, class sizes at exactly k, component size).
 
     Returns
     -------
@@ -526,7 +551,12 @@ def edge_features(
     [6, 0]
     """
     graph = GraphFeatures(data, spectral=spectral)
-    return graph.edge_features(include_edge_attributes=include_edge_attributes)
+    out = graph.edge_features(include_edge_attributes=include_edge_attributes)
+    if suite:
+        extra = suite_edge_features(data)
+        for column in extra.columns:
+            out[column] = extra[column].to_numpy()
+    return out
 
 
 def _mix64(x: np.ndarray, salt: int) -> np.ndarray:
@@ -599,3 +629,120 @@ def household_twins(data: SocialData, columns=None) -> np.ndarray:
     frame = pd.DataFrame({"o": own, "d": deg, "h1": h1, "h2": h2})
     size = frame.groupby(["o", "d", "h1", "h2"], sort=False)["d"].transform("size").to_numpy()
     return np.where(deg > 0, size - 1, 0).astype(np.int64)
+
+
+#: Columns the suite reads as quasi-identifiers (those present) for class sizes.
+SUITE_QUASI_IDENTIFIERS = ("age", "gender", "ethnicity", "zipcode")
+
+
+def person_suite_features(data: SocialData) -> pd.DataFrame:
+    """Per person, what tells a synthetic persona from a real one in a published release.
+
+    - ``degree``: connections;
+    - ``twins``: other people with an identical household (:func:`household_twins`;
+      a persona copied from a real household has one);
+    - ``broken_rule``: the person breaks a rule of real data
+      (:func:`~personatwin_sklearn.domains.rule_violations`: a co-defendant without a
+      record, two spouses, a parent younger than the child);
+    - ``qi_class``: people with the same released quasi-identifiers (age, gender,
+      ethnicity, zipcode present) and ``at_k``: the class is of exactly the smallest size
+      in the release (the minimality attack: a k-anonymiser stops at k, so classes of
+      exactly k are where it added or merged);
+    - ``component``: size of the person's connected component.
+
+    Parameters
+    ----------
+    data : SocialData
+        The release (flags are not read).
+
+    Returns
+    -------
+    DataFrame
+        One row per person, in row order.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> list(person_suite_features(make_toy_population()).columns)
+    ['degree', 'twins', 'broken_rule', 'qi_class', 'at_k', 'component']
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    from personatwin_sklearn.domains import rule_violations
+
+    people = data._people
+    n = len(people)
+    edges = data._connections
+    index = pd.Index(people[data.id_col])
+    a = index.get_indexer(edges["person1_id"])
+    b = index.get_indexer(edges["person2_id"])
+    ok = (a >= 0) & (b >= 0)
+    degree = np.bincount(np.r_[a[ok], b[ok]], minlength=n)
+    _, broken = rule_violations(people, edges, id_col=data.id_col)
+    qis = [c for c in SUITE_QUASI_IDENTIFIERS if c in people.columns]
+    if qis:
+        codes = pd.DataFrame({c: pd.factorize(_canon(people[c]))[0] for c in qis})
+        qi_class = codes.groupby(qis, sort=False)[qis[0]].transform("size").to_numpy()
+    else:
+        qi_class = np.full(n, n)
+    smallest = qi_class.min() if n else 0
+    adj = sp.coo_matrix((np.ones(int(ok.sum())), (a[ok], b[ok])), shape=(n, n)).tocsr()
+    _, label = connected_components(adj, directed=False)
+    component = np.bincount(label)[label]
+    return pd.DataFrame(
+        {
+            "degree": degree.astype(np.int64),
+            "twins": household_twins(data),
+            "broken_rule": broken.astype(np.int8),
+            "qi_class": qi_class.astype(np.int64),
+            "at_k": (qi_class == smallest).astype(np.int8),
+            "component": component.astype(np.int64),
+        }
+    )
+
+
+def suite_edge_features(data: SocialData, persons: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per connection, the detector suite's features of its two ends and itself.
+
+    From :func:`person_suite_features` of the ends: ``twins_min`` / ``twins_max``,
+    ``broken_ends`` (ends that break a rule), ``qi_class_min`` / ``qi_class_max``,
+    ``at_k_ends`` (ends in a class of exactly the smallest size), ``component``; and
+    ``rule_broken``: the connection itself breaks a rule.
+
+    Parameters
+    ----------
+    data : SocialData
+        The release (flags are not read).
+    persons : DataFrame, default=None
+        Precomputed :func:`person_suite_features` of ``data``.
+
+    Returns
+    -------
+    DataFrame
+        One row per connection, in connection order.
+    """
+    from personatwin_sklearn.domains import rule_violations
+
+    if persons is None:
+        persons = person_suite_features(data)
+    edges = data._connections
+    index = pd.Index(data._people[data.id_col])
+    a = np.maximum(index.get_indexer(edges["person1_id"]), 0)
+    b = np.maximum(index.get_indexer(edges["person2_id"]), 0)
+    edge_mask, _ = rule_violations(data._people, edges, id_col=data.id_col)
+    tw = persons["twins"].to_numpy()
+    qc = persons["qi_class"].to_numpy()
+    return pd.DataFrame(
+        {
+            "twins_min": np.minimum(tw[a], tw[b]),
+            "twins_max": np.maximum(tw[a], tw[b]),
+            "broken_ends": persons["broken_rule"].to_numpy()[a]
+            + persons["broken_rule"].to_numpy()[b],
+            "rule_broken": edge_mask.astype(np.int8),
+            "qi_class_min": np.minimum(qc[a], qc[b]),
+            "qi_class_max": np.maximum(qc[a], qc[b]),
+            "at_k_ends": persons["at_k"].to_numpy()[a] + persons["at_k"].to_numpy()[b],
+            "component": persons["component"].to_numpy()[a],
+        },
+        index=None,
+    )

@@ -1293,7 +1293,7 @@ def _detector_strip(data, release, fitted, seed):
         )
         return {"reason": reason}, {}
     shadow, shadow_reason = _shadow_release(data, fitted, seed)
-    suite = detector_suite(release, cv=3, shadow=shadow, random_state=seed)
+    suite = detector_suite(release, cv=3, shadow=shadow, importances=False, random_state=seed)
     scores = {"cross-fitted": suite.scores}
     if suite.shadow_scores is not None:
         scores["shadow"] = suite.shadow_scores
@@ -1305,6 +1305,14 @@ def _detector_strip(data, release, fitted, seed):
         "shadow_auc_direction": None
         if suite.shadow_auc is None
         else auc_direction(suite.shadow_auc),
+        "person_auc": suite.person_auc,
+        "person_auc_direction": None
+        if suite.person_auc is None
+        else auc_direction(suite.person_auc),
+        "shadow_person_auc": suite.shadow_person_auc,
+        "shadow_person_auc_direction": None
+        if suite.shadow_person_auc is None
+        else auc_direction(suite.shadow_person_auc),
         "shadow": shadow_reason,
         "detector": "cross-fitted on the release's own flags (upper bound) and shadow",
     }
@@ -1312,23 +1320,38 @@ def _detector_strip(data, release, fitted, seed):
 
 
 def _shadow_release(data, fitted, seed):
-    """A release of another population made with the same settings: ``(release, text)``."""
+    """Releases of other populations made with the same settings: ``(list or None, text)``.
+
+    The input split at random into two halves (seeded), each protected with the fitted
+    settings: two shadow populations the adversary's detector trains on.
+    """
     from sklearn.base import clone
 
     rng = np.random.default_rng(seed + 1)
     n = len(data)
-    half = np.sort(rng.choice(n, size=max(n // 2, 1), replace=False))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            shadow = clone(fitted).fit_transform(data.take(half))
-    except (ValueError, RuntimeError) as exc:  # too small to protect: no shadow
-        return None, f"not made: {exc}"[:200]
-    flags = shadow._connections["is_synthetic"].to_numpy(bool)
-    if min(int(flags.sum()), int((~flags).sum())) < _MIN_DETECTOR_EDGES:
-        return None, "not made: the shadow release has too few synthetic connections"
-    return shadow, (
-        f"the same settings on a seeded random half of the input ({len(half):,} people)"
+    order = rng.permutation(n)
+    halves = [np.sort(order[: max(n // 2, 1)]), np.sort(order[max(n // 2, 1) :])]
+    shadows, reasons = [], []
+    for half in halves:
+        if len(half) == 0:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                shadow = clone(fitted).fit_transform(data.take(half))
+        except (ValueError, RuntimeError, IndexError) as exc:  # too small to protect
+            reasons.append(f"not made: {exc}"[:200])
+            continue
+        flags = shadow._connections["is_synthetic"].to_numpy(bool)
+        if min(int(flags.sum()), int((~flags).sum())) < _MIN_DETECTOR_EDGES:
+            reasons.append("not made: the shadow release has too few synthetic connections")
+            continue
+        shadows.append(shadow)
+    if not shadows:
+        return None, reasons[0] if reasons else "not made"
+    return shadows, (
+        f"the same settings on {len(shadows)} seeded random half(s) of the input "
+        f"({', '.join(f'{len(h):,}' for h in halves[: len(shadows)])} people)"
     )
 
 

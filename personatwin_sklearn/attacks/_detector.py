@@ -32,11 +32,17 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from threadpoolctl import threadpool_limits
 
-from personatwin_sklearn._graph_features import edge_features
+from personatwin_sklearn._graph_features import edge_features, person_suite_features
 from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.exceptions import InvalidValueError
 
-__all__ = ["DetectorResult", "detector_suite", "fit_detector", "score_connections"]
+__all__ = [
+    "DetectorResult",
+    "detector_suite",
+    "fit_detector",
+    "person_features",
+    "score_connections",
+]
 
 #: False-positive rate at which the true-positive rate is reported.
 FPR = 0.01
@@ -75,6 +81,12 @@ class DetectorResult:
         Out-of-fold score of each connection (probability of being synthetic).
     shadow_scores : ndarray or None
         The shadow detector's score of each connection.
+    person_auc : float or None
+        ROC AUC of the person detector (synthetic people vs real) trained on the
+        release's own person flags, out of fold (``None`` with fewer than ``cv`` of
+        either).
+    shadow_person_auc : float or None
+        The person detector trained on the shadow release(s) only, on this release.
 
     See Also
     --------
@@ -101,6 +113,8 @@ class DetectorResult:
     features: list = field(repr=False)
     scores: np.ndarray = field(repr=False)
     shadow_scores: np.ndarray | None = field(default=None, repr=False)
+    person_auc: float | None = None
+    shadow_person_auc: float | None = None
 
     def to_dict(self) -> dict:
         """Return the headline figures as a plain dict (JSON-serialisable).
@@ -118,6 +132,8 @@ class DetectorResult:
             "shadow_tpr_at_1pct_fpr": self.shadow_tpr_at_1pct_fpr,
             "n_real": self.n_real,
             "n_synthetic": self.n_synthetic,
+            "person_auc": self.person_auc,
+            "shadow_person_auc": self.shadow_person_auc,
             "top_feature": self.feature_importances.index[0]
             if len(self.feature_importances)
             else None,
@@ -346,6 +362,71 @@ def score_connections(detector, release) -> np.ndarray:
     return _predict(detector, edge_features(release, include_edge_attributes=leaky))
 
 
+# ----------------------------------------------------------------------------- people
+def _person_labels(release: SocialData) -> np.ndarray:
+    return np.asarray(release.is_synthetic, dtype=bool).astype(np.int8)
+
+
+def person_features(release: SocialData, edge_scores=None) -> pd.DataFrame:
+    """Features of the person detector: :func:`~personatwin_sklearn._graph_features.
+    person_suite_features` and, with ``edge_scores`` (one per connection), the largest
+    and the mean score of the person's connections (NaN without connections).
+
+    Parameters
+    ----------
+    release : SocialData
+        The release (flags are not read).
+    edge_scores : array-like of shape (n_connections,), default=None
+        A connection detector's scores.
+
+    Returns
+    -------
+    DataFrame
+        One row per person, in row order.
+    """
+    X = person_suite_features(release)
+    if edge_scores is not None:
+        scores = np.asarray(edge_scores, dtype=float)
+        edges = release._connections
+        index = pd.Index(release._people[release.id_col])
+        ends = np.r_[
+            index.get_indexer(edges["person1_id"]), index.get_indexer(edges["person2_id"])
+        ]
+        both = np.r_[scores, scores]
+        keep = ends >= 0
+        n = len(X)
+        deg = np.bincount(ends[keep], minlength=n)
+        total = np.bincount(ends[keep], weights=both[keep], minlength=n)
+        top = np.full(n, -np.inf)
+        np.maximum.at(top, ends[keep], both[keep])
+        X["edge_score_max"] = np.where(deg > 0, top, np.nan)
+        X["edge_score_mean"] = np.where(deg > 0, total / np.maximum(deg, 1), np.nan)
+    return X
+
+
+def _person_auc(release, edge_scores, cv, seed):
+    """Out-of-fold person AUC on the release's own person flags (None: too few)."""
+    y = _person_labels(release)
+    if min(int(y.sum()), int(len(y) - y.sum())) < cv:
+        return None
+    _, aucs = _out_of_fold(person_features(release, edge_scores), y, cv, seed)
+    return float(np.mean(aucs))
+
+
+def _shadow_person_auc(release, edge_scores, shadows, shadow_edge_scores, seed):
+    """A person detector trained on the shadow release(s) only, AUC on ``release``."""
+    y = _person_labels(release)
+    if not shadows or y.sum() == 0 or y.sum() == len(y):
+        return None
+    frames = [person_features(item, sc) for item, sc in zip(shadows, shadow_edge_scores)]
+    ys = np.concatenate([_person_labels(item) for item in shadows])
+    if ys.sum() == 0 or ys.sum() == len(ys):
+        return None
+    with threadpool_limits(1, user_api="openmp"):
+        model = _model(ys, seed).fit(_concat_features(frames), ys)
+    return float(roc_auc_score(y, _predict(model, person_features(release, edge_scores))))
+
+
 # ----------------------------------------------------------------------------- suite
 @validate_params(
     {
@@ -442,13 +523,28 @@ def detector_suite(
     else:
         ranked = pd.Series(dtype=float, name="auc_drop")
     shadow_auc = shadow_tpr = shadow_scores = None
+    shadows, shadow_edge_scores = [], []
     if shadow is not None:
+        shadows = _as_list(shadow)
         detector = fit_detector(
             shadow, random_state=seed, include_edge_attributes=include_edge_attributes
         )
         shadow_scores = _predict(detector, X)
         shadow_auc = float(roc_auc_score(y, shadow_scores))
         shadow_tpr = _tpr_at(y, shadow_scores)
+        for item in shadows:  # the shadow's own out-of-fold connection scores
+            ys = _labels(item, "shadow release")
+            Xs = edge_features(item, include_edge_attributes=include_edge_attributes)
+            folds = min(cv, int(ys.sum()), int(len(ys) - ys.sum()))
+            shadow_edge_scores.append(
+                _out_of_fold(Xs, ys, folds, seed)[0] if folds >= 2 else np.full(len(ys), 0.5)
+            )
+    person_auc = _person_auc(release_with_flags, scores, cv, seed)
+    shadow_person_auc = None
+    if shadow is not None:  # reads the shadow connection detector's scores of this release
+        shadow_person_auc = _shadow_person_auc(
+            release_with_flags, shadow_scores, shadows, shadow_edge_scores, seed
+        )
     return DetectorResult(
         auc=float(np.mean(aucs)),
         auc_std=float(np.std(aucs)),
@@ -461,6 +557,8 @@ def detector_suite(
         features=list(X.columns),
         scores=scores,
         shadow_scores=shadow_scores,
+        person_auc=person_auc,
+        shadow_person_auc=shadow_person_auc,
     )
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from personatwin_sklearn._social_data import SocialData
-from personatwin_sklearn.attacks._linkage import SCOPES, linkage_attack
+from personatwin_sklearn.attacks._linkage import SCOPES, _shared_patterns, linkage_attack
 from personatwin_sklearn.exceptions import InvalidValueError
 from personatwin_sklearn.metrics._risk import resolve_quasi_identifiers
 from personatwin_sklearn.patterns._core import resolve_signature
@@ -195,14 +195,15 @@ def headline_risk(
         n_targets=n_targets,
         random_state=random_state,
     )
-    if before is not None and set(before.get("scopes", {})) == set(scopes):
-        before_scopes = {s: before["scopes"][s]["before"] for s in scopes}
-        before_figures = dict(before["before"])
-    else:
-        before_scopes, worst = _attack(original, original, scopes, **kwargs)
-        before_figures = _figures(worst)
-    tables = {} if _keep_tables else None
-    after_scopes, after = _attack(original, stripped, scopes, tables=tables, **kwargs)
+    with _shared_patterns():  # the original's patterns and pairs counted once
+        if before is not None and set(before.get("scopes", {})) == set(scopes):
+            before_scopes = {s: before["scopes"][s]["before"] for s in scopes}
+            before_figures = dict(before["before"])
+        else:
+            before_scopes, worst = _attack(original, original, scopes, **kwargs)
+            before_figures = _figures(worst)
+        tables = {} if _keep_tables else None
+        after_scopes, after = _attack(original, stripped, scopes, tables=tables, **kwargs)
     per_scope = {s: {"before": before_scopes[s], "after": after_scopes[s]} for s in scopes}
     strongest = max(scopes, key=lambda s: (after_scopes[s]["average"], s == "combined"))
     out = {
@@ -292,7 +293,13 @@ def _realness_pools(release, view_columns, scores) -> dict:
         cut = np.quantile(mean[deg > 0], RANK_QUANTILE) if (deg > 0).any() else 0.0
         pools[f"ranker: {name} detector score"] = mean <= cut
     n = len(view)
-    return {k: v for k, v in pools.items() if 0 < int(v.sum()) < n}
+    out, seen = {}, set()
+    for name, pool in pools.items():  # an identical pool is the same adversary: once
+        key = np.packbits(pool).tobytes()
+        if 0 < int(pool.sum()) < n and key not in seen:
+            seen.add(key)
+            out[name] = pool
+    return out
 
 
 def _strip_grid(scores: np.ndarray) -> np.ndarray:
@@ -381,9 +388,29 @@ def strongest_headline(
     >>> h["after"]["maximum"], 0 <= h["after"]["certain"] <= 1
     (1.0, True)
     """
+    with _shared_patterns():  # one set of pattern tables and candidates for every attack
+        return _strongest(
+            original, release, quasi_identifiers=quasi_identifiers, signature=signature,
+            age_bin=age_bin, hierarchies=hierarchies, scores=scores, shadow=shadow,
+            n_targets=n_targets, random_state=random_state, before=before,
+        )  # fmt: skip
+
+
+def _ci95(prob: np.ndarray, n_population: int) -> float:
+    """Half-width of the 95% normal interval of a sample mean (finite population)."""
+    n = len(prob)
+    if n < 2 or n >= n_population:
+        return 0.0
+    fpc = (n_population - n) / max(n_population - 1, 1)
+    return float(1.96 * prob.std(ddof=1) / np.sqrt(n) * np.sqrt(fpc))
+
+
+def _strongest(original, release, *, quasi_identifiers, signature, age_bin, hierarchies,
+               scores, shadow, n_targets, random_state, before) -> dict:  # fmt: skip
+    """:func:`strongest_headline` inside a shared-table block."""
     from personatwin_sklearn._graph_features import edge_features
     from personatwin_sklearn.attacks._detector import _as_list, _predict, fit_detector
-    from personatwin_sklearn.attacks._linkage import _shared_patterns
+    from personatwin_sklearn.attacks._linkage import _forget
 
     base = headline_risk(
         original,
@@ -433,51 +460,61 @@ def strongest_headline(
             )
     pattern_scopes = [s for s in scopes if s in _PATTERN_SCOPES]
     n_real = base["n_real"]
-    with _shared_patterns():
-        for name, score in score_sets.items():
-            grid = _strip_grid(score)
-            if not pattern_scopes or len(grid) == 0:
+    for name, score in score_sets.items():
+        grid = _strip_grid(score)
+        if not pattern_scopes or len(grid) == 0:
+            continue
+        small = min(STRIP_TARGETS, n_real) if n_real > STRIP_TARGETS else None
+        best = {s: (-1.0, None, None) for s in pattern_scopes}
+        for threshold in grid:  # a handful of thresholds
+            mask = score > threshold
+            if not mask.any():
                 continue
-            small = min(STRIP_TARGETS, n_real) if n_real > STRIP_TARGETS else None
-            best = {s: (-1.0, None) for s in pattern_scopes}
-            for threshold in grid:  # a handful of thresholds
-                mask = score > threshold
-                if not mask.any():
+            stripped, _ = _stripped(release, mask)
+            for scope in pattern_scopes:
+                res = linkage_attack(original, stripped, scope=scope, n_targets=small, **kwargs)
+                if res.expected_success > best[scope][0]:
+                    # the grid attacked everyone the headline attacks: the table is final
+                    table = res.per_target if small == sampled_n else None
+                    best[scope] = (res.expected_success, threshold, table)
+            _forget(stripped)
+        chosen = {t for _, t, _ in best.values() if t is not None}
+        found = {}
+        for threshold in sorted(chosen, reverse=True):  # one stripped release per threshold
+            mask = score > threshold
+            stripped, n_removed = _stripped(release, mask)
+            for scope, (_, t, table) in best.items():
+                if t != threshold:
                     continue
-                stripped, _ = _stripped(release, mask)
-                for scope in pattern_scopes:
+                if table is None:
                     res = linkage_attack(
-                        original, stripped, scope=scope, n_targets=small, **kwargs
+                        original, stripped, scope=scope, n_targets=sampled_n, **kwargs
                     )
-                    if res.expected_success > best[scope][0]:
-                        best[scope] = (res.expected_success, threshold)
-            for scope, (_, threshold) in best.items():
-                if threshold is None:
-                    continue
-                mask = score > threshold
-                stripped, n_removed = _stripped(release, mask)
-                res = linkage_attack(
-                    original, stripped, scope=scope, n_targets=sampled_n, **kwargs
-                )
+                    table = res.per_target
+                found[scope] = (table, threshold, n_removed)
+            _forget(stripped)
+        for scope in pattern_scopes:  # listed in scope order
+            if scope in found:
+                table, threshold, n_removed = found[scope]
                 add(
                     f"strip ({name} detector, {n_removed:,} connections removed)",
                     scope,
-                    res.per_target,
+                    table,
                     threshold=float(threshold),
                     removed=n_removed,
                 )
-        pools = _realness_pools(release, [*qis, *sig], score_sets)
-        for name, pool in pools.items():
-            for scope in scopes:
-                res = linkage_attack(
-                    original,
-                    release,
-                    scope=scope,
-                    n_targets=sampled_n,
-                    candidate_pool=pool,
-                    **kwargs,
-                )
-                add(name, scope, res.per_target)
+    pools = _realness_pools(release, [*qis, *sig], score_sets)
+    for name, pool in pools.items():
+        for scope in scopes:
+            res = linkage_attack(
+                original,
+                release,
+                scope=scope,
+                n_targets=sampled_n,
+                candidate_pool=pool,
+                **kwargs,
+            )
+            add(name, scope, res.per_target)
 
     probs = np.vstack([a[2] for a in adversaries])
     certain = np.vstack([a[3] for a in adversaries]).any(axis=0)
@@ -508,6 +545,7 @@ def strongest_headline(
             **_figures(worst),
             "certain": float(certain.mean()) if len(ids) else 0.0,
             "at_least_half": float((worst >= 0.5).mean()) if len(ids) else 0.0,
+            "ci95": _ci95(worst, n_real) if base["sampled"] else 0.0,
         },
         "scopes": per_scope,
         "strongest_scope": strongest,

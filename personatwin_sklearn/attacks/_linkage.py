@@ -197,6 +197,9 @@ def _shared_patterns():
     """Within the block, linkage attacks reuse the pattern tables of data they already
     indexed (same object, signature and age bin): several scopes and several strips of
     one release recount the original's patterns once."""
+    if _PATTERN_CACHE.get() is not None:  # nested: share the outer block's tables
+        yield
+        return
     token = _PATTERN_CACHE.set({})
     try:
         yield
@@ -216,6 +219,36 @@ def _patterns(key_data: SocialData, data: SocialData, sig, age_bin):
     return cache[key][1]
 
 
+def _cached(key, alive, compute):
+    """``compute()``, memoised inside :func:`_shared_patterns` under ``key`` (built from
+    ``id`` of the objects in ``alive``, which the cache keeps alive so no id is reused).
+    Outside the block: computed every time."""
+    cache = _PATTERN_CACHE.get()
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = (alive, compute())
+    return cache[key][1]
+
+
+def _forget(data) -> None:
+    """Drop the cached tables of ``data`` (a stripped release that will not be attacked
+    again), so a grid of strips holds one at a time."""
+    cache = _PATTERN_CACHE.get()
+    if not cache:
+        return
+    for key in [k for k, v in cache.items() if any(o is data for o in _as_tuple(v[0]))]:
+        del cache[key]
+
+
+def _as_tuple(alive):
+    return alive if isinstance(alive, tuple) else (alive,)
+
+
+def _hier_key(hierarchies):
+    return None if not hierarchies else id(hierarchies)
+
+
 # ----------------------------------------------------------------------------- neighbourhoods
 #: Largest number of expanded (candidate, released pattern, known pattern) rows per block.
 _BLOCK_ROWS = 4_000_000
@@ -233,6 +266,15 @@ def _mix(x: np.ndarray, salt: int) -> np.ndarray:
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return z ^ (z >> np.uint64(31))
+
+
+def _unique(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an integer array (a sort: numpy >= 2.3's hash-based
+    ``np.unique`` is an order of magnitude slower on large arrays of int64 keys)."""
+    x = np.sort(np.asarray(x).ravel())
+    if len(x) < 2:
+        return x
+    return x[np.r_[True, x[1:] != x[:-1]]]
 
 
 def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -278,7 +320,7 @@ def _group_neighborhoods(t, p, m, n_t):
     return group, g[order], p[sel][order], m[sel][order], n_g
 
 
-def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r):
+def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=None):
     """Candidates of each target's known neighbourhood, in memory linear in the data.
 
     An injective assignment is required: the target's known connections must go to
@@ -326,7 +368,7 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r):
     # consistent (known p, released q) pairs: sorted keys and by-p CSR
     pp = np.asarray(pp, dtype=np.int64)
     qq = np.asarray(qq, dtype=np.int64)
-    pair_key = np.unique(pp * n_q + qq)
+    pair_key = _unique(pp * n_q + qq)
     p_order, p_start = _csr(pp, n_pk)
     reach = np.bincount(pp, weights=holders_q[qq], minlength=n_pk)  # holders, upper bound
 
@@ -340,28 +382,61 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r):
     hi, k2 = _expand(holders_q[q])
     cg = gi[hi]
     cv = r_owner[q_order[q_start[q[hi]] + k2]]
-    cand = np.unique(cg * np.int64(n_r) + cv)
+    cand = _unique(cg * np.int64(n_r) + cv)
     cg, cv = cand // n_r, cand % n_r
     if exact:
         rdeg = np.bincount(r_owner, weights=r_mult, minlength=n_r)
         keep = rdeg[cv] == demand_total[cg]
         cg, cv = cg[keep], cv[keep]
+    if holders is not None and len(cg):
+        keep = _supply_filter(cg, cv, holders, g_start, n_pat, gp, gm, n_r)
+        cg, cv = cg[keep], cv[keep]
 
     # 2. every known pattern of the group against the candidate's released patterns
+    # (after the supply filter a one-pattern neighbourhood is decided: Hall's condition
+    # for one pattern is its supply)
     ok = np.ones(len(cg), dtype=bool)
+    todo = np.flatnonzero(n_pat[cg] > 1) if holders is not None else np.arange(len(cg))
+    tg, tv = cg[todo], cv[todo]
     n_types = int(ktypes.max()) + 1 if len(ktypes) else 1
     gtype = ktypes[gp]
     demand_type = np.bincount(gg * n_types + gtype, weights=gm, minlength=n_g * n_types)
-    per_c = (o_start[cv + 1] - o_start[cv]) * n_pat[cg]  # expanded rows per candidate
+    per_c = (o_start[tv + 1] - o_start[tv]) * n_pat[tg]  # expanded rows per candidate
     cum = np.cumsum(per_c)
     cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
-    bounds = np.unique(np.r_[0, cuts, len(cg)])
+    bounds = np.unique(np.r_[0, cuts, len(tg)])
     for lo, hi_ in zip(bounds[:-1], bounds[1:]):  # blocks of candidates, bounded memory
-        ok[lo:hi_] = _check_block(
-            cg[lo:hi_], cv[lo:hi_], o_order, o_start, r_pat, r_mult, g_start, n_pat, gp,
+        ok[todo[lo:hi_]] = _check_block(
+            tg[lo:hi_], tv[lo:hi_], o_order, o_start, r_pat, r_mult, g_start, n_pat, gp,
             gm, local, gtype, n_types, demand_total, demand_type, pair_key, n_q,
         )  # fmt: skip
     return group, cg[ok], cv[ok], n_g
+
+
+def _supply_filter(cg, cv, holders, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
+    """Per (group, candidate) pair: does the candidate hold, for each known pattern of the
+    group, at least as many consistent released connections as the pattern's
+    multiplicity?  (Necessary for Hall's condition; a sorted-key look-up per known
+    pattern, in blocks, so the full check runs on far fewer pairs.)"""
+    # the holders table is sorted by (p, v): its keys are sorted
+    key = holders["p"].to_numpy(np.int64) * np.int64(n_r) + holders["v"].to_numpy(np.int64)
+    mult = holders["mult"].to_numpy(float)
+    if len(key) == 0:  # nobody holds a consistent pattern
+        return np.zeros(len(cg), dtype=bool)
+    ok = np.ones(len(cg), dtype=bool)
+    rows = n_pat[cg]
+    cum = np.cumsum(rows)
+    cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
+    bounds = np.unique(np.r_[0, cuts, len(cg)])
+    for lo, hi in zip(bounds[:-1], bounds[1:]):  # blocks of pairs, bounded memory
+        ci, k = _expand(rows[lo:hi])
+        j = g_start[cg[lo:hi][ci]] + k
+        want = gp[j] * np.int64(n_r) + cv[lo:hi][ci]
+        pos = np.minimum(np.searchsorted(key, want), max(len(key) - 1, 0))
+        supply = np.where(key[pos] == want, mult[pos], 0.0)
+        short = supply < gm[j]
+        ok[lo:hi] = np.bincount(ci, weights=short, minlength=hi - lo) == 0
+    return ok
 
 
 def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm, local,
@@ -394,7 +469,7 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
     rows_used = serves > 0
     total = np.bincount(ci[rows_used], weights=r_mult[rrow[rows_used]], minlength=n_c)
     ok &= total >= demand_total[cg]
-    tkey = np.unique(ri * np.int64(n_types) + gtype[j])
+    tkey = _unique(ri * np.int64(n_types) + gtype[j])
     t_ri, t_ty = tkey // n_types, tkey % n_types
     by_type = np.bincount(
         ci[t_ri] * n_types + t_ty, weights=r_mult[rrow[t_ri]], minlength=n_c * n_types
@@ -565,11 +640,26 @@ def _pattern_matchers(original, kidx, ridx, sig, hierarchies):
 
 def _holders(pairs_p, pairs_q, ridx) -> pd.DataFrame:
     """(p, v, mult): released people v holding patterns consistent with known pattern p,
-    with the total multiplicity of those patterns."""
-    links = pd.DataFrame({"p": pairs_p, "q": pairs_q})
-    held = pd.DataFrame({"q": ridx.pattern, "v": ridx.owner, "mult": ridx.multiplicity})
-    pv = links.merge(held, on="q")
-    return pv.groupby(["p", "v"], sort=False, as_index=False)["mult"].sum()
+    with the total multiplicity of those patterns; rows sorted by (p, v).  Sorted keys
+    and CSR offsets, no join: rows = sum over consistent (p, q) of q's holders."""
+    pairs_p = np.asarray(pairs_p, dtype=np.int64)
+    pairs_q = np.asarray(pairs_q, dtype=np.int64)
+    r_pat = np.asarray(ridx.pattern, dtype=np.int64)
+    r_owner = np.asarray(ridx.owner, dtype=np.int64)
+    r_mult = np.asarray(ridx.multiplicity, dtype=np.int64)
+    n_q = len(ridx.table)
+    n_v = int(r_owner.max()) + 1 if len(r_owner) else 1
+    q_order, q_start = _csr(r_pat, n_q)
+    li, k = _expand(q_start[pairs_q + 1] - q_start[pairs_q])
+    row = q_order[q_start[pairs_q[li]] + k]
+    key = pairs_p[li] * np.int64(n_v) + r_owner[row]
+    order = np.argsort(key, kind="stable")
+    key, mult = key[order], r_mult[row][order]
+    if len(key):
+        first = np.r_[True, key[1:] != key[:-1]]
+        starts = np.flatnonzero(first)
+        key, mult = key[starts], np.add.reduceat(mult, starts)
+    return pd.DataFrame({"p": key // n_v, "v": key % n_v, "mult": mult})
 
 
 @validate_params(
@@ -739,8 +829,13 @@ def linkage_attack(
                 "(pass one bool per released person, in row order)."
             )
 
+    t_key = targets.tobytes()
     if use_qi:
-        qm, kq, rq = _qi_matchers(original, view, qis, targets, hierarchies)
+        qm, kq, rq = _cached(
+            ("qi", id(original), id(release), tuple(qis), t_key, _hier_key(hierarchies)),
+            (original, release, hierarchies),
+            lambda: _qi_matchers(original, view, qis, targets, hierarchies),
+        )
 
     known_text = np.full(n_t, None, dtype=object)
     if scope == "qi":
@@ -755,8 +850,14 @@ def linkage_attack(
     else:
         kidx = _patterns(original, original, sig, age_bin)
         ridx = _patterns(release, view, sig, age_bin)
-        pm, kp, rp = _pattern_matchers(original, kidx, ridx, sig, hierarchies)
-        pp, qq = _consistent_pairs(kp, rp, pm)
+        base_key = (id(original), id(release), tuple(sig), age_bin, _hier_key(hierarchies))
+        alive = (original, release, hierarchies)
+
+        def pairs():
+            pm, kp, rp = _pattern_matchers(original, kidx, ridx, sig, hierarchies)
+            return _consistent_pairs(kp, rp, pm)
+
+        pp, qq = _cached(("pairs", *base_key), alive, pairs)
         # the targets' known patterns: (t, p, m) with t the target's row in `targets`
         tpos = pd.Series(np.arange(n_t), index=targets)
         sel = np.isin(kidx.owner, targets)
@@ -768,7 +869,7 @@ def linkage_attack(
             }
         )
         if scope == "edge":
-            pv = _holders(pp, qq, ridx)
+            pv = _cached(("holders", *base_key), alive, lambda: _holders(pp, qq, ridx))
             if pool is not None:
                 pv = pv[pool[pv["v"].to_numpy()]]
             count_p = np.bincount(pv["p"], minlength=len(kidx.table))
@@ -783,15 +884,25 @@ def linkage_attack(
             chosen = known.sort_values(["t", "key", "p"], kind="stable").drop_duplicates("t")
             sizes = np.full(n_t, n_r if pool is None else int(pool.sum()), dtype=np.int64)
             sizes[chosen["t"].to_numpy()] = chosen["n"].to_numpy()
-            own = pd.DataFrame({"p": chosen["p"].to_numpy(), "v": truth[chosen["t"]]})
-            hit = own.merge(pv[["p", "v"]], on=["p", "v"], how="left", indicator=True)
+            # is (chosen pattern, own record) a holder?  pv is sorted by (p, v)
+            pv_key = pv["p"].to_numpy(np.int64) * np.int64(n_r) + pv["v"].to_numpy(np.int64)
+            own_v = truth[chosen["t"].to_numpy()]
+            want = chosen["p"].to_numpy(np.int64) * np.int64(n_r) + np.maximum(own_v, 0)
+            pos = np.minimum(np.searchsorted(pv_key, want), max(len(pv_key) - 1, 0))
+            found = (own_v >= 0) & (pv_key[pos] == want) if len(pv_key) else own_v < -1
             in_cand = truth >= 0
-            in_cand[chosen["t"].to_numpy()] = (hit["_merge"] == "both").to_numpy()
+            in_cand[chosen["t"].to_numpy()] = found
             known_text[chosen["t"].to_numpy()] = kidx.table["pattern"].to_numpy()[chosen["p"]]
         else:
             ktypes = pd.factorize(kidx.table["connection_type"].astype(str))[0]
-            group, cg, cv, n_g = _neighborhood_candidates(
-                kidx, ridx, targets, pp, qq, ktypes, neighborhood_match == "exact", n_r
+            exact = neighborhood_match == "exact"
+            pv = _cached(("holders", *base_key), alive, lambda: _holders(pp, qq, ridx))
+            group, cg, cv, n_g = _cached(
+                ("neighborhood", *base_key, t_key, exact),
+                alive,
+                lambda: _neighborhood_candidates(
+                    kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv
+                ),
             )
             if pool is not None:
                 keep = pool[cv]
@@ -803,7 +914,7 @@ def linkage_attack(
                 empty_pool &= pool
             t_has = group >= 0
             # is the target's own record a candidate of its group?
-            member = np.unique(cg * np.int64(max(n_r, 1)) + cv)
+            member = _unique(cg * np.int64(max(n_r, 1)) + cv)
             tkey = group * np.int64(max(n_r, 1)) + truth
             pos = np.searchsorted(member, tkey)
             in_cand = (
