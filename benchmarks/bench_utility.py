@@ -79,7 +79,10 @@ SETTINGS = [
 CALTECH_SETTINGS = [
     {"name": "README command (local, medium)", "kwargs": {}},
     {"name": "global (previous default)", "kwargs": {"protection": "global"}},
-    {"name": "global, coarsen none", "kwargs": {"protection": "global", "connection_coarsen": "none"}},
+    {
+        "name": "global, coarsen none",
+        "kwargs": {"protection": "global", "connection_coarsen": "none"},
+    },
 ]
 
 SCOPES = ("qi", "edge", "neighborhood", "combined")
