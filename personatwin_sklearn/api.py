@@ -1064,8 +1064,8 @@ def _search_local(
 
 
 def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
-    """``release -> ids`` of the real people the neighbourhood or combined linkage
-    narrows to a single candidate, or to two (the repair's targets)."""
+    """``release -> ids`` of the real people the combined linkage narrows to a single
+    candidate, or to two (the repair's targets)."""
     from personatwin_sklearn.attacks import linkage_attack
     from personatwin_sklearn.patterns._core import resolve_signature
 
@@ -1076,15 +1076,13 @@ def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
     sample = None if n_targets >= n_real else n_targets
 
     def exposed(release):
-        ids = []
-        for scope in ("neighborhood", "combined"):
-            table = linkage_attack(
-                data, release, quasi_identifiers=qis, scope=scope, signature=list(sig),
-                n_targets=sample, random_state=0,
-            ).per_target  # fmt: skip
-            hit = table["target_in_candidates"].to_numpy(bool)
-            ids.append(table["target_id"].to_numpy()[hit & (table["n_candidates"] <= 2)])
-        return np.unique(np.concatenate(ids))
+        # the combined candidates are a subset of the neighbourhood ones: one scope
+        table = linkage_attack(
+            data, release, quasi_identifiers=qis, scope="combined", signature=list(sig),
+            n_targets=sample, random_state=0,
+        ).per_target  # fmt: skip
+        hit = table["target_in_candidates"].to_numpy(bool)
+        return np.unique(table["target_id"].to_numpy()[hit & (table["n_candidates"] <= 2)])
 
     return exposed
 
@@ -1112,7 +1110,9 @@ def _search_global(
                 "certain_share": 0.0}  # fmt: skip
 
     families = [[{"k": k} for k in ladder]]
-    return _search(data, pipeline, qis, target, 1.0, families, set_point, progress, risk=qi_risk)
+    return _search(
+        data, pipeline, qis, target, 1.0, families, set_point, progress, seed, risk=qi_risk
+    )
 
 
 def _network_metadata(data, release, fitted) -> dict:

@@ -398,7 +398,14 @@ def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union
         if len(wide) == 0:
             continue  # nothing to generalise: the column keeps its values and dtype
         own = people[name].astype(object).to_numpy()
-        labels = _column_labels(name, wide, vocab, own, occupation_level)
+        if pd.api.types.is_numeric_dtype(people[name]) and not pd.api.types.is_bool_dtype(
+            people[name]
+        ):  # a number: the range of the values to cover, read as a range by every check
+            values = pd.Series(vocab[wide["v"].to_numpy()].astype(float), index=wide.index)
+            span = values.groupby(wide["p"].to_numpy()).agg(["min", "max"])
+            labels = span["min"].map("{:g}".format) + "-" + span["max"].map("{:g}".format)
+        else:
+            labels = _column_labels(name, wide, vocab, own, occupation_level)
         if pd.api.types.is_bool_dtype(people[name]):
             labels[:] = WILDCARD  # "False|True" says nothing more than "*"
         cells = people[name].astype(object).to_numpy().copy()

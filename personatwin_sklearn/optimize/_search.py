@@ -203,8 +203,9 @@ def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=
         An earlier ``headline`` of the same ``original``: its "before" is reused.
     full : bool, default=True
         Every adversary (:func:`~personatwin_sklearn.attacks.strongest_headline`);
-        False: the four linkage scopes with a uniform pick only (quicker; never above
-        the full figure).
+        False: the combined linkage adversary with a uniform pick (quicker, never above
+        the full figure; its candidates are a subset of every other scope's, so it is
+        the worst of the four uniform scopes for every person).
 
     Returns
     -------
@@ -218,7 +219,9 @@ def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=
     if n_targets is not None and n_targets >= n_real:
         n_targets = None
     if not full:
-        scopes = ("qi", "edge", "neighborhood", "combined") if original.n_connections else ("qi",)
+        # more knowledge, fewer candidates: the combined adversary's candidates are a
+        # subset of every other scope's, so with a uniform pick it is the worst per person
+        scopes = ("combined",) if original.n_connections else ("qi",)
         worst = certain = None
         for scope in scopes:
             table = linkage_attack(
