@@ -99,8 +99,8 @@ releases = [
 ]
 for label, kwargs in tqdm(releases, desc="releases"):
     start = time.perf_counter()
-    result = pt.create_safe_personas(
-        data, privacy_level="high", random_state=0, progress=True, **kwargs
+    result = pt.create_safe_personas(  # global: synthetic connections, copies of households
+        data, privacy_level="high", random_state=0, progress=True, protection="global", **kwargs
     )
     seconds = time.perf_counter() - start
     r0, r1 = result.risk_before, result.risk_metrics
@@ -120,7 +120,7 @@ for label, kwargs in tqdm(releases, desc="releases"):
         }
     )
 table = pd.DataFrame(rows)
-print("\ncreate_safe_personas(privacy_level='high', target_risk=0.05):")
+print("\ncreate_safe_personas(privacy_level='high', protection='global'):")
 print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 auc = dict(zip(table["release"], table["AUC"]))
 print(
