@@ -152,21 +152,44 @@ def _consistent_pairs(known: np.ndarray, released: np.ndarray, matchers) -> tupl
     """All (i, j) with known row ``i`` consistent with released row ``j`` on every column.
 
     ``known`` / ``released``: integer arrays (rows x columns) of the matchers' distinct
-    codes.  Columns whose matcher is exact are joined with a merge on shared codes; the
-    others are checked on the joined pairs, in chunks.
+    codes.  Released rows whose cell is an exact value on some columns are joined on
+    those columns with a merge on shared codes (a local recoding leaves most cells of a
+    column exact: the released rows are split by which columns they hold exactly, so
+    the cross product is only ever taken over rows generalised on every column); the
+    other columns are checked on the joined pairs.  Returned sorted by (i, j).
     """
-    exact = [c for c, m in enumerate(matchers) if m.exact]
-    loose = [c for c, m in enumerate(matchers) if not m.exact]
     n_k, n_r = known.shape[0], released.shape[0]
     if n_k == 0 or n_r == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    gen = np.column_stack([m.r_gen[released[:, c]] >= 0 for c, m in enumerate(matchers)])
+    out_i, out_j = [], []
+    # released rows grouped by the set of columns they hold exactly
+    weights = np.left_shift(1, np.arange(gen.shape[1], dtype=np.int64))
+    shape_codes = (gen.astype(np.int64) * weights).sum(axis=1)  # a bit per generalised column
+    for s_code in np.unique(shape_codes):
+        rows = np.flatnonzero(shape_codes == s_code)
+        exact = [c for c in range(len(matchers)) if not gen[rows[0], c]]
+        loose = [c for c in range(len(matchers)) if gen[rows[0], c]]
+        i, j = _pairs_of(known, released, matchers, rows, exact, loose)
+        out_i.append(i)
+        out_j.append(j)
+    i = np.concatenate(out_i)
+    j = np.concatenate(out_j)
+    order = np.lexsort((j, i))
+    return i[order], j[order]
+
+
+def _pairs_of(known, released, matchers, rows, exact, loose):
+    """Consistent pairs with the released ``rows``, exact on ``exact``, generalised on
+    ``loose`` (a merge on the exact columns, or chunks of the cross product)."""
+    n_k = known.shape[0]
     if exact:
         left = pd.DataFrame({f"c{c}": matchers[c].k_shared[known[:, c]] for c in exact}).assign(
             i=np.arange(n_k)
         )
         right = pd.DataFrame(
-            {f"c{c}": matchers[c].r_shared[released[:, c]] for c in exact}
-        ).assign(j=np.arange(n_r))
+            {f"c{c}": matchers[c].r_shared[released[rows, c]] for c in exact}
+        ).assign(j=rows)
         pairs = left.merge(right, on=[f"c{c}" for c in exact])
         i = pairs["i"].to_numpy(np.int64)
         j = pairs["j"].to_numpy(np.int64)
@@ -175,11 +198,12 @@ def _consistent_pairs(known: np.ndarray, released: np.ndarray, matchers) -> tupl
             keep &= matchers[c].check(known[i, c], released[j, c])
         return i[keep], j[keep]
     out_i, out_j = [], []
+    n_r = len(rows)
     step = max(1, _CHUNK_PAIRS // n_r)
     for start in range(0, n_k, step):  # chunks of known rows, not a loop over people
         block = np.arange(start, min(start + step, n_k))
         i = np.repeat(block, n_r)
-        j = np.tile(np.arange(n_r), len(block))
+        j = np.tile(rows, len(block))
         keep = np.ones(len(i), dtype=bool)
         for c in loose:
             keep &= matchers[c].check(known[i, c], released[j, c])
