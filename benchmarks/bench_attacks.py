@@ -65,6 +65,7 @@ from personatwin_sklearn.attacks import (
     detector_suite,
     linkage_attack,
     stripped_release_attack,
+    strongest_headline,
     synthetic_edge_detection_attack,
 )
 from personatwin_sklearn.datasets import make_social_population
@@ -257,6 +258,23 @@ def detector_row(spec, cv: int) -> dict:
     row["stripped (cross-val.)"] = _triple(
         cross.per_scope.loc[list(STRIP_SCOPES), "expected_success"]
     )
+    scores = {"cross-validated": suite.scores}
+    if has_shadow:
+        scores["shadow"] = suite.shadow_scores
+    strongest = strongest_headline(
+        original,
+        release,
+        quasi_identifiers=spec["qis"],
+        signature=spec["signature"],
+        scores=scores,
+        n_targets=spec["n_targets"],
+        random_state=0,
+    )
+    after = strongest["after"]
+    row["strongest headline: average / certain"] = (
+        f"{after['average']:.3f} / {after['certain']:.3f}"
+    )
+    row["strongest adversary"] = strongest["strongest_adversary"]
     row["s"] = f"{time.perf_counter() - start:.0f}"
     return row
 
