@@ -1,4 +1,4 @@
-"""Print ``name==minimum`` for each dependency of pyproject.toml (runtime + test extra).
+"""Print ``name==minimum`` for each dependency of pyproject.toml (runtime, test and dp extras).
 
 Used by ``.ci/lower_bounds`` as a pip constraints file. Runs on Python 3.10 (no tomllib):
 it reads the two lists with a small parser, enough for this file's layout.
@@ -17,10 +17,14 @@ def block(pattern: str) -> str:
     return match.group(1)
 
 
-specs = re.findall(r'"([^"]+)"', block(r"\ndependencies") + block(r"\ntest"))
+specs = re.findall(r'"([^"]+)"', block(r"\ndependencies") + block(r"\ntest") + block(r"\ndp"))
+seen = set()
 for spec in specs:
     name = re.split(r"[<>=!~\[;]", spec, maxsplit=1)[0].strip()
     minimum = re.search(r">=\s*([0-9][^,;\s]*)", spec)
     if minimum is None:
         raise SystemExit(f"minimums.py: {spec!r} declares no minimum (add '>=X.Y')")
-    print(f"{name}=={minimum.group(1)}")
+    line = f"{name}=={minimum.group(1)}"
+    if line not in seen:  # scikit-learn is in the runtime list and in the dp extra
+        seen.add(line)
+        print(line)

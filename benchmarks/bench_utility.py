@@ -54,27 +54,35 @@ CALTECH = ROOT.parent / "shared" / "data" / "graphs" / "facebook100" / "Caltech3
 #: One row each: a name and the ``create_safe_personas`` keyword arguments (the data,
 #: ``random_state`` and the domain come from the population).  Add settings here.
 SETTINGS = [
-    {"name": "default (demo: high)", "kwargs": {"privacy_level": "high"}},
-    {"name": "low", "kwargs": {"privacy_level": "low"}},
-    {"name": "medium", "kwargs": {"privacy_level": "medium"}},
+    {"name": "default local, high (demo)", "kwargs": {"privacy_level": "high"}},
+    {"name": "local, medium", "kwargs": {"privacy_level": "medium"}},
+    {"name": "local, low", "kwargs": {"privacy_level": "low"}},
     {
-        "name": "high, coarsen none",
-        "kwargs": {"privacy_level": "high", "connection_coarsen": "none"},
+        "name": "global, high (previous default)",
+        "kwargs": {"privacy_level": "high", "protection": "global"},
     },
     {
-        "name": "high, occupation major",
-        "kwargs": {"privacy_level": "high", "connection_coarsen": {"occupation": "major"}},
+        "name": "global, high, coarsen none",
+        "kwargs": {"privacy_level": "high", "protection": "global", "connection_coarsen": "none"},
     },
     {
-        "name": "high, coarsen major",
-        "kwargs": {"privacy_level": "high", "connection_coarsen": "major"},
+        "name": "global, high, occupation major",
+        "kwargs": {
+            "privacy_level": "high",
+            "protection": "global",
+            "connection_coarsen": {"occupation": "major"},
+        },
     },
 ]
 
 #: Settings of the Caltech36 population (the README's command, and no coarsening).
 CALTECH_SETTINGS = [
-    {"name": "README command", "kwargs": {}},
-    {"name": "coarsen none", "kwargs": {"connection_coarsen": "none"}},
+    {"name": "README command (local, medium)", "kwargs": {}},
+    {"name": "global (previous default)", "kwargs": {"protection": "global"}},
+    {
+        "name": "global, coarsen none",
+        "kwargs": {"protection": "global", "connection_coarsen": "none"},
+    },
 ]
 
 SCOPES = ("qi", "edge", "neighborhood", "combined")

@@ -17,8 +17,10 @@ population instead of on cross-validation folds.
 
 The grid below searches the connection-pattern k (``connections__target_k``) and the
 quasi-identifier k (``generalize__k``; ``generalize__privacy_level=None`` lets that k
-replace the privacy level's).  With ``augment_with_synthetic=True`` the pipeline gains an
-``augment`` step, and ``augment__synthetic_ratio`` can join the grid the same way.
+replace the privacy level's: the step refuses both at once).  A second grid searches the
+privacy levels themselves (``generalize__privacy_level``: low, medium, high).  With
+``augment_with_synthetic=True`` the pipeline gains an ``augment`` step, and
+``augment__synthetic_ratio`` can join the grid the same way.
 """
 
 import time
@@ -99,6 +101,29 @@ print(
     f"average risk {risk.population_average_risk:.1%}, max risk {risk.max_risk:.1%}, "
     f"smallest connection-pattern k {risk.min_connection_pattern_k:g}"
 )
+
+# %% A grid over the privacy levels
+# make_persona_pipeline sets only the generalize step's privacy_level (its k stays None), so
+# the levels are a parameter like any other; each one fits, and each gives its own k.
+levels = GridSearchCV(
+    pipeline,
+    {"generalize__privacy_level": ["low", "medium", "high"]},
+    scoring=release_scores,
+    refit="score",
+    cv=pt.release_split(data),
+).fit(data)
+by_level = pd.DataFrame(levels.cv_results_)
+print("\nprivacy level  QI k  avg risk  info loss  score")
+for params, risk_, loss, score in zip(
+    by_level["params"],
+    by_level["mean_test_average_risk"],
+    by_level["mean_test_information_loss"],
+    by_level["mean_test_score"],
+):
+    level = params["generalize__privacy_level"]
+    k = pt.generalize.PRIVACY_LEVELS[level]
+    print(f"{level:<13s}  {k:>4d}  {risk_:>8.1%}  {loss:>9.3f}  {score:.4f}")
+print("chosen level:", levels.best_params_["generalize__privacy_level"])
 
 # %% Why the default utility counts synthetic people too
 # With information loss alone (make_privacy_scorer(utility="information_loss")) diluting

@@ -25,6 +25,7 @@ without augmentation.
 import time
 
 import pandas as pd
+from tqdm.auto import tqdm
 
 import personatwin_sklearn as pt
 from personatwin_sklearn.datasets import make_social_population
@@ -61,7 +62,7 @@ rows = [
         "AUC": float("nan"),
     }
 ]
-for strategy in ["match_distribution", "fill_gaps", "boost_rare"]:
+for strategy in tqdm(["match_distribution", "fill_gaps", "boost_rare"], desc="strategies"):
     start = time.perf_counter()
     augmenter = pt.SyntheticAugmenter(strategy=strategy, synthetic_ratio=2.0, random_state=0)
     out = augmenter.fit_transform(data)
@@ -91,13 +92,16 @@ print(
 
 # %% The whole protection, with and without augmentation
 rows = []
-for label, kwargs in [
+releases = [
     ("no augmentation", {}),
     ("census x2", {"augment_with_synthetic": True, "synthetic_ratio": 2.0}),
     ("boost_rare", {"augment_with_synthetic": True, "synthetic_strategy": "boost_rare"}),
-]:
+]
+for label, kwargs in tqdm(releases, desc="releases"):
     start = time.perf_counter()
-    result = pt.create_safe_personas(data, privacy_level="high", random_state=0, **kwargs)
+    result = pt.create_safe_personas(
+        data, privacy_level="high", random_state=0, progress=True, **kwargs
+    )
     seconds = time.perf_counter() - start
     r0, r1 = result.risk_before, result.risk_metrics
     rows.append(

@@ -6,8 +6,8 @@ from functools import wraps
 
 import numpy as np
 import pandas as pd
+from sklearn import get_config
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import check_is_fitted
 
 from personatwin_sklearn._social_data import SocialData
@@ -19,6 +19,9 @@ __all__ = [
     "PeopleSelector",
     "SocialDataTransformerMixin",
     "require_diffprivlib",
+    "wrap_output",
+    "output_container",
+    "feature_names_in",
 ]
 
 
@@ -46,22 +49,72 @@ def require_diffprivlib(what: str) -> None:
     """Import diffprivlib or raise an ImportError that says why and what to do.
 
     Only the differentially private steps call this, so that the rest of the package
-    works where diffprivlib does not import (diffprivlib 0.6.6 with scikit-learn 1.9:
-    ``ImportError: DOUBLE``).
+    works without the ``dp`` extra (diffprivlib, and scikit-learn below 1.9: diffprivlib
+    0.6.6 does not import with scikit-learn 1.9, ``ImportError: DOUBLE``).
     """
     try:
         import diffprivlib  # noqa: F401
     except ImportError as error:
         import sklearn
 
+        if isinstance(error, ModuleNotFoundError) and error.name == "diffprivlib":
+            why = "diffprivlib is not installed"
+        else:
+            why = (
+                f"diffprivlib failed to import with scikit-learn {sklearn.__version__} "
+                f"({type(error).__name__}: {error})"
+            )
         raise ImportError(
-            f"{what} needs diffprivlib, which failed to import with scikit-learn "
-            f"{sklearn.__version__} ({type(error).__name__}: {error}). Only the "
-            "differentially private templates need it; for them install a scikit-learn "
-            "that diffprivlib supports, e.g. pip install 'scikit-learn<1.9' (diffprivlib "
-            "0.6.6). Shipped templates (TemplateConnector(template='karate_club')) work "
+            f"{what} needs diffprivlib: {why}. Install the differential-privacy extra, "
+            "which brings diffprivlib and a scikit-learn it supports: pip install "
+            '"personatwin_sklearn[dp]" (in a source checkout: pip install -e ".[test,dp]"). '
+            "Only the differentially private templates need it; shipped templates "
+            "(TemplateConnector(template='karate_club'), --template karate_club) work "
             "without it."
         ) from error
+
+
+def output_container(estimator, method: str = "transform") -> str:
+    """The container ``set_output`` asks for: ``"default"``, ``"pandas"`` or ``"polars"``.
+
+    The estimator's own ``set_output(transform=...)`` (kept by scikit-learn in
+    ``_sklearn_output_config``, which ``clone`` copies), else the global
+    ``sklearn.set_config(transform_output=...)``.
+    """
+    chosen = getattr(estimator, "_sklearn_output_config", {}).get(method, "default")
+    return get_config()["transform_output"] if chosen == "default" else chosen
+
+
+def wrap_output(out, original, estimator, method: str = "transform"):
+    """``out`` in the container ``set_output`` asks for, with the step's feature names:
+    what scikit-learn's output wrapping does for a dense output, in public API only."""
+    container = output_container(estimator, method)
+    if container == "default" or not hasattr(estimator, "get_feature_names_out"):
+        return out
+    if container not in ("pandas", "polars"):
+        raise ValueError(
+            f"set_output(transform={container!r}) is not supported; use 'default', "
+            "'pandas' or 'polars'."
+        )
+    if hasattr(out, "toarray") or hasattr(out, "tocsr"):
+        raise ValueError(
+            f"set_output(transform={container!r}) needs a dense output; "
+            f"{type(estimator).__name__} gave a sparse matrix."
+        )
+    columns = [str(c) for c in estimator.get_feature_names_out()]
+    if container == "polars":
+        import polars as pl  # only when asked for
+
+        frame = out.to_numpy() if isinstance(out, pd.DataFrame) else np.asarray(out)
+        return pl.DataFrame(frame, schema=columns, orient="row")
+    if isinstance(out, pd.DataFrame):
+        out = out.copy(deep=False)
+        out.columns = columns
+        return out
+    index = None
+    if isinstance(original, pd.DataFrame) and len(original) == len(out):
+        index = original.index
+    return pd.DataFrame(out, index=index, columns=columns, copy=False)
 
 
 def _wrap_output(method, key):
@@ -73,9 +126,33 @@ def _wrap_output(method, key):
         if isinstance(out, SocialData):
             return out  # its people are a pandas DataFrame already
         original = X.people if isinstance(X, SocialData) else X
-        return _wrap_data_with_container(key, out, original, self)
+        return wrap_output(out, original, self, key)
 
     return wrapped
+
+
+def feature_names_in(estimator, input_features=None) -> np.ndarray:
+    """Input feature names as scikit-learn's ``get_feature_names_out`` gives them:
+    ``input_features`` (checked against ``feature_names_in_``), else
+    ``feature_names_in_``, else ``x0, x1, ...`` for ``n_features_in_`` columns."""
+    seen = getattr(estimator, "feature_names_in_", None)
+    if input_features is not None:
+        names = np.asarray([str(c) for c in input_features], dtype=object)
+        if seen is not None and not np.array_equal(names, np.asarray(seen, dtype=object)):
+            raise ValueError(
+                f"input_features {list(names)[:10]} are not the columns seen in fit "
+                f"{list(seen)[:10]}: pass those, or None."
+            )
+        n = getattr(estimator, "n_features_in_", None)
+        if seen is None and n is not None and len(names) != n:
+            raise ValueError(
+                f"input_features has {len(names)} names, but fit saw {n} columns: give "
+                f"{n} names, or None."
+            )
+        return names
+    if seen is not None:
+        return np.asarray(seen, dtype=object)
+    return np.asarray([f"x{i}" for i in range(estimator.n_features_in_)], dtype=object)
 
 
 def _record_people_columns(method):

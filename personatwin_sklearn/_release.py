@@ -279,6 +279,16 @@ def json_dumps(payload, default) -> str:
 
 
 # -- where the release goes -------------------------------------------------------------------
+#: Written into every folder the package writes (public and private); ``overwrite``
+#: replaces only a folder holding this marker and the files it lists.
+MARKER = ".personatwin-release"
+
+
+def _real(path) -> Path:
+    """The absolute path with symbolic links followed; never raises on a link loop."""
+    return Path(os.path.realpath(os.path.abspath(path)))
+
+
 def _inside(path: Path, folder: Path) -> bool:
     try:
         path.relative_to(folder)
@@ -293,53 +303,186 @@ def _visible(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if not p.name.startswith(_STAGING))
 
 
-def release_destination(out_dir, private_dir=None, *, overwrite=False, inputs=()):
+def marker_text(files) -> str:
+    """The marker's content: who wrote the folder and which files (nothing secret)."""
+    from personatwin_sklearn import __version__
+
+    return json.dumps(
+        {
+            "written_by": "personatwin_sklearn",
+            "version": __version__,
+            "files": sorted(files),
+            "note": "personatwin --overwrite replaces only a folder holding this file",
+        },
+        indent=2,
+    )
+
+
+def _marked_files(folder: Path) -> set | None:
+    """The files an earlier release wrote into ``folder`` (None: no readable marker)."""
+    try:
+        payload = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(payload, dict) or payload.get("written_by") != "personatwin_sklearn":
+        return None
+    return {str(name) for name in payload.get("files", [])}
+
+
+def _foreign(folder: Path) -> list[Path]:
+    """Entries of ``folder`` that no earlier release of this package wrote."""
+    listed = _marked_files(folder)
+    present = [p for p in _visible(folder) if p.name != MARKER]
+    if listed is None:
+        return present
+    return [p for p in present if p.name not in listed or not p.is_file() or p.is_symlink()]
+
+
+def _protected(folder: Path) -> str | None:
+    """Why ``folder`` (absolute) may never be replaced, or None."""
+    real = _real(folder)
+    cwd = _real(Path.cwd())
+    if real == Path(real.anchor):
+        return "is the root folder"
+    if real == _real(Path.home()):
+        return "is your home folder"
+    if real == cwd:
+        return "is the current folder"
+    if _inside(cwd, real):
+        return "holds the current folder"
+    return None
+
+
+def _writable_parent(folder: Path, *, renamed: bool = True) -> str | None:
+    """Why a release could not be written to ``folder`` (absolute), or None.
+
+    ``renamed``: the folder itself is replaced by a rename (the public folder); the
+    private folder only has files renamed into it.
+    """
+    if renamed and folder.is_dir() and os.path.ismount(folder):
+        return (
+            "is a mount point; a release is written beside its folder and renamed into "
+            "place, which a mount point cannot be. Give a folder inside it "
+            f"(e.g. --out {str(folder / 'release')!r})"
+        )
+    existing = folder.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"cannot be created: {str(existing)!r} is a file"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"cannot be written: no write permission in {str(existing)!r}"
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        return "cannot be written: no write permission in it"
+    return None
+
+
+def release_destination(
+    out_dir, private_dir=None, *, overwrite=False, inputs=(), private=True, option="--out"
+):
     """Check where a release may go; return ``(out_dir, private_dir)`` as absolute paths.
 
-    Raises :class:`ReleaseError` when ``out_dir`` is a file or not empty (without
-    ``overwrite``), when it or the private folder would hold an input file, or when the
-    private folder is inside the public one.
+    Everything is checked before any work, and :class:`ReleaseError` gives the reason in
+    one line when:
+
+    * ``out_dir`` is empty, a file, the root or home folder, the current folder or a
+      folder holding it, a mount point, or not writable;
+    * it or the private folder would hold an input file, or one is inside the other;
+    * a folder is not empty and ``overwrite`` is False;
+    * ``overwrite`` is True but a folder holds anything an earlier release of this
+      package did not write (a marker file, :data:`MARKER`, lists what it wrote):
+      ``overwrite`` replaces an earlier release and nothing else.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        Folder of the public files.
+    private_dir : str or path-like, default=None
+        Folder of the private files (default ``<out_dir>.private``).
+    overwrite : bool, default=False
+        Replace an earlier release.
+    inputs : sequence of paths, default=()
+        Input files, which neither folder may hold.
+    private : bool, default=True
+        False: a release without private files (the returned private folder is None).
+    option : str, default="--out"
+        How the messages name ``out_dir``.
+
+    Returns
+    -------
+    out_dir, private_dir : Path
+        Absolute paths (``private_dir`` is None when ``private`` is False).
     """
-    out = Path(os.path.abspath(out_dir))
-    private = (
-        Path(os.path.abspath(private_dir)) if private_dir else out.with_name(out.name + ".private")
-    )
-    label = f"--out {str(out_dir)!r}"
-    if out.exists() and not out.is_dir():
-        raise ReleaseError(f"{label} is an existing file; give a folder path.")
-    if private.exists() and not private.is_dir():
-        raise ReleaseError(f"The private folder {str(private)!r} is an existing file.")
-    if _inside(private.resolve(), out.resolve()) or _inside(out.resolve(), private.resolve()):
+    if out_dir is None or not str(os.fspath(out_dir)).strip():
         raise ReleaseError(
-            f"The private folder {str(private)!r} and the release folder {str(out)!r} are "
+            f"{option} is empty ({'' if out_dir is None else str(os.fspath(out_dir))!r}); "
+            "give the folder the release goes to (e.g. --out release)."
+        )
+    out = Path(os.path.abspath(out_dir))
+    label = f"{option} {str(out_dir)!r}"
+    priv = None
+    folders = [(out, label)]
+    if private:
+        if private_dir:
+            priv = Path(os.path.abspath(private_dir))
+        elif _protected(out) is None:  # '/' has no name to add '.private' to
+            priv = out.with_name(out.name + ".private")
+        else:
+            priv = out
+        folders.append((priv, f"The private folder {str(priv)!r}"))
+    for folder, what in folders:
+        if folder.exists() and not folder.is_dir():
+            raise ReleaseError(f"{what} is an existing file; give a folder path.")
+        why = _protected(folder)
+        if why:
+            raise ReleaseError(
+                f"{what} {why} ({str(_real(folder))!r}); a release needs a folder of its "
+                "own. Give a new folder, e.g. --out release."
+            )
+        if folder.is_symlink():
+            raise ReleaseError(
+                f"{what} is a symbolic link (to {str(_real(folder))!r}); give the folder "
+                "itself, or a new folder."
+            )
+    if priv is not None and (_inside(_real(priv), _real(out)) or _inside(_real(out), _real(priv))):
+        raise ReleaseError(
+            f"The private folder {str(priv)!r} and the release folder {str(out)!r} are "
             "inside one another; the private files must never sit with the public ones. "
             "Give a private folder elsewhere (--private-out DIR / private_dir=...)."
         )
     for source in inputs:
         if source is None or not isinstance(source, (str, os.PathLike)):
             continue
-        path = Path(os.path.abspath(source)).resolve()
-        for folder, what in ((out, label), (private, f"the private folder {str(private)!r}")):
-            if _inside(path, folder.resolve()):
+        path = _real(source)
+        for folder, what in folders:
+            if _inside(path, _real(folder)):
                 raise ReleaseError(
                     f"{what} holds the input file {str(source)!r}; writing the release there "
                     "could overwrite or publish it. Choose an output folder that holds none "
                     "of the inputs."
                 )
-    if not overwrite:
-        for folder, what, flag in (
-            (out, label, "--overwrite (overwrite=True)"),
-            (private, f"The private folder {str(private)!r}", "--overwrite (overwrite=True)"),
-        ):
-            present = _visible(folder)
-            if present:
-                names = ", ".join(p.name for p in present[:3])
-                raise ReleaseError(
-                    f"{what} is not empty ({len(present)} entries, e.g. {names}); a release "
-                    f"would mix with stale files. Pass {flag} to replace it, or choose an "
-                    "empty folder."
-                )
-    return out, private
+    for folder, what in folders:
+        present = _visible(folder)
+        if present and not overwrite:
+            names = ", ".join(p.name for p in present[:3])
+            raise ReleaseError(
+                f"{what} is not empty ({len(present)} entries, e.g. {names}); a release "
+                "would mix with stale files. Pass --overwrite (overwrite=True) to replace "
+                "an earlier release, or choose an empty folder."
+            )
+        foreign = _foreign(folder) if present else []
+        if foreign:
+            names = ", ".join(p.name for p in foreign[:3])
+            more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+            raise ReleaseError(
+                f"{what} holds {names}{more}, which personatwin did not write (no {MARKER} "
+                "marker lists them); --overwrite replaces only an earlier release. Choose "
+                "a new folder, or move those files away yourself."
+            )
+        why = _writable_parent(folder, renamed=folder == out)
+        if why:
+            raise ReleaseError(f"{what} {why}.")
+    return out, priv
 
 
 def _pid_alive(pid: int) -> bool:
@@ -359,7 +502,7 @@ def _stale(entry: Path, prefix: str) -> bool:
     return bool(match) and not _pid_alive(int(match.group(1)))
 
 
-def remove_stale(out: Path, private: Path) -> list[Path]:
+def remove_stale(out: Path, private: Path | None) -> list[Path]:
     """Remove the staging folders of killed runs (their process is gone).
 
     A killed ``--overwrite`` run may have moved the previous release aside: it is put
@@ -379,7 +522,7 @@ def remove_stale(out: Path, private: Path) -> list[Path]:
                 else:
                     shutil.rmtree(entry, ignore_errors=True)
                 removed.append(entry)
-    if private.is_dir():
+    if private is not None and private.is_dir():
         for entry in private.iterdir():
             if _stale(entry, _STAGING):
                 shutil.rmtree(entry, ignore_errors=True)
@@ -408,12 +551,16 @@ def _private_file(path: Path) -> Path:
     return path
 
 
-def write_atomically(out: Path, private: Path, public_files, private_files, *, overwrite=False):
+def write_atomically(out: Path, private, public_files, private_files, *, overwrite=False):
     """Write ``public_files`` into ``out`` and ``private_files`` into ``private``.
 
     Each is a dict ``{name: write(path)}``.  Everything is staged next to its
     destination, fsync'ed, and renamed into place at the end; on any error (or
     KeyboardInterrupt) the staging is removed and an earlier release is left as it was.
+    Both folders get the :data:`MARKER` file listing what was written; ``overwrite``
+    replaces only such a folder (checked again at the last moment), and in the private
+    folder removes only the files the earlier release listed.  ``private`` may be None
+    (no private files).
 
     Returns
     -------
@@ -427,45 +574,53 @@ def write_atomically(out: Path, private: Path, public_files, private_files, *, o
     private_staging = None
     old = None
     moved = False
-    created_private = not private.exists()
+    created_private = private is not None and not private.exists()
     done = False
     try:
-        private.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(private, 0o700)
-        private_staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING}{pid}-", dir=private))
+        if private is not None:
+            private.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(private, 0o700)
+            private_staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING}{pid}-", dir=private))
+            for name, write in private_files.items():
+                write(_private_file(private_staging / name))
+                os.chmod(private_staging / name, 0o600)
+                _fsync_path(private_staging / name)
+            _private_file(private_staging / MARKER).write_text(marker_text(private_files))
+            _fsync_path(private_staging)
         release = staging / "release"
         release.mkdir()
-        for name, write in private_files.items():
-            write(_private_file(private_staging / name))
-            os.chmod(private_staging / name, 0o600)
-            _fsync_path(private_staging / name)
         for name, write in public_files.items():
             write(release / name)
             _fsync_path(release / name)
+        (release / MARKER).write_text(marker_text(public_files))
         _fsync_path(release)
-        _fsync_path(private_staging)
         # -- commit: private files first, then the public folder in one rename --
+        for folder in (out, private):
+            if folder is not None and _visible(folder) and (not overwrite or _foreign(folder)):
+                raise ReleaseError(
+                    f"{str(folder)!r} changed during the run and now holds files that are "
+                    "not an earlier release; nothing was written."
+                )
         if out.exists():
-            if not overwrite and _visible(out):
-                raise ReleaseError(f"--out {str(out)!r} is not empty; pass --overwrite.")
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}{_OLD}{pid}-", dir=out.parent))
             os.rename(out, old / "release")
             moved = True
-        if overwrite:
-            for entry in _visible(private):
-                if entry.name not in private_files:
-                    if entry.is_dir():
-                        shutil.rmtree(entry)
-                    else:
+        if private is not None:
+            if overwrite:
+                for name in (_marked_files(private) or set()) - set(private_files):
+                    entry = private / name
+                    if entry.is_file() and not entry.is_symlink():
                         entry.unlink()
-        for name in private_files:
-            os.replace(private_staging / name, private / name)
+            for name in [*private_files, MARKER]:
+                os.replace(private_staging / name, private / name)
         os.rename(release, out)
         moved = False
         _fsync_path(out.parent)
-        _fsync_path(private)
+        if private is not None:
+            _fsync_path(private)
         done = True
-        return [out / n for n in public_files] + [private / n for n in private_files]
+        private_paths = [private / n for n in private_files] if private is not None else []
+        return [out / n for n in public_files] + private_paths
     finally:
         if moved and old is not None and not out.exists():
             os.rename(old / "release", out)

@@ -41,6 +41,9 @@ from personatwin_sklearn.exceptions import (
     UndeclaredColumnError,
 )
 
+#: Quasi-identifiers used when none are named (those of them present).
+DEFAULT_QUASI_IDENTIFIERS = ("age", "gender", "ethnicity", "zipcode")
+
 __all__ = [
     "ColumnRoles",
     "DEFAULT_KEPT",
@@ -210,6 +213,40 @@ def check_unique_columns(frame: pd.DataFrame, what: str = "people") -> None:
         )
 
 
+def _nested_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns holding lists, arrays, sets or objects in their cells."""
+    out = []
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object:
+            continue
+        kind = pd.api.types.infer_dtype(values, skipna=True)  # in C; no loop in Python
+        if kind in ("string", "empty", "integer", "floating", "mixed-integer-float",
+                    "boolean", "decimal", "bytes", "date", "datetime"):  # fmt: skip
+            continue
+        if values.map(lambda v: isinstance(v, (list, tuple, set, dict, np.ndarray))).any():
+            out.append(column)
+    return out
+
+
+def check_flat(frame: pd.DataFrame, what: str, source=None) -> None:
+    """Refuse a column whose cells hold lists/arrays/objects, naming the column and row."""
+    nested = _nested_columns(frame)
+    if not nested:
+        return
+    column = nested[0]
+    cells = frame[column].map(lambda v: isinstance(v, (list, tuple, set, dict, np.ndarray)))
+    row = frame.index[cells.to_numpy(dtype=bool)][0]
+    value = " ".join(repr(frame[column].loc[row]).split())[:40]
+    where = f" of {str(source)!r}" if source is not None else ""
+    more = f" (and {len(nested) - 1} more column(s))" if len(nested) > 1 else ""
+    raise SchemaError(
+        f"Column {column!r} of the {what} table{where} holds nested values (lists, arrays "
+        f"or objects), e.g. row {row}: {value}{more}; each cell must hold one value. "
+        "Remove the column from the file, or turn it into plain columns (one value each)."
+    )
+
+
 def check_age_range(people: pd.DataFrame, age_range=DEFAULT_AGE_RANGE) -> None:
     """Ages outside ``age_range`` (inclusive) are an error naming the rows."""
     if age_range is None or "age" not in people.columns:
@@ -272,6 +309,14 @@ class ColumnRoles:
         }
 
 
+def _listed(names, limit: int = 8) -> str:
+    """``['a', 'b', ...]`` with at most ``limit`` names (5,000 columns stay one short line)."""
+    names = list(names)
+    if len(names) <= limit:
+        return repr(names)
+    return repr(names[:limit])[:-1] + f", ... and {len(names) - limit} more]"
+
+
 def _fix_hint(columns) -> str:
     first = columns[0]
     return (
@@ -326,8 +371,6 @@ def resolve_roles(
     >>> roles.quasi_identifiers, roles.kept, roles.dropped
     (('age', 'gender'), ('income',), ('notes',))
     """
-    from personatwin_sklearn.metrics._risk import DEFAULT_QUASI_IDENTIFIERS
-
     check_unique_columns(people)
     keep_l = _names(keep, "keep")
     drop_l = _names(drop, "drop")
@@ -392,12 +435,13 @@ def resolve_roles(
     if undeclared:
         suspects = detect_direct_identifiers(people, undeclared)
         note = (
-            f" {sorted(suspects, key=str)} look like direct identifiers: drop them."
+            f" {_listed(sorted(suspects, key=str))} look like direct identifiers: drop them."
             if suspects
             else ""
         )
         raise UndeclaredColumnError(
-            f"The people table has column(s) {undeclared} with no declared role; an "
+            f"The people table has {len(undeclared)} column(s) {_listed(undeclared)} with no "
+            "declared role; an "
             f"undeclared column is never published by default.{note} Give each one a role: "
             + _fix_hint(undeclared)
             + "."

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from personatwin_sklearn._roles import check_flat
 from personatwin_sklearn.domains import Domain, get_domain
 from personatwin_sklearn.exceptions import (
     DanglingEdgeError,
@@ -498,6 +499,8 @@ class SocialData:
             This container, when every check passes.
         """
         people, edges, id_col = self._people, self._connections, self.id_col
+        check_flat(people, "people")
+        check_flat(edges, "connections")
         required = (id_col, *self.required_columns)
         missing = [c for c in required if c not in people.columns]
         if missing:
@@ -527,6 +530,16 @@ class SocialData:
             age = people["age"]
             numeric = pd.api.types.is_numeric_dtype(age) and not pd.api.types.is_bool_dtype(age)
             if not numeric and not _is_generalized_age(age):
+                number = pd.to_numeric(age, errors="coerce")
+                cells = (number.isna() & age.notna()).to_numpy()
+                if cells.any() and not number[~cells].isna().any():
+                    pos = int(np.flatnonzero(cells)[0])
+                    raise InvalidValueError(
+                        f"Column 'age', row {people.index[pos]}: {_py(age.iloc[pos])!r} is not "
+                        f"numeric (a number of years; {int(cells.sum())} such cell(s), rows "
+                        f"{_rows(people.index[cells])}). Write the ages as numbers (e.g. 40) "
+                        "or generalised ranges such as '40-44', or drop those rows."
+                    )
                 raise InvalidValueError(
                     f"Column 'age' must be numeric (years) or generalised ranges such as "
                     f"'40-44' or '*' (KAnonymizer output), got dtype {age.dtype} with values "
@@ -803,3 +816,80 @@ def _rebuild(people, connections, id_col, domain, required_columns):
     obj = SocialData.__new__(SocialData)
     obj._init(people, connections, id_col, domain, required_columns)
     return obj
+
+
+_FAMILY = ("SPOUSE", "PARENT", "CHILD", "SIBLING")
+
+
+def domain_checks(data: SocialData) -> list[str]:
+    """What looks wrong in valid data, one sentence each (vectorised, linear).
+
+    PARENT cycles (someone their own ancestor), one pair with two family types (e.g.
+    SPOUSE and PARENT), connection types differing only in case, and gender values with
+    surrounding spaces.  (A person connected to themselves is an error in
+    :meth:`SocialData.validate`.)
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    problems = []
+    people, edges = data._people, data._connections
+    if "gender" in people.columns:
+        gender = people["gender"]
+        textual = gender.dtype == object or pd.api.types.is_string_dtype(gender)
+        text = gender.dropna().astype(str) if textual else gender.iloc[:0].astype(str)
+        spaced = text[text.str.strip() != text]
+        if len(spaced):
+            problems.append(
+                f"Column 'gender' has {len(spaced)} value(s) with surrounding spaces, e.g. "
+                f"row {spaced.index[0]}: {spaced.iloc[0]!r} (read as a gender of its own); "
+                "strip them (e.g. people['gender'] = people['gender'].str.strip())."
+            )
+    if not len(edges):
+        return problems
+    types = edges["connection_type"].astype(str)
+    uniques = pd.Series(types.unique())
+    folded = uniques.str.upper()
+    variants = uniques[folded.duplicated(keep=False)]
+    if len(variants):
+        problems.append(
+            f"Connection types {sorted(variants)[:6]} differ only in case and are counted as "
+            "different types; write each type one way (e.g. all upper case)."
+        )
+    positions = pd.Index(people[data.id_col])
+    a = positions.get_indexer(edges["person1_id"])
+    b = positions.get_indexer(edges["person2_id"])
+    upper = types.str.upper().to_numpy()
+    family = np.isin(upper, _FAMILY)
+    if family.any():
+        lo, hi = np.minimum(a, b)[family], np.maximum(a, b)[family]
+        kind = pd.Series(upper[family]).replace({"CHILD": "PARENT"})
+        pairs = pd.DataFrame({"lo": lo, "hi": hi, "kind": kind.to_numpy()})
+        n_kinds = pairs.groupby(["lo", "hi"], sort=False)["kind"].nunique()
+        clash = n_kinds[n_kinds > 1]
+        if len(clash):
+            lo0, hi0 = clash.index[0]
+            kinds = sorted(set(upper[family][(lo == lo0) & (hi == hi0)]))
+            problems.append(
+                f"{len(clash)} pair(s) of people have conflicting family connections, e.g. "
+                f"{data.id_col} {positions[lo0]!r} and {positions[hi0]!r}: {kinds}; keep "
+                "the right one."
+            )
+    parent = upper == "PARENT"  # person1 -> person2 is child -> parent
+    child = upper == "CHILD"
+    src = np.r_[a[parent], b[child]]
+    dst = np.r_[b[parent], a[child]]
+    if len(src):
+        n = len(people)
+        graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)).tocsr()
+        n_comp, labels = connected_components(graph, directed=True, connection="strong")
+        sizes = np.bincount(labels, minlength=n_comp)
+        looped = np.flatnonzero(sizes[labels] > 1)
+        if len(looped):
+            example = [_py(v) for v in people[data.id_col].to_numpy()[looped[:3]]]
+            problems.append(
+                f"PARENT connections form a cycle (someone would be their own ancestor) "
+                f"through {len(looped)} people, e.g. {example}; check the direction "
+                "(person1_id is the child, person2_id the parent)."
+            )
+    return problems

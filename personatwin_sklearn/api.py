@@ -44,8 +44,13 @@ PRIVACY_TARGETS = {"low": 0.20, "medium": 0.10, "high": 0.05}
 _PROTECTIONS = ("local", "global")
 #: Group sizes the local protection tries (smallest, most useful, first) and weights of
 #: the partners' occupation groups in its partition: one family of points each.
-_LOCAL_K = (3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50, 100)
-_LOCAL_FAMILIES = ((0.0, "union"), (3.0, "union"), (3.0, "major"), (8.0, "major"))
+_LOCAL_K = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50, 100)
+_LOCAL_FAMILIES = (
+    {"partner_weight": 0.0, "occupation_level": "union", "key_weight": 0.0},
+    {"partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0},
+    {"partner_weight": 0.0, "occupation_level": "union", "key_weight": 16.0},
+    {"partner_weight": 3.0, "occupation_level": "major", "key_weight": 0.0},
+)
 _SHAPE_WEIGHT = 8.0
 #: Real people attacked per point during the search (the final headline attacks all).
 _SEARCH_TARGETS = 2000
@@ -128,7 +133,7 @@ def make_persona_pipeline(
     synthetic_ratio=2.0,
     synthetic_strategy="match_distribution",
     protect_connection_patterns=True,
-    connection_pattern_k=10,
+    connection_pattern_k=None,
     use_external_network=False,
     external_network=None,
     random_state=None,
@@ -138,7 +143,7 @@ def make_persona_pipeline(
     pattern_signature=None,
     age_bin=5,
     connection_coarsen="auto",
-    protection="global",
+    protection="local",
     partner_weight=0.0,
 ):
     """Build the project's steps as a scikit-learn :class:`~sklearn.pipeline.Pipeline`.
@@ -170,8 +175,12 @@ def make_persona_pipeline(
     Parameters
     ----------
     privacy_level : {"low", "medium", "high"}, default="medium"
-        k of the quasi-identifiers: 3, 5 or 10 (set as the ``generalize`` step's
-        ``k``, the parameter to tune).
+        k of the quasi-identifiers: 3, 5 or 10.  Set as the ``generalize`` step's
+        ``privacy_level`` (its ``k`` stays None), so a grid can search it:
+        ``{"generalize__privacy_level": ["low", "medium", "high"]}``.  To search ``k``
+        itself instead, give ``{"generalize__privacy_level": [None], "generalize__k":
+        [...]}``: :class:`~personatwin_sklearn.KAnonymizer` refuses both at once rather
+        than letting one silently override the other.
     augment_with_synthetic : bool, default=False
         Add synthetic personas first (the ``augment`` step).
     synthetic_source : {"census", "nemotron"} or provider, default="census"
@@ -183,8 +192,9 @@ def make_persona_pipeline(
         How the augmentation chooses whom to copy, see ``SyntheticAugmenter``.
     protect_connection_patterns : bool, default=True
         Add the ``connections`` step.
-    connection_pattern_k : int, default=10
-        The k every connection pattern must reach.
+    connection_pattern_k : int, default=None
+        Global protection: the k every connection pattern must reach (None: 10).
+        Local: the smallest group size the search may choose (None: from 2).
     use_external_network : bool, default=False
         Wire the synthetic personas after ``external_network`` (the ``network`` step).
     external_network : NetworkTemplate, str, networkx graph or path, default=None
@@ -212,7 +222,7 @@ def make_persona_pipeline(
         connections (the generator's ``coarsen``: partner occupation, age bands, family
         types as one group), e.g. ``{"occupation": "major"}`` or ``"none"``; global
         protection only.
-    protection : {"local", "global"}, default="global"
+    protection : {"local", "global"}, default="local"
         Local recoding of quasi-identifiers and connections together
         (:class:`~personatwin_sklearn.NeighborhoodKAnonymizer`), or the earlier global
         steps (:class:`~personatwin_sklearn.KAnonymizer`, then synthetic connections and
@@ -233,16 +243,28 @@ def make_persona_pipeline(
     --------
     >>> from personatwin_sklearn import make_persona_pipeline
     >>> [name for name, _ in make_persona_pipeline(privacy_level="high").steps]
-    ['generalize', 'connections']
-    >>> pipeline = make_persona_pipeline(privacy_level="high", protection="local")
-    >>> [name for name, _ in pipeline.steps]
     ['generalize']
+    >>> pipeline = make_persona_pipeline(privacy_level="high", protection="global")
+    >>> [name for name, _ in pipeline.steps]
+    ['generalize', 'connections']
+    >>> pipeline.get_params()["generalize__privacy_level"], pipeline.get_params()["generalize__k"]
+    ('high', None)
     """
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
-    _check_positive("connection_pattern_k", connection_pattern_k)
+    if connection_pattern_k is not None:
+        _check_positive("connection_pattern_k", connection_pattern_k)
+    if connection_pattern_k is not None and (
+        isinstance(connection_pattern_k, (bool, np.bool_))
+        or not isinstance(connection_pattern_k, (int, np.integer))
+    ):  # a number of people: 2.5 is refused, not cut to 2
+        raise InvalidValueError(
+            f"connection_pattern_k must be a whole number of people, got "
+            f"{connection_pattern_k!r}; give an int, e.g. connection_pattern_k="
+            f"{max(int(np.ceil(connection_pattern_k)), 1)}."
+        )
     _check_choice("connection_scope", connection_scope, _CONNECTION_SCOPES)
     _check_choice("protection", protection, _PROTECTIONS)
-    if protect_connection_patterns and protection == "global":
+    if protect_connection_patterns:
         from personatwin_sklearn.connections._coarsen import check_coarsen
 
         check_coarsen(connection_coarsen)
@@ -294,7 +316,8 @@ def make_persona_pipeline(
             )
         )
         return Pipeline(steps)
-    steps.append(("generalize", KAnonymizer(PRIVACY_LEVELS[privacy_level], quasi_identifiers=qis)))
+    # only the level: a grid over generalize__privacy_level then changes the k in force
+    steps.append(("generalize", KAnonymizer(privacy_level=privacy_level, quasi_identifiers=qis)))
     if protect_connection_patterns:
         from personatwin_sklearn.connections import SyntheticConnectionGenerator
 
@@ -304,7 +327,7 @@ def make_persona_pipeline(
         for i, scope in enumerate(_CONNECTION_SCOPES[connection_scope]):
             name = "connections" if i == 0 else f"connections_{scope}"
             generator = SyntheticConnectionGenerator(
-                target_k=int(connection_pattern_k),
+                target_k=10 if connection_pattern_k is None else int(connection_pattern_k),
                 scope=scope,
                 signature=None if signature is None else list(signature),
                 age_bin=age_bin,
@@ -335,7 +358,7 @@ class ProcessingResult:
         Class-size risk of the release: the *quasi-identifier risk*
         (``population_average_risk``, ``max_risk``, ``records_at_risk``: 1 / size of a
         real person's class of equal quasi-identifiers), the *quasi-identifier x
-        neighbourhood class risk* (``combined_average_risk``) and the smallest
+        neighbourhood class risk* (``qi_neighborhood_average_risk``) and the smallest
         *connection-pattern k* (``min_connection_pattern_k``).
     risk_before : RiskReport
         The same for the input.
@@ -500,18 +523,29 @@ class ProcessingResult:
 
 
 def _utility_lines(utility) -> list[str]:
-    """What the release keeps, next to the risk (granularity; 1 = everything exact)."""
+    """What the release keeps, next to the risk (:func:`~personatwin_sklearn.metrics.
+    release_utility`; generalised values read as the spread over what they stand for)."""
     if not utility:
         return []
-    names = {
-        "exact_type_share": "connections with their exact type",
-        "occupation_exact": "occupations exact",
-        "occupation_major_or_finer": "occupations at major group or finer",
-    }
-    parts = [f"{text} {utility[key]:.0%}" for key, text in names.items() if key in utility]
-    if "qi_ncp" in utility:
-        parts.append(f"quasi-identifier NCP {utility['qi_ncp']:.3f}")
-    return [f"utility kept: {', '.join(parts)}"] if parts else []
+
+    def pct(key):
+        value = utility.get(key)
+        return "-" if value is None else f"{value:.0%}"
+
+    def num(key):
+        value = utility.get(key)
+        return "-" if value is None else f"{value:.3f}"
+
+    return [
+        f"utility kept: exact connection types {pct('exact_type_share')}, occupations "
+        f"exact {pct('occupation_exact_share')} / at group or finer "
+        f"{pct('occupation_major_or_finer_share')}, quasi-identifier NCP {num('ncp_mean')}",
+        f"utility errors (TVD, 0 = same answers as the real data): connection patterns "
+        f"{num('pattern_histogram_tvd')}, per-type degrees {num('type_degree_tvd')}, "
+        f"spouse age gaps {num('spouse_age_gap_tvd')}, marginals {num('marginal_tvd_mean')}"
+        f"; ML AUC trained on the release {num('ml_auc_release')} (real "
+        f"{num('ml_auc_real')})",
+    ]
 
 
 def _protection_line(protection, detector) -> str:
@@ -625,7 +659,7 @@ def create_safe_personas(
     synthetic_ratio=2.0,
     synthetic_strategy="match_distribution",
     protect_connection_patterns=True,
-    connection_pattern_k=10,
+    connection_pattern_k=None,
     use_external_network=False,
     external_network=None,
     random_state=None,
@@ -640,7 +674,7 @@ def create_safe_personas(
     age_range=(0, 120),
     progress=False,
     connection_coarsen="auto",
-    protection="global",
+    protection="local",
     max_certain=0.01,
 ) -> ProcessingResult:
     """Make a shareable release of people and their connections in one call.
@@ -721,10 +755,9 @@ def create_safe_personas(
         What the global connection protection may publish coarser instead of adding
         connections; see :func:`make_persona_pipeline`.  What it did is in
         ``metadata["connection_protection"]["coarsened"]`` and the summary.
-    protection : {"local", "global"}, default="global"
-        Local recoding of quasi-identifiers and connections (what ``personatwin``
-        runs by default), or the earlier global steps (the API's default until its
-        tests move); see :func:`make_persona_pipeline`.
+    protection : {"local", "global"}, default="local"
+        Local recoding of quasi-identifiers and connections (the default), or the
+        earlier global steps; see :func:`make_persona_pipeline`.
     max_certain : float in [0, 1], default=0.01
         Largest share of real people allowed a single consistent candidate.
 
@@ -742,8 +775,7 @@ def create_safe_personas(
     >>> from personatwin_sklearn import create_safe_personas
     >>> from personatwin_sklearn.datasets import make_social_population
     >>> data = make_social_population(300, random_state=0)
-    >>> result = create_safe_personas(data, privacy_level="high", random_state=0,
-    ...                               protection="local")
+    >>> result = create_safe_personas(data, privacy_level="high", random_state=0)
     >>> result.metadata["headline"]["after"]["average"] <= 0.05
     True
     """
@@ -753,6 +785,17 @@ def create_safe_personas(
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
     _check_choice("protection", protection, _PROTECTIONS)
     target = _resolve_target(target_risk, privacy_level, protection)
+    from personatwin_sklearn._base import check_k_feasible
+
+    n_real = int((~data.is_synthetic).sum())
+    if n_real < 2:
+        raise InvalidValueError(
+            f"the data has only {n_real} real people: a release needs at least 2 (nobody "
+            "can hide among fewer). Add people."
+        )
+    if connection_pattern_k is not None:
+        check_k_feasible(connection_pattern_k, n_real, "connection_pattern_k")
+    _check_protection_options(protection, connection_scope, connection_coarsen)
     if not (isinstance(max_certain, (int, float)) and 0 <= max_certain <= 1):
         raise InvalidValueError(f"max_certain must lie in [0, 1], got {max_certain!r}.")
     random_state = _replayable_seed(random_state)
@@ -780,11 +823,12 @@ def create_safe_personas(
 
         resolve_signature(data, pattern_signature)  # a named column must exist
     search = _search_local if _is_local(pipeline) else _search_global
-    release, fitted, frontier = search(
-        data, pipeline, qis, target, max_certain, privacy_level, progress
-    )
+    release, fitted, frontier, measured = search(
+        data, pipeline, qis, target, max_certain, privacy_level, progress, seed,
+        floor=connection_pattern_k,
+    )  # fmt: skip
     metadata = _release_metadata(
-        data, release, fitted, frontier, qis, roles, params, random_state, seed
+        data, release, fitted, frontier, qis, roles, params, random_state, seed, measured
     )
     return ProcessingResult(
         personas=release.people,
@@ -815,6 +859,27 @@ def _prepare_input(data, domain, age_range, quasi_identifiers, keep, drop, allow
     return data, roles, resolve_quasi_identifiers(data._people, list(roles.quasi_identifiers))
 
 
+def _check_protection_options(protection, connection_scope, connection_coarsen):
+    """Options of the global protection only: refused with the local one, with the fix."""
+    from personatwin_sklearn.connections._coarsen import check_coarsen
+
+    check_coarsen(connection_coarsen)  # a bad value is named first, whatever the protection
+    if protection != "local":
+        return
+    given = {
+        "connection_scope": (connection_scope, "edge"),
+        "connection_coarsen": (connection_coarsen, "auto"),
+    }
+    for name, (value, default) in given.items():
+        if value != default:
+            raise InvalidValueError(
+                f"{name}={value!r} is an option of the global protection (synthetic "
+                f"connections and a global coarsening); the local protection generalises "
+                f"only where needed and takes none. Pass protection='global' with it, or "
+                f"leave {name} out."
+            )
+
+
 def _resolve_target(target_risk, privacy_level, protection="local"):
     """The target: a share, the privacy level's (``"auto"``) or None.  Local protection:
     the headline average; global: the quasi-identifier risk (``"auto"``: 5%)."""
@@ -836,9 +901,8 @@ def _is_local(pipeline) -> bool:
     return isinstance(pipeline.named_steps["generalize"], NeighborhoodKAnonymizer)
 
 
-def _risk_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
-    """``release -> worst-case risk`` of the search (a seeded sample of real people)."""
-    from personatwin_sklearn.optimize import worst_case_risk
+def _knowledge(data, pipeline):
+    """What the adversary knows of each partner: the signature and the age bucket."""
     from personatwin_sklearn.patterns._core import resolve_signature
 
     step = pipeline.named_steps["generalize"]
@@ -847,34 +911,82 @@ def _risk_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
     if "connections" in pipeline.named_steps:
         sig = resolve_signature(data, pipeline.named_steps["connections"].signature)
         age_bin = pipeline.named_steps["connections"].age_bin
+    return list(sig), age_bin
 
+
+def _measure(data, release, fitted, qis, signature, age_bin, seed, before=None):
+    """The release's headline (every adversary, with this release's detectors) and the
+    detectors' figures: what the result reports, and what the search's check uses."""
+    from personatwin_sklearn.attacks import strongest_headline
+
+    detector, scores = _detector_strip(data, release, fitted, seed)
+    headline = strongest_headline(
+        data, release, quasi_identifiers=qis, signature=list(signature), age_bin=age_bin,
+        scores=scores, before=before, random_state=0,
+    )  # fmt: skip
+    return headline, detector
+
+
+def _risk_of(data, qis, pipeline, *, full, n_targets=_SEARCH_TARGETS):
+    """``release -> risk`` for the search: quick (uniform linkage, each scope) or full
+    (the release's headline: every adversary), on a seeded sample of real people."""
+    from personatwin_sklearn.optimize import worst_case_risk
+
+    sig, age_bin = _knowledge(data, pipeline)
     first = {}
 
     def evaluate(release):
         risk = worst_case_risk(
             data, release, quasi_identifiers=qis, signature=sig, age_bin=age_bin,
-            n_targets=n_targets, before=first.get("headline"),
+            n_targets=n_targets, before=first.get("headline"), full=full,
         )  # fmt: skip
-        first.setdefault("headline", risk["headline"])
+        if "headline" in risk:
+            first.setdefault("headline", risk["headline"])
         return risk
 
     return evaluate
 
 
+#: Utility figures the search maximises (their mean, errors as 1 - error) and records.
+SEARCH_UTILITY = (
+    "exact_type_share",
+    "occupation_major_or_finer_share",
+    "ncp_mean",
+    "marginal_tvd_mean",
+    "pattern_histogram_tvd",
+    "type_degree_tvd",
+    "spouse_age_gap_tvd",
+)
+
+
 def _utility_of(data, qis):
-    from personatwin_sklearn.optimize import granularity
+    """``release -> utility figures`` of the search (no ML or communities: per point)."""
+    from personatwin_sklearn.metrics import release_utility, utility_score
 
-    kept = [c for c in data._people.columns if c == "occupation" or str(c).startswith("has_")]
-    return lambda release: granularity(data, release, qis, kept)
+    def evaluate(release):
+        figures = release_utility(data, release, random_state=0, communities=False, ml=False)
+        out = {name: figures.figures.get(name, float("nan")) for name in SEARCH_UTILITY}
+        out["utility"] = utility_score(figures.figures, SEARCH_UTILITY)
+        return out
+
+    return evaluate
 
 
-def _search(data, pipeline, qis, target, max_certain, families, set_point, progress, risk=None):
-    """Run :func:`~personatwin_sklearn.optimize.search_release` over ``families``."""
+def _search(
+    data, pipeline, qis, target, max_certain, families, set_point, progress, seed,
+    risk=None, repair=None,
+):  # fmt: skip
+    """Run :func:`~personatwin_sklearn.optimize.search_release` over ``families``.
+
+    Returns the chosen release, its fitted pipeline, the frontier and, when the search
+    checked it with the full measure, ``(headline, detector)`` of the chosen release.
+    """
     from sklearn.base import clone
 
     from personatwin_sklearn.optimize import search_release
 
-    fitted = {}
+    fitted, measured, first = {}, {}, {}
+    sig, age_bin = _knowledge(data, pipeline)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -884,8 +996,24 @@ def _search(data, pipeline, qis, target, max_certain, families, set_point, progr
     def make(point):
         candidate = clone(set_point(Pipeline(pipeline.steps), point))
         release = candidate.fit_transform(data)
-        fitted[tuple(sorted(point.items()))] = candidate
+        if repair is not None:  # widen the partners of those an attack still singles out
+            exposed = repair(release)
+            if len(exposed):
+                candidate = clone(candidate).set_params(generalize__cover_ids=exposed)
+                release = candidate.fit_transform(data)
+        fitted[id(release)] = candidate
         return release
+
+    def verify(release):
+        headline, detector = _measure(
+            data, release, fitted[id(release)], qis, sig, age_bin, seed,
+            before=first.get("headline"),
+        )  # fmt: skip
+        first.setdefault("headline", headline)
+        measured[id(release)] = (headline, detector)
+        after = headline["after"]
+        return {"average": after["average"], "maximum": after["maximum"],
+                "certain_share": after.get("certain", 0.0)}  # fmt: skip
 
     def tick(row):
         if bar is not None:
@@ -893,25 +1021,30 @@ def _search(data, pipeline, qis, target, max_certain, families, set_point, progr
             bar.set_postfix(k=row.get("k"), risk=f"{row['risk_average']:.3f}")
 
     release, point, frontier = search_release(
-        families, make, risk or _risk_of(data, qis, pipeline), _utility_of(data, qis),
-        target_risk=1.0 if target is None else target, max_certain=max_certain,
-        progress=tick,
+        families, make, risk or _risk_of(data, qis, pipeline, full=False),
+        _utility_of(data, qis), target_risk=1.0 if target is None else target,
+        max_certain=max_certain, verify=None if risk is not None else verify, progress=tick,
     )  # fmt: skip
     if bar is not None:
         bar.close()
-    return release, fitted[tuple(sorted(point.items()))], frontier
+    return release, fitted[id(release)], frontier, measured.get(id(release))
 
 
-def _search_local(data, pipeline, qis, target, max_certain, privacy_level, progress):
+def _search_local(
+    data, pipeline, qis, target, max_certain, privacy_level, progress, seed, floor=None
+):
     """The local protection's search: group size x partner weight."""
     n_real = int((~data.is_synthetic).sum())
-    ks = [k for k in _LOCAL_K if k <= len(data)] or [len(data)]
+    if len(data) < 2:
+        raise InvalidValueError(
+            f"the data has {len(data)} people: the local protection needs groups of at least "
+            "2. Use more data."
+        )
+    floor = floor or 1  # connection_pattern_k: the smallest group the search may choose
+    ks = [k for k in _LOCAL_K if floor <= k <= len(data)] or [min(floor, len(data))]
     if target is None:  # no search: the privacy level's k
         ks = [min(PRIVACY_LEVELS[privacy_level], len(data))]
-    families = [
-        [{"k": k, "partner_weight": w, "occupation_level": level} for k in ks]
-        for w, level in _LOCAL_FAMILIES
-    ]
+    families = [[{"k": k, **family} for k in ks] for family in _LOCAL_FAMILIES]
     if n_real == 0 or data.n_connections == 0:
         families = families[:1]
 
@@ -921,12 +1054,42 @@ def _search_local(data, pipeline, qis, target, max_certain, privacy_level, progr
             generalize__k=point["k"],
             generalize__partner_weight=point["partner_weight"],
             generalize__occupation_level=point["occupation_level"],
+            generalize__key_weight=point["key_weight"],
         )
 
-    return _search(data, pipeline, qis, target, max_certain, families, set_point, progress)
+    return _search(
+        data, pipeline, qis, target, max_certain, families, set_point, progress, seed,
+        repair=_exposed_of(data, qis, pipeline),
+    )  # fmt: skip
 
 
-def _search_global(data, pipeline, qis, target, max_certain, privacy_level, progress):
+def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
+    """``release -> ids`` of the real people the combined linkage narrows to a single
+    candidate, or to two (the repair's targets)."""
+    from personatwin_sklearn.attacks import linkage_attack
+    from personatwin_sklearn.patterns._core import resolve_signature
+
+    if data.n_connections == 0:
+        return None
+    sig = resolve_signature(data, pipeline.named_steps["generalize"].signature)
+    n_real = int((~data.is_synthetic).sum())
+    sample = None if n_targets >= n_real else n_targets
+
+    def exposed(release):
+        # the combined candidates are a subset of the neighbourhood ones: one scope
+        table = linkage_attack(
+            data, release, quasi_identifiers=qis, scope="combined", signature=list(sig),
+            n_targets=sample, random_state=0,
+        ).per_target  # fmt: skip
+        hit = table["target_in_candidates"].to_numpy(bool)
+        return np.unique(table["target_id"].to_numpy()[hit & (table["n_candidates"] <= 2)])
+
+    return exposed
+
+
+def _search_global(
+    data, pipeline, qis, target, max_certain, privacy_level, progress, seed, floor=None
+):
     """The global protection's search: the quasi-identifier k ladder."""
     n_real = int((~data.is_synthetic).sum())
     k0 = PRIVACY_LEVELS[privacy_level]
@@ -947,7 +1110,9 @@ def _search_global(data, pipeline, qis, target, max_certain, privacy_level, prog
                 "certain_share": 0.0}  # fmt: skip
 
     families = [[{"k": k} for k in ladder]]
-    return _search(data, pipeline, qis, target, 1.0, families, set_point, progress, risk=qi_risk)
+    return _search(
+        data, pipeline, qis, target, 1.0, families, set_point, progress, seed, risk=qi_risk
+    )
 
 
 def _network_metadata(data, release, fitted) -> dict:
@@ -962,7 +1127,9 @@ def _network_metadata(data, release, fitted) -> dict:
     return out
 
 
-def _release_metadata(data, release, fitted, frontier, qis, roles, params, random_state, seed):
+def _release_metadata(
+    data, release, fitted, frontier, qis, roles, params, random_state, seed, measured=None
+):
     """What the result records: risk before/after, protection, utility, the frontier."""
     chosen = frontier.chosen
     k = int(chosen["k"])
@@ -978,32 +1145,33 @@ def _release_metadata(data, release, fitted, frontier, qis, roles, params, rando
             stacklevel=3,
         )
     age_bin = params["age_bin"]
-    headline = _headline(data, release, qis, params["pattern_signature"], age_bin)
     # every adversary: strips or not, rankers, each scope; per real person the worst
-    detector, scores = _detector_strip(data, release, fitted, seed)
-    from personatwin_sklearn.attacks import strongest_headline
-
-    headline = strongest_headline(
-        data, release, quasi_identifiers=qis, signature=headline["signature"],
-        age_bin=age_bin, scores=scores, before=headline, random_state=0,
-    )  # fmt: skip
+    if measured is None:
+        sig, _ = _knowledge(data, fitted)
+        measured = _measure(data, release, fitted, qis, sig, age_bin, seed)
+    headline, detector = measured
     n_syn = int(release.n_synthetic)
     augmented = int(getattr(fitted.named_steps.get("augment"), "n_synthetic_", 0))
     protection = _protection_summary(fitted, release)
     local = params["protection"] == "local" and _is_local(fitted)
     scopes_done = _protected_scopes(
         data, params["protect_connection_patterns"], params["connection_scope"], k,
-        params["connection_pattern_k"], local=local, frontier=frontier,
+        params["connection_pattern_k"] or 10, local=local, frontier=frontier,
     )  # fmt: skip
     if protection and protection.get("real_people_below_k") and "edge" in scopes_done:
         if str(scopes_done["edge"]).startswith("protected"):
             scopes_done["edge"] = (
-                f"protected: edge patterns shared by >= {params['connection_pattern_k']} "
+                f"protected: edge patterns shared by >= {params['connection_pattern_k'] or 10} "
                 f"people (as the adversary counts), except "
                 f"{protection['real_people_below_k']:,} real people the budget and "
                 "plausibility left short (at_risk_)"
             )
-    utility = {c: chosen[c] for c in frontier.points.columns if c not in _POINT_COLUMNS}
+    from personatwin_sklearn.metrics import release_utility
+
+    utility = release_utility(
+        data, release, signature=params["pattern_signature"], age_bin=age_bin,
+        random_state=seed,
+    ).to_dict()["figures"]  # fmt: skip
     return {
         "connection_protection": protection,
         "detector": detector,
@@ -1042,8 +1210,9 @@ def _release_metadata(data, release, fitted, frontier, qis, roles, params, rando
 
 #: Frontier columns that describe a point or its risk (the rest are utility figures).
 _POINT_COLUMNS = (
-    "family", "k", "partner_weight", "occupation_level", "risk_average",
-    "risk_maximum", "certain_share", "meets", "chosen",
+    "family", "k", "partner_weight", "occupation_level", "key_weight", "risk_average",
+    "risk_maximum", "certain_share", "meets", "chosen", "verified_average",
+    "verified_certain",
 )  # fmt: skip
 
 
@@ -1183,22 +1352,6 @@ def _shadow_release(data, fitted, seed):
     return shadows, (
         f"the same settings on {len(shadows)} seeded random half(s) of the input "
         f"({', '.join(f'{len(h):,}' for h in halves[: len(shadows)])} people)"
-    )
-
-
-def _headline(data, release, qis, signature, age_bin, strip_mask=None, before=None) -> dict:
-    """:func:`~personatwin_sklearn.attacks.headline_risk` of a release of ``data``
-    (``before``: an earlier headline of ``data`` whose "before" figures are reused)."""
-    from personatwin_sklearn.attacks import headline_risk
-
-    return headline_risk(
-        data,
-        release,
-        quasi_identifiers=qis,
-        signature=signature,
-        age_bin=age_bin,
-        strip_mask=strip_mask,
-        before=before,
     )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import textwrap
 import warnings
@@ -128,9 +130,11 @@ def _risk_lines(title: str, risk) -> list[str]:
         f"  maximum risk                  {_fmt_pct(risk.max_risk)}",
         f"  {f'records at risk (> {risk.threshold:.0%})':<30s}{_fmt_pct(risk.records_at_risk)}",
     ]
-    if risk.combined_average_risk is not None:
+    if risk.qi_neighborhood_average_risk is not None:
+        # not "combined": that word names the headline's linkage adversary only
         lines += [
-            f"  with connections: avg risk    {_fmt_pct(risk.combined_average_risk)}",
+            "  quasi-identifier x neighbourhood class risk, average "
+            f"{_fmt_pct(risk.qi_neighborhood_average_risk)}",
             f"  smallest connection-pattern k {risk.min_connection_pattern_k:g}",
         ]
     return lines
@@ -156,7 +160,9 @@ def _analyze(data, k: int, top: int, quasi_identifiers=None, signature=None, age
 
     k = min(k, len(data))
     analyzer = ConnectionPatternAnalyzer(k=k, signature=signature, age_bin=age_bin).fit(data)
-    risk = reidentification_risk(data, quasi_identifiers)
+    # the same patterns as the analyzer's (--signature, --age-bin), so the smallest
+    # connection-pattern k printed is the smallest k of the patterns listed
+    risk = reidentification_risk(data, quasi_identifiers, signature=signature, age_bin=age_bin)
     return analyzer, risk
 
 
@@ -232,14 +238,20 @@ def _print_spotlight_after(release, persons, out=None, target=None) -> None:
         )
 
 
-def _write_outputs(out_dir: Path, data, analyzer, risk) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = list(data.save(out_dir).values())
-    patterns = out_dir / "patterns.csv"
-    analyzer.patterns_.to_csv(patterns, index=False)
-    risk_path = out_dir / "risk.json"
-    risk_path.write_text(json.dumps(risk.to_dict(), indent=2, default=float))
-    return [*paths, patterns, risk_path]
+def _write_outputs(out_dir, data, analyzer, risk, *, overwrite=False, inputs=()) -> list[Path]:
+    """The analysis files, written like a release (checked first, staged, renamed)."""
+    from personatwin_sklearn._release import release_destination, write_atomically
+
+    out, _ = release_destination(out_dir, overwrite=overwrite, inputs=inputs, private=False)
+    files = {
+        "people.csv": lambda path: data.people.to_csv(path, index=False),
+        "connections.csv": lambda path: data.connections.to_csv(path, index=False),
+        "patterns.csv": lambda path: analyzer.patterns_.to_csv(path, index=False),
+        "risk.json": lambda path: path.write_text(
+            json.dumps(risk.to_dict(), indent=2, default=float)
+        ),
+    }
+    return write_atomically(out, None, files, {}, overwrite=overwrite)
 
 
 def _rename_map(pairs) -> dict | None:
@@ -290,7 +302,11 @@ def _read_connections(args, sep):
     path = Path(args.connections)
     kind = _connections_format(path, getattr(args, "connections_format", "auto"))
     if kind == "table":
-        return read_table(path, what="connections", sep=sep)
+        inverse = {
+            new: old for old, new in (_rename_map(getattr(args, "rename", None)) or {}).items()
+        }
+        text = [inverse.get(c, c) for c in ("person1_id", "person2_id")]
+        return read_table(path, what="connections", sep=sep, text_columns=text)
     if not path.exists():
         raise CLIError(f"the connections file {str(path)!r} does not exist.")
     reader = read_pajek if kind == "pajek" else read_snap_edgelist
@@ -315,11 +331,15 @@ def _read_inputs(args):
     """People and connections frames: read (CSV/TSV/Parquet/JSONL, Pajek, SNAP), renamed,
     an id column generated where there is none and no connections, declared categorical
     columns as text."""
-    from personatwin_sklearn.io import read_table
+    from personatwin_sklearn.io import TEXT_COLUMNS, read_table
 
     sep = getattr(args, "sep", None)
     rename = _rename_map(getattr(args, "rename", None)) or {}
-    people = read_table(args.people, what="people", sep=sep)
+    inverse = {new: old for old, new in rename.items()}
+    # the same text columns as load_data reads from a path: the CLI and the API read
+    # "1.0" and " 1 " alike (ids and zip codes stay text)
+    text = [inverse.get(c, c) for c in (_ID, *TEXT_COLUMNS)]
+    people = read_table(args.people, what="people", sep=sep, text_columns=text)
     if len(people.columns) == 1 and any(ch in str(people.columns[0]) for ch in ";|\t"):
         raise CLIError(
             f"missing required column(s): the people file has one column "
@@ -364,6 +384,14 @@ def _read_inputs(args):
     if categorical:
         people = people.assign(**{c: people[c].astype("string") for c in categorical})
     if edges is not None:
+        from personatwin_sklearn.io import check_connection_columns
+
+        check_connection_columns(edges, args.connections)
+    from personatwin_sklearn.io import _normalise_ids
+
+    # ids become integers exactly when load_data(path) would make them so
+    people, edges = _normalise_ids(people, edges, _ID, from_files=(True, edges is not None))
+    if edges is not None:
         people, edges = _same_id_type(people, edges)
     return people, edges
 
@@ -379,13 +407,19 @@ def _load(args):
     from personatwin_sklearn.io import load_data
 
     people, edges = _read_inputs(args)
-    return load_data(
-        people,
-        edges,
-        domain=args.domain,
-        required_columns=_required_columns(args),
-        age_range=_age_range(args),
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = load_data(
+            people,
+            edges,
+            domain=args.domain,
+            required_columns=_required_columns(args),
+            age_range=_age_range(args),
+            strict=getattr(args, "strict", False),
+        )
+    for warning in caught:  # one line each, as the protection's warnings
+        print(f"personatwin: warning: {' '.join(str(warning.message).split())}", file=sys.stderr)
+    return data
 
 
 def _age_range(args):
@@ -431,13 +465,6 @@ def _show_progress(args) -> bool:
     return not args.quiet and sys.stderr.isatty()
 
 
-def _check_out_dir(out: str) -> Path:
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise CLIError(f"--out {out!r} is an existing file; give a folder path.")
-    return path
-
-
 def _protect(data, args, *, domain):
     """Run create_safe_personas with the command's options; warnings go to stderr."""
     from personatwin_sklearn.api import create_safe_personas
@@ -452,14 +479,25 @@ def _protect(data, args, *, domain):
                 "does not have; upgrade personatwin_sklearn or leave out --augment."
             )
     n_real = int((~data.is_synthetic).sum())
-    if args.k > n_real and not augment:
+    if args.k is not None and args.k > n_real and not augment:
         raise CLIError(
             f"--k {args.k} is larger than the number of people ({n_real}): no connection "
             f"pattern can be shared by {args.k} people. Use --k {n_real} or less, or add "
             "synthetic personas with --augment census."
         )
+    if args.protection == "local":
+        chosen = [f"--{o}" for o in ("scope", "coarsen") if getattr(args, o, None) not in
+                  (None, "edge", [], ["auto"])]  # fmt: skip
+        if chosen:
+            raise CLIError(
+                f"{' and '.join(chosen)} choose what the global protection does (synthetic "
+                "connections, a global coarsening); add --protection global, or leave "
+                f"{' and '.join(chosen)} out."
+            )
+    _check_network_options(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        template = _network_template(args)
         result = create_safe_personas(
             data,
             privacy_level=args.privacy_level,
@@ -482,15 +520,17 @@ def _protect(data, args, *, domain):
             age_range=_age_range(args),
             progress=_show_progress(args),
             connection_coarsen=_coarsen(getattr(args, "coarsen", None)),
+            use_external_network=template is not None,
+            external_network=template,
         )
     for warning in caught:
-        message = " ".join(str(warning.message).split())
+        message = _as_flags(" ".join(str(warning.message).split()))
         print(f"personatwin: warning: {message}", file=sys.stderr)
     return result
 
 
 def _print_release(result, written, out_dir) -> None:
-    out = Path(out_dir).absolute()
+    out = Path(os.path.abspath(out_dir))  # "../x" as the release writer names it
     public = [p for p in written if p.parent == out]
     private = [p for p in written if p.parent != out]
     print("\nRelease:")
@@ -505,6 +545,102 @@ def _print_release(result, written, out_dir) -> None:
         f"Publish the files in {out_dir}/ only; keep the *_synthetic_flags.csv files "
         "private (they tell real from synthetic and link the release to your ids)."
     )
+
+
+def _shipped_templates() -> list[str]:
+    from personatwin_sklearn.templates import list_templates
+
+    return list_templates()
+
+
+def _check_network_options(args) -> None:
+    """--external-network / --template / --epsilon: refused before any work when misused."""
+    external = getattr(args, "external_network", None)
+    template = getattr(args, "template", None)
+    epsilon = getattr(args, "epsilon", None)
+    if epsilon is not None and external is None:
+        raise CLIError(
+            "--epsilon is the budget of the template extracted from --external-network FILE; "
+            "give --external-network, or leave out --epsilon (a shipped --template spends none)."
+        )
+    if external is None and template is None:
+        return
+    flag = "--external-network" if external is not None else "--template"
+    if args.augment is None:
+        raise CLIError(
+            f"{flag} wires the synthetic personas, so it needs them: add --augment census "
+            "(or another --augment SOURCE)."
+        )
+    if template is not None and template not in _shipped_templates():
+        raise CLIError(
+            f"--template {template!r} is not a shipped template; choose one of "
+            f"{', '.join(_shipped_templates())}, or give a graph file with --external-network."
+        )
+    if external is not None:
+        if not Path(external).is_file():
+            raise CLIError(f"--external-network {external!r} does not exist (or is not a file).")
+        from personatwin_sklearn._base import require_diffprivlib
+
+        try:
+            require_diffprivlib("--external-network")
+        except ImportError as error:
+            raise CLIError(str(error)) from None
+
+
+def _network_template(args):
+    """The template for create_safe_personas: a shipped name, or one extracted here with
+    --epsilon (default 1.0) from --external-network; None without either option."""
+    if getattr(args, "template", None) is not None:
+        return args.template
+    external = getattr(args, "external_network", None)
+    if external is None:
+        return None
+    from personatwin_sklearn.templates import NetworkTemplateExtractor
+
+    epsilon = 1.0 if args.epsilon is None else args.epsilon
+    extractor = NetworkTemplateExtractor(epsilon=epsilon, random_state=args.seed)
+    return extractor.fit(external).template_
+
+
+#: Python options of create_safe_personas named in warnings -> the CLI flag that sets them.
+_FLAGS = {
+    "augment_with_synthetic=True": "--augment census",
+    "target_risk": "--target-risk",
+    "connection_pattern_k": "--k",
+    "privacy_level": "--privacy-level",
+    "synthetic_ratio": "--ratio",
+    "synthetic_strategy": "--strategy",
+    "synthetic_source": "--augment",
+    "connection_scope": "--scope",
+    "pattern_signature": "--signature",
+    "age_bin": "--age-bin",
+    "quasi_identifiers": "--quasi-identifiers",
+    "connection_coarsen": "--coarsen",
+    "random_state": "--seed",
+    "allow_identifiers": "--allow-identifier",
+    "external_network": "--external-network",
+    "keep=": "--keep-column ",
+    "drop=": "--drop-column ",
+}
+_FLAG_PATTERN = re.compile(
+    "|".join(
+        rf"\b{re.escape(name)}" + ("" if name.endswith(("=", "True")) else r"\b(=)?")
+        for name in sorted(_FLAGS, key=len, reverse=True)
+    )
+)
+
+
+def _as_flags(message: str) -> str:
+    """A warning of the Python API in the CLI's words: ``target_risk=5%`` ->
+    ``--target-risk 5%``, ``augment_with_synthetic=True`` -> ``--augment census``."""
+
+    def flag(match):
+        text = match.group(0)
+        name = text[:-1] if text.endswith("=") and text[:-1] in _FLAGS else text
+        out = _FLAGS[name]
+        return out + " " if text.endswith("=") and not out.endswith(" ") else out
+
+    return _FLAG_PATTERN.sub(flag, message)
 
 
 def _provider(source: str):
@@ -527,19 +663,63 @@ def cmd_protect(args) -> int:
         raise CLIError("--ratio and --strategy only apply with --augment SOURCE.")
     if args.augment is not None:
         _provider(args.augment)  # fail before reading anything
+    _check_network_options(args)
     inputs = [args.people, args.connections]
     if args.augment not in (None, "census", "nemotron"):
         inputs.append(args.augment)
+    if args.external_network is not None:
+        inputs.append(args.external_network)
     _check_release_dir(args, inputs)
     _secret_key(args)
     data = _load(args)
     result = _protect(data, args, domain=args.domain)
     written = _save(result, data, args, args.out, inputs)
+    _restore_names(written, _rename_map(args.rename))
     _print_release(result, written, args.out)
     return 0
 
 
+def _inputs(args) -> list:
+    """The input files of a command, which no output folder may hold."""
+    return [getattr(args, "people", None), getattr(args, "connections", None)]
+
+
+def _restore_names(written, rename) -> None:
+    """--rename maps your columns to ours on input only: the released tables keep your
+    column names (``--rename sex=gender``: people.csv has ``sex``). Only the header line
+    of people.csv and connections.csv is rewritten (same folder, then replaced)."""
+    if not rename:
+        return
+    import csv
+    import io
+    import os
+    import shutil
+
+    inverse = {new: old for old, new in rename.items()}
+    for path in written:
+        if path.name not in ("people.csv", "connections.csv"):
+            continue
+        with open(path, newline="", encoding="utf-8") as source:
+            header = next(csv.reader([source.readline()]), [])
+            renamed = [inverse.get(name, name) for name in header]
+            if renamed == header:
+                continue
+            line = io.StringIO()
+            csv.writer(line, lineterminator="\n").writerow(renamed)
+            staged = path.with_name(f".{path.name}.renaming")
+            with open(staged, "w", newline="", encoding="utf-8") as target:
+                target.write(line.getvalue())
+                shutil.copyfileobj(source, target)
+        os.replace(staged, path)
+
+
 def cmd_analyze(args) -> int:
+    if args.out is not None:  # refused before any work
+        from personatwin_sklearn._release import release_destination
+
+        release_destination(
+            args.out, overwrite=args.overwrite, inputs=_inputs(args), private=False
+        )
     data = _load(args)
     analyzer, risk = _analyze(
         data,
@@ -550,8 +730,10 @@ def cmd_analyze(args) -> int:
         args.age_bin,
     )
     _print_analysis(data, analyzer, risk, args.top)
-    if args.out:
-        written = _write_outputs(Path(args.out), data, analyzer, risk)
+    if args.out is not None:
+        written = _write_outputs(
+            args.out, data, analyzer, risk, overwrite=args.overwrite, inputs=_inputs(args)
+        )
         print(f"\nwrote {', '.join(str(p) for p in written)}")
     return 0
 
@@ -559,8 +741,12 @@ def cmd_analyze(args) -> int:
 def cmd_demo(args) -> int:
     from personatwin_sklearn.datasets import make_social_population
 
-    out_dir = _check_out_dir(args.out)
-    if not args.analyze_only:
+    out_dir = args.out
+    if args.analyze_only:  # refused before any work, like a release
+        from personatwin_sklearn._release import release_destination
+
+        release_destination(out_dir, overwrite=args.overwrite, private=False)
+    else:
         _check_release_dir(args)
         _secret_key(args)
     data = make_social_population(
@@ -571,12 +757,12 @@ def cmd_demo(args) -> int:
         f"(seed {args.seed}).\n"
     )
     analyzer, risk = _analyze(
-        data, args.k, args.top, signature=_columns(args.signature), age_bin=args.age_bin
+        data, args.k or 10, args.top, signature=_columns(args.signature), age_bin=args.age_bin
     )
     _print_analysis(data, analyzer, risk, args.top)
     _print_spotlight(analyzer)
     if args.analyze_only:
-        written = _write_outputs(out_dir, data, analyzer, risk)
+        written = _write_outputs(out_dir, data, analyzer, risk, overwrite=args.overwrite)
         print(f"\nwrote {len(written)} files to {out_dir}/")
         return 0
     if args.augment is None and (args.ratio is not None or args.strategy is not None):
@@ -591,13 +777,14 @@ def cmd_demo(args) -> int:
         + (
             "local recoding of quasi-identifiers and connections"
             if args.protection == "local"
-            else f"connection-pattern k >= {args.k} ({args.scope} scope)"
+            else f"connection-pattern k >= {args.k or 10} ({args.scope} scope)"
         )
-        + f", target headline risk {'none' if target is None else _fmt_pct(target)}"
+        + f", risk target {'none' if target is None else _fmt_pct(target)} (average over real "
+        "people of the strongest adversary's success)"
         + (f", synthetic personas from {args.augment}" if args.augment else "")
     )
     result = _protect(data, args, domain="criminal_justice")
-    _print_spotlight_after(result.data, _spotlight_people(analyzer), target=args.k)
+    _print_spotlight_after(result.data, _spotlight_people(analyzer), target=args.k or 10)
     written = _save(result, data, args, out_dir)
     _print_release(result, written, out_dir)
     return 0
@@ -614,9 +801,11 @@ def _add_protection_options(parser, *, privacy_default: str, seed_default) -> No
     parser.add_argument(
         "--k",
         type=_positive_int,
-        default=10,
+        default=None,
         metavar="K",
-        help="every connection pattern is shared by at least K people (default: %(default)s)",
+        help="with --protection global: every connection pattern is shared by at least K "
+        "people (default 10); local: the smallest group the search may choose (default: "
+        "from 2); the rare patterns listed first are those below K (default 10)",
     )
     parser.add_argument(
         "--target-risk",
@@ -718,8 +907,9 @@ def _add_release_options(parser, *, roles: bool) -> None:
     group.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace a non-empty --out (and the private files of an earlier release); "
-        "without it a non-empty --out is refused",
+        help="replace an earlier release in --out and its private folder; a folder "
+        "holding anything else (no marker file), the current folder, your home folder "
+        "and / are always refused",
     )
     group.add_argument(
         "--private-out",
@@ -800,18 +990,54 @@ def _add_augment_options(parser) -> None:
         default=None,
         help="which personas to add (default: match_distribution)",
     )
+    network = parser.add_argument_group(
+        "network template",
+        "connections among the synthetic personas shaped like another network (adds the "
+        "network step; needs --augment)",
+    )
+    source = network.add_mutually_exclusive_group()
+    source.add_argument(
+        "--external-network",
+        metavar="FILE",
+        default=None,
+        help="a graph file (SNAP edge list 'u v' per line, plain or .gz, or a Pajek .net): "
+        "a differentially private template of it (--epsilon) wires the synthetic personas; "
+        'needs the dp extra (pip install "personatwin_sklearn[dp]")',
+    )
+    source.add_argument(
+        "--template",
+        metavar="NAME",
+        default=None,
+        help="a shipped template wires the synthetic personas (no privacy budget spent): "
+        + ", ".join(_shipped_templates()),
+    )
+    network.add_argument(
+        "--epsilon",
+        type=_positive_float,
+        default=None,
+        help="privacy budget of the template extracted from --external-network "
+        "(default: 1.0; smaller is more private and noisier)",
+    )
 
 
 def _add_input_options(parser) -> None:
     """Reading options (``--rename``, ``--sep``, ``--categorical``, ``--connections-format``,
     ``--domain``), shared by the commands that read your files."""
     parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse, instead of warning about, data that is valid but looks wrong: PARENT "
+        "cycles, a pair with two family types, connection types differing only in case, "
+        "gender values with surrounding spaces",
+    )
+    parser.add_argument(
         "--rename",
         nargs="+",
         default=None,
         metavar="OLD=NEW",
-        help="rename columns of the people and connections files to the expected names, "
-        "e.g. --rename sex=gender node_id=person_id src=person1_id",
+        help="read columns of the people and connections files under the expected names, "
+        "e.g. --rename sex=gender node_id=person_id src=person1_id; the released files "
+        "keep your names (sex, node_id, src)",
     )
     parser.add_argument(
         "--sep",
@@ -955,6 +1181,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--out", default=None, metavar="DIR", help="also write patterns.csv and risk.json"
     )
+    analyze.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the files of an earlier run in --out (only those: a folder holding "
+        "anything else is refused)",
+    )
     analyze.set_defaults(func=cmd_analyze)
 
     return parser
@@ -991,6 +1223,21 @@ def main(argv=None) -> int:
     except (OSError, ValueError, TypeError, CLIError) as exc:
         message = " ".join(str(exc).split())
         print(f"personatwin: error: {message}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(
+            "personatwin: error: out of memory; try a smaller input, a lower --k or "
+            "--scope edge, or a machine with more memory. No release was written.",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        message = " ".join(str(exc).split())[:300]
+        print(
+            f"personatwin: error: unexpected {type(exc).__name__}: {message}. No release was "
+            "written; please report this with the command you ran.",
+            file=sys.stderr,
+        )
         return 2
 
 

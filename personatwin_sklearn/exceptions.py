@@ -5,6 +5,7 @@ working) and its message says what was expected, what was given, and how to fix 
 """
 
 __all__ = [
+    "DataQualityWarning",
     "PersonaTwinError",
     "SchemaError",
     "MissingColumnError",
@@ -95,3 +96,8 @@ class PersonaTwinWarning(UserWarning):
 
 class PrivacyWarning(PersonaTwinWarning):
     """A privacy guarantee could only be partly met; the message says what is left."""
+
+
+class DataQualityWarning(PersonaTwinWarning):
+    """The input is valid but looks wrong (a PARENT cycle, connection types differing only
+    in case, ...); ``strict=True`` / ``--strict`` makes it an error."""

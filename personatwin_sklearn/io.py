@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import stat
+import warnings
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,10 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from personatwin_sklearn._roles import DEFAULT_AGE_RANGE, check_age_range, check_unique_columns
-from personatwin_sklearn._social_data import SocialData
+from personatwin_sklearn._roles import (
+    DEFAULT_AGE_RANGE,
+    check_age_range,
+    check_flat,
+    check_unique_columns,
+)
+from personatwin_sklearn._social_data import SocialData, domain_checks
 from personatwin_sklearn.domains import Domain
-from personatwin_sklearn.exceptions import SchemaError
+from personatwin_sklearn.exceptions import DataQualityWarning, InvalidValueError, SchemaError
 
 __all__ = ["load_data", "normalise_zipcodes", "read_table", "read_snap_edgelist", "read_pajek"]
 
@@ -37,15 +44,69 @@ _LEADING_ZERO = r"^\s*[+-]?0\d"
 
 
 def _check_path(source, what) -> Path:
+    """The path of an input file, or a one-line error: missing, a folder, a symlink that
+    leads nowhere (or loops), or not a regular file (a FIFO would block the read)."""
     path = Path(source)
-    if not path.exists():
+    try:
+        info = path.stat()
+    except OSError as exc:
+        if os.path.lexists(path):
+            raise SchemaError(
+                f"The {what} file {str(path)!r} is a symbolic link that leads nowhere "
+                f"({exc.strerror or exc}: a loop or a missing target). Give the path of "
+                "the file itself."
+            ) from None
         raise FileNotFoundError(
             f"The {what} file {str(path)!r} does not exist. Check the path (relative "
             f"paths are read from {os.getcwd()!r})."
-        )
-    if path.is_dir():
+        ) from None
+    if stat.S_ISDIR(info.st_mode):
         raise SchemaError(f"The {what} path {str(path)!r} is a folder; give a file.")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else "not a regular file"
+        raise SchemaError(
+            f"The {what} path {str(path)!r} is {kind}; reading it could block or never "
+            "end. Save the data to a regular file and give its path."
+        )
     return path
+
+
+#: Usual names of the connection columns in other tools, for the rename hint.
+_EDGE_ALIASES = {
+    "person1_id": ("source", "src", "from", "u", "node1", "id1", "person1", "ego", "start"),
+    "person2_id": ("target", "dst", "to", "v", "node2", "id2", "person2", "alter", "end"),
+    "connection_type": ("type", "relation", "relationship", "kind", "label", "edge_type"),
+}
+
+
+def check_connection_columns(edges: pd.DataFrame, source=None) -> None:
+    """Refuse a connections table without ``person1_id, person2_id, connection_type``,
+    saying which of its columns look like them and how to rename them."""
+    from personatwin_sklearn.exceptions import MissingColumnError
+
+    missing = [c for c in _EDGE_ALIASES if c not in edges.columns]
+    if not missing:
+        return
+    lower = {str(c).strip().lower(): str(c) for c in edges.columns}
+    guess = {}
+    for column in missing:
+        found = next((lower[a] for a in _EDGE_ALIASES[column] if a in lower), None)
+        if found is not None and found not in guess:
+            guess[found] = column
+    where = f" {str(source)!r}" if source is not None else ""
+    have = list(map(str, edges.columns[:10])) + (["..."] if len(edges.columns) > 10 else [])
+    if guess:
+        pairs = " ".join(f"{a}={b}" for a, b in guess.items())
+        fix = f"rename yours: --rename {pairs} (API: connection_column_map={guess!r})"
+    else:
+        fix = (
+            "rename the matching columns of yours: --rename YOURS=person1_id ... "
+            "(API: connection_column_map={'yours': 'person1_id', ...})"
+        )
+    raise MissingColumnError(
+        f"The connections file{where} has columns {have} but needs person1_id, person2_id "
+        f"and connection_type (missing: {missing}); {fix}."
+    )
 
 
 def _csv_header(path: Path, sep: str = ",") -> list[str]:
@@ -149,6 +210,7 @@ def read_table(
     """
     if isinstance(source, pd.DataFrame):
         check_unique_columns(source, what)
+        check_flat(source, what)
         return source
     if isinstance(source, (str, os.PathLike)):
         path = _check_path(source, what)
@@ -184,6 +246,7 @@ def read_table(
                 "with a header row, a Parquet file, or JSON lines (optionally .gz)."
             ) from exc
         check_unique_columns(frame, what)
+        check_flat(frame, what, path)
         return frame
     raise SchemaError(
         f"The {what} must be a pandas DataFrame or a path to a CSV/Parquet file, got "
@@ -294,6 +357,7 @@ def load_data(
     connection_column_map: dict[str, str] | None = None,
     required_columns: tuple[str, ...] = ("age", "gender"),
     age_range=DEFAULT_AGE_RANGE,
+    strict: bool = False,
 ) -> SocialData:
     """Load people (and their connections) into a validated :class:`SocialData`.
 
@@ -320,6 +384,11 @@ def load_data(
         People columns that must be present.
     age_range : (min, max) or None, default=(0, 120)
         Plausible ages in years; an age outside is an error naming the rows.
+    strict : bool, default=False
+        What looks wrong in valid data (PARENT cycles, a pair with two family types,
+        connection types differing only in case, gender values with surrounding
+        spaces) is a :class:`~personatwin_sklearn.exceptions.DataQualityWarning`, or
+        with ``strict=True`` an :class:`~personatwin_sklearn.exceptions.InvalidValueError`.
 
     Returns
     -------
@@ -375,6 +444,9 @@ def load_data(
         if connection_column_map:
             edges_df = edges_df.rename(columns=connection_column_map)
             check_unique_columns(edges_df, "connections (after connection_column_map)")
+        check_connection_columns(
+            edges_df, connections if isinstance(connections, (str, os.PathLike)) else None
+        )
     from_files = (
         not isinstance(people, pd.DataFrame),
         connections is not None and not isinstance(connections, pd.DataFrame),
@@ -386,6 +458,10 @@ def load_data(
         people_df, edges_df, id_col=id_col, domain=domain, required_columns=required_columns
     )
     check_age_range(data._people, age_range)
+    for problem in domain_checks(data):
+        if strict:
+            raise InvalidValueError(f"{problem} (refused with strict=True / --strict)")
+        warnings.warn(problem, DataQualityWarning, stacklevel=2)
     return data
 
 

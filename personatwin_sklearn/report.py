@@ -24,7 +24,7 @@ border-bottom:2px solid #e3e7ee;padding-bottom:.3rem}
 .cards{display:grid;grid-template-columns:repeat(4,1fr);gap:.8rem;margin:1rem 0}
 .card{background:#f5f7fb;border-radius:10px;padding:.8rem 1rem}
 .card .v{font-size:1.5rem;font-weight:650}.card .l{color:#5b6676;font-size:.85rem}
-.good{color:#137a3a}.bad{color:#b42318}
+.good{color:#137a3a}.warn{color:#a15c07}.bad{color:#b42318}
 table{border-collapse:collapse;width:100%;font-size:.88rem}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3e7ee}
 th{background:#f5f7fb}td.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -211,6 +211,19 @@ def _pct(value) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
+#: Colours of a re-identification chance by what it means, not by before/after: green
+#: at most 5% (1 in 20, a common publication threshold), amber up to 20% (a class of 5),
+#: red above (a 100% maximum is red however much the average fell).
+RISK_COLOURS = ((0.05, "good"), (0.20, "warn"), (float("inf"), "bad"))
+
+
+def _risk_class(value) -> str:
+    """CSS class of a risk card: ``good`` <= 5%, ``warn`` <= 20%, ``bad`` above."""
+    if value is None or not np.isfinite(value):
+        return ""
+    return next(name for bound, name in RISK_COLOURS if value <= bound)
+
+
 def _headline_cards(headline) -> str:
     """The top cards: the headline risk, average and maximum, before and after."""
     if not headline:
@@ -223,10 +236,10 @@ def _headline_cards(headline) -> str:
     b, a = headline["before"], headline["after"]
     cards = _cards(
         [
-            ("headline risk before (average)", _pct(b["average"]), "bad"),
-            ("headline risk after (average)", _pct(a["average"]), "good"),
-            ("headline risk before (maximum)", _pct(b["maximum"]), "bad"),
-            ("headline risk after (maximum)", _pct(a["maximum"]), "good"),
+            ("headline risk before (average)", _pct(b["average"]), _risk_class(b["average"])),
+            ("headline risk after (average)", _pct(a["average"]), _risk_class(a["average"])),
+            ("headline risk before (maximum)", _pct(b["maximum"]), _risk_class(b["maximum"])),
+            ("headline risk after (maximum)", _pct(a["maximum"]), _risk_class(a["maximum"])),
         ]
     )
     sample = (
@@ -246,7 +259,8 @@ def _headline_cards(headline) -> str:
         f"{html.escape(format_headline(headline))}</p>"
         '<p class="caption">The headline risk is, per real person, the highest chance of '
         "being named by any of the adversaries below (each picks one of the released people "
-        "consistent with what they know), averaged and maximised over real people. The "
+        "consistent with what they know), averaged and maximised over real people. Cards: "
+        "green at most 5%, amber up to 20%, red above. The "
         f"strongest adversary here: <b>{html.escape(headline['strongest_scope'])}</b>."
         f"{html.escape(sample + stripped)}</p>"
     )
@@ -536,7 +550,11 @@ def build_report(
         ("max_risk", "quasi-identifier risk, maximum", _pct),
         ("records_at_risk", "real people with quasi-identifier risk > threshold", _pct),
         ("k", "k-anonymity (smallest quasi-identifier class)", lambda v: f"{v:g}"),
-        ("combined_average_risk", "quasi-identifier x neighbourhood class risk, average", _pct),
+        (
+            "qi_neighborhood_average_risk",
+            "quasi-identifier x neighbourhood class risk, average",
+            _pct,
+        ),
         ("min_connection_pattern_k", "smallest connection-pattern k", _k),
     ]
     risk_rows = pd.DataFrame(

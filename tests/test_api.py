@@ -48,7 +48,11 @@ def independent_risk(people: pd.DataFrame, qis) -> tuple[float, float]:
 
 
 def test_usage_example_1_no_augmentation(data):
-    result = pt.create_safe_personas(data, privacy_level="high", random_state=0)
+    """The global protection (quasi-identifier k-anonymity, then synthetic connections);
+    the local default is tested in test_local_protection.py."""
+    result = pt.create_safe_personas(
+        data, privacy_level="high", random_state=0, protection="global"
+    )
     people = result.personas
     avg, mx = independent_risk(people, QIS)
     assert avg == pytest.approx(result.risk_metrics.population_average_risk)
@@ -73,6 +77,7 @@ def test_usage_example_1_no_augmentation(data):
     )
 
 
+@pytest.mark.slow
 def test_target_risk_unreachable_warns_and_says_what_was_reached(data):
     with pytest.warns(PrivacyWarning, match="was not reached"):
         result = pt.create_safe_personas(
@@ -82,6 +87,7 @@ def test_target_risk_unreachable_warns_and_says_what_was_reached(data):
     assert result.metadata["attempts"]
 
 
+@pytest.mark.slow
 def test_same_seed_same_release(data):
     a = pt.create_safe_personas(data, privacy_level="medium", random_state=3)
     b = pt.create_safe_personas(data, privacy_level="medium", random_state=3)
@@ -89,6 +95,7 @@ def test_same_seed_same_release(data):
     pd.testing.assert_frame_equal(a.connections, b.connections)
 
 
+@pytest.mark.slow
 def test_input_not_mutated(data):
     people, edges = data.people.copy(deep=True), data.connections.copy(deep=True)
     pt.create_safe_personas(data, privacy_level="low", random_state=0)
@@ -97,10 +104,14 @@ def test_input_not_mutated(data):
 
 
 def test_grid_search_with_privacy_scorer(data):
-    pipe = pt.make_persona_pipeline(privacy_level="high", random_state=0)
+    pipe = pt.make_persona_pipeline(privacy_level="high", random_state=0, protection="global")
     search = GridSearchCV(
         pipe,
-        {"connections__target_k": [2, 10], "generalize__k": [3, 10]},
+        {
+            "connections__target_k": [2, 10],
+            "generalize__privacy_level": [None],  # the pipeline sets the level, not k
+            "generalize__k": [3, 10],
+        },
         scoring=pt.metrics.make_privacy_scorer("max_risk", utility="information_loss"),
         cv=pt.release_split(data),
     ).fit(data)
@@ -139,6 +150,7 @@ def test_scorer_measures_risk_and_utility(data):
     assert got == pytest.approx(1 - risk - (loss + share) / 2)
 
 
+@pytest.mark.slow
 def test_save_writes_release_without_flags(data, tmp_path):
     result = pt.create_safe_personas(data, privacy_level="medium", random_state=0)
     written = result.save(tmp_path / "out", original=data)
@@ -196,6 +208,7 @@ def _real_rows_kept(data, result):
     assert_real_edges_kept(real_edges, data.connections, coarsened)
 
 
+@pytest.mark.slow
 def test_usage_example_2_augmentation_times_two(data):
     from personatwin_sklearn.metrics import distinguishability_auc
 
@@ -206,6 +219,7 @@ def test_usage_example_2_augmentation_times_two(data):
         synthetic_source="census",
         synthetic_ratio=2.0,
         random_state=0,
+        protection="global",
     )
     n = len(data)
     assert result.metadata["augmented_count"] == 2 * n  # 600 real -> 1,800 personas
@@ -224,6 +238,7 @@ def test_usage_example_2_augmentation_times_two(data):
     assert "AUC" in result.summary()
 
 
+@pytest.mark.slow
 def test_usage_example_3_boost_rare(data):
     result = pt.create_safe_personas(
         data,
@@ -231,6 +246,7 @@ def test_usage_example_3_boost_rare(data):
         augment_with_synthetic=True,
         synthetic_strategy="boost_rare",
         random_state=0,
+        protection="global",
     )
     augment = result.pipeline.named_steps["augment"]
     assert augment.strategy == "boost_rare" and augment.boost_to_k == 20
@@ -245,6 +261,7 @@ def test_usage_example_3_boost_rare(data):
     assert avg <= 0.05 and mx <= 1 / 10
 
 
+@pytest.mark.slow
 def test_no_release_class_gives_synthetic_rows_away():
     """Every quasi-identifier class of the release has >= k rows and a real person in it.
 
@@ -260,10 +277,13 @@ def test_no_release_class_gives_synthetic_rows_away():
     assert (classes["size"] > classes["sum"]).all()  # a real person in every class
 
 
+@pytest.mark.slow
 def test_usage_grid_search_as_written():
     """The grid search of USAGE.md, verbatim, on a 200-person sample population."""
     data = make_social_population(200, random_state=0)
-    pipe = pt.make_persona_pipeline(privacy_level="high", augment_with_synthetic=True)
+    pipe = pt.make_persona_pipeline(
+        privacy_level="high", augment_with_synthetic=True, protection="global"
+    )
     search = GridSearchCV(
         pipe,
         {"connections__target_k": [5, 10, 20], "augment__synthetic_ratio": [0.5, 1, 2]},
@@ -282,6 +302,7 @@ def test_usage_grid_search_as_written():
     assert search.best_estimator_.named_steps["augment"].n_synthetic_ == int(200 * ratio)
 
 
+@pytest.mark.slow
 def test_custom_quasi_identifiers_are_the_ones_generalised():
     """quasi_identifiers reach KAnonymizer, not only the risk measure (found on Adult: the
     default QIs were generalised while the risk was measured on others, max risk 100%)."""
@@ -302,13 +323,14 @@ def test_custom_quasi_identifiers_are_the_ones_generalised():
     assert result.pipeline.named_steps["generalize"].quasi_identifiers == qis
 
 
+@pytest.mark.slow
 def test_connection_coarsen_is_checked_before_any_work_and_obeyed(data):
     with pytest.raises(InvalidValueError, match="unknown attribute 'gender'"):
         pt.create_safe_personas(data, connection_coarsen={"gender": "major"})
     with pytest.raises(InvalidValueError, match="coarsen='all' is not an option"):
         pt.make_persona_pipeline(connection_coarsen="all")
     result = pt.create_safe_personas(data, privacy_level="high", random_state=0,
-                                     connection_coarsen="none")  # fmt: skip
+                                     connection_coarsen="none", protection="global")  # fmt: skip
     assert result.metadata["connection_protection"]["coarsened"] == {}
     assert "coarsened:" not in result.summary()
     assert set(result.connections["connection_type"]) == set(data.connections["connection_type"])

@@ -392,6 +392,7 @@ def test_bad_input(population, toy):
 # -- synthetic-edge detection ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_naive_random_edges_are_detected(population):
     release = random_edge_addition(population, copies=4)
     result = synthetic_edge_detection_attack(release, cv=3, random_state=0)
@@ -401,6 +402,7 @@ def test_naive_random_edges_are_detected(population):
     assert result.feature_importances.index[0] in result.features
 
 
+@pytest.mark.slow
 def test_edge_attributes_give_synthetic_edges_away(protected):
     release = protected["edge", 5]
     leaky = synthetic_edge_detection_attack(

@@ -203,6 +203,7 @@ def test_sampler_has_no_transform_and_augmenter_refuses_labels(small):
         SyntheticPersonaSampler(gender_column="sex").fit_resample(small.people, small.ids)
 
 
+@pytest.mark.slow
 def test_sampler_in_imblearn_pipeline_cross_validation_on_adult():
     """imblearn's Pipeline accepts the sampler and resamples the training folds only."""
     pipeline = pytest.importorskip("imblearn.pipeline")
@@ -295,6 +296,7 @@ def test_transform_repeats_fit_transform_without_a_seed(small):
     assert not SyntheticAugmenter().fit_transform(small).equals(first)
 
 
+@pytest.mark.slow
 def test_augmentation_edges_resist_the_edge_detection_attack(sample):
     """Whole households are copied, so synthetic edges keep the real triangles."""
     from personatwin_sklearn.attacks import synthetic_edge_detection_attack

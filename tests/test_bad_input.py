@@ -328,6 +328,7 @@ MUST_WORK = {"unicode and 10k-char categoricals", "string ids", "float ids", "no
              "huge ages"}  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(ODD_DATA))
 def test_entry_points_on_odd_data(case):
     data = ODD_DATA[case]()
@@ -601,3 +602,69 @@ def test_graph_inputs_of_the_wrong_kind(tmp_path):
     import networkx as nx
 
     assert isinstance(outcome(lambda: extractor.fit(nx.Graph())), NetworkTemplateExtractor)
+
+
+# -- issue 22: data that is valid but looks wrong warns, or with strict refuses -------------
+def _quality_people(n=8):
+    return pd.DataFrame(
+        {
+            "person_id": np.arange(1, n + 1),
+            "age": 30 + np.arange(n),
+            "gender": ["F", "M"] * (n // 2),
+        }
+    )
+
+
+def _quality_edges(rows):
+    return pd.DataFrame(rows, columns=["person1_id", "person2_id", "connection_type"])
+
+
+QUALITY_CASES = {
+    "parent cycle": (
+        None,
+        [(1, 2, "PARENT"), (2, 3, "PARENT"), (3, 1, "PARENT")],
+        "cycle",
+    ),
+    "two family types for one pair": (
+        None,
+        [(1, 2, "SPOUSE"), (2, 1, "SIBLING")],
+        "conflicting family connections",
+    ),
+    "types differing in case": (None, [(1, 2, "FRIEND"), (3, 4, "friend")], "differ only in case"),
+    "gender with spaces": (
+        lambda p: p.assign(gender=[" F", "M "] + ["F", "M"] * 3),
+        [(1, 2, "FRIEND")],
+        "surrounding spaces",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(QUALITY_CASES))
+def test_data_quality_warns_or_refuses_with_strict_api_and_cli(name, tmp_path, capsys):
+    from personatwin_sklearn.cli import main
+    from personatwin_sklearn.exceptions import DataQualityWarning
+
+    mutate, rows, words = QUALITY_CASES[name]
+    people = _quality_people() if mutate is None else mutate(_quality_people())
+    edges = _quality_edges(rows)
+    with pytest.warns(DataQualityWarning, match=words):
+        load_data(people, edges)
+    with pytest.raises(InvalidValueError, match=words):
+        load_data(people, edges, strict=True)
+    people.to_csv(tmp_path / "people.csv", index=False)
+    edges.to_csv(tmp_path / "edges.csv", index=False)
+    argv = ["analyze", str(tmp_path / "people.csv"), "--connections", str(tmp_path / "edges.csv")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "personatwin: warning: " in err and words in err
+    assert main([*argv, "--strict"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("personatwin: error: ") and err.count("\n") == 1 and words in err
+
+
+def test_nested_dataframe_column_is_the_package_error_not_typeerror():
+    people = _quality_people().assign(tags=[[1, 2]] * 8)
+    with pytest.raises(SchemaError, match="'tags'.*nested.*row 0"):
+        load_data(people)
+    with pytest.raises(SchemaError, match="'tags'"):
+        pt.SocialData(people)

@@ -5,10 +5,12 @@ import json
 import pandas as pd
 import pytest
 
+from personatwin_sklearn._release import MARKER
 from personatwin_sklearn.cli import main
 
-RELEASE_FILES = {"people.csv", "connections.csv", "risk_metrics.json", "report.html"}
-PRIVATE_FILES = {"people_synthetic_flags.csv", "connections_synthetic_flags.csv"}
+# every folder the package writes holds its marker (what --overwrite may replace)
+RELEASE_FILES = {"people.csv", "connections.csv", "risk_metrics.json", "report.html", MARKER}
+PRIVATE_FILES = {"people_synthetic_flags.csv", "connections_synthetic_flags.csv", MARKER}
 
 
 def private(out):
@@ -42,10 +44,14 @@ def protect_args(people, edges, out, *extra):
     return ["protect", str(people), "--connections", str(edges), "--out", str(out), *extra]
 
 
+@pytest.mark.slow
 def test_protect_writes_release(sample_csv, tmp_path, capsys):
     data, people, edges = sample_csv
     out = tmp_path / "release"
-    argv = protect_args(people, edges, out, "--privacy-level", "high", "--k", "10", "--seed", "0")
+    argv = protect_args(
+        people, edges, out, "--privacy-level", "high", "--k", "10", "--seed", "0",
+        "--protection", "global",
+    )  # fmt: skip
     assert run(argv) == 0
     captured = capsys.readouterr()
     assert captured.err == ""  # no warning, no progress bar when stderr is not a terminal
@@ -101,6 +107,7 @@ def test_protect_writes_release(sample_csv, tmp_path, capsys):
     assert "data:image/png;base64," in html and "<script" not in html
 
 
+@pytest.mark.slow
 def test_protect_same_seed_same_content_fresh_pseudonyms(sample_csv, tmp_path, capsys):
     """The seed reproduces the protection; pseudonyms and row order are fresh each run."""
     _, people, edges = sample_csv
@@ -177,6 +184,7 @@ def test_protect_out_is_a_file(sample_csv, tmp_path, capsys):
     assert target.read_text() == "x"
 
 
+@pytest.mark.slow
 def test_protect_failure_while_writing_leaves_nothing(sample_csv, tmp_path, capsys, monkeypatch):
     import personatwin_sklearn.report as report
 
@@ -192,6 +200,7 @@ def test_protect_failure_while_writing_leaves_nothing(sample_csv, tmp_path, caps
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_protect_augment(sample_csv, tmp_path, capsys):
     pytest.importorskip("personatwin_sklearn.augmentation")
     data, people, edges = sample_csv
@@ -206,9 +215,11 @@ def test_protect_augment(sample_csv, tmp_path, capsys):
     assert metrics["metadata"]["parameters"]["synthetic_source"] == "census"
 
 
+@pytest.mark.slow
 def test_demo_protects_and_keeps_flags_apart(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert run(["demo", "--n-people", "300", "--k", "5", "--out", str(out)]) == 0
+    argv = ["demo", "--n-people", "300", "--k", "5", "--out", str(out), "--protection", "global"]
+    assert run(argv) == 0
     text = capsys.readouterr().out
     assert "married to a 40-44 year old female teacher" in text
     assert "After protection, each of [2] shares every connection pattern" in text
@@ -290,6 +301,7 @@ def test_protect_without_connections(sample_csv, tmp_path, capsys):
     assert len(pd.read_csv(out / "people.csv")) == len(data)
 
 
+@pytest.mark.slow
 def test_report_has_the_issue_figures(sample_csv, tmp_path, capsys):
     _, people, edges = sample_csv
     out = tmp_path / "release"
@@ -302,7 +314,7 @@ def test_report_has_the_issue_figures(sample_csv, tmp_path, capsys):
         assert f'alt="{alt}"' in html
     for heading in ("What was added", "Rarest connection patterns left", "Before you publish"):
         assert heading in html
-    assert "k tried (target_risk)" in html
+    assert 'alt="privacy-utility frontier"' in html
 
 
 def test_report_screenshot(sample_csv, tmp_path, capsys):
@@ -325,11 +337,13 @@ def test_report_screenshot(sample_csv, tmp_path, capsys):
         assert len(image.convert("RGB").getcolors(maxcolors=1 << 16) or []) > 10  # not blank
 
 
+@pytest.mark.slow
 def test_protect_keep_ids(sample_csv, tmp_path, capsys):
     data, people, edges = sample_csv
     out = tmp_path / "release"
     # the sample's ids fill 1..300: no room for synthetic ids that look like them
-    assert run(protect_args(people, edges, out, "--k", "5", "--seed", "0", "--keep-ids")) == 2
+    argv = protect_args(people, edges, out, "--k", "5", "--seed", "0", "--keep-ids")
+    assert run([*argv, "--protection", "global"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "fill 1..300" in err and "Leave out --keep-ids" in err
     assert not out.exists() and not private(out).exists()
@@ -360,6 +374,7 @@ def test_protect_keep_ids(sample_csv, tmp_path, capsys):
     )
 
 
+@pytest.mark.slow
 def test_protect_augment_from_a_nemotron_file(sample_csv, tmp_path, capsys, monkeypatch):
     from tests.test_providers import nemotron_fixture
 
@@ -379,6 +394,7 @@ def test_protect_augment_from_a_nemotron_file(sample_csv, tmp_path, capsys, monk
     assert not bad.exists()
 
 
+@pytest.mark.slow
 def test_protect_rename_columns(tmp_path, capsys):
     from personatwin_sklearn.datasets import make_social_population
 
@@ -397,7 +413,9 @@ def test_protect_rename_columns(tmp_path, capsys):
     argv = ["protect", str(path), "--rename", "id=person_id", "sex=gender", "--k", "3",
             "--privacy-level", "low", "--out", str(out)]  # fmt: skip
     assert run(argv) == 0
-    assert {"person_id", "gender"} <= set(pd.read_csv(out / "people.csv").columns)
+    # --rename maps the input only: the release keeps the user's column names
+    released = set(pd.read_csv(out / "people.csv").columns)
+    assert {"id", "sex"} <= released and not {"person_id", "gender"} & released
     capsys.readouterr()
     bad = ["protect", str(path), "--rename", "idperson_id", "--out", str(tmp_path / "x")]
     assert run(bad) == 2
@@ -405,6 +423,7 @@ def test_protect_rename_columns(tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_demo_with_augmentation(tmp_path, capsys):
     out = tmp_path / "demo"
     argv = ["demo", "--n-people", "200", "--augment", "census", "--ratio", "1", "--out", str(out)]
@@ -416,11 +435,13 @@ def test_demo_with_augmentation(tmp_path, capsys):
     assert run(["demo", "--ratio", "2", "--out", str(tmp_path / "x")]) == 2
 
 
+@pytest.mark.slow
 def test_protect_coarsen_levels_are_obeyed_and_shown(sample_csv, tmp_path, capsys):
     """--coarsen none keeps every published value and type; a level list is applied."""
     data, people, edges = sample_csv
     out = tmp_path / "none"
-    assert run(protect_args(people, edges, out, "--seed", "0", "--coarsen", "none")) == 0
+    argv = protect_args(people, edges, out, "--seed", "0", "--coarsen", "none")
+    assert run([*argv, "--protection", "global"]) == 0
     protection = json.loads((out / "risk_metrics.json").read_text())["metadata"][
         "connection_protection"
     ]
@@ -429,7 +450,7 @@ def test_protect_coarsen_levels_are_obeyed_and_shown(sample_csv, tmp_path, capsy
     assert set(released["connection_type"]) <= set(data.connections["connection_type"])
     out = tmp_path / "levels"
     argv = protect_args(people, edges, out, "--seed", "0", "--coarsen", "connection_type=family")
-    assert run(argv) == 0
+    assert run([*argv, "--protection", "global"]) == 0
     assert "coarsened: family connection types as one group" in capsys.readouterr().out
     released = pd.read_csv(out / "connections.csv")
     assert "CHILD|PARENT|SIBLING|SPOUSE" in set(released["connection_type"])

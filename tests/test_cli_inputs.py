@@ -44,6 +44,7 @@ GRAPH_OPTIONS = ["--rename", "node_id=person_id", "--categorical", "gender", "do
                  "--k", "3", "--privacy-level", "low", "--seed", "0", "--quiet"]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["pajek", "snap"])
 def test_graph_input_in_one_command(kind, tmp_path, capsys):
     nodes, edges, nodelist, net, snap = _write_graph(tmp_path)
@@ -69,6 +70,7 @@ def test_graph_input_in_one_command(kind, tmp_path, capsys):
     assert metrics["headline"]["signature"] == ["gender", "year"]
 
 
+@pytest.mark.slow
 def test_rename_applies_to_the_connections_file(tmp_path, capsys):
     nodes, edges, nodelist, _, _ = _write_graph(tmp_path)
     table = tmp_path / "edges.tsv"
@@ -88,6 +90,7 @@ def test_rename_applies_to_the_connections_file(tmp_path, capsys):
     assert "--rename names column(s) ['nope']" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_sep_and_missing_id_with_connections(tmp_path, capsys):
     nodes, _, _, net, _ = _write_graph(tmp_path)
     semicolon = tmp_path / "people.csv"
@@ -108,6 +111,7 @@ def test_sep_and_missing_id_with_connections(tmp_path, capsys):
     assert "--categorical names column(s) ['nope']" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_scope_option_reaches_the_pipeline(tmp_path, capsys):
     data = make_social_population(200, random_state=0)
     people, edges = tmp_path / "people.csv", tmp_path / "edges.csv"
@@ -122,3 +126,22 @@ def test_scope_option_reaches_the_pipeline(tmp_path, capsys):
     assert "protected: qi, edge, neighborhood; not protected: combined" in printed
     metadata = json.loads((out / "risk_metrics.json").read_text())["metadata"]
     assert metadata["connection_scope"] == "neighborhood" and metadata["age_bin"] == 10
+
+
+def test_cli_and_api_read_1_0_and_spaced_1_alike(tmp_path):
+    """Issue 22: ids stay text ('1.0') and ages ' 41 ' become numbers in both."""
+    from personatwin_sklearn import load_data
+    from personatwin_sklearn.cli import _read_inputs, build_parser
+
+    (tmp_path / "p.csv").write_text("person_id,age,gender\n1.0, 41 ,M\n2.0,40.0,F\n 3 ,1,F\n")
+    (tmp_path / "e.csv").write_text("person1_id,person2_id,connection_type\n1.0,2.0,SPOUSE\n")
+    api = load_data(tmp_path / "p.csv", tmp_path / "e.csv")
+    args = build_parser().parse_args(
+        ["analyze", str(tmp_path / "p.csv"), "--connections", str(tmp_path / "e.csv")]
+    )
+    people, edges = _read_inputs(args)
+    assert (
+        people["person_id"].tolist() == api.people["person_id"].tolist() == ["1.0", "2.0", " 3 "]
+    )
+    assert people["age"].tolist() == api.people["age"].tolist() == [41.0, 40.0, 1.0]
+    assert edges["person1_id"].tolist() == api.connections["person1_id"].tolist()

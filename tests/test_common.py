@@ -258,6 +258,116 @@ def test_sampler_core_checks(labelled):
     assert copy.deepcopy(fitted).get_params() == fitted.get_params()
 
 
+# ------------------------------------------------- the sampler: sklearn and imblearn checks
+def test_sampler_tags_say_what_it_accepts():
+    """A DataFrame with named columns (text and categories too), not a plain or sparse
+    array; labels required (imbalanced-learn's input_tags.dataframe and sampler_tags)."""
+    from sklearn.utils import get_tags
+
+    tags = get_tags(SyntheticPersonaSampler())
+    assert tags.input_tags.dataframe and not tags.input_tags.two_d_array
+    assert tags.input_tags.string and tags.input_tags.categorical
+    assert not tags.input_tags.sparse and not tags.input_tags.allow_nan
+    assert tags.target_tags.required and tags.sampler_tags.sample_indices is False
+
+
+#: Why the sampler fails the checks that feed it a numpy array.
+NEEDS_NAMED_COLUMNS = (
+    "SyntheticPersonaSampler draws stand-ins per cell of named quasi-identifiers (at least "
+    "'age' and the gender column), so it takes a DataFrame with named columns, as its tags "
+    "say (two_d_array=False, dataframe=True); this check feeds a numpy array (or a list) "
+    "without column names, which it refuses with a TypeError naming the fix."
+)
+NUMBERED_COLUMNS = (
+    "the check's DataFrame has numbered columns ('0', '1', ...), not the 'age' and gender "
+    "columns the cells are made of: refused with a MissingColumnError naming them."
+)
+SKLEARN_ARRAY_CHECKS = [
+    "check_fit_score_takes_y",
+    "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters",
+    "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input",
+    "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit",
+    "check_estimators_dtypes",
+    "check_complex_data",
+    "check_dtype_object",
+    "check_estimators_empty_data_messages",
+    "check_pipeline_consistency",
+    "check_estimators_nan_inf",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_fit2d_1sample",
+    "check_fit2d_1feature",
+    "check_dict_unchanged",
+    "check_fit_idempotent",
+    "check_fit_check_is_fitted",
+    "check_n_features_in",
+    "check_fit1d",
+    "check_fit2d_predict1d",
+    "check_requires_y_none",
+]
+
+
+class _SamplerRunAsArrayEstimator(SyntheticPersonaSampler):
+    """The sampler tagged two_d_array=True for this test only: with its true tags
+    (two_d_array=False) scikit-learn's check_estimator skips it whole ("Can't test
+    estimator ... which requires input of type ..."); tagged so, every check runs and each
+    failure is listed with its reason."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        return tags
+
+
+@parametrize_with_checks(
+    [_SamplerRunAsArrayEstimator(random_state=0)],
+    expected_failed_checks=lambda est: dict.fromkeys(SKLEARN_ARRAY_CHECKS, NEEDS_NAMED_COLUMNS),
+)
+def test_sampler_sklearn_checks(estimator, check):
+    check(estimator)
+
+
+IMBLEARN_CHECKS = {
+    "check_target_type": NEEDS_NAMED_COLUMNS,
+    "check_samplers_one_label": NEEDS_NAMED_COLUMNS,
+    "check_samplers_fit": NEEDS_NAMED_COLUMNS,
+    "check_samplers_fit_resample": NEEDS_NAMED_COLUMNS,
+    "check_samplers_sampling_strategy_fit_resample": None,
+    "check_samplers_pandas": NUMBERED_COLUMNS,
+    "check_samplers_pandas_sparse": NUMBERED_COLUMNS,
+    "check_samplers_string": NEEDS_NAMED_COLUMNS,
+    "check_samplers_list": NEEDS_NAMED_COLUMNS,
+    "check_samplers_multiclass_ova": NEEDS_NAMED_COLUMNS,
+    "check_samplers_preserve_dtype": NEEDS_NAMED_COLUMNS,
+    "check_samplers_sample_indices": NEEDS_NAMED_COLUMNS,
+    "check_samplers_2d_target": NEEDS_NAMED_COLUMNS,
+    "check_sampler_get_feature_names_out": None,
+    "check_sampler_get_feature_names_out_pandas": None,
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=[] if why is None else pytest.mark.xfail(reason=why))
+        for name, why in IMBLEARN_CHECKS.items()
+    ],
+)
+def test_sampler_imblearn_checks(name):
+    """imbalanced-learn's sampler checks (those its check generator yields for a sampler
+    with these tags: dataframe and string, no sparse, no NaN)."""
+    checks = pytest.importorskip("imblearn.utils.estimator_checks")
+    check = getattr(checks, name, None)
+    if check is None:
+        pytest.skip(f"this imbalanced-learn has no {name}")
+    check("SyntheticPersonaSampler", SyntheticPersonaSampler(random_state=0))
+
+
 def test_skops_state_of_pandas_objects():
     """The plain records that carry DataFrames through skops rebuild them exactly."""
     sio = pytest.importorskip("skops.io")
@@ -295,3 +405,77 @@ def test_make_persona_pipeline_under_pandas_output(data):
     assert isinstance(out, SocialData) and out.equals(expected)
     names = pipe.get_feature_names_out()
     assert list(names) == list(out.people.columns)
+
+
+# --------------------------------------------------------------------------- dp extra
+def test_missing_dp_extra_names_the_install(monkeypatch):
+    """Without diffprivlib, the DP step's ImportError says exactly what to install."""
+    import sys
+
+    from personatwin_sklearn._base import require_diffprivlib
+
+    monkeypatch.setitem(sys.modules, "diffprivlib", None)  # import raises ModuleNotFoundError
+    with pytest.raises(ImportError, match=r'pip install "personatwin_sklearn\[dp\]"'):
+        require_diffprivlib("NetworkTemplateExtractor.fit")
+
+
+# --------------------------------------------------------------------------- grid search
+def test_grid_over_privacy_levels_fits_every_candidate(data):
+    """make_persona_pipeline sets only the level, so the levels are searchable."""
+    from sklearn.model_selection import GridSearchCV
+
+    import personatwin_sklearn as pt
+
+    levels = ["low", "medium", "high"]
+    search = GridSearchCV(
+        pt.make_persona_pipeline(protect_connection_patterns=False, random_state=0),
+        {"generalize__privacy_level": levels},
+        scoring=pt.metrics.make_privacy_scorer(),
+        cv=pt.release_split(data),
+        error_score="raise",
+    ).fit(data)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    fitted = {
+        level: clone(search.estimator)
+        .set_params(generalize__privacy_level=level)
+        .fit(data)
+        .named_steps["generalize"]
+        .k_
+        for level in levels
+    }
+    assert fitted == {"low": 3, "medium": 5, "high": 10}
+
+
+@pytest.mark.parametrize("k", [2.5, 3.0, True])
+def test_non_integer_connection_pattern_k_is_refused(data, k):
+    """A number of people: 2.5 was silently cut to 2."""
+    import personatwin_sklearn as pt
+    from personatwin_sklearn.exceptions import InvalidValueError
+
+    with pytest.raises(InvalidValueError, match="connection_pattern_k must be a whole number"):
+        pt.make_persona_pipeline(connection_pattern_k=k)
+    with pytest.raises(InvalidValueError, match=r"give an int, e\.g\. connection_pattern_k="):
+        pt.create_safe_personas(data, connection_pattern_k=k)
+
+
+def test_no_private_scikit_learn_helpers():
+    """Output wrapping and feature names use public API and this package's own code."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1] / "personatwin_sklearn"
+    text = "\n".join(p.read_text() for p in root.rglob("*.py"))
+    for private_helper in ("_wrap_data_with_container", "_check_feature_names_in", "_set_output"):
+        assert private_helper not in text
+
+
+@pytest.mark.parametrize("estimator", GRAPH, ids=IDS)
+def test_tags_say_what_each_graph_estimator_accepts(estimator):
+    """A step that needs a SocialData (people *and* connections) says it takes no plain 2D
+    array; KAnonymizer and PeopleSelector take DataFrames too (text and categories)."""
+    from sklearn.utils import get_tags
+
+    tags = get_tags(estimator)
+    if isinstance(estimator, KAnonymizer):
+        assert tags.input_tags.two_d_array and tags.input_tags.string
+    else:
+        assert not tags.input_tags.two_d_array

@@ -354,6 +354,7 @@ def test_string_ids_never_clash():
 
 
 # -- sklearn semantics -----------------------------------------------------------------------
+@pytest.mark.slow
 def test_fit_transform_equals_fit_then_transform_and_is_seeded(population):
     a = SyntheticConnectionGenerator(
         method="exhaustive", coarsen="none", target_k=5, random_state=7

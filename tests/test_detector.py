@@ -329,6 +329,7 @@ def test_stripped_attack_with_shadow(population, other_population):
 
 
 # -- scorer ------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_detector_scorer_in_grid_search():
     data = make_social_population(150, random_state=0)
     search = GridSearchCV(
@@ -383,6 +384,7 @@ def test_layering():
     assert set(ast.literal_eval(low)) <= {
         "personatwin_sklearn",
         "personatwin_sklearn._graph_features",
+        "personatwin_sklearn._roles",  # column checks of _social_data; imports exceptions only
         "personatwin_sklearn._social_data",
         "personatwin_sklearn.domains",
         "personatwin_sklearn.exceptions",

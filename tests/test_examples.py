@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+#: Each example is a whole tutorial run (10 s to a few minutes): run by .ci/run (-m slow).
+pytestmark = pytest.mark.slow
+
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("[0-9]*.py"))
 
 

@@ -63,6 +63,7 @@ def test_format_headline():
     assert format_headline(h) == "average 98.7% -> 50.0%, maximum 100.0% -> 100.0%"
 
 
+@pytest.mark.slow
 def test_create_safe_personas_scopes_and_signature(population, tmp_path):
     import json
 
@@ -84,6 +85,7 @@ def test_create_safe_personas_scopes_and_signature(population, tmp_path):
         pattern_signature=["gender", "age"],
         age_bin=10,
         random_state=0,
+        protection="global",
     )
     m = result.metadata
     h = m["headline"]

@@ -264,6 +264,7 @@ def test_clone_pickle_and_params(adult):
     assert est.set_params(k=3).k == 3
 
 
+@pytest.mark.slow
 def test_pipeline_grid_search_with_y(adult):
     data = adult.sample(4000, random_state=0)
     X = data[["age", "sex", "race", "education", "hours_per_week"]]
@@ -312,6 +313,7 @@ def test_utility_metrics_by_hand():
     assert losses == {"age": pytest.approx((2 / 18 * 2 + 8 / 18 * 2) / 4), "gender": 1.0}
 
 
+@pytest.mark.slow
 def test_accuracy_comparison_table(adult):
     data = adult.sample(3000, random_state=1)
     X = data[["age", "sex", "race", "education"]]

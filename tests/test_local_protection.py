@@ -202,3 +202,35 @@ def test_bad_parameters_are_named(data):
         pt.create_safe_personas(data, max_certain=2, random_state=0)
     with pytest.raises(InvalidValueError, match="target_risk"):
         pt.create_safe_personas(data, target_risk="high", random_state=0)
+
+
+@pytest.mark.slow
+def test_property_values_cover_the_truth_and_nothing_is_lost():
+    """On random populations (any types, string or int ids): same rows and connections in
+    the same order, input untouched, every published value covers the true one, and the
+    quasi-identifier classes of real people have >= k rows."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.test_properties import SETTINGS, _assert_not_mutated, _deep, populations
+
+    @settings(max_examples=25, **SETTINGS)
+    @given(data=populations(min_people=6, max_people=40), k=st.integers(2, 4))
+    def check(data, k):
+        before = _deep(data)
+        signature = ["gender", "age", "occupation", "has_record"]
+        release = pt.NeighborhoodKAnonymizer(k=k, signature=signature).fit_transform(data)
+        _assert_not_mutated(data, before)
+        assert release.people["person_id"].tolist() == data.people["person_id"].tolist()
+        pairs = ["person1_id", "person2_id"]
+        assert release.connections[pairs].equals(data.connections[pairs])
+        for c in QIS + ["occupation", "has_record"]:
+            cells = zip(release.people[c], data.people[c], strict=True)
+            assert all(_covers(c, p, v) for p, v in cells), c
+        types = zip(release.connections["connection_type"], data.connections["connection_type"],
+                    strict=True)  # fmt: skip
+        assert all(str(t) in str(p).split("|") for p, t in types)
+        sizes = release.people.groupby(QIS)["person_id"].transform("size")
+        assert sizes.min() >= k
+
+    check()

@@ -180,6 +180,7 @@ def test_flag_prevalence_within_one_point(sample, protected):
         assert abs(released - real) <= 0.01, (column, real, released)
 
 
+@pytest.mark.slow
 def test_detector_cannot_tell(protected):
     _, out = protected
     result = synthetic_edge_detection_attack(out, cv=3, random_state=0)

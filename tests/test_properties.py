@@ -19,6 +19,7 @@ import warnings
 from collections import Counter
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -137,6 +138,7 @@ def _qi_k(people: pd.DataFrame, qis) -> int:
 
 
 # -- SyntheticConnectionGenerator ------------------------------------------------------------
+@pytest.mark.slow
 @settings(max_examples=40, **SETTINGS)
 @given(data=populations(), k=st.integers(2, 5), seed=st.integers(0, 2**16))
 def test_generator_edge_scope(data, k, seed):
@@ -158,6 +160,7 @@ def test_generator_edge_scope(data, k, seed):
     assert out2.connections.equals(out.connections)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, **SETTINGS)
 @given(data=populations(max_people=40), k=st.integers(2, 4), seed=st.integers(0, 2**16))
 def test_generator_neighborhood_scope(data, k, seed):
@@ -186,6 +189,7 @@ def clone_fit_transform(estimator, data):
 
 
 # -- KAnonymizer -----------------------------------------------------------------------------
+@pytest.mark.slow
 @settings(max_examples=60, **SETTINGS)
 @given(
     data=populations(max_people=60, max_degree=1.0),
@@ -257,12 +261,13 @@ def _check_release(data, release, k_people, k_connections, at_risk, coarsened=()
     _check_connections(release, at_risk, k_connections)
 
 
+@pytest.mark.slow
 @settings(max_examples=20, **SETTINGS)
 @given(data=populations(min_people=6, max_people=40), k=st.integers(2, 4), seed=st.integers(0, 99))
 def test_pipeline_low(data, k, seed):
     before = _deep(data)
     pipeline = make_persona_pipeline(
-        privacy_level="low", connection_pattern_k=k, random_state=seed
+        privacy_level="low", connection_pattern_k=k, random_state=seed, protection="global"
     )
     pipeline.set_params(connections__signature=SIGNATURE)
     release = pipeline.fit_transform(data)
@@ -270,13 +275,14 @@ def test_pipeline_low(data, k, seed):
     gen = pipeline.named_steps["connections"]
     _check_release(data, release, 3, k, gen.at_risk_, gen.coarsening_)
     pipeline2 = make_persona_pipeline(
-        privacy_level="low", connection_pattern_k=k, random_state=seed
+        privacy_level="low", connection_pattern_k=k, random_state=seed, protection="global"
     ).set_params(connections__signature=SIGNATURE)
     release2 = pipeline2.fit_transform(data)
     assert release2.people.equals(release.people)
     assert release2.connections.equals(release.connections)
 
 
+@pytest.mark.slow
 @settings(max_examples=15, **SETTINGS)
 @given(data=populations(min_people=6, max_people=40), k=st.integers(2, 4), seed=st.integers(0, 99))
 def test_create_safe_personas_low(data, k, seed):
@@ -290,6 +296,7 @@ def test_create_safe_personas_low(data, k, seed):
             connection_pattern_k=k,
             random_state=seed,
             keep=["income"],  # every column needs a role (issue 12)
+            protection="global",
         )
     _assert_not_mutated(data, before)
     release = result.data
@@ -314,12 +321,14 @@ def test_create_safe_personas_low(data, k, seed):
         connection_pattern_k=k,
         random_state=seed,
         keep=["income"],
+        protection="global",
     )
     assert result2.personas.equals(result.personas)
     assert result2.connections.equals(result.connections)
 
 
 # -- SyntheticAugmenter -----------------------------------------------------------------------
+@pytest.mark.slow
 @settings(max_examples=30, **SETTINGS)
 @given(
     data=populations(),

@@ -32,6 +32,7 @@ import pytest
 
 from personatwin_sklearn import create_safe_personas, load_data, read_pajek, read_snap_edgelist
 from personatwin_sklearn._release import (
+    MARKER,
     csprng_permutation,
     neutralise_formulas,
     synthetic_ids_like,
@@ -48,8 +49,8 @@ from personatwin_sklearn.exceptions import (
     UnknownTemplateError,
 )
 
-PUBLIC = {"people.csv", "connections.csv", "risk_metrics.json", "report.html"}
-PRIVATE = {"people_synthetic_flags.csv", "connections_synthetic_flags.csv"}
+PUBLIC = {"people.csv", "connections.csv", "risk_metrics.json", "report.html", MARKER}
+PRIVATE = {"people_synthetic_flags.csv", "connections_synthetic_flags.csv", MARKER}
 N = 40
 
 
@@ -296,7 +297,11 @@ _bad("gender twice", "duplicate column", lambda f: pd.concat([f, f[["gender"]]],
 case("rename onto an existing column", "duplicate column")(
     lambda d: _people(d, people_frame().assign(sex="M"), opts={"rename": {"sex": "gender"}})
 )
-_bad("age as text", "age", lambda f: f.assign(age=["forty"] + [40] * (N - 1)))
+_bad(
+    "age as text",
+    ["'age', row 0", "'forty'", "numbers"],
+    lambda f: f.assign(age=["forty"] + [40] * (N - 1)),
+)
 _bad("age missing", "age", lambda f: f.assign(age=[None] + [40.0] * (N - 1)))
 _bad("age negative", "negative", lambda f: f.assign(age=[-3] + [40] * (N - 1)))
 _bad("age 1e12", "plausible range", lambda f: f.assign(age=[1e12] + [40] * (N - 1)))
@@ -551,6 +556,14 @@ def _out_not_empty(d):
     return inputs
 
 
+def _out_not_empty_user(d):
+    inputs = _people(d)
+    (d / "release" / "src").mkdir(parents=True)
+    (d / "release" / "src" / "code.py").write_text("print('mine')")
+    (d / "release" / "thesis.tex").write_text("my thesis")
+    return inputs
+
+
 def _private_not_empty(d):
     inputs = _people(d)
     (d / "release.private").mkdir()
@@ -564,15 +577,71 @@ def _stale_replaced(out, private, source):
 
 case("out is a file", "is an existing file")(_out_is_file)
 case("out not empty", ["not empty", "--overwrite"])(_out_not_empty)
-case("out not empty, --overwrite", check=_stale_replaced)(
-    lambda d: Inputs(**{**_out_not_empty(d).__dict__, "opts": {"overwrite": True}})
+
+
+def _earlier_release(d, extra=None, private_extra=None):
+    """An earlier release (marker files listing what it wrote), and maybe a user file."""
+    inputs = _people(d)
+    for folder, names in (("release", ["old.csv"]), ("release.private", ["old_flags.csv"])):
+        (d / folder).mkdir()
+        for name in names:
+            (d / folder / name).write_text("stale")
+        (d / folder / MARKER).write_text(
+            json.dumps({"written_by": "personatwin_sklearn", "files": names})
+        )
+    if extra:
+        (d / "release" / extra).write_text("the user's own file")
+    if private_extra:
+        (d / "release.private" / private_extra).write_text("the user's own file")
+    return Inputs(**{**inputs.__dict__, "opts": {"overwrite": True}})
+
+
+def _stale_private_replaced(out, private, source):
+    _stale_replaced(out, private, source)
+    assert not (private / "old_flags.csv").exists()
+
+
+def _inputs_in_subfolder(d, out):
+    (d / "in").mkdir()
+    return Inputs(_csv(d / "in", people_frame()), out=out, opts={"overwrite": True})
+
+
+case("out not empty, --overwrite", ["thesis.tex", "did not write", "earlier release"])(
+    lambda d: Inputs(**{**_out_not_empty_user(d).__dict__, "opts": {"overwrite": True}})
+)
+case("earlier release replaced with --overwrite", check=_stale_private_replaced)(_earlier_release)
+case("earlier release plus a user file", ["notes.txt", "did not write"])(
+    lambda d: _earlier_release(d, extra="notes.txt")
+)
+case("earlier private folder plus a user file", ["key.pem", "did not write"])(
+    lambda d: _earlier_release(d, private_extra="key.pem")
 )
 case("private folder not empty", ["not empty", "--overwrite"])(_private_not_empty)
-case("out holds the input", "holds the input file")(
-    lambda d: Inputs(**{**_people(d).__dict__, "out": "."})
+case("private folder not empty, --overwrite", ["people_synthetic_flags.csv", "did not write"])(
+    lambda d: Inputs(**{**_private_not_empty(d).__dict__, "opts": {"overwrite": True}})
 )
-case("out is the input's folder by another path", "holds the input file")(
+case("out is the current folder", ["current folder", "folder of its own"])(
+    lambda d: Inputs(**{**_people(d).__dict__, "out": ".", "opts": {"overwrite": True}})
+)
+case("out is the current folder by another path", "current folder")(
     lambda d: Inputs(**{**_people(d).__dict__, "out": str(d / "sub" / "..")})
+)
+case("out is a parent of the current folder", "holds the current folder")(
+    lambda d: Inputs(**{**_people(d).__dict__, "out": "..", "opts": {"overwrite": True}})
+)
+case("out is empty", ["is empty", "--out release"])(
+    lambda d: Inputs(**{**_people(d).__dict__, "out": "", "opts": {"overwrite": True}})
+)
+case("out is blank", "is empty")(lambda d: Inputs(**{**_people(d).__dict__, "out": "  "}))
+case("out holds the input", "holds the input file")(lambda d: _inputs_in_subfolder(d, "in"))
+case("out is the input's folder by another path", "holds the input file")(
+    lambda d: _inputs_in_subfolder(d, str(d / "in" / "x" / ".."))
+)
+case("private folder holds the input", "holds the input file")(
+    lambda d: Inputs(**{**_inputs_in_subfolder(d, "rel").__dict__, "opts": {"private_out": "in"}})
+)
+case("out in the parent folder", check=column_published("occupation"))(
+    lambda d: Inputs(**{**_people(d).__dict__, "out": f"../{d.name}-release"})
 )
 case("private folder inside out", "inside one another")(
     lambda d: _people(d, opts={"private_out": "release/private"})
@@ -633,6 +702,60 @@ case("augment from a missing file", "nope.parquet", cli_only=True)(
 )
 case("malformed rename", "YOUR_COLUMN=OUR_COLUMN", cli_only=True)(
     lambda d: _people(d, cli=["--rename", "sexgender"])
+)
+
+
+# issue 22: hostile files, one line each
+def _symlink_loop(d):
+    path = d / "people.csv"
+    path.symlink_to(path)
+    return Inputs(path)
+
+
+def _fifo(d):
+    path = d / "people.csv"
+    os.mkfifo(path)
+    return Inputs(path)
+
+
+case("nested parquet column", ["'tags'", "nested", "row 0"])(
+    lambda d: Inputs(_parquet(d, people_frame().assign(tags=[[1, 2]] * N)))
+)
+case("nested jsonl list", ["'tags'", "nested", "row 0"])(
+    lambda d: Inputs(
+        _jsonl(
+            d,
+            [
+                {**r, "has_record": bool(r["has_record"]), "tags": ["a", "b"]}
+                for r in people_frame().to_dict("records")
+            ],
+        )
+    )
+)
+case("symlink loop", ["leads nowhere", "people.csv"])(_symlink_loop)
+case("fifo input", ["named pipe", "regular file"])(_fifo)
+case("5,000 undeclared columns", ["5000 column(s)", "and 4992 more", "--keep-column"])(
+    lambda d: _people(
+        d,
+        pd.concat(
+            [
+                people_frame(),
+                pd.DataFrame(0, index=range(N), columns=[f"c{i}" for i in range(5000)]),
+            ],
+            axis=1,
+        ),
+    )
+)
+case(
+    "connections with source,target,type",
+    ["source=person1_id", "type=connection_type", "connection_column_map"],
+)(
+    lambda d: _with_edges(
+        d,
+        edges=edge_frame().rename(
+            columns={"person1_id": "source", "person2_id": "target", "connection_type": "type"}
+        ),
+    )
 )
 
 
@@ -777,7 +900,11 @@ def test_corpus(name, tmp_path, monkeypatch, capsys, quick_report):
                 for word in words:
                     assert word in message, f"{name}: {word!r} not in {message!r}"
         after = _snapshot(d)
-        stray = [p for p in after if any(part.startswith(".") for part in Path(p).parts)]
+        stray = [
+            p
+            for p in after
+            if any(part.startswith(".") and part != MARKER for part in Path(p).parts)
+        ]
         assert not stray, f"{name} ({mode}): staging left behind: {stray}"
         if expected is not None:  # nothing written, nothing changed
             assert after == before, f"{name} ({mode}): {set(after) ^ set(before)}"
@@ -793,6 +920,7 @@ def test_corpus(name, tmp_path, monkeypatch, capsys, quick_report):
                 before[path] is not None
                 and (d / path).exists()
                 and not (d / path).resolve().is_relative_to(out)
+                and not (d / path).resolve().is_relative_to(private)
             ):
                 assert (d / path).read_bytes() == before[path], path
         public = pd.read_csv(out / "people.csv")
@@ -955,7 +1083,7 @@ def test_direct_identifiers_refused_and_never_published(tmp_path):
     )
     written = result.save(tmp_path / "release")
     public = [p for p in written if p.parent == tmp_path / "release"]
-    assert {p.name for p in public} == PUBLIC
+    assert {p.name for p in public} == PUBLIC - {MARKER}
     text = "\n".join(p.read_text() for p in public)
     for column in ("name", "ssn", "email"):
         leaked = [v for v in people[column] if v in text]
@@ -996,6 +1124,7 @@ def _auc(score, label) -> float:
     return float(roc_auc_score(label, score))
 
 
+@pytest.mark.slow
 def test_same_seed_same_content_fresh_pseudonyms_chance_auc(tmp_path):
     from personatwin_sklearn.datasets import make_social_population
 
@@ -1181,6 +1310,7 @@ def _files_linking_ids(root: Path, private: Path) -> list[Path]:
     return found
 
 
+@pytest.mark.slow
 def test_sigkill_during_save_leaves_no_link_outside_private_and_next_run_cleans(tmp_path, capsys):
     out = tmp_path / "release"
     private = tmp_path / "release.private"
@@ -1202,6 +1332,7 @@ def test_sigkill_during_save_leaves_no_link_outside_private_and_next_run_cleans(
     assert _files_linking_ids(tmp_path, private) == []
 
 
+@pytest.mark.slow
 def test_sigint_one_line_exit_130_nothing_left(tmp_path):
     out = tmp_path / "release"
     proc, _ = _start_slow_save(tmp_path, out)
@@ -1221,3 +1352,202 @@ def test_sigint_one_line_exit_130_nothing_left(tmp_path):
     assert stderr.count("\n") == 1 and "interrupted" in stderr and "Traceback" not in stderr
     assert not out.exists() and not (tmp_path / "release.private").exists()
     assert not list(tmp_path.glob(".release.*"))
+
+
+# -- issue 22: --overwrite never deletes anything but an earlier release -----------------------
+def _hashes(root: Path, skip=()) -> dict:
+    """sha256 of every file under ``root`` (folders named in ``skip`` left out)."""
+    import hashlib
+
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not any(part in skip for part in p.relative_to(root).parts)
+    }
+
+
+def _project(tmp_path: Path):
+    """A user's working folder and an inputs folder next to it."""
+    project = tmp_path / "myproject"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "code.py").write_text("print('mine')\n")
+    (project / "thesis.tex").write_text("\\documentclass{article}\n")
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    people = _csv(inputs, people_frame())
+    edges = _csv(inputs, edge_frame(), "connections.csv")
+    return project, people, edges
+
+
+def _protect_argv(people, edges, out, *extra):
+    return ["protect", str(people), "--connections", str(edges), "--out", str(out), "--quiet",
+            "--seed", "0", "--k", "2", "--privacy-level", "low", "--target-risk", "none",
+            *extra]  # fmt: skip
+
+
+def test_user_files_are_never_modified_or_deleted_sha256(tmp_path, monkeypatch, capsys):
+    project, people, edges = _project(tmp_path)
+    home = tmp_path / "home"
+    (home / "docs").mkdir(parents=True)
+    (home / "docs" / "cv.txt").write_text("me")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(project)
+    before = _hashes(tmp_path)
+    refused = [
+        ".",
+        "..",
+        "",
+        str(project),
+        str(project / "src" / ".."),
+        "src",  # a non-empty folder without the marker
+        "../in",  # holds the inputs
+        str(home),
+        "/",
+    ]
+    for out in refused:
+        code = main(_protect_argv(people, edges, out, "--overwrite"))
+        err = capsys.readouterr().err
+        assert code == 2, (out, err)
+        assert err.startswith("personatwin: error: ") and err.count("\n") == 1, err
+        assert "Traceback" not in err
+    data = load_data(people, edges)
+    result = create_safe_personas(data, privacy_level="low", target_risk=None,
+                                  connection_pattern_k=2, random_state=0)  # fmt: skip
+    for out in refused:
+        with pytest.raises(ReleaseError) as info:
+            result.save(out, overwrite=True, report=False)
+        assert "\n" not in str(info.value)
+    with pytest.raises(ReleaseError, match="did not write"):  # the issue's API case
+        result.save(people.parent, overwrite=True, report=False)
+    assert _hashes(tmp_path) == before
+    # a release, replaced twice: the user's files never change
+    for _ in range(3):
+        assert main(_protect_argv(people, edges, "../release", "--overwrite")) == 0
+        capsys.readouterr()
+        result.save(tmp_path / "api-release", overwrite=True, report=False)
+    after = _hashes(tmp_path, skip={"release", "release.private", "api-release",
+                                    "api-release.private", ".cache"})  # fmt: skip
+    assert after == {k: v for k, v in before.items() if not k.startswith("home/.cache")}
+    assert (tmp_path / "release" / MARKER).is_file()
+    assert not list(tmp_path.glob(".release*")) and not list(tmp_path.glob(".api-release*"))
+
+
+@pytest.mark.parametrize(
+    ("where", "words"),
+    [("home", "your home folder"), ("root", "root folder"), ("cwd", "current folder"),
+     ("parent", "holds the current folder")],
+)  # fmt: skip
+def test_protected_folders_refused_with_the_reason(tmp_path, monkeypatch, where, words):
+    from personatwin_sklearn._release import release_destination
+
+    home = tmp_path / "home"
+    work = home / "a" / "work"
+    work.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    out = {"home": "~", "root": "/", "cwd": ".", "parent": ".."}[where]
+    out = os.path.expanduser(out)
+    for overwrite in (False, True):
+        with pytest.raises(ReleaseError, match=words):
+            release_destination(out, overwrite=overwrite)
+
+
+def test_out_in_parent_folder_prints_the_right_files(tmp_path, monkeypatch, capsys):
+    project, people, edges = _project(tmp_path)
+    monkeypatch.chdir(project)
+    assert main(_protect_argv(people, edges, "../x")) == 0
+    text = capsys.readouterr().out
+    assert "wrote 4 files to ../x/: " in text, text
+    for name in ("people.csv", "connections.csv", "risk_metrics.json", "report.html"):
+        assert name in text.split("wrote 4 files to ../x/: ")[1].splitlines()[0]
+    assert f"wrote 2 private files to {tmp_path / 'x.private'}/" in text
+
+
+def test_mount_point_and_unwritable_parent_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    import personatwin_sklearn.cli as cli
+
+    _, people, edges = _project(tmp_path)
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    real_ismount = os.path.ismount
+    monkeypatch.setattr(os.path, "ismount", lambda p: str(p) == str(mount) or real_ismount(p))
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the computation ran before the destination was checked")
+
+    monkeypatch.setattr(cli, "_protect", no_work)
+    assert main(_protect_argv(people, edges, mount)) == 2
+    err = capsys.readouterr().err
+    assert "mount point" in err and str(mount / "release") in err and err.count("\n") == 1
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        try:
+            assert main(_protect_argv(people, edges, locked / "a" / "release")) == 2
+            assert "no write permission" in capsys.readouterr().err
+        finally:
+            locked.chmod(0o700)
+
+
+def test_analyze_out_follows_the_same_rules(tmp_path, monkeypatch, capsys):
+    project, people, edges = _project(tmp_path)
+    monkeypatch.chdir(project)
+    before = _hashes(tmp_path)
+    for out in (".", "src", "../in"):
+        assert main(["analyze", str(people), "--connections", str(edges), "--out", out]) == 2
+        assert capsys.readouterr().err.count("\n") == 1
+    assert _hashes(tmp_path) == before
+    for extra in ([], ["--overwrite"]):
+        assert main(["analyze", str(people), "--connections", str(edges), "--out", "../an",
+                     *extra]) == 0  # fmt: skip
+        capsys.readouterr()
+    assert {p.name for p in (tmp_path / "an").iterdir()} == {
+        "people.csv", "connections.csv", "patterns.csv", "risk.json", MARKER
+    }  # fmt: skip
+    assert main(["analyze", str(people), "--connections", str(edges), "--out", "../an"]) == 2
+    assert "not empty" in capsys.readouterr().err
+
+
+# -- issue 22: never crash on the main path -----------------------------------------------------
+@pytest.mark.parametrize("random_state", [0, 4])
+def test_seed_4_copies_then_links_regression(random_state):
+    """``personatwin demo --seed 4`` (and 3 of 4 runs at 100k people) raised IndexError in
+    the plausible round: the per-person load was sized before copies were appended."""
+    from personatwin_sklearn.connections import SyntheticConnectionGenerator
+    from personatwin_sklearn.datasets import make_social_population
+
+    data = make_social_population(1000, random_state=4, domain="criminal_justice")
+    gen = SyntheticConnectionGenerator(
+        target_k=10, random_state=random_state, on_infeasible="ignore"
+    )
+    out = gen.fit_transform(data)
+    assert gen.n_added_people_ > 0  # copies were added before a later plausible round
+    assert len(out) == len(data) + gen.n_added_people_
+
+
+@pytest.mark.slow
+def test_100k_people_end_in_a_result():
+    from personatwin_sklearn.datasets import make_social_population
+
+    result = create_safe_personas(make_social_population(100_000, random_state=0), random_state=0)
+    assert len(result.data) >= 100_000
+
+
+def test_detector_with_a_feature_missing_everywhere(monkeypatch):
+    """Above ``spectral_max_nodes`` (300k people) ``spectral_distance`` is NaN for every
+    connection, and scikit-learn 1.9's binning failed on it ("window shape cannot be
+    larger than input array shape").  The same condition on 300 people."""
+    from personatwin_sklearn import _graph_features
+    from personatwin_sklearn.attacks import fit_detector, score_connections
+    from personatwin_sklearn.connections import SyntheticConnectionGenerator
+    from personatwin_sklearn.datasets import make_social_population
+
+    monkeypatch.setattr(_graph_features, "_spectral_embedding", lambda *args, **kwargs: None)
+    data = make_social_population(300, random_state=1)
+    shadow = SyntheticConnectionGenerator(
+        target_k=3, method="exhaustive", random_state=0
+    ).fit_transform(data)
+    detector = fit_detector(shadow, random_state=0)
+    scores = score_connections(detector, shadow)
+    assert len(scores) == shadow.n_connections and np.isfinite(scores).all()

@@ -36,6 +36,7 @@ def _shows_something(body: str) -> bool:
     return any(tag in body for tag in ("<img", "<table", 'class="reason"', "<p>"))
 
 
+@pytest.mark.slow
 def test_demo_prints_the_headline_of_risk_metrics_and_report(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--quiet", "--out", str(out)]) == 0
@@ -79,13 +80,14 @@ def test_people_only_report_has_no_empty_chart(tmp_path):
     assert "No synthetic connections were added (no connections)." in text
 
 
+@pytest.mark.slow
 def test_detector_and_frontier_sections(tmp_path):
     data = make_social_population(400, random_state=1)
     result = create_safe_personas(data, privacy_level="low", target_risk=0.02, random_state=0)
-    attempts = result.metadata["attempts"]
-    assert len(attempts) >= 2
-    for a in attempts:
-        assert {"headline_average", "synthetic_share", "information_loss"} <= set(a)
+    frontier = result.metadata["frontier"]
+    assert len(frontier["points"]) >= 2
+    for point in frontier["points"]:
+        assert {"k", "risk_average", "certain_share", "utility", "chosen"} <= set(point)
     metadata = dict(result.metadata, detector={"auc": 0.61, "shadow_auc": 0.58})
     text = build_report(
         data,
@@ -97,12 +99,13 @@ def test_detector_and_frontier_sections(tmp_path):
     sections = _sections(text)
     assert "0.61" in sections["Can an adversary strip them? (detector)"]
     assert 'alt="privacy-utility frontier"' in sections["Privacy-utility frontier"]
+    one = dict(frontier, points=frontier["points"][:1])
     without = build_report(
         data, result.data, result.risk_before.to_dict(), result.risk_metrics.to_dict(),
-        metadata=dict(result.metadata, attempts=attempts[:1], detector=None),
+        metadata=dict(result.metadata, frontier=one, detector=None),
     )  # fmt: skip
     assert "No detector was run on this release" in without
-    assert "No frontier to draw: only k=" in without
+    assert "No frontier to draw: one release was tried" in without
 
 
 def test_report_without_metadata_still_renders():

@@ -187,6 +187,17 @@ def _model(y_train: np.ndarray, seed: int) -> HistGradientBoostingClassifier:
     )
 
 
+def _fit(model: HistGradientBoostingClassifier, X: pd.DataFrame, y: np.ndarray):
+    """``model.fit(X, y)`` with all-missing numeric columns read as a constant.
+
+    A feature missing for every connection (``spectral_distance`` above
+    ``spectral_max_nodes``) carries no information, and scikit-learn 1.9's binning fails
+    on it ("window shape cannot be larger than input array shape").
+    """
+    empty = [c for c in X.columns if pd.api.types.is_float_dtype(X[c].dtype) and X[c].isna().all()]
+    return model.fit(X.assign(**{c: 0.0 for c in empty}) if empty else X, y)
+
+
 def _tpr_at(y: np.ndarray, scores: np.ndarray, fpr_max: float = FPR) -> float:
     fpr, tpr, _ = roc_curve(y, scores, drop_intermediate=False)
     return float(tpr[fpr <= fpr_max].max())
@@ -212,7 +223,7 @@ def _out_of_fold(X: pd.DataFrame, y: np.ndarray, cv: int, seed: int):
     # one OpenMP thread: busy-waiting threads stall badly on a loaded machine
     with threadpool_limits(1, user_api="openmp"):
         for train, test in folds.split(X, y):  # cv folds
-            clf = _model(y[train], seed).fit(X.iloc[train], y[train])
+            clf = _fit(_model(y[train], seed), X.iloc[train], y[train])
             scores[test] = clf.predict_proba(X.iloc[test])[:, 1]
             aucs.append(roc_auc_score(y[test], scores[test]))
     return scores, aucs
@@ -284,7 +295,7 @@ def fit_detector(shadow_release_with_flags, random_state=None, *, include_edge_a
         )
     X = _concat_features(frames)
     with threadpool_limits(1, user_api="openmp"):
-        return _model(y, seed).fit(X, y)
+        return _fit(_model(y, seed), X, y)
 
 
 def _concat_features(frames: list) -> pd.DataFrame:
@@ -503,7 +514,7 @@ def detector_suite(
             X, y, test_size=0.25, stratify=y, random_state=seed
         )
         with threadpool_limits(1, user_api="openmp"):
-            clf = _model(y_tr, seed).fit(X_tr, y_tr)
+            clf = _fit(_model(y_tr, seed), X_tr, y_tr)
             imp = permutation_importance(
                 clf, X_te, y_te, scoring="roc_auc", n_repeats=3, random_state=seed
             )

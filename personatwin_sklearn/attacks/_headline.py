@@ -136,6 +136,8 @@ def headline_risk(
         A previous result of this function for the same ``original`` and options: its
         "before" figures are reused instead of attacking ``original`` again (when
         comparing several releases of one input).
+    _keep_tables : bool, default=False
+        Internal (:func:`strongest_headline`): also return the per-target tables.
 
     Returns
     -------
@@ -561,7 +563,7 @@ def format_certain(headline: dict) -> str:
 
     Examples
     --------
-    >>> format_certain({"after": {"certain": 0.08, "at_least_half": 0.12}})[:40]
+    >>> format_certain({"after": {"certain": 0.08, "at_least_half": 0.12}})[:41]
     'named with certainty (a single consistent'
     """
     a = headline["after"]

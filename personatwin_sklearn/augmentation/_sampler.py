@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields
+
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils import InputTags, Tags
 
 from personatwin_sklearn.augmentation._augmenter import PLANNING_CONSTRAINTS, SyntheticAugmenter
 from personatwin_sklearn.exceptions import InvalidValueError, MissingColumnError
 
 __all__ = ["SyntheticPersonaSampler"]
+
+
+@dataclass
+class DataFrameInputTags(InputTags):
+    """scikit-learn's input tags plus ``dataframe`` (imbalanced-learn's name for it).
+
+    A step that needs named columns says so: ``two_d_array=False`` (no plain array),
+    ``dataframe=True``.
+    """
+
+    dataframe: bool = True
+
+
+@dataclass
+class SamplerTags:
+    """imbalanced-learn's sampler tags: ``sample_indices`` (no ``sample_indices_``)."""
+
+    sample_indices: bool = False
+
+
+@dataclass
+class PersonaSamplerTags(Tags):
+    """scikit-learn's tags with imbalanced-learn's ``sampler_tags``."""
+
+    sampler_tags: SamplerTags = field(default_factory=SamplerTags)
 
 
 class SyntheticPersonaSampler(BaseEstimator):
@@ -150,11 +179,21 @@ class SyntheticPersonaSampler(BaseEstimator):
         y_resampled : ndarray or Series of shape (n_samples + n_synthetic,)
             ``y`` followed by each synthetic row's donor label (a Series when ``y`` is).
         """
+        if sparse.issparse(X):
+            raise TypeError(
+                "SyntheticPersonaSampler does not support sparse input: give a DataFrame of "
+                f"people with named columns (at least 'age' and {self.gender_column!r})."
+            )
         if not isinstance(X, pd.DataFrame):
             raise TypeError(
                 "SyntheticPersonaSampler needs a DataFrame of people with named columns "
                 f"(at least 'age' and {self.gender_column!r}), got {type(X).__name__}. "
                 "Put it before steps that turn the table into an array."
+            )
+        if len(X) == 0:
+            raise InvalidValueError(
+                "X has 0 rows: SyntheticPersonaSampler needs at least one person to draw "
+                "stand-ins of."
             )
         y_values = np.asarray(y)
         if y_values.ndim != 1 or len(y_values) != len(X):
@@ -212,7 +251,20 @@ class SyntheticPersonaSampler(BaseEstimator):
         return X_res.reset_index(drop=True), y_res
 
     def __sklearn_tags__(self):
+        """What the sampler accepts: a DataFrame with named columns (text and categories
+        included), not a plain or sparse array; labels of any type; no NaN in the
+        quasi-identifiers.
+
+        Returns
+        -------
+        tags : PersonaSamplerTags
+            scikit-learn's tags, with imbalanced-learn's ``input_tags.dataframe`` and
+            ``sampler_tags``.
+        """
         tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        return tags
+        base = {f.name: getattr(tags.input_tags, f.name) for f in fields(InputTags)}
+        base.update(two_d_array=False, sparse=False, string=True, categorical=True)
+        values = {f.name: getattr(tags, f.name) for f in fields(Tags) if f.init}
+        values["input_tags"] = DataFrameInputTags(**base, dataframe=True)
+        values["target_tags"].required = True  # fit_resample(X, y): the labels are copied
+        return PersonaSamplerTags(**values, sampler_tags=SamplerTags(sample_indices=False))

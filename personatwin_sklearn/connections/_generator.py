@@ -559,6 +559,7 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
             info = {"slots": int(link_need.sum()), "added": 0}
             if link_need.sum() and left > 0:
                 graph = _Graph(snap)
+                load = _padded(load, snap.n)
                 info = plausible_round(snap, link_need, pattern_k, additions, rng, budget=left,
                                        caps=caps_for(snap, graph), load=load,
                                        max_per_person=per_person, graph=graph)  # fmt: skip
@@ -602,6 +603,7 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
             decoy_need = _decoy_slots(snap, pattern_k, n_decoys, rng)
             additions = Additions(snap.n)
             graph = _Graph(snap)
+            load = _padded(load, snap.n)  # the camouflage copies added people
             plausible_round(snap, decoy_need, pattern_k, additions, rng, budget=n_decoys,
                             caps=caps_for(snap, graph), load=load, max_per_person=per_person,
                             graph=graph)  # fmt: skip
@@ -748,3 +750,13 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         tags.input_tags.two_d_array = False
         tags.non_deterministic = False
         return tags
+
+
+def _padded(load: np.ndarray, n: int) -> np.ndarray:
+    """``load`` (synthetic connections per person) grown with zeros to ``n`` people.
+
+    Copies and partner personas are appended after the people ``load`` was sized for.
+    """
+    if len(load) >= n:
+        return load
+    return np.r_[load, np.zeros(n - len(load), dtype=load.dtype)]

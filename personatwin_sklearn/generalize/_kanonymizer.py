@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from personatwin_sklearn._base import SocialDataTransformerMixin
+from personatwin_sklearn._base import SocialDataTransformerMixin, feature_names_in
 from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.exceptions import (
     InfeasibleKError,
@@ -504,7 +504,7 @@ class KAnonymizer(SocialDataTransformerMixin, BaseEstimator):
             The same names: generalisation replaces values, not columns.
         """
         check_is_fitted(self, "tree_")
-        return _check_feature_names_in(self, input_features)
+        return feature_names_in(self, input_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -84,6 +84,26 @@ def _sort_codes(values: pd.Series, name, major_only=False) -> np.ndarray:
     return pd.factorize(pd.Series(text, dtype=object), sort=True)[0].astype(np.int64)
 
 
+def _neighbourhood_key(people, names, qi_codes, owner, partner, seen_type, vocab, signature):
+    """Per person, the code of their sorted neighbourhood tokens (0: no connections)."""
+    token = pd.Series(vocab[seen_type], dtype=object).astype(str)
+    if "gender" in names:
+        token = token + "/" + pd.Series(qi_codes[partner, names.index("gender")]).astype(str)
+    for name in signature:
+        if name in names or name not in people.columns:
+            continue
+        values = people[name].astype(object).to_numpy()[partner]
+        if name == "occupation":
+            groups = occupation_groups()
+            values = np.asarray([groups.get(v, (v,))[0] for v in values], dtype=object)
+        token = token + "/" + pd.Series(values).astype(str)
+    frame = pd.DataFrame({"o": owner, "t": token.to_numpy()}).sort_values(["o", "t"])
+    keys = frame.groupby("o", sort=True)["t"].agg(";".join)
+    full = pd.Series("", index=np.arange(len(people)), dtype=object)
+    full[keys.index.to_numpy()] = keys.to_numpy()
+    return pd.factorize(full, sort=True)[0].astype(np.int64)
+
+
 def _or_reduce(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Bitwise OR of ``values`` per group (groups need not be sorted)."""
     out = np.zeros(n_groups, dtype=np.int64)
@@ -153,6 +173,8 @@ def plan_recoding(
     shape_weight=SHAPE_WEIGHT,
     widen=("qi", "kept", "type"),
     partner_weight=0.0,
+    key_weight=0.0,
+    cover=None,
 ):
     """Partition ``data`` and find the generalisation of each group's slots.
 
@@ -191,6 +213,7 @@ def plan_recoding(
     owner, partner, seen_type, row = _seen(data, type_codes, inv_code)
 
     # --- 1. partition on quasi-identifiers and neighbourhood shape
+    names = [c.name for c in columns]
     degree = np.bincount(owner, minlength=n)
     dims = [qi_codes]
     pos = [c.pos for c in columns]
@@ -218,6 +241,14 @@ def plan_recoding(
             col[o_sorted[pick]] = major[partner[order][pick]]
             dims.append(col[:, None])
             pos.append(np.arange(top + 1) / max(top, 1) * partner_weight)
+    if key_weight > 0 and len(owner):
+        # the whole neighbourhood as one ordered key: (type, partner gender, flags,
+        # occupation group) of every connection, so that equal neighbourhoods are kept
+        # together and similar ones are next to each other
+        dims.append(_neighbourhood_key(people, names, qi_codes, owner, partner, seen_type,
+                                       vocab, signature)[:, None])  # fmt: skip
+        top = int(dims[-1].max(initial=0))
+        pos.append(np.arange(top + 1) / max(top, 1) * key_weight)
     codes = np.column_stack(dims) if len(dims) > 1 else qi_codes
     _, group = build_tree(codes, pos, k)
     group = pd.factorize(group)[0].astype(np.int64)
@@ -233,7 +264,6 @@ def plan_recoding(
         np.maximum.at(g_hi[:, j], group, qi_codes[:, j])
 
     # --- 2. slots: members' connections aligned by (type, partner gender, partner age)
-    names = [c.name for c in columns]
     sort_cols = [seen_type]
     if "gender" in names:
         sort_cols.append(qi_codes[partner, names.index("gender")])
@@ -266,28 +296,42 @@ def plan_recoding(
     np.bitwise_or.at(type_mask, row, need)
 
     # partner quasi-identifiers in the signature: the slot's range on the partner's class
-    for name in signature if "qi" in widen else ():
+    # partner quasi-identifiers in the signature: the slot's range on the partner's
+    # class; everywhere ("qi" in widen) or only in the groups of ``cover`` people
+    if "qi" in widen:
+        sel = np.ones(len(owner), dtype=bool)
+    elif cover is not None and np.any(cover):
+        sel = np.zeros(n_groups, dtype=bool)
+        sel[group[np.asarray(cover, dtype=bool)]] = True
+        sel = sel[group[owner]]
+    else:
+        sel = np.zeros(len(owner), dtype=bool)
+    for name in signature if sel.any() else ():
         if name not in names:
             continue
         j = names.index(name)
         values = qi_codes[partner, j]
         s_lo = np.full(n_slots, np.iinfo(np.int64).max, dtype=np.int64)
         s_hi = np.full(n_slots, -1, dtype=np.int64)
-        np.minimum.at(s_lo, slot_of, values)
-        np.maximum.at(s_hi, slot_of, values)
-        np.minimum.at(g_lo[:, j], group[partner], s_lo[slot_of])
-        np.maximum.at(g_hi[:, j], group[partner], s_hi[slot_of])
+        np.minimum.at(s_lo, slot_of[sel], values[sel])
+        np.maximum.at(s_hi, slot_of[sel], values[sel])
+        np.minimum.at(g_lo[:, j], group[partner[sel]], s_lo[slot_of[sel]])
+        np.maximum.at(g_hi[:, j], group[partner[sel]], s_hi[slot_of[sel]])
     qi_lo[:] = g_lo[group]
     qi_hi[:] = g_hi[group]
 
     # kept signature columns (occupation, flags, ...): per person, the values to cover
+    # everywhere ("kept" in widen) or only in the groups of ``cover`` people
     column_masks = {}
-    uses = pd.DataFrame({"p": partner, "s": slot_of}).drop_duplicates()
-    for name in signature if "kept" in widen else ():
+    keep = np.ones(len(owner), dtype=bool) if "kept" in widen else sel
+    uses = pd.DataFrame({"p": partner[keep], "s": slot_of[keep]}).drop_duplicates()
+    for name in signature if keep.any() else ():
         if name in names or name not in people.columns:
             continue
         codes_c, vocab_c = _bit_codes(people[name])
-        slot_values = pd.DataFrame({"s": slot_of, "v": codes_c[partner]}).drop_duplicates()
+        slot_values = pd.DataFrame(
+            {"s": slot_of[keep], "v": codes_c[partner[keep]]}
+        ).drop_duplicates()
         needs = uses.merge(slot_values, on="s")[["p", "v"]]
         needs = needs[needs["v"].to_numpy() >= 0]
         needs = needs.drop_duplicates()
@@ -324,11 +368,16 @@ def _column_labels(name, wide: pd.DataFrame, vocab, own=None, level="union") -> 
             frame = pd.DataFrame({"p": people, "v": values}).merge(lookup, on="v")
             frame = frame[["p", "c"]].drop_duplicates()
             people, values = frame["p"].to_numpy(), frame["c"].to_numpy()
+            limit = len(group_of) - 1  # whole groups: "*" only when every value is in
+        else:
+            limit = MAX_SET
+    else:
+        limit = MAX_SET
     frame = pd.DataFrame({"p": people, "v": pd.Series(values).astype(str)})
     frame = frame.sort_values(["p", "v"], kind="stable")
     size = frame.groupby("p", sort=True)["v"].size()
     labels = frame.groupby("p", sort=True)["v"].agg("|".join)
-    return labels.where(size <= MAX_SET, WILDCARD)
+    return labels.where(size <= limit, WILDCARD)
 
 
 def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union"):
@@ -349,7 +398,14 @@ def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union
         if len(wide) == 0:
             continue  # nothing to generalise: the column keeps its values and dtype
         own = people[name].astype(object).to_numpy()
-        labels = _column_labels(name, wide, vocab, own, occupation_level)
+        if pd.api.types.is_numeric_dtype(people[name]) and not pd.api.types.is_bool_dtype(
+            people[name]
+        ):  # a number: the range of the values to cover, read as a range by every check
+            values = pd.Series(vocab[wide["v"].to_numpy()].astype(float), index=wide.index)
+            span = values.groupby(wide["p"].to_numpy()).agg(["min", "max"])
+            labels = span["min"].map("{:g}".format) + "-" + span["max"].map("{:g}".format)
+        else:
+            labels = _column_labels(name, wide, vocab, own, occupation_level)
         if pd.api.types.is_bool_dtype(people[name]):
             labels[:] = WILDCARD  # "False|True" says nothing more than "*"
         cells = people[name].astype(object).to_numpy().copy()

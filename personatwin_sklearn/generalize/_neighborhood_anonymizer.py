@@ -25,9 +25,11 @@ _WHAT = ("type", "kept", "qi")
 
 
 class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
-    """Generalise people *and* their connections locally, so that groups of at least
-    ``k`` people are candidates for each other under an adversary who knows a target's
-    quasi-identifiers and every connection (type and partner attributes).
+    """Generalise people *and* their connections locally, in groups of at least k.
+
+    Groups of at least ``k`` people are made candidates for each other under an adversary
+    who knows a target's quasi-identifiers and every connection (type and partner
+    attributes).
 
     :class:`KAnonymizer` makes the quasi-identifiers k-anonymous; a person's
     connections still single them out ("the only one whose spouse is a 40-44 year old
@@ -72,6 +74,15 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         groups (ACS major groups; not employed) of its slot's values (``"union"``: every
         member of the group covers every other), or as its own group only
         (``"major"``: finer, fewer candidates).
+    key_weight : float, default=0.0
+        Weight of the whole neighbourhood (each connection's type, partner gender,
+        flags and occupation group, as one ordered key) in the partition: equal
+        neighbourhoods are kept together, so fewer values need generalising.
+    cover_ids : array-like of person ids, default=None
+        People whose groups also get their partners' quasi-identifiers (age, gender)
+        widened to cover every member's (the repair of people an attack still singles
+        out; :func:`~personatwin_sklearn.create_safe_personas` passes those its search
+        finds).
 
     Attributes
     ----------
@@ -113,6 +124,8 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         "generalize": [tuple, list],
         "hierarchies": [dict, None],
         "occupation_level": [StrOptions({"union", "major"})],
+        "key_weight": [Interval(Real, 0, None, closed="left")],
+        "cover_ids": ["array-like", None],
     }
 
     def __init__(
@@ -127,6 +140,8 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         generalize=("type", "kept"),
         hierarchies=None,
         occupation_level="union",
+        key_weight=0.0,
+        cover_ids=None,
     ):
         self.k = k
         self.privacy_level = privacy_level
@@ -137,6 +152,8 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.generalize = generalize
         self.hierarchies = hierarchies
         self.occupation_level = occupation_level
+        self.key_weight = key_weight
+        self.cover_ids = cover_ids
 
     def _anonymizer(self) -> KAnonymizer:
         return KAnonymizer(
@@ -208,6 +225,10 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
             shape_weight=self.shape_weight,
             widen=tuple(self.generalize),
             partner_weight=self.partner_weight,
+            key_weight=self.key_weight,
+            cover=None
+            if self.cover_ids is None
+            else np.isin(people[data.id_col].to_numpy(), np.asarray(self.cover_ids)),
         )
         out_people, out_conn = apply_recoding(
             data, columns, plan, occupation_level=self.occupation_level

@@ -553,6 +553,7 @@ def release_utility(
     target=None,
     random_state=None,
     communities=True,
+    ml=True,
 ) -> UtilityReport:
     """Measure what a release keeps of the original, as an analyst reads it.
 
@@ -616,6 +617,10 @@ def release_utility(
         Seeds the hold-out split, the model and the communities.
     communities : bool, default=True
         Compute ``community_nmi`` (Leiden on both graphs; NaN when False).
+    ml : bool, default=True
+        Compute the ML-efficacy figures (NaN when False: the search of
+        :func:`~personatwin_sklearn.create_safe_personas` leaves them to the chosen
+        release).
 
     Returns
     -------
@@ -811,7 +816,7 @@ def release_utility(
         )
 
     # -- ML efficacy
-    if target is not None:
+    if target is not None and ml:
         auc_real, auc_release = _ml_efficacy(
             sides, readings, columns, matrices, n_types, flags, target, seed
         )

@@ -22,7 +22,9 @@ __all__ = [
     "RiskReport",
 ]
 
-DEFAULT_QUASI_IDENTIFIERS = ("age", "gender", "ethnicity", "zipcode")
+# defined with the column roles (a lower module): _social_data -> _roles must not
+# reach metrics, which imports _social_data
+from personatwin_sklearn._roles import DEFAULT_QUASI_IDENTIFIERS  # noqa: E402
 
 
 def _people_of(data) -> tuple[pd.DataFrame, np.ndarray]:
@@ -324,8 +326,13 @@ class RiskReport:
         Records the averages are taken over.
     k : int
         Smallest equivalence class size among the records of ``population``.
-    combined_average_risk, combined_max_risk, combined_records_at_risk : float or None
-        The same over classes of quasi-identifiers x connection neighbourhood.
+    qi_neighborhood_average_risk, qi_neighborhood_max_risk, \
+qi_neighborhood_records_at_risk : float or None
+        The *quasi-identifier x neighbourhood class risk*: the same over classes of equal
+        quasi-identifiers and equal multiset of connection patterns (exact labels).  Not
+        the headline's ``combined`` adversary (a linkage attack that matches generalised
+        cells); ``combined_average_risk``, ``combined_max_risk`` and
+        ``combined_records_at_risk`` are read-only aliases kept for older code.
     min_connection_pattern_k : float or None
         Smallest edge-scope connection-pattern k of the records.
 
@@ -347,10 +354,26 @@ class RiskReport:
     threshold: float
     n_records: int
     k: int
-    combined_average_risk: float | None = None
-    combined_max_risk: float | None = None
-    combined_records_at_risk: float | None = None
+    qi_neighborhood_average_risk: float | None = None
+    qi_neighborhood_max_risk: float | None = None
+    qi_neighborhood_records_at_risk: float | None = None
     min_connection_pattern_k: float | None = None
+
+    # "combined" names the headline's adversary only; these aliases keep older code working
+    @property
+    def combined_average_risk(self) -> float | None:
+        """Alias of ``qi_neighborhood_average_risk`` (older name)."""
+        return self.qi_neighborhood_average_risk
+
+    @property
+    def combined_max_risk(self) -> float | None:
+        """Alias of ``qi_neighborhood_max_risk`` (older name)."""
+        return self.qi_neighborhood_max_risk
+
+    @property
+    def combined_records_at_risk(self) -> float | None:
+        """Alias of ``qi_neighborhood_records_at_risk`` (older name)."""
+        return self.qi_neighborhood_records_at_risk
 
     def to_dict(self) -> dict:
         """Return the figures as a plain dict.
@@ -398,8 +421,9 @@ def reidentification_risk(
     threshold : float, default=0.2
         Risk above which a record counts as "at risk" (0.2 = class smaller than 5).
     include_connections : bool, default=None
-        Also compute the combined risk over quasi-identifier class x connection
-        neighbourhood class (default: when ``data`` is a SocialData).
+        Also compute the quasi-identifier x neighbourhood class risk (classes of
+        quasi-identifiers x connection neighbourhood; default: when ``data`` is a
+        SocialData).
     signature : list of str or None, default=None
         Connection pattern signature (see ConnectionPatternAnalyzer).
     age_bin : int, default=5
@@ -466,9 +490,9 @@ def reidentification_risk(
         pk = index.person_min_k[mask]
         pk = pk[~np.isnan(pk)]
         report.update(
-            combined_average_risk=cavg,
-            combined_max_risk=cmx,
-            combined_records_at_risk=cat,
+            qi_neighborhood_average_risk=cavg,
+            qi_neighborhood_max_risk=cmx,
+            qi_neighborhood_records_at_risk=cat,
             min_connection_pattern_k=float(pk.min()) if len(pk) else float("inf"),
         )
     return RiskReport(**report)

@@ -24,7 +24,8 @@ PRIVACY_METRICS = (
     "population_average_risk",
     "max_risk",
     "records_at_risk",
-    "combined_average_risk",
+    "qi_neighborhood_average_risk",
+    "combined_average_risk",  # older name of qi_neighborhood_average_risk
     "min_k",
     "min_connection_pattern_k",
 )
@@ -37,7 +38,9 @@ def _privacy_score(metric, release, quasi_identifiers) -> float:
         k = connection_pattern_k(release)
         return 1.0 - 1.0 / k if np.isfinite(k) and k > 0 else 1.0
     risk = reidentification_risk(
-        release, quasi_identifiers, include_connections=metric == "combined_average_risk"
+        release,
+        quasi_identifiers,
+        include_connections=metric in ("qi_neighborhood_average_risk", "combined_average_risk"),
     )
     if metric == "min_k":
         return 1.0 - 1.0 / risk.k if risk.k else 0.0
@@ -86,7 +89,8 @@ def make_privacy_scorer(
     ----------
     metric : str, default="population_average_risk"
         One of ``population_average_risk``, ``max_risk``, ``records_at_risk``,
-        ``combined_average_risk`` (quasi-identifiers x neighbourhood), ``min_k``,
+        ``qi_neighborhood_average_risk`` (the quasi-identifier x neighbourhood class risk;
+        older name ``combined_average_risk``), ``min_k``,
         ``min_connection_pattern_k``.
     utility : str, callable, list of those, or None, \
             default=("information_loss", "synthetic_people_share")

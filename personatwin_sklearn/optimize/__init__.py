@@ -2,9 +2,8 @@
 
 from personatwin_sklearn.optimize._search import (
     Frontier,
-    granularity,
     search_release,
     worst_case_risk,
 )
 
-__all__ = ["Frontier", "granularity", "search_release", "worst_case_risk"]
+__all__ = ["Frontier", "search_release", "worst_case_risk"]

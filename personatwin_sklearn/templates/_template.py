@@ -20,7 +20,7 @@ _READABLE_VERSIONS = (1, 2)
 _PACKAGE_DIR = "data/templates"
 
 
-@dataclass
+@dataclass(repr=False)
 class NetworkTemplate:
     """Structure statistics of a graph, released with differential privacy.
 
@@ -108,6 +108,20 @@ class NetworkTemplate:
     notes: str = ""
     degree_method: str = "histogram"
     errors: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """One line: the name, the guarantee and the main statistics (every released
+        value is in the fields and ``to_json()``)."""
+        name = f"name={self.name!r}, " if self.name else ""
+        clustering = (
+            "nan" if not np.isfinite(self.average_clustering) else f"{self.average_clustering:.3g}"
+        )
+        return (
+            f"NetworkTemplate({name}privacy={self.privacy!r}, epsilon={self.epsilon:g}, "
+            f"n_nodes={self.n_nodes:.4g}, n_edges={self.n_edges:.4g}, "
+            f"max_degree={self.max_degree}, average_clustering={clustering}, "
+            f"degree_method={self.degree_method!r})"
+        )
 
     # -- derived views (post-processing: no extra privacy cost) ---------------------------
     @property
