@@ -22,8 +22,9 @@ shadow strip.
 Cases:
 
 - sample population (``make_social_population(1000, random_state=0)``),
-  ``create_safe_personas(privacy_level="high")``, with and without augmentation
-  (``augment_with_synthetic=True, synthetic_source="census", synthetic_ratio=2.0``).
+  ``create_safe_personas(privacy_level="high", protection="global")``, with and without
+  augmentation (``augment_with_synthetic=True, synthetic_source="census",
+  synthetic_ratio=2.0``).
   Shadow: the same call on ``make_social_population(1000, random_state=1)``.
 - Caltech36 (Facebook100), ``SyntheticConnectionGenerator(target_k=10, scope="edge")``
   with signature ``gender, year``; quasi-identifiers ``gender, year, dorm``.
@@ -131,7 +132,9 @@ def sample_case(augment: bool):
             if augment
             else {}
         )
-        result = create_safe_personas(data, privacy_level="high", random_state=seed, **kwargs)
+        result = create_safe_personas(
+            data, privacy_level="high", protection="global", random_state=seed, **kwargs
+        )
         return data, result.data
 
     original, release = protect(0)
