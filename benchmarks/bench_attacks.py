@@ -22,8 +22,9 @@ shadow strip.
 Cases:
 
 - sample population (``make_social_population(1000, random_state=0)``),
-  ``create_safe_personas(privacy_level="high")``, with and without augmentation
-  (``augment_with_synthetic=True, synthetic_source="census", synthetic_ratio=2.0``).
+  ``create_safe_personas(privacy_level="high", protection="global")``, with and without
+  augmentation (``augment_with_synthetic=True, synthetic_source="census",
+  synthetic_ratio=2.0``).
   Shadow: the same call on ``make_social_population(1000, random_state=1)``.
 - Caltech36 (Facebook100), ``SyntheticConnectionGenerator(target_k=10, scope="edge")``
   with signature ``gender, year``; quasi-identifiers ``gender, year, dorm``.
@@ -65,6 +66,7 @@ from personatwin_sklearn.attacks import (
     detector_suite,
     linkage_attack,
     stripped_release_attack,
+    strongest_headline,
     synthetic_edge_detection_attack,
 )
 from personatwin_sklearn.datasets import make_social_population
@@ -130,7 +132,9 @@ def sample_case(augment: bool):
             if augment
             else {}
         )
-        result = create_safe_personas(data, privacy_level="high", random_state=seed, **kwargs)
+        result = create_safe_personas(
+            data, privacy_level="high", protection="global", random_state=seed, **kwargs
+        )
         return data, result.data
 
     original, release = protect(0)
@@ -257,6 +261,23 @@ def detector_row(spec, cv: int) -> dict:
     row["stripped (cross-val.)"] = _triple(
         cross.per_scope.loc[list(STRIP_SCOPES), "expected_success"]
     )
+    scores = {"cross-validated": suite.scores}
+    if has_shadow:
+        scores["shadow"] = suite.shadow_scores
+    strongest = strongest_headline(
+        original,
+        release,
+        quasi_identifiers=spec["qis"],
+        signature=spec["signature"],
+        scores=scores,
+        n_targets=spec["n_targets"],
+        random_state=0,
+    )
+    after = strongest["after"]
+    row["strongest headline: average / certain"] = (
+        f"{after['average']:.3f} / {after['certain']:.3f}"
+    )
+    row["strongest adversary"] = strongest["strongest_adversary"]
     row["s"] = f"{time.perf_counter() - start:.0f}"
     return row
 

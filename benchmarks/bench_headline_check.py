@@ -345,6 +345,38 @@ def _direction(auc):
     return f"{auc:.2f}" + (f" ({1 - auc:.2f} reversed)" if auc < 0.5 else "")
 
 
+def write_block(table: pd.DataFrame, argv) -> None:
+    """The table as markdown between ``<!-- bench_headline_check:NAME -->`` markers of
+    docs/attacks.md (NAME: the protection(s) and augmentation of the run)."""
+    doc = Path(__file__).resolve().parents[1] / "docs" / "attacks.md"
+    argv = [a for a in argv if a != "--write"]
+    keep = [i for i, a in enumerate(argv) if a == "--keep"]
+    for i in reversed(keep):  # a local folder is not part of the command
+        del argv[i : i + 2]
+    name = "-".join(sorted(set(table["protection"]))) + (
+        "-" + table.attrs["augment"] if table.attrs.get("augment") else ""
+    )
+    cols = [c for c in table.columns]
+    head = "| " + " | ".join(cols) + " |"
+    rule = "|" + "|".join("---" for _ in cols) + "|"
+    body = [
+        "| " + " | ".join("" if v != v or v is None else str(v) for v in row) + " |"
+        for row in table.to_numpy()
+    ]
+    command = "python benchmarks/bench_headline_check.py " + " ".join(argv)
+    text = "\n".join([head, rule, *body, "", f"`{command.strip()}`"])
+    start, end = f"<!-- bench_headline_check:{name} -->", f"<!-- /bench_headline_check:{name} -->"
+    content = doc.read_text()
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), flags=re.S)
+    block = f"{start}\n{text}\n{end}"
+    if pattern.search(content):
+        content = pattern.sub(lambda _: block, content)
+    else:
+        content = content.rstrip("\n") + "\n\n" + block + "\n"
+    doc.write_text(content)
+    print(f"(written into {doc.name})", file=sys.stderr)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
@@ -354,6 +386,7 @@ def main(argv=None):
     parser.add_argument(
         "--outside", action="store_true", help="also train the outside shadow detector"
     )
+    parser.add_argument("--write", action="store_true", help="write the table into the doc")
     args = parser.parse_args(argv)
     rows, outs = [], defaultdict(dict)
     with tempfile.TemporaryDirectory() as tmp:
@@ -379,7 +412,9 @@ def main(argv=None):
                         "printed_average": round(printed, 3),
                         "independent_average": round(indep, 3),
                         "ok (printed >= indep - 0.02)": bool(printed >= indep - 0.02),
-                        "printed_certain": printed_certain,
+                        "printed_certain": None
+                        if printed_certain is None
+                        else round(printed_certain, 3),
                         "independent_certain": round(indep_certain, 3),
                         "package_shadow_edge_auc": _direction(det.get("shadow_auc")),
                         "package_shadow_person_auc": _direction(det.get("shadow_person_auc")),
@@ -393,7 +428,10 @@ def main(argv=None):
                             row["outside_edge_auc"] = _direction(edge_auc)
                             row["outside_person_auc"] = _direction(person_auc)
     table = pd.DataFrame(rows)
+    table.attrs["augment"] = args.augment
     print(table.to_string(index=False))
+    if args.write:
+        write_block(table, argv if argv is not None else sys.argv[1:])
     ok = table.get("ok (printed >= indep - 0.02)")
     return 0 if ok is not None and ok.fillna(False).all() else 1
 
