@@ -1530,7 +1530,10 @@ def test_seed_4_copies_then_links_regression(random_state):
 def test_100k_people_end_in_a_result():
     from personatwin_sklearn.datasets import make_social_population
 
-    result = create_safe_personas(make_social_population(100_000, random_state=0), random_state=0)
+    # the crash was in the global protection's synthetic connections (copies, then a
+    # plausible round): that path, at the size that crashed
+    data = make_social_population(100_000, random_state=0)
+    result = create_safe_personas(data, random_state=0, protection="global")
     assert len(result.data) >= 100_000
 
 
