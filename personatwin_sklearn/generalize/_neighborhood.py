@@ -198,36 +198,78 @@ def plan_recoding(
     plan : RecodingPlan
     """
     people = data._people
-    n = len(people)
-    conn = data._connections
+    names = [c.name for c in columns]
+    types = _types(data)
+    owner, partner, seen_type, row = _seen(data, types.codes, types.inverse)
+    seen = _Seen(owner, partner, seen_type, row)
+    dims, pos = _partition_dims(people, columns, qi_codes, seen, types.vocabulary, signature,
+                                shape_weight, partner_weight, key_weight)  # fmt: skip
+    codes = np.column_stack(dims) if len(dims) > 1 else qi_codes
+    _, group = build_tree(codes, pos, k)
+    group = pd.factorize(group)[0].astype(np.int64)
+    slot_of, n_slots = _slots(people, names, qi_codes, seen, group, signature)
+    type_mask = _type_needs(types, seen, slot_of, n_slots, "type" in widen)
+    if "qi" in widen:  # where partner values are widened: everywhere, or cover's groups
+        sel = np.ones(len(owner), dtype=bool)
+    elif cover is not None and np.any(cover):
+        sel = np.zeros(int(group.max(initial=-1)) + 1, dtype=bool)
+        sel[group[np.asarray(cover, dtype=bool)]] = True
+        sel = sel[group[owner]]
+    else:
+        sel = np.zeros(len(owner), dtype=bool)
+    qi_lo, qi_hi = _qi_ranges(names, qi_codes, seen, group, slot_of, n_slots, signature, sel)
+    keep = np.ones(len(owner), dtype=bool) if "kept" in widen else sel
+    column_masks = _kept_needs(people, names, seen, slot_of, signature, keep)
+    return RecodingPlan(group, qi_lo, qi_hi, column_masks, type_mask, types.vocabulary)
+
+
+@dataclass
+class _Types:
+    vocabulary: np.ndarray  # types as written and their inverses
+    codes: np.ndarray  # per connection row
+    inverse: np.ndarray  # per vocabulary code, its inverse's code
+
+
+@dataclass
+class _Seen:
+    owner: np.ndarray
+    partner: np.ndarray
+    type: np.ndarray
+    row: np.ndarray
+
+
+def _types(data) -> _Types:
     inverse = data.domain.inverse
-    raw_types = conn["connection_type"].astype(str).to_numpy(dtype=object)
-    vocab = np.array(
-        sorted(set(raw_types) | {inverse.get(t, t) for t in set(raw_types)}), dtype=object
-    )
+    raw = data._connections["connection_type"].astype(str).to_numpy(dtype=object)
+    vocab = np.array(sorted(set(raw) | {inverse.get(t, t) for t in set(raw)}), dtype=object)
     if len(vocab) > _MAX_BITS:  # pragma: no cover - domains have a handful of types
         raise ValueError(f"too many connection types ({len(vocab)}) for the recoding")
-    vindex = pd.Index(vocab)
-    type_codes = vindex.get_indexer(raw_types).astype(np.int64)
-    inv_code = vindex.get_indexer([inverse.get(t, t) for t in vocab]).astype(np.int64)
-    owner, partner, seen_type, row = _seen(data, type_codes, inv_code)
+    index = pd.Index(vocab)
+    return _Types(
+        vocab,
+        index.get_indexer(raw).astype(np.int64),
+        index.get_indexer([inverse.get(t, t) for t in vocab]).astype(np.int64),
+    )
 
-    # --- 1. partition on quasi-identifiers and neighbourhood shape
-    names = [c.name for c in columns]
-    degree = np.bincount(owner, minlength=n)
-    dims = [qi_codes]
-    pos = [c.pos for c in columns]
-    if shape_weight > 0 and len(owner):
-        shape = [degree]
+
+def _partition_dims(people, columns, qi_codes, seen, vocab, signature, shape_weight,
+                    partner_weight, key_weight):  # fmt: skip
+    """Mondrian dimensions: the quasi-identifiers, then the weighted neighbourhood ones."""
+    n = len(people)
+    owner, partner, seen_type = seen.owner, seen.partner, seen.type
+    dims, pos = [qi_codes], [c.pos for c in columns]
+
+    def add(col, weight):
+        top = int(col.max(initial=0))
+        dims.append(col[:, None])
+        pos.append(np.arange(top + 1) / max(top, 1) * weight)
+
+    if shape_weight > 0 and len(owner):  # number of connections, count of each type
         counts = np.zeros((n, len(vocab)), dtype=np.int64)
         np.add.at(counts, (owner, seen_type), 1)
-        present = np.flatnonzero(counts.any(axis=0))
-        shape += [counts[:, t] for t in present]
-        for j, col in enumerate(shape):
-            top = int(col.max())
-            dims.append(col[:, None])
-            weight = shape_weight if j == 0 else shape_weight / 2
-            pos.append(np.arange(top + 1) / max(top, 1) * weight)
+        add(np.bincount(owner, minlength=n), shape_weight)
+        for t in np.flatnonzero(counts.any(axis=0)):
+            add(counts[:, t], shape_weight / 2)
     if partner_weight > 0 and len(owner) and "occupation" in people.columns:
         # the partners' occupation groups (first two connections by type and group)
         major = _sort_codes(people["occupation"], "occupation", major_only=True)
@@ -239,32 +281,22 @@ def plan_recoding(
         for pick in (first, second):
             col = np.full(n, top, dtype=np.int64)  # no such connection: its own code
             col[o_sorted[pick]] = major[partner[order][pick]]
-            dims.append(col[:, None])
-            pos.append(np.arange(top + 1) / max(top, 1) * partner_weight)
+            add(col, partner_weight)
     if key_weight > 0 and len(owner):
         # the whole neighbourhood as one ordered key: (type, partner gender, flags,
         # occupation group) of every connection, so that equal neighbourhoods are kept
         # together and similar ones are next to each other
-        dims.append(_neighbourhood_key(people, names, qi_codes, owner, partner, seen_type,
-                                       vocab, signature)[:, None])  # fmt: skip
-        top = int(dims[-1].max(initial=0))
-        pos.append(np.arange(top + 1) / max(top, 1) * key_weight)
-    codes = np.column_stack(dims) if len(dims) > 1 else qi_codes
-    _, group = build_tree(codes, pos, k)
-    group = pd.factorize(group)[0].astype(np.int64)
-    n_groups = int(group.max(initial=-1)) + 1
+        names = [c.name for c in columns]
+        add(_neighbourhood_key(people, names, qi_codes, owner, partner, seen_type, vocab,
+                               signature), key_weight)  # fmt: skip
+    return dims, pos
 
-    q = qi_codes.shape[1]
-    qi_lo = np.zeros((n, q), dtype=np.int64)
-    qi_hi = np.zeros((n, q), dtype=np.int64)
-    g_lo = np.full((n_groups, q), np.iinfo(np.int64).max, dtype=np.int64)
-    g_hi = np.full((n_groups, q), -1, dtype=np.int64)
-    for j in range(q):
-        np.minimum.at(g_lo[:, j], group, qi_codes[:, j])
-        np.maximum.at(g_hi[:, j], group, qi_codes[:, j])
 
-    # --- 2. slots: members' connections aligned by (type, partner gender, partner age)
-    sort_cols = [seen_type]
+def _slots(people, names, qi_codes, seen, group, signature):
+    """Slot of each seen connection: the j-th connection of a group's members, sorted by
+    (type, partner gender, kept partner columns, partner age)."""
+    owner, partner = seen.owner, seen.partner
+    sort_cols = [seen.type]
     if "gender" in names:
         sort_cols.append(qi_codes[partner, names.index("gender")])
     for name in signature:
@@ -274,38 +306,41 @@ def plan_recoding(
         sort_cols.append(qi_codes[partner, names.index("age")])
     order = np.lexsort([*reversed(sort_cols), owner])
     o_sorted = owner[order]
-    starts = np.r_[0, np.cumsum(np.bincount(o_sorted, minlength=n))[:-1]]
+    starts = np.r_[0, np.cumsum(np.bincount(o_sorted, minlength=len(people)))[:-1]]
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order)) - starts[o_sorted]
     width = int(rank.max(initial=-1)) + 1
-    slot = group[owner] * max(width, 1) + rank
-    slot, slot_of = np.unique(slot, return_inverse=True)
-    n_slots = len(slot)
+    slot, slot_of = np.unique(group[owner] * max(width, 1) + rank, return_inverse=True)
+    return slot_of, len(slot)
 
-    # --- 3. what each slot needs
-    type_bit = np.left_shift(np.int64(1), seen_type)
-    slot_types = _or_reduce(type_bit, slot_of, n_slots)
+
+def _type_needs(types, seen, slot_of, n_slots, widen):
+    """Per connection row, the bitmask of its published type: a slot that mixes types
+    publishes their group (closed under inverse, so it reads the same from both ends)."""
+    slot_types = _or_reduce(np.left_shift(np.int64(1), seen.type), slot_of, n_slots)
     mixed = _popcount(slot_types) > 1
-    # close mixed slots under inverse; orientation-free for the row
     closed = slot_types.copy()
-    for t in range(len(vocab)):
+    for t in range(len(types.vocabulary)):
         has = (slot_types >> t & 1).astype(bool)
-        closed[has] |= np.int64(1) << inv_code[t]
-    need = np.where(mixed & ("type" in widen), closed, 0)[slot_of]
-    type_mask = np.left_shift(np.int64(1), type_codes)
-    np.bitwise_or.at(type_mask, row, need)
+        closed[has] |= np.int64(1) << types.inverse[t]
+    need = np.where(mixed & widen, closed, 0)[slot_of]
+    type_mask = np.left_shift(np.int64(1), types.codes)
+    np.bitwise_or.at(type_mask, seen.row, need)
+    return type_mask
 
-    # partner quasi-identifiers in the signature: the slot's range on the partner's class
-    # partner quasi-identifiers in the signature: the slot's range on the partner's
-    # class; everywhere ("qi" in widen) or only in the groups of ``cover`` people
-    if "qi" in widen:
-        sel = np.ones(len(owner), dtype=bool)
-    elif cover is not None and np.any(cover):
-        sel = np.zeros(n_groups, dtype=bool)
-        sel[group[np.asarray(cover, dtype=bool)]] = True
-        sel = sel[group[owner]]
-    else:
-        sel = np.zeros(len(owner), dtype=bool)
+
+def _qi_ranges(names, qi_codes, seen, group, slot_of, n_slots, signature, sel):
+    """Per person, the code range of each published quasi-identifier: the group's range,
+    widened on the selected slots to every partner value of the slot (on the partner's
+    whole group, so that groups of equal published values stay groups)."""
+    n_groups = int(group.max(initial=-1)) + 1
+    q = qi_codes.shape[1]
+    g_lo = np.full((n_groups, q), np.iinfo(np.int64).max, dtype=np.int64)
+    g_hi = np.full((n_groups, q), -1, dtype=np.int64)
+    for j in range(q):
+        np.minimum.at(g_lo[:, j], group, qi_codes[:, j])
+        np.maximum.at(g_hi[:, j], group, qi_codes[:, j])
+    partner = seen.partner
     for name in signature if sel.any() else ():
         if name not in names:
             continue
@@ -317,13 +352,14 @@ def plan_recoding(
         np.maximum.at(s_hi, slot_of[sel], values[sel])
         np.minimum.at(g_lo[:, j], group[partner[sel]], s_lo[slot_of[sel]])
         np.maximum.at(g_hi[:, j], group[partner[sel]], s_hi[slot_of[sel]])
-    qi_lo[:] = g_lo[group]
-    qi_hi[:] = g_hi[group]
+    return g_lo[group], g_hi[group]
 
-    # kept signature columns (occupation, flags, ...): per person, the values to cover
-    # everywhere ("kept" in widen) or only in the groups of ``cover`` people
+
+def _kept_needs(people, names, seen, slot_of, signature, keep):
+    """Kept signature columns (occupation, flags, ...): the people whose cell must cover
+    several values (every value of the selected slots they are a partner in)."""
     column_masks = {}
-    keep = np.ones(len(owner), dtype=bool) if "kept" in widen else sel
+    partner = seen.partner
     uses = pd.DataFrame({"p": partner[keep], "s": slot_of[keep]}).drop_duplicates()
     for name in signature if keep.any() else ():
         if name in names or name not in people.columns:
@@ -333,12 +369,10 @@ def plan_recoding(
             {"s": slot_of[keep], "v": codes_c[partner[keep]]}
         ).drop_duplicates()
         needs = uses.merge(slot_values, on="s")[["p", "v"]]
-        needs = needs[needs["v"].to_numpy() >= 0]
-        needs = needs.drop_duplicates()
-        n_values = np.bincount(needs["p"].to_numpy(), minlength=n)
-        wide = needs[n_values[needs["p"].to_numpy()] > 1]
-        column_masks[name] = (wide, vocab_c)
-    return RecodingPlan(group, qi_lo, qi_hi, column_masks, type_mask, vocab)
+        needs = needs[needs["v"].to_numpy() >= 0].drop_duplicates()
+        n_values = np.bincount(needs["p"].to_numpy(), minlength=len(people))
+        column_masks[name] = (needs[n_values[needs["p"].to_numpy()] > 1], vocab_c)
+    return column_masks
 
 
 #: Most values a set label lists; more are published as "*".
