@@ -251,17 +251,7 @@ def make_persona_pipeline(
     ('high', None)
     """
     _check_choice("privacy_level", privacy_level, PRIVACY_LEVELS)
-    if connection_pattern_k is not None:
-        _check_positive("connection_pattern_k", connection_pattern_k)
-    if connection_pattern_k is not None and (
-        isinstance(connection_pattern_k, (bool, np.bool_))
-        or not isinstance(connection_pattern_k, (int, np.integer))
-    ):  # a number of people: 2.5 is refused, not cut to 2
-        raise InvalidValueError(
-            f"connection_pattern_k must be a whole number of people, got "
-            f"{connection_pattern_k!r}; give an int, e.g. connection_pattern_k="
-            f"{max(int(np.ceil(connection_pattern_k)), 1)}."
-        )
+    _check_pattern_k(connection_pattern_k)
     _check_choice("connection_scope", connection_scope, _CONNECTION_SCOPES)
     _check_choice("protection", protection, _PROTECTIONS)
     if protect_connection_patterns:
@@ -297,46 +287,59 @@ def make_persona_pipeline(
             )
         template, _ = _template_of(external_network, random_state)
         steps.append(("network", TemplateConnector(template=template, random_state=random_state)))
+    signature = [pattern_signature] if isinstance(pattern_signature, str) else pattern_signature
+    signature = None if signature is None else list(signature)
     if protection == "local" and protect_connection_patterns:
         from personatwin_sklearn.generalize import NeighborhoodKAnonymizer
 
-        signature = (
-            [pattern_signature] if isinstance(pattern_signature, str) else pattern_signature
-        )
-        steps.append(
-            (
-                "generalize",
-                NeighborhoodKAnonymizer(
-                    privacy_level=privacy_level,
-                    quasi_identifiers=qis,
-                    signature=None if signature is None else list(signature),
-                    shape_weight=_SHAPE_WEIGHT,
-                    partner_weight=partner_weight,
-                ),
-            )
-        )
-        return Pipeline(steps)
+        step = NeighborhoodKAnonymizer(
+            privacy_level=privacy_level, quasi_identifiers=qis, signature=signature,
+            shape_weight=_SHAPE_WEIGHT, partner_weight=partner_weight,
+        )  # fmt: skip
+        return Pipeline([*steps, ("generalize", step)])
     # only the level: a grid over generalize__privacy_level then changes the k in force
     steps.append(("generalize", KAnonymizer(privacy_level=privacy_level, quasi_identifiers=qis)))
     if protect_connection_patterns:
-        from personatwin_sklearn.connections import SyntheticConnectionGenerator
-
-        signature = (
-            [pattern_signature] if isinstance(pattern_signature, str) else pattern_signature
-        )
-        for i, scope in enumerate(_CONNECTION_SCOPES[connection_scope]):
-            name = "connections" if i == 0 else f"connections_{scope}"
-            generator = SyntheticConnectionGenerator(
-                target_k=10 if connection_pattern_k is None else int(connection_pattern_k),
-                scope=scope,
-                signature=None if signature is None else list(signature),
-                age_bin=age_bin,
-                coarsen=connection_coarsen,
-                on_infeasible="ignore",  # reported in metadata["connection_protection"]
-                random_state=random_state,
-            )
-            steps.append((name, generator))
+        steps += _connection_steps(
+            connection_pattern_k, connection_scope, signature, age_bin, connection_coarsen,
+            random_state,
+        )  # fmt: skip
     return Pipeline(steps)
+
+
+def _check_pattern_k(connection_pattern_k) -> None:
+    """A number of people or None: 2.5 is refused, not cut to 2."""
+    if connection_pattern_k is None:
+        return
+    _check_positive("connection_pattern_k", connection_pattern_k)
+    if isinstance(connection_pattern_k, (bool, np.bool_)) or not isinstance(
+        connection_pattern_k, (int, np.integer)
+    ):
+        raise InvalidValueError(
+            f"connection_pattern_k must be a whole number of people, got "
+            f"{connection_pattern_k!r}; give an int, e.g. connection_pattern_k="
+            f"{max(int(np.ceil(connection_pattern_k)), 1)}."
+        )
+
+
+def _connection_steps(pattern_k, scope_name, signature, age_bin, coarsen, random_state):
+    """The global protection's SyntheticConnectionGenerator step(s), one per scope."""
+    from personatwin_sklearn.connections import SyntheticConnectionGenerator
+
+    steps = []
+    for i, scope in enumerate(_CONNECTION_SCOPES[scope_name]):
+        name = "connections" if i == 0 else f"connections_{scope}"
+        generator = SyntheticConnectionGenerator(
+            target_k=10 if pattern_k is None else int(pattern_k),
+            scope=scope,
+            signature=signature,
+            age_bin=age_bin,
+            coarsen=coarsen,
+            on_infeasible="ignore",  # reported in metadata["connection_protection"]
+            random_state=random_state,
+        )
+        steps.append((name, generator))
+    return steps
 
 
 @dataclass
