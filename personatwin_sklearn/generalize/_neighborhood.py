@@ -219,7 +219,13 @@ def plan_recoding(
         sel = np.zeros(len(owner), dtype=bool)
     qi_lo, qi_hi = _qi_ranges(names, qi_codes, seen, group, slot_of, n_slots, signature, sel)
     keep = np.ones(len(owner), dtype=bool) if "kept" in widen else sel
-    column_masks = _kept_needs(people, names, seen, slot_of, signature, keep)
+    flags = [c for c in signature if str(c).startswith("has_")]
+    if "flags" not in widen and flags:  # flags: only in the groups of ``cover`` people
+        column_masks = _kept_needs(people, names, seen, slot_of,
+                                   [c for c in signature if c not in flags], keep)  # fmt: skip
+        column_masks.update(_kept_needs(people, names, seen, slot_of, flags, sel))
+    else:
+        column_masks = _kept_needs(people, names, seen, slot_of, signature, keep)
     return RecodingPlan(group, qi_lo, qi_hi, column_masks, type_mask, types.vocabulary)
 
 
@@ -299,9 +305,9 @@ def _slots(people, names, qi_codes, seen, group, signature):
     sort_cols = [seen.type]
     if "gender" in names:
         sort_cols.append(qi_codes[partner, names.index("gender")])
-    for name in signature:
-        if name not in names and name in people.columns:
-            sort_cols.append(_sort_codes(people[name], name)[partner])
+    kept = [c for c in signature if c not in names and c in people.columns]
+    for name in sorted(kept, key=lambda c: not str(c).startswith("has_")):  # flags first
+        sort_cols.append(_sort_codes(people[name], name)[partner])
     if "age" in names:
         sort_cols.append(qi_codes[partner, names.index("age")])
     order = np.lexsort([*reversed(sort_cols), owner])
