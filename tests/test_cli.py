@@ -359,7 +359,7 @@ def test_protect_keep_ids(sample_csv, tmp_path, capsys):
         person2_id=edge_frame["person2_id"].map(mapping),
     ).to_csv(sparse_edges, index=False)
     argv = protect_args(sparse_people, sparse_edges, out, "--k", "5", "--seed", "0", "--keep-ids")
-    assert run(argv) == 0
+    assert run([*argv, "--protection", "global"]) == 0
     released = pd.read_csv(out / "people.csv")
     flags = pd.read_csv(private(out) / "people_synthetic_flags.csv")
     real = ~flags["is_synthetic"]

@@ -120,7 +120,7 @@ def test_scope_option_reaches_the_pipeline(tmp_path, capsys):
     out = tmp_path / "release"
     argv = ["protect", str(people), "--connections", str(edges), "--scope", "neighborhood",
             "--k", "3", "--age-bin", "10", "--seed", "0", "--quiet",
-            "--out", str(out)]  # fmt: skip
+            "--out", str(out), "--protection", "global"]  # fmt: skip
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "protected: qi, edge, neighborhood; not protected: combined" in printed

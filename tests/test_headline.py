@@ -70,11 +70,11 @@ def test_create_safe_personas_scopes_and_signature(population, tmp_path):
     from personatwin_sklearn import create_safe_personas, make_persona_pipeline
     from personatwin_sklearn.exceptions import MissingColumnError
 
-    steps = make_persona_pipeline(connection_scope="both").named_steps
+    steps = make_persona_pipeline(connection_scope="both", protection="global").named_steps
     assert steps["connections"].scope == "edge"
     assert steps["connections_neighborhood"].scope == "neighborhood"
     with pytest.raises(InvalidValueError, match="connection_scope='ring'"):
-        create_safe_personas(population, connection_scope="ring")
+        create_safe_personas(population, connection_scope="ring", protection="global")
     with pytest.raises(MissingColumnError, match="signature names column"):
         create_safe_personas(population, pattern_signature=["dorm"])
     result = create_safe_personas(

@@ -96,7 +96,7 @@ def _neighbourhood_key(people, names, qi_codes, owner, partner, seen_type, vocab
         if name == "occupation":
             groups = occupation_groups()
             values = np.asarray([groups.get(v, (v,))[0] for v in values], dtype=object)
-        token = token + "/" + pd.Series(values).astype(str)
+        token = token + "/" + pd.Series(values, dtype=object).fillna("<NA>").astype(str)
     frame = pd.DataFrame({"o": owner, "t": token.to_numpy()}).sort_values(["o", "t"])
     keys = frame.groupby("o", sort=True)["t"].agg(";".join)
     full = pd.Series("", index=np.arange(len(people)), dtype=object)
