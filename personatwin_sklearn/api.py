@@ -46,10 +46,12 @@ _PROTECTIONS = ("local", "global")
 #: the partners' occupation groups in its partition: one family of points each.
 _LOCAL_K = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50, 100)
 _LOCAL_FAMILIES = (
-    {"partner_weight": 0.0, "occupation_level": "union", "key_weight": 0.0},
-    {"partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0},
-    {"partner_weight": 0.0, "occupation_level": "union", "key_weight": 16.0},
-    {"partner_weight": 3.0, "occupation_level": "major", "key_weight": 0.0},
+    {"shape_weight": 8.0, "partner_weight": 0.0, "occupation_level": "union", "key_weight": 0.0},
+    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0},
+    {"shape_weight": 8.0, "partner_weight": 0.0, "occupation_level": "union", "key_weight": 16.0},
+    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "major", "key_weight": 0.0},
+    # quasi-identifiers first: dense graphs (a campus network) keep their attributes
+    {"shape_weight": 1.0, "partner_weight": 0.0, "occupation_level": "union", "key_weight": 0.0},
 )
 _SHAPE_WEIGHT = 8.0
 #: Real people attacked per point during the search (the final headline attacks all).
@@ -952,6 +954,7 @@ def _risk_of(data, qis, pipeline, *, full, n_targets=_SEARCH_TARGETS):
 
 #: Utility figures the search maximises (their mean, errors as 1 - error) and records.
 SEARCH_UTILITY = (
+    "same_attribute_share_error_mean",
     "exact_type_share",
     "occupation_major_or_finer_share",
     "ncp_mean",
@@ -1058,6 +1061,7 @@ def _search_local(
             generalize__partner_weight=point["partner_weight"],
             generalize__occupation_level=point["occupation_level"],
             generalize__key_weight=point["key_weight"],
+            generalize__shape_weight=point["shape_weight"],
         )
 
     return _search(
@@ -1213,7 +1217,8 @@ def _release_metadata(
 
 #: Frontier columns that describe a point or its risk (the rest are utility figures).
 _POINT_COLUMNS = (
-    "family", "k", "partner_weight", "occupation_level", "key_weight", "risk_average",
+    "family", "k", "shape_weight", "partner_weight", "occupation_level", "key_weight",
+    "risk_average",
     "risk_maximum", "certain_share", "meets", "chosen", "verified_average",
     "verified_certain",
 )  # fmt: skip
