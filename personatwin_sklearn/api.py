@@ -517,7 +517,8 @@ class ProcessingResult:
                 f"quasi-identifiers (generalised; known to the adversary): "
                 f"{', '.join(map(str, m.get('quasi_identifiers', [])))}; "
                 f"{m.get('k_reason', 'k=' + str(m.get('k')))}",
-                f"quasi-identifier risk (k={m['k']}): average "
+                f"quasi-identifier class-size risk (1 / rows with identical published "
+                f"values; k={m['k']}): average "
                 f"{r0.population_average_risk:.1%} -> {r1.population_average_risk:.1%}, "
                 f"max {r0.max_risk:.1%} -> {r1.max_risk:.1%}{loss_text}",
                 pattern_line,
