@@ -784,7 +784,8 @@ def cmd_demo(args) -> int:
         + (f", synthetic personas from {args.augment}" if args.augment else "")
     )
     result = _protect(data, args, domain="criminal_justice")
-    _print_spotlight_after(result.data, _spotlight_people(analyzer), target=args.k or 10)
+    target = None if args.protection == "local" else args.k or 10  # local: no pattern k
+    _print_spotlight_after(result.data, _spotlight_people(analyzer), target=target)
     written = _save(result, data, args, out_dir)
     _print_release(result, written, out_dir)
     return 0

@@ -134,7 +134,8 @@ def _frontier_figure(points: pd.DataFrame, target: float) -> str:
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for family, group in points.groupby("family", sort=True):
         label = ", ".join(
-            f"{c}={group[c].iloc[0]}" for c in ("partner_weight", "occupation_level")
+            f"{c}={group[c].iloc[0]}"
+            for c in ("shape_weight", "partner_weight", "occupation_level", "key_weight")
             if c in group
         ) or f"family {family}"  # fmt: skip
         ax.plot(100 * group["risk_average"], group["utility"], "o-", ms=4, label=label)
@@ -438,6 +439,38 @@ def _information_loss(metadata) -> str:
     )
 
 
+#: Utility figures shown next to the frontier (metrics.release_utility's main ones).
+_UTILITY_ROWS = (
+    ("exact_type_share", "connections with their exact type", "share"),
+    ("occupation_exact_share", "occupations published exactly", "share"),
+    ("occupation_major_or_finer_share", "occupations at a group or finer", "share"),
+    ("ncp_mean", "quasi-identifier NCP (0 = exact)", "num"),
+    ("pattern_histogram_tvd", "connection-pattern histogram error (TVD)", "num"),
+    ("type_degree_tvd", "per-type degree error (TVD)", "num"),
+    ("spouse_age_gap_tvd", "spouse age-gap error (TVD)", "num"),
+    ("marginal_tvd_mean", "one-way marginals error (TVD, mean)", "num"),
+    ("same_attribute_share_error_mean", "same-attribute link shares (relative error)", "num"),
+    ("ml_auc_real", "ML AUC trained on real data", "num"),
+    ("ml_auc_release", "ML AUC trained on the release", "num"),
+)
+
+
+def _utility_table(utility) -> str:
+    """The release's utility, next to its risk (what an analyst can still read)."""
+    if not utility:
+        return ""
+    rows = [
+        (label, "-" if utility.get(key) is None else
+         (_pct(utility[key]) if kind == "share" else f"{utility[key]:.3f}"))
+        for key, label, kind in _UTILITY_ROWS
+        if key in utility
+    ]  # fmt: skip
+    if not rows:
+        return ""
+    table = _table(pd.DataFrame(rows, columns=["utility of the chosen release", "value"]))
+    return "<p>What the chosen release keeps (metrics.release_utility):</p>" + table
+
+
 def _frontier(metadata) -> str:
     frontier = metadata.get("frontier") or {}
     points = pd.DataFrame(frontier.get("points") or [])
@@ -454,6 +487,7 @@ def _frontier(metadata) -> str:
         if c not in ("k", "chosen", "occupation_level") and table[c].dtype.kind == "f":
             table[c] = table[c].map(lambda v: f"{v:.3f}")
     notes = "".join(f"<p>{html.escape(n)}</p>" for n in frontier.get("notes", []))
+    notes = _utility_table(metadata.get("utility")) + notes
     return (
         f'<img alt="privacy-utility frontier" '
         f'src="{_frontier_figure(points, frontier["target_risk"])}">' + notes + _table(table)
