@@ -1040,19 +1040,14 @@ def _search(
 def _search_local(
     data, pipeline, qis, target, max_certain, privacy_level, progress, seed, floor=None
 ):
-    """The local protection's search: group size x partner weight."""
-    n_real = int((~data.is_synthetic).sum())
-    if len(data) < 2:
-        raise InvalidValueError(
-            f"the data has {len(data)} people: the local protection needs groups of at least "
-            "2. Use more data."
-        )
+    """The local protection's search: group size x partner weight (create_safe_personas
+    has refused fewer than 2 real people)."""
     floor = floor or 1  # connection_pattern_k: the smallest group the search may choose
     ks = [k for k in _LOCAL_K if floor <= k <= len(data)] or [min(floor, len(data))]
     if target is None:  # no search: the privacy level's k
         ks = [min(PRIVACY_LEVELS[privacy_level], len(data))]
     families = [[{"k": k, **family} for k in ks] for family in _LOCAL_FAMILIES]
-    if n_real == 0 or data.n_connections == 0:
+    if data.n_connections == 0:  # the families differ only in how they read connections
         families = families[:1]
 
     def set_point(candidate, point):
@@ -1075,11 +1070,10 @@ def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
     """``release -> ids`` of the real people the combined linkage narrows to a single
     candidate, or to two (the repair's targets)."""
     from personatwin_sklearn.attacks import linkage_attack
-    from personatwin_sklearn.patterns._core import resolve_signature
 
     if data.n_connections == 0:
         return None
-    sig = resolve_signature(data, pipeline.named_steps["generalize"].signature)
+    sig, age_bin = _knowledge(data, pipeline)
     n_real = int((~data.is_synthetic).sum())
     sample = None if n_targets >= n_real else n_targets
 
@@ -1087,7 +1081,7 @@ def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
         # the combined candidates are a subset of the neighbourhood ones: one scope
         table = linkage_attack(
             data, release, quasi_identifiers=qis, scope="combined", signature=list(sig),
-            n_targets=sample, random_state=0,
+            age_bin=age_bin, n_targets=sample, random_state=0,
         ).per_target  # fmt: skip
         hit = table["target_in_candidates"].to_numpy(bool)
         return np.unique(table["target_id"].to_numpy()[hit & (table["n_candidates"] <= 2)])

@@ -244,23 +244,6 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.generalized_ = {c: v for c, v in changed.items() if v > 0 or c == "connection_type"}
         return SocialData._from_validated(out_people, out_conn, data)
 
-    def fit_transform(self, X, y=None):
-        """Fit, then publish ``X`` generalised (see :meth:`transform`).
-
-        Parameters
-        ----------
-        X : SocialData
-            People and connections.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        SocialData
-            The generalised release.
-        """
-        return self.fit(X).transform(X)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
