@@ -1031,7 +1031,8 @@ def _search(
         families, make, risk or _risk_of(data, qis, pipeline, full=False),
         _utility_of(data, qis), target_risk=1.0 if target is None else target,
         # no target (None): no constraint, so nothing to warn about
-        max_certain=1.0 if target is None else max_certain, verify=None if risk is not None else verify, progress=tick,
+        max_certain=1.0 if target is None else max_certain,
+        verify=None if risk is not None else verify, progress=tick,
     )  # fmt: skip
     if bar is not None:
         bar.close()
