@@ -1052,14 +1052,9 @@ def _search_local(
         families = families[:1]
 
     def set_point(candidate, point):
-        return candidate.set_params(
-            generalize__privacy_level=None,
-            generalize__k=point["k"],
-            generalize__partner_weight=point["partner_weight"],
-            generalize__occupation_level=point["occupation_level"],
-            generalize__key_weight=point["key_weight"],
-            generalize__shape_weight=point["shape_weight"],
-        )
+        # every parameter of the point (k and its family's) is the generalize step's
+        params = {f"generalize__{name}": value for name, value in point.items()}
+        return candidate.set_params(generalize__privacy_level=None, **params)
 
     return _search(
         data, pipeline, qis, target, max_certain, families, set_point, progress, seed,
