@@ -42,17 +42,23 @@ _K_LADDER = (3, 5, 10, 20, 50, 100)
 #: success of the package's linkage adversaries (``target_risk="auto"``).
 PRIVACY_TARGETS = {"low": 0.20, "medium": 0.10, "high": 0.05}
 _PROTECTIONS = ("local", "global")
-#: Group sizes the local protection tries (smallest, most useful, first) and weights of
-#: the partners' occupation groups in its partition: one family of points each.
+#: Group sizes the local protection tries (smallest, most useful, first) and the families
+#: of points: each sets NeighborhoodKAnonymizer parameters (weights of the partners'
+#: occupation groups, ages and flags, of the whole neighbourhood key, and what the repair
+#: of exposed people widens).
 _LOCAL_K = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50, 100)
+_TARGETS_ONLY = ("qi", "flags", "targets")
 _LOCAL_FAMILIES = (
-    {"shape_weight": 8.0, "partner_weight": 0.0, "occupation_level": "union", "key_weight": 0.0},
+    # partners of similar ages, occupation groups and flagged counts grouped together;
+    # the repair widens only as far as the exposed people's own partners' values
+    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0,
+     "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _TARGETS_ONLY},
+    {"shape_weight": 8.0, "partner_weight": 0.0, "occupation_level": "union",
+     "key_weight": 16.0, "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _TARGETS_ONLY},
     {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0},
-    {"shape_weight": 8.0, "partner_weight": 0.0, "occupation_level": "union", "key_weight": 16.0},
-    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "major", "key_weight": 0.0},
     # quasi-identifiers first: dense graphs (a campus network) keep their attributes
     {"shape_weight": 1.0, "partner_weight": 0.0, "occupation_level": "union", "key_weight": 0.0},
-)
+)  # fmt: skip
 _SHAPE_WEIGHT = 8.0
 #: Real people attacked per point during the search (the final headline attacks all).
 _SEARCH_TARGETS = 2000

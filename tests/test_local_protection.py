@@ -243,7 +243,7 @@ def test_repair_options_cover_the_truth(data, cover_widen):
     """Every repair option only widens: rows, connections and the truth are kept, and
     covering only the targets' partner values widens no more flags than the whole slot."""
     cover = data.people["person_id"].to_numpy()[::7]
-    step = pt.NeighborhoodKAnonymizer(k=3, partner_weight=3.0, flag_weight=4.0,
+    step = pt.NeighborhoodKAnonymizer(k=3, partner_weight=3.0, flag_weight=4.0, age_weight=3.0,
                                       cover_ids=cover, cover_widen=cover_widen)  # fmt: skip
     rel = step.fit_transform(data)
     true = data.people.set_index("person_id")

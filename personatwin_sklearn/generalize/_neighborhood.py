@@ -177,6 +177,7 @@ def plan_recoding(
     cover=None,
     flag_weight=0.0,
     cover_widen=("qi", "flags"),
+    age_weight=0.0,
 ):
     """Partition ``data`` and find the generalisation of each group's slots.
 
@@ -205,7 +206,8 @@ def plan_recoding(
     owner, partner, seen_type, row = _seen(data, types.codes, types.inverse)
     seen = _Seen(owner, partner, seen_type, row)
     dims, pos = _partition_dims(people, columns, qi_codes, seen, types.vocabulary, signature,
-                                shape_weight, partner_weight, key_weight, flag_weight)  # fmt: skip
+                                shape_weight, partner_weight, key_weight, flag_weight,
+                                age_weight)  # fmt: skip
     codes = np.column_stack(dims) if len(dims) > 1 else qi_codes
     _, group = build_tree(codes, pos, k)
     group = pd.factorize(group)[0].astype(np.int64)
@@ -277,7 +279,7 @@ def _types(data) -> _Types:
 
 
 def _partition_dims(people, columns, qi_codes, seen, vocab, signature, shape_weight,
-                    partner_weight, key_weight, flag_weight=0.0):  # fmt: skip
+                    partner_weight, key_weight, flag_weight=0.0, age_weight=0.0):  # fmt: skip
     """Mondrian dimensions: the quasi-identifiers, then the weighted neighbourhood ones."""
     n = len(people)
     owner, partner, seen_type = seen.owner, seen.partner, seen.type
@@ -306,6 +308,20 @@ def _partition_dims(people, columns, qi_codes, seen, vocab, signature, shape_wei
             col = np.full(n, top, dtype=np.int64)  # no such connection: its own code
             col[o_sorted[pick]] = major[partner[order][pick]]
             add(col, partner_weight)
+    names = [c.name for c in columns]
+    if age_weight > 0 and len(owner) and "age" in names:
+        # the partners' ages (first two connections by type and age): slots of similar
+        # partners need their ages widened less
+        age = qi_codes[:, names.index("age")]
+        order = np.lexsort([age[partner], seen_type, owner])
+        o_sorted = owner[order]
+        first = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
+        second = np.r_[False, first[:-1]] & ~first
+        top = int(age.max(initial=0)) + 1
+        for pick in (first, second):
+            col = np.full(n, top, dtype=np.int64)  # no such connection: its own code
+            col[o_sorted[pick]] = age[partner[order][pick]]
+            add(col, age_weight)
     if flag_weight > 0 and len(owner):
         # per flag, how many of a person's partners have it: a group of people with as
         # many flagged partners needs no flag widened

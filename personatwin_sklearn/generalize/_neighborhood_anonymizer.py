@@ -92,6 +92,9 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         cover people's own partners' values (the other members' partners come to cover
         them; the cover people's own candidates are the same, fewer values widen);
         ``"own_slots"``: only the slots the cover people have a connection in.
+    age_weight : float, default=0.0
+        Weight, in the partition, of the ages of a person's first two partners (by
+        connection type): groups whose partners are of similar ages need less widening.
     flag_weight : float, default=0.0
         Weight, in the partition, of how many of a person's partners have each
         ``has_*`` flag of the signature: groups of people with as many flagged partners
@@ -141,6 +144,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         "cover_ids": ["array-like", None],
         "flag_weight": [Interval(Real, 0, None, closed="left")],
         "cover_widen": [tuple, list],
+        "age_weight": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -159,6 +163,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         cover_ids=None,
         flag_weight=0.0,
         cover_widen=("qi", "flags"),
+        age_weight=0.0,
     ):
         self.k = k
         self.privacy_level = privacy_level
@@ -173,6 +178,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.cover_ids = cover_ids
         self.flag_weight = flag_weight
         self.cover_widen = cover_widen
+        self.age_weight = age_weight
 
     def _anonymizer(self) -> KAnonymizer:
         return KAnonymizer(
@@ -259,6 +265,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
             else np.isin(people[data.id_col].to_numpy(), np.asarray(self.cover_ids)),
             flag_weight=self.flag_weight,
             cover_widen=tuple(self.cover_widen),
+            age_weight=self.age_weight,
         )
         out_people, out_conn = apply_recoding(
             data, columns, plan, occupation_level=self.occupation_level
