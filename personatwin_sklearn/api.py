@@ -54,11 +54,10 @@ _LOCAL_FAMILIES = (
     {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0,
      "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _TARGETS_ONLY},
     {"shape_weight": 8.0, "partner_weight": 0.0, "occupation_level": "union",
-     "key_weight": 16.0, "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _TARGETS_ONLY},
+     "key_weight": 16.0, "age_weight": 3.0, "flag_weight": 4.0},
     {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0},
     # quasi-identifiers first: dense graphs (a campus network) keep their attributes
-    {"shape_weight": 0.25, "partner_weight": 0.0, "occupation_level": "union",
-     "key_weight": 0.0, "cover_widen": _TARGETS_ONLY},
+    {"shape_weight": 1.0, "partner_weight": 0.0, "occupation_level": "union", "key_weight": 0.0},
 )  # fmt: skip
 _SHAPE_WEIGHT = 8.0
 #: Real people attacked per point during the search (the final headline attacks all).
@@ -1058,9 +1057,15 @@ def _search_local(
     if data.n_connections == 0:  # the families differ only in how they read connections
         families = families[:1]
 
+    from personatwin_sklearn.generalize import NeighborhoodKAnonymizer
+
+    defaults = NeighborhoodKAnonymizer().get_params()
+    names = sorted({"k"}.union(*_LOCAL_FAMILIES))
+
     def set_point(candidate, point):
-        # every parameter of the point (k and its family's) is the generalize step's
-        params = {f"generalize__{name}": value for name, value in point.items()}
+        # every parameter any family sets: the point's value, else the step's default
+        # (the step is shared with the base pipeline: nothing may carry over)
+        params = {f"generalize__{name}": point.get(name, defaults[name]) for name in names}
         return candidate.set_params(generalize__privacy_level=None, **params)
 
     return _search(
@@ -1105,6 +1110,11 @@ def _search_global(
             f"privacy_level={privacy_level!r} needs k={k0} but the data has only {n_real} "
             "real people. Use a lower privacy level or more data."
         )
+
+    from personatwin_sklearn.generalize import NeighborhoodKAnonymizer
+
+    defaults = NeighborhoodKAnonymizer().get_params()
+    names = sorted({"k"}.union(*_LOCAL_FAMILIES))
 
     def set_point(candidate, point):
         return candidate.set_params(generalize__privacy_level=None, generalize__k=point["k"])
