@@ -1111,11 +1111,6 @@ def _search_global(
             "real people. Use a lower privacy level or more data."
         )
 
-    from personatwin_sklearn.generalize import NeighborhoodKAnonymizer
-
-    defaults = NeighborhoodKAnonymizer().get_params()
-    names = sorted({"k"}.union(*_LOCAL_FAMILIES))
-
     def set_point(candidate, point):
         return candidate.set_params(generalize__privacy_level=None, generalize__k=point["k"])
 
