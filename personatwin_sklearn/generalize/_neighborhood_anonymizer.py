@@ -85,6 +85,10 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         widened to cover every member's (the repair of people an attack still singles
         out; :func:`~personatwin_sklearn.create_safe_personas` passes those its search
         finds).
+    flag_weight : float, default=0.0
+        Weight, in the partition, of how many of a person's partners have each
+        ``has_*`` flag of the signature: groups of people with as many flagged partners
+        need no partner flag published as ``"*"``.
     cover_widen : tuple of str, default=("qi", "flags")
         What the repair of ``cover_ids`` widens in their groups: ``"qi"`` every
         partner quasi-identifier of the signature (or name single ones, e.g. ``"age"``),
@@ -95,10 +99,6 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
     age_weight : float, default=0.0
         Weight, in the partition, of the ages of a person's first two partners (by
         connection type): groups whose partners are of similar ages need less widening.
-    flag_weight : float, default=0.0
-        Weight, in the partition, of how many of a person's partners have each
-        ``has_*`` flag of the signature: groups of people with as many flagged partners
-        need no partner flag published as ``"*"``.
 
     Attributes
     ----------
