@@ -42,17 +42,24 @@ _K_LADDER = (3, 5, 10, 20, 50, 100)
 #: success of the package's linkage adversaries (``target_risk="auto"``).
 PRIVACY_TARGETS = {"low": 0.20, "medium": 0.10, "high": 0.05}
 _PROTECTIONS = ("local", "global")
-#: Group sizes the local protection tries (smallest, most useful, first) and weights of
-#: the partners' occupation groups in its partition: one family of points each.
+#: Group sizes the local protection tries (smallest, most useful, first) and the families
+#: of points: each sets NeighborhoodKAnonymizer parameters (weights of the partners'
+#: occupation groups, ages and flags, of the whole neighbourhood key, and what the repair
+#: of exposed people widens).
 _LOCAL_K = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50, 100)
+_TARGETS_ONLY = ("qi", "flags", "targets")
 _LOCAL_FAMILIES = (
-    {"shape_weight": 8.0, "partner_weight": 0.0, "occupation_level": "union", "key_weight": 0.0},
+    # partners of similar ages, occupation groups and flagged counts grouped together;
+    # the repair widens only as far as the exposed people's own partners' values
+    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0,
+     "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _TARGETS_ONLY},
+    {"shape_weight": 8.0, "partner_weight": 0.0, "occupation_level": "union",
+     "key_weight": 16.0, "age_weight": 3.0, "flag_weight": 4.0},
     {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0},
-    {"shape_weight": 8.0, "partner_weight": 0.0, "occupation_level": "union", "key_weight": 16.0},
-    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "major", "key_weight": 0.0},
     # quasi-identifiers first: dense graphs (a campus network) keep their attributes
-    {"shape_weight": 1.0, "partner_weight": 0.0, "occupation_level": "union", "key_weight": 0.0},
-)
+    {"shape_weight": 1.0, "partner_weight": 0.0, "occupation_level": "union", "key_weight": 0.0,
+     "cover_widen": _TARGETS_ONLY},
+)  # fmt: skip
 _SHAPE_WEIGHT = 8.0
 #: Real people attacked per point during the search (the final headline attacks all).
 _SEARCH_TARGETS = 2000
@@ -1052,15 +1059,16 @@ def _search_local(
     if data.n_connections == 0:  # the families differ only in how they read connections
         families = families[:1]
 
+    from personatwin_sklearn.generalize import NeighborhoodKAnonymizer
+
+    defaults = NeighborhoodKAnonymizer().get_params()
+    names = sorted({"k"}.union(*_LOCAL_FAMILIES))
+
     def set_point(candidate, point):
-        return candidate.set_params(
-            generalize__privacy_level=None,
-            generalize__k=point["k"],
-            generalize__partner_weight=point["partner_weight"],
-            generalize__occupation_level=point["occupation_level"],
-            generalize__key_weight=point["key_weight"],
-            generalize__shape_weight=point["shape_weight"],
-        )
+        # every parameter any family sets: the point's value, else the step's default
+        # (the step is shared with the base pipeline: nothing may carry over)
+        params = {f"generalize__{name}": point.get(name, defaults[name]) for name in names}
+        return candidate.set_params(generalize__privacy_level=None, **params)
 
     return _search(
         data, pipeline, qis, target, max_certain, families, set_point, progress, seed,

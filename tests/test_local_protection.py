@@ -234,3 +234,32 @@ def test_property_values_cover_the_truth_and_nothing_is_lost():
         assert sizes.min() >= k
 
     check()
+
+
+@pytest.mark.parametrize(
+    "cover_widen", [("qi", "flags"), ("qi", "flags", "targets"), ("age", "flags"), ("flags",)]
+)
+def test_repair_options_cover_the_truth(data, cover_widen):
+    """Every repair option only widens: rows, connections and the truth are kept, and
+    covering only the targets' partner values widens no more flags than the whole slot."""
+    cover = data.people["person_id"].to_numpy()[::7]
+    step = pt.NeighborhoodKAnonymizer(k=3, partner_weight=3.0, flag_weight=4.0, age_weight=3.0,
+                                      cover_ids=cover, cover_widen=cover_widen)  # fmt: skip
+    rel = step.fit_transform(data)
+    true = data.people.set_index("person_id")
+    pub = rel.people.set_index("person_id").loc[true.index]
+    for c in QIS + ["occupation", "has_criminal_record"]:
+        assert all(_covers(c, p, v) for p, v in zip(pub[c], true[c])), c
+    pairs = ["person1_id", "person2_id"]
+    assert rel.connections[pairs].equals(data.connections[pairs])
+    sizes = rel.people.groupby(QIS)["person_id"].transform("size")
+    assert sizes.min() >= 3
+    if "targets" in cover_widen:
+        whole = clone(step).set_params(cover_widen=("qi", "flags")).fit_transform(data)
+        stars = (rel.people["has_criminal_record"].astype(str) == "*").sum()
+        assert stars <= (whole.people["has_criminal_record"].astype(str) == "*").sum()
+
+
+def test_bad_cover_widen_is_named(data):
+    with pytest.raises(InvalidValueError, match="cover_widen.*'zip'"):
+        pt.NeighborhoodKAnonymizer(cover_widen=("qi", "zip")).fit(data)

@@ -175,6 +175,9 @@ def plan_recoding(
     partner_weight=0.0,
     key_weight=0.0,
     cover=None,
+    flag_weight=0.0,
+    cover_widen=("qi", "flags"),
+    age_weight=0.0,
 ):
     """Partition ``data`` and find the generalisation of each group's slots.
 
@@ -203,27 +206,44 @@ def plan_recoding(
     owner, partner, seen_type, row = _seen(data, types.codes, types.inverse)
     seen = _Seen(owner, partner, seen_type, row)
     dims, pos = _partition_dims(people, columns, qi_codes, seen, types.vocabulary, signature,
-                                shape_weight, partner_weight, key_weight)  # fmt: skip
+                                shape_weight, partner_weight, key_weight, flag_weight,
+                                age_weight)  # fmt: skip
     codes = np.column_stack(dims) if len(dims) > 1 else qi_codes
     _, group = build_tree(codes, pos, k)
     group = pd.factorize(group)[0].astype(np.int64)
     slot_of, n_slots = _slots(people, names, qi_codes, seen, group, signature)
     type_mask = _type_needs(types, seen, slot_of, n_slots, "type" in widen)
+    cover_widen = tuple(cover_widen)
+    src = None  # the connections whose partner values the selected slots must cover
+    widened_qis = list(signature)  # partner quasi-identifiers the cover widens
     if "qi" in widen:  # where partner values are widened: everywhere, or cover's groups
         sel = np.ones(len(owner), dtype=bool)
     elif cover is not None and np.any(cover):
-        sel = np.zeros(int(group.max(initial=-1)) + 1, dtype=bool)
-        sel[group[np.asarray(cover, dtype=bool)]] = True
-        sel = sel[group[owner]]
+        cover = np.asarray(cover, dtype=bool)
+        if "own_slots" in cover_widen:  # only the slots a cover person is an owner in
+            sel = np.zeros(n_slots, dtype=bool)
+            sel[slot_of[cover[owner]]] = True
+            sel = sel[slot_of]
+        else:  # every slot of a cover person's group
+            sel = np.zeros(int(group.max(initial=-1)) + 1, dtype=bool)
+            sel[group[cover]] = True
+            sel = sel[group[owner]]
+        if "qi" not in cover_widen:
+            widened_qis = [c for c in signature if c in cover_widen]
+        if "targets" in cover_widen:  # cover the targets' partner values, not the slot's
+            src = sel & cover[owner]
     else:
         sel = np.zeros(len(owner), dtype=bool)
-    qi_lo, qi_hi = _qi_ranges(names, qi_codes, seen, group, slot_of, n_slots, signature, sel)
+    qi_lo, qi_hi = _qi_ranges(
+        names, qi_codes, seen, group, slot_of, n_slots, widened_qis, sel, src
+    )
     keep = np.ones(len(owner), dtype=bool) if "kept" in widen else sel
     flags = [c for c in signature if str(c).startswith("has_")]
     if "flags" not in widen and flags:  # flags: only in the groups of ``cover`` people
         column_masks = _kept_needs(people, names, seen, slot_of,
                                    [c for c in signature if c not in flags], keep)  # fmt: skip
-        column_masks.update(_kept_needs(people, names, seen, slot_of, flags, sel))
+        flag_sel = sel if "flags" in cover_widen or "qi" in widen else np.zeros_like(sel)
+        column_masks.update(_kept_needs(people, names, seen, slot_of, flags, flag_sel, src))
     else:
         column_masks = _kept_needs(people, names, seen, slot_of, signature, keep)
     return RecodingPlan(group, qi_lo, qi_hi, column_masks, type_mask, types.vocabulary)
@@ -259,7 +279,7 @@ def _types(data) -> _Types:
 
 
 def _partition_dims(people, columns, qi_codes, seen, vocab, signature, shape_weight,
-                    partner_weight, key_weight):  # fmt: skip
+                    partner_weight, key_weight, flag_weight=0.0, age_weight=0.0):  # fmt: skip
     """Mondrian dimensions: the quasi-identifiers, then the weighted neighbourhood ones."""
     n = len(people)
     owner, partner, seen_type = seen.owner, seen.partner, seen.type
@@ -288,6 +308,28 @@ def _partition_dims(people, columns, qi_codes, seen, vocab, signature, shape_wei
             col = np.full(n, top, dtype=np.int64)  # no such connection: its own code
             col[o_sorted[pick]] = major[partner[order][pick]]
             add(col, partner_weight)
+    names = [c.name for c in columns]
+    if age_weight > 0 and len(owner) and "age" in names:
+        # the partners' ages (first two connections by type and age): slots of similar
+        # partners need their ages widened less
+        age = qi_codes[:, names.index("age")]
+        order = np.lexsort([age[partner], seen_type, owner])
+        o_sorted = owner[order]
+        first = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
+        second = np.r_[False, first[:-1]] & ~first
+        top = int(age.max(initial=0)) + 1
+        for pick in (first, second):
+            col = np.full(n, top, dtype=np.int64)  # no such connection: its own code
+            col[o_sorted[pick]] = age[partner[order][pick]]
+            add(col, age_weight)
+    if flag_weight > 0 and len(owner):
+        # per flag, how many of a person's partners have it: a group of people with as
+        # many flagged partners needs no flag widened
+        for name in signature:
+            if str(name).startswith("has_") and name in people.columns:
+                flag = people[name].fillna(False).to_numpy(dtype=bool)
+                add(np.bincount(owner, weights=flag[partner], minlength=n).astype(np.int64),
+                    flag_weight)  # fmt: skip
     if key_weight > 0 and len(owner):
         # the whole neighbourhood as one ordered key: (type, partner gender, flags,
         # occupation group) of every connection, so that equal neighbourhoods are kept
@@ -335,10 +377,12 @@ def _type_needs(types, seen, slot_of, n_slots, widen):
     return type_mask
 
 
-def _qi_ranges(names, qi_codes, seen, group, slot_of, n_slots, signature, sel):
+def _qi_ranges(names, qi_codes, seen, group, slot_of, n_slots, signature, sel, src=None):
     """Per person, the code range of each published quasi-identifier: the group's range,
     widened on the selected slots to every partner value of the slot (on the partner's
-    whole group, so that groups of equal published values stay groups)."""
+    whole group, so that groups of equal published values stay groups); with ``src``,
+    only to the values of the slot's ``src`` connections (those of the targets)."""
+    src = sel if src is None else src
     n_groups = int(group.max(initial=-1)) + 1
     q = qi_codes.shape[1]
     g_lo = np.full((n_groups, q), np.iinfo(np.int64).max, dtype=np.int64)
@@ -354,27 +398,31 @@ def _qi_ranges(names, qi_codes, seen, group, slot_of, n_slots, signature, sel):
         values = qi_codes[partner, j]
         s_lo = np.full(n_slots, np.iinfo(np.int64).max, dtype=np.int64)
         s_hi = np.full(n_slots, -1, dtype=np.int64)
-        np.minimum.at(s_lo, slot_of[sel], values[sel])
-        np.maximum.at(s_hi, slot_of[sel], values[sel])
+        np.minimum.at(s_lo, slot_of[src], values[src])
+        np.maximum.at(s_hi, slot_of[src], values[src])
         np.minimum.at(g_lo[:, j], group[partner[sel]], s_lo[slot_of[sel]])
         np.maximum.at(g_hi[:, j], group[partner[sel]], s_hi[slot_of[sel]])
     return g_lo[group], g_hi[group]
 
 
-def _kept_needs(people, names, seen, slot_of, signature, keep):
+def _kept_needs(people, names, seen, slot_of, signature, keep, src=None):
     """Kept signature columns (occupation, flags, ...): the people whose cell must cover
-    several values (every value of the selected slots they are a partner in)."""
+    several values (every value of the selected slots they are a partner in; with
+    ``src``, their own value and those of the slot's ``src`` connections)."""
     column_masks = {}
     partner = seen.partner
+    src = keep if src is None else src
     uses = pd.DataFrame({"p": partner[keep], "s": slot_of[keep]}).drop_duplicates()
     for name in signature if keep.any() else ():
         if name in names or name not in people.columns:
             continue
         codes_c, vocab_c = _bit_codes(people[name])
         slot_values = pd.DataFrame(
-            {"s": slot_of[keep], "v": codes_c[partner[keep]]}
+            {"s": slot_of[src], "v": codes_c[partner[src]]}
         ).drop_duplicates()
         needs = uses.merge(slot_values, on="s")[["p", "v"]]
+        own = pd.DataFrame({"p": uses["p"].to_numpy(), "v": codes_c[uses["p"].to_numpy()]})
+        needs = pd.concat([needs, own], ignore_index=True)
         needs = needs[needs["v"].to_numpy() >= 0].drop_duplicates()
         n_values = np.bincount(needs["p"].to_numpy(), minlength=len(people))
         column_masks[name] = (needs[n_values[needs["p"].to_numpy()] > 1], vocab_c)

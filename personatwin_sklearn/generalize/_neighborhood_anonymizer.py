@@ -22,6 +22,8 @@ from personatwin_sklearn.generalize._neighborhood import (
 __all__ = ["NeighborhoodKAnonymizer"]
 
 _WHAT = ("type", "kept", "qi")
+#: What the repair of ``cover_ids`` may widen, besides single signature columns.
+_COVER_WIDEN = ("qi", "flags", "targets", "own_slots")
 
 
 class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
@@ -83,6 +85,20 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         widened to cover every member's (the repair of people an attack still singles
         out; :func:`~personatwin_sklearn.create_safe_personas` passes those its search
         finds).
+    flag_weight : float, default=0.0
+        Weight, in the partition, of how many of a person's partners have each
+        ``has_*`` flag of the signature: groups of people with as many flagged partners
+        need no partner flag published as ``"*"``.
+    cover_widen : tuple of str, default=("qi", "flags")
+        What the repair of ``cover_ids`` widens in their groups: ``"qi"`` every
+        partner quasi-identifier of the signature (or name single ones, e.g. ``"age"``),
+        ``"flags"`` the partners' ``has_*`` flags; ``"targets"``: only as far as the
+        cover people's own partners' values (the other members' partners come to cover
+        them; the cover people's own candidates are the same, fewer values widen);
+        ``"own_slots"``: only the slots the cover people have a connection in.
+    age_weight : float, default=0.0
+        Weight, in the partition, of the ages of a person's first two partners (by
+        connection type): groups whose partners are of similar ages need less widening.
 
     Attributes
     ----------
@@ -126,6 +142,9 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         "occupation_level": [StrOptions({"union", "major"})],
         "key_weight": [Interval(Real, 0, None, closed="left")],
         "cover_ids": ["array-like", None],
+        "flag_weight": [Interval(Real, 0, None, closed="left")],
+        "cover_widen": [tuple, list],
+        "age_weight": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -142,6 +161,9 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         occupation_level="union",
         key_weight=0.0,
         cover_ids=None,
+        flag_weight=0.0,
+        cover_widen=("qi", "flags"),
+        age_weight=0.0,
     ):
         self.k = k
         self.privacy_level = privacy_level
@@ -154,6 +176,9 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.occupation_level = occupation_level
         self.key_weight = key_weight
         self.cover_ids = cover_ids
+        self.flag_weight = flag_weight
+        self.cover_widen = cover_widen
+        self.age_weight = age_weight
 
     def _anonymizer(self) -> KAnonymizer:
         return KAnonymizer(
@@ -195,6 +220,15 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         anonymizer = self._anonymizer()
         self.quasi_identifiers_ = anonymizer._resolve_qis(data.people)
         self.signature_ = resolve_signature(data, self.signature)
+        allowed = set(_COVER_WIDEN) | set(self.signature_)
+        unknown = [w for w in self.cover_widen if w not in allowed]
+        if unknown:
+            from personatwin_sklearn.exceptions import InvalidValueError
+
+            raise InvalidValueError(
+                f"cover_widen={tuple(self.cover_widen)!r} names {unknown}: use any of "
+                f"{sorted(allowed)} (a signature column widens that partner column only)."
+            )
         return self
 
     def transform(self, X):
@@ -229,6 +263,9 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
             cover=None
             if self.cover_ids is None
             else np.isin(people[data.id_col].to_numpy(), np.asarray(self.cover_ids)),
+            flag_weight=self.flag_weight,
+            cover_widen=tuple(self.cover_widen),
+            age_weight=self.age_weight,
         )
         out_people, out_conn = apply_recoding(
             data, columns, plan, occupation_level=self.occupation_level
