@@ -1281,7 +1281,7 @@ def _detector_strip(data, release, fitted, seed):
 
     - cross-fitted on the release's own flags (no real adversary has them: the
       generous upper bound);
-    - shadow: the same fitted settings run on other populations (two seeded halves of
+    - shadow: the same fitted settings run on other populations (seeded halves of
       the input's people, connected people kept together, with their connections), a
       detector trained on those releases' flags only, then applied to this release
       (what a real adversary can do).
@@ -1330,8 +1330,8 @@ def _shadow_release(data, fitted, seed):
     The input split into two halves that keep connected people together (seeded,
     :func:`~personatwin_sklearn.attacks.shadow_split`: random halves of the people
     would keep one connection in four, and a detector trained on such a thinned graph
-    transfers badly), each protected with the fitted settings: two shadow populations
-    the adversary's detector trains on.
+    transfers badly), up to 4 such splits below 4,000 people, each half protected with
+    the fitted settings: the shadow populations the adversary's detector trains on.
     """
     from sklearn.base import clone
 
@@ -1358,8 +1358,7 @@ def _shadow_release(data, fitted, seed):
         return None, reasons[0] if reasons else "not made"
     return shadows, (
         f"the same settings on {len(shadows)} seeded half(s) of the input (connected "
-        "people kept together) "
-        f"({', '.join(f'{len(h):,}' for h in halves[: len(shadows)])} people)"
+        f"people kept together; {len(halves) // 2} split(s) of {len(data):,} people)"
     )
 
 
