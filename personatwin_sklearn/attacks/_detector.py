@@ -258,9 +258,7 @@ def shadow_split(
     The adversary's shadow detector must train on releases that look like the target's.
     Random halves of the people keep each connection only when both ends fall in the
     same half (one in four): the shadow graph is thinned, its degrees, households and
-    twins are not the target's, and a detector trained on it transfers badly (seeds
-    0-4 of the demo, global path: shadow AUC 0.02-0.08 below an outside detector
-    trained on whole releases of other populations).  Here the connected
+    twins are not the target's, and a detector trained on it transfers badly.  Here the connected
     components are put in a seeded random order (so that each part is a sample of the
     whole: households of every size and isolated people alike), the people of a component in
     reverse Cuthill-McKee order (:func:`scipy.sparse.csgraph.reverse_cuthill_mckee`:
@@ -272,10 +270,11 @@ def shadow_split(
     people's connections is noisy: ``n_repeats`` independent splits (``"auto"``: until
     the parts hold about :data:`SHADOW_PEOPLE` people, at most
     :data:`SHADOW_MAX_REPEATS` splits; one split from 4,000 people on) give
-    ``n_parts * n_repeats`` shadow populations.  Demo, global path, seeds 0-4 (mean
-    shadow AUC, connections / people): 2 random halves 0.70 / 0.69; 2 halves of one
-    split 0.72 / 0.72; 4 splits (8 halves) 0.77 / 0.77; an outside detector trained on
-    4 whole releases of other populations 0.76 / 0.78.
+    ``n_parts * n_repeats`` shadow populations.  ``personatwin demo --protection
+    global``, seeds 0-4 (``benchmarks/bench_headline_check.py --protection global
+    --outside``): the package's shadow AUC, connections / people, 0.71-0.79 /
+    0.75-0.80 against an outside detector trained on 4 whole releases of other
+    populations 0.73-0.80 / 0.75-0.81 (with 2 random halves: 0.67-0.72 / 0.68-0.71).
 
     Parameters
     ----------
@@ -521,8 +520,7 @@ def _shadow_edge_scores(shadows, cv, seed, include_edge_attributes=False) -> lis
     scored by a detector trained on the other (like the target, scored by one trained
     on other populations; two fits whatever the number of shadows); a single shadow is
     scored out of fold.  The person detector learns from these scores, so they must
-    read like the target's (demo, global path, seeds 0-4, two shadows: person AUC
-    0.721 with each shadow's own out-of-fold scores, 0.734 with these).
+    read like the target's.
     """
     frames = [edge_features(s, include_edge_attributes=include_edge_attributes) for s in shadows]
     labels = [_labels(s, "shadow release") for s in shadows]
