@@ -201,6 +201,17 @@ def _published(out):
     return people, conn, y_people, y_conn
 
 
+def _midpoint(label):
+    """A released age as a number: ``"20-39"`` -> 29.5, ``"41"`` -> 41, ``"*"`` -> NaN."""
+    m = re.fullmatch(r"(\d+)-(\d+)", str(label))
+    if m:
+        return (int(m.group(1)) + int(m.group(2))) / 2
+    try:
+        return float(label)
+    except ValueError:
+        return np.nan
+
+
 def _outside_features(people, conn):
     """Simple features from the published files, written without the package."""
     pid = people["person_id"].tolist()
@@ -260,6 +271,27 @@ def _outside_features(people, conn):
             broken_person[i] = 1
     deg = [len(house[i]) for i in range(n)]
     types = sorted(set(kinds))
+    # connections of the same type (as seen from each end) and the ends' ages (midpoints)
+    seen = Counter()
+    for i, j, t in zip(a, b, kinds):
+        seen[i, t] += 1
+        seen[j, t if "|" in t else INVERSE.get(t, t)] += 1
+    tdeg = [
+        (seen[i, t], seen[j, t if "|" in t else INVERSE.get(t, t)]) for i, j, t in zip(a, b, kinds)
+    ]
+    mid = [_midpoint(x) for x in people["age"]] if "age" in people.columns else [np.nan] * n
+    parent = list(range(n))  # components (union-find)
+
+    def root(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j in zip(a, b):
+        parent[root(i)] = root(j)
+    comp = Counter(root(i) for i in range(n))
+    component = [comp[root(i)] for i in range(n)]
     edges = pd.DataFrame(
         {
             "deg_min": [min(deg[i], deg[j]) for i, j in zip(a, b)],
@@ -271,6 +303,12 @@ def _outside_features(people, conn):
             "qclass_min": [min(qclass[i], qclass[j]) for i, j in zip(a, b)],
             "at_k": [int(qclass[i] == k_min) + int(qclass[j] == k_min) for i, j in zip(a, b)],
             "common": [len(nbrs[i] & nbrs[j]) for i, j in zip(a, b)],
+            "tdeg_min": [min(x) for x in tdeg],
+            "tdeg_max": [max(x) for x in tdeg],
+            "age_gap": [abs(mid[i] - mid[j]) for i, j in zip(a, b)],
+            "age_min": [min(mid[i], mid[j]) for i, j in zip(a, b)],
+            "qclass_max": [max(qclass[i], qclass[j]) for i, j in zip(a, b)],
+            "component": [component[i] for i in a],
             **{
                 f"same_{c}": (people[c].to_numpy()[a] == people[c].to_numpy()[b]).astype(int)
                 for c in ("zipcode", "ethnicity", "occupation", "gender")
@@ -285,6 +323,8 @@ def _outside_features(people, conn):
             "broken": broken_person,
             "qclass": qclass,
             "at_k": [int(q == k_min) for q in qclass],
+            "component": component,
+            "age": mid,
         }
     )
     return edges, persons, np.array(a), np.array(b)

@@ -1290,9 +1290,10 @@ def _detector_strip(data, release, fitted, seed):
 
     - cross-fitted on the release's own flags (no real adversary has them: the
       generous upper bound);
-    - shadow: the same fitted settings run on another population (a seeded random half
-      of the input's people, their induced connections), a detector trained on that
-      release's flags only, then applied to this release (what a real adversary can do).
+    - shadow: the same fitted settings run on other populations (seeded halves of
+      the input's people, connected people kept together, with their connections), a
+      detector trained on those releases' flags only, then applied to this release
+      (what a real adversary can do).
     """
     from personatwin_sklearn.attacks import detector_suite
     from personatwin_sklearn.attacks._detector import auc_direction
@@ -1335,15 +1336,17 @@ def _detector_strip(data, release, fitted, seed):
 def _shadow_release(data, fitted, seed):
     """Releases of other populations made with the same settings: ``(list or None, text)``.
 
-    The input split at random into two halves (seeded), each protected with the fitted
-    settings: two shadow populations the adversary's detector trains on.
+    The input split into two halves that keep connected people together (seeded,
+    :func:`~personatwin_sklearn.attacks.shadow_split`: random halves of the people
+    would keep one connection in four, and a detector trained on such a thinned graph
+    transfers badly), up to 4 such splits below 4,000 people, each half protected with
+    the fitted settings: the shadow populations the adversary's detector trains on.
     """
     from sklearn.base import clone
 
-    rng = np.random.default_rng(seed + 1)
-    n = len(data)
-    order = rng.permutation(n)
-    halves = [np.sort(order[: max(n // 2, 1)]), np.sort(order[max(n // 2, 1) :])]
+    from personatwin_sklearn.attacks import shadow_split
+
+    halves = shadow_split(data, 2, random_state=seed + 1)
     shadows, reasons = [], []
     for half in halves:
         if len(half) == 0:
@@ -1363,8 +1366,8 @@ def _shadow_release(data, fitted, seed):
     if not shadows:
         return None, reasons[0] if reasons else "not made"
     return shadows, (
-        f"the same settings on {len(shadows)} seeded random half(s) of the input "
-        f"({', '.join(f'{len(h):,}' for h in halves[: len(shadows)])} people)"
+        f"the same settings on {len(shadows)} seeded half(s) of the input (connected "
+        f"people kept together; {len(halves) // 2} split(s) of {len(data):,} people)"
     )
 
 

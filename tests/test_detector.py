@@ -435,3 +435,34 @@ def test_detector_suite_reports_person_aucs():
         assert 0.0 <= result.person_auc <= 1.0
         assert 0.0 <= result.shadow_person_auc <= 1.0
     assert set(result.to_dict()) >= {"person_auc", "shadow_person_auc"}
+
+
+def test_shadow_split_keeps_connected_people_together(population):
+    from personatwin_sklearn.attacks import shadow_split
+
+    before = population.connections.copy()
+    parts = shadow_split(population, 2, random_state=0, n_repeats=1)
+    assert [len(p) for p in parts] == [200, 200]
+    assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(len(population)))
+    assert population.connections.equals(before)  # the input is not changed
+    # same seed, same parts; another seed, another rotation
+    again = shadow_split(population, 2, random_state=0, n_repeats=1)
+    assert all(np.array_equal(a, b) for a, b in zip(parts, again))
+    # a random half keeps about one connection in four; these parts keep nearly all
+    u, v = population.edge_positions()
+    part = np.empty(len(population), dtype=int)
+    for i, p in enumerate(parts):
+        part[p] = i
+    kept = np.mean(part[u] == part[v])
+    assert kept > 0.95, kept
+    three = shadow_split(population, 3, random_state=1, n_repeats=2)
+    assert [len(p) for p in three] == [133, 134, 133] * 2
+    assert not np.array_equal(three[0], three[3])  # another split
+    # "auto": splits until about SHADOW_PEOPLE people, at most SHADOW_MAX_REPEATS
+    assert len(shadow_split(population, 2, random_state=0)) == 2 * 4
+    with pytest.raises(InvalidValueError, match="n_parts"):
+        shadow_split(population, 0)
+    with pytest.raises(InvalidValueError, match="n_repeats"):
+        shadow_split(population, 2, n_repeats=0)
+    with pytest.raises(InvalidValueError, match="SocialData"):
+        shadow_split(population.people)

@@ -25,6 +25,7 @@ from personatwin_sklearn.attacks._detector import (
     detector_suite,
     fit_detector,
     score_connections,
+    shadow_split,
 )
 from personatwin_sklearn.attacks._edge_detection import (
     EdgeDetectionResult,
@@ -52,6 +53,7 @@ __all__ = [
     "linkage_attack",
     "make_detector_scorer",
     "score_connections",
+    "shadow_split",
     "strip_connections",
     "strongest_headline",
     "stripped_release_attack",
