@@ -874,12 +874,18 @@ def linkage_attack(
     else:
         kidx = _patterns(original, original, sig, age_bin)
         ridx = _patterns(release, view, sig, age_bin)
-        base_key = (id(original), id(release), tuple(sig), age_bin, _hier_key(hierarchies))
+        # the targets' patterns only: a sample of targets costs in proportion to the
+        # sample, not to every known pattern (the rest are never looked up)
+        base_key = (
+            id(original), id(release), tuple(sig), age_bin, _hier_key(hierarchies), t_key,
+        )  # fmt: skip
         alive = (original, release, hierarchies)
 
         def pairs():
             pm, kp, rp = _pattern_matchers(original, kidx, ridx, sig, hierarchies)
-            return _consistent_pairs(kp, rp, pm)
+            own = _unique(kidx.pattern[np.isin(kidx.owner, targets)].astype(np.int64))
+            i, j = _consistent_pairs(kp[own], rp, pm)
+            return own[i], j
 
         pp, qq = _cached(("pairs", *base_key), alive, pairs)
         # the targets' known patterns: (t, p, m) with t the target's row in `targets`
@@ -922,7 +928,7 @@ def linkage_attack(
             exact = neighborhood_match == "exact"
             pv = _cached(("holders", *base_key), alive, lambda: _holders(pp, qq, ridx))
             group, cg, cv, n_g = _cached(
-                ("neighborhood", *base_key, t_key, exact),
+                ("neighborhood", *base_key, exact),
                 alive,
                 lambda: _neighborhood_candidates(
                     kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv
