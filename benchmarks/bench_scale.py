@@ -155,8 +155,8 @@ def main(argv=None) -> int:
             continue
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         print(
-            f"{r['case']:>8} {r['people']:>9,} {r['connections']:>9,} {r['seconds']:>8.1f} {r['cpu']:>8.1f} "
-            f"{r['peak_gb']:>8.2f} {r['headline']:>8.1%} {r['ci95']:>7.1%} "
+            f"{r['case']:>8} {r['people']:>9,} {r['connections']:>9,} {r['seconds']:>8.1f} "
+            f"{r['cpu']:>8.1f} {r['peak_gb']:>8.2f} {r['headline']:>8.1%} {r['ci95']:>7.1%} "
             f"{r['certain']:>7.1%} {r['targets']:>7,} {r['attack_share']:>7.0%}"
         )
     return 0
