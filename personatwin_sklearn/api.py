@@ -997,6 +997,7 @@ def _search(
     """
     from sklearn.base import clone
 
+    from personatwin_sklearn.attacks._linkage import _forget, _shared_patterns
     from personatwin_sklearn.optimize import search_release
 
     fitted, measured, first = {}, {}, {}
@@ -1013,10 +1014,20 @@ def _search(
         if repair is not None:  # widen the partners of those an attack still singles out
             exposed = repair(release)
             if len(exposed):
+                _forget(release)  # rebuilt: its attack tables are not needed again
                 candidate = clone(candidate).set_params(generalize__cover_ids=exposed)
                 release = candidate.fit_transform(data)
         fitted[id(release)] = candidate
         return release
+
+    quick = risk or _risk_of(data, qis, pipeline, full=False)
+
+    def evaluate_risk(release):
+        # an unrepaired release reuses the repair's attack tables; then they are dropped
+        try:
+            return quick(release)
+        finally:
+            _forget(release)
 
     def verify(release):
         headline, detector = _measure(
@@ -1034,13 +1045,15 @@ def _search(
             bar.update(1)
             bar.set_postfix(k=row.get("k"), risk=f"{row['risk_average']:.3f}")
 
-    release, point, frontier = search_release(
-        families, make, risk or _risk_of(data, qis, pipeline, full=False),
-        _utility_of(data, qis), target_risk=1.0 if target is None else target,
-        # no target (None): no constraint, so nothing to warn about
-        max_certain=1.0 if target is None else max_certain,
-        verify=None if risk is not None else verify, progress=tick,
-    )  # fmt: skip
+    # one table of the original's patterns for every attack of the search
+    with _shared_patterns():
+        release, point, frontier = search_release(
+            families, make, evaluate_risk, _utility_of(data, qis),
+            target_risk=1.0 if target is None else target,
+            # no target (None): no constraint, so nothing to warn about
+            max_certain=1.0 if target is None else max_certain,
+            verify=None if risk is not None else verify, progress=tick,
+        )  # fmt: skip
     if bar is not None:
         bar.close()
     return release, fitted[id(release)], frontier, measured.get(id(release))

@@ -235,17 +235,24 @@ def format_headline(headline: dict) -> str:
     """The headline as one line, e.g. ``"average 98.7% -> 51.1%, maximum 100.0% -> 100.0%"``.
 
     The CLI, :meth:`~personatwin_sklearn.ProcessingResult.summary` and the report all
-    print it through this function, so the three show the same figures.
+    print it through this function, so the three show the same figures.  A headline
+    measured on a sample of real people gives the half-width of the 95% interval of its
+    average.
 
     Examples
     --------
     >>> format_headline({"before": {"average": 0.5, "maximum": 1.0},
     ...                  "after": {"average": 0.05, "maximum": 0.1}})
     'average 50.0% -> 5.0%, maximum 100.0% -> 10.0%'
+    >>> format_headline({"before": {"average": 0.5, "maximum": 1.0},
+    ...                  "after": {"average": 0.05, "maximum": 0.1, "ci95": 0.004}})
+    'average 50.0% -> 5.0% (95% interval +/- 0.4%), maximum 100.0% -> 10.0%'
     """
     b, a = headline["before"], headline["after"]
+    # a sampled headline carries the half-width of its 95% interval
+    ci = f" (95% interval +/- {_pct(a['ci95'])})" if a.get("ci95") else ""
     return (
-        f"average {_pct(b['average'])} -> {_pct(a['average'])}, "
+        f"average {_pct(b['average'])} -> {_pct(a['average'])}{ci}, "
         f"maximum {_pct(b['maximum'])} -> {_pct(a['maximum'])}"
     )
 

@@ -181,18 +181,28 @@ def _consistent_pairs(known: np.ndarray, released: np.ndarray, matchers) -> tupl
 
 def _pairs_of(known, released, matchers, rows, exact, loose):
     """Consistent pairs with the released ``rows``, exact on ``exact``, generalised on
-    ``loose`` (a merge on the exact columns, or chunks of the cross product)."""
+    ``loose`` (a sorted-key join on the exact columns and on the most selective
+    generalised column, whose known values are expanded to the released labels that could
+    hide them; chunks of the cross product when no column can be joined on)."""
     n_k = known.shape[0]
-    if exact:
-        left = pd.DataFrame({f"c{c}": matchers[c].k_shared[known[:, c]] for c in exact}).assign(
-            i=np.arange(n_k)
-        )
-        right = pd.DataFrame(
-            {f"c{c}": matchers[c].r_shared[released[rows, c]] for c in exact}
-        ).assign(j=rows)
-        pairs = left.merge(right, on=[f"c{c}" for c in exact])
-        i = pairs["i"].to_numpy(np.int64)
-        j = pairs["j"].to_numpy(np.int64)
+    expand = _expansion_column(matchers, loose)
+    if exact or expand is not None:
+        li = np.arange(n_k, dtype=np.int64)
+        lcols = [matchers[c].k_shared[known[:, c]] for c in exact]
+        rcols = [matchers[c].r_shared[released[rows, c]] for c in exact]
+        sizes = [len(matchers[c].k_shared) + len(matchers[c].r_shared) for c in exact]
+        if expand is not None:
+            m = matchers[expand]
+            ki, gi = np.nonzero(m.matrix)  # known code -> generalised labels hiding it
+            g_order, g_start = _csr(ki, m.matrix.shape[0])
+            kc = known[:, expand]
+            li, k = _expand(g_start[kc + 1] - g_start[kc])
+            lcols = [col[li] for col in lcols] + [gi[g_order[g_start[kc[li]] + k]]]
+            rcols.append(m.r_gen[released[rows, expand]])
+            sizes.append(m.matrix.shape[1])
+            loose = [c for c in loose if c != expand]
+        a, b = _join(*_join_keys(lcols, rcols, sizes))
+        i, j = li[a], rows[b]
         keep = np.ones(len(i), dtype=bool)
         for c in loose:
             keep &= matchers[c].check(known[i, c], released[j, c])
@@ -210,6 +220,50 @@ def _pairs_of(known, released, matchers, rows, exact, loose):
         out_i.append(i[keep])
         out_j.append(j[keep])
     return np.concatenate(out_i), np.concatenate(out_j)
+
+
+def _expansion_column(matchers, loose):
+    """The generalised column to join on (the released rows of a shape group read every
+    ``loose`` column through its matcher's table): the one whose known values are each
+    hidden by the fewest generalised labels (None: none rules out half of them)."""
+    best, density = None, 0.5
+    for c in loose:
+        m = matchers[c]
+        if m.matrix is None or m.matrix.size == 0:
+            continue
+        share = float(m.matrix.mean())
+        if share < density:
+            best, density = c, share
+    return best
+
+
+def _join_keys(lcols, rcols, sizes):
+    """One int64 key per row from several code columns (mixed radix, recoded when the
+    radix would overflow)."""
+    lk = np.zeros(len(lcols[0]) if lcols else 0, dtype=np.int64)
+    rk = np.zeros(len(rcols[0]) if rcols else 0, dtype=np.int64)
+    bound = 1
+    for lc, rc, size in zip(lcols, rcols, sizes):
+        size = max(int(size), 1)
+        if bound * size >= 2**62:
+            _, inv = np.unique(np.r_[lk, rk], return_inverse=True)
+            inv = inv.ravel()
+            lk, rk, bound = inv[: len(lk)], inv[len(lk) :], int(inv.max()) + 1
+        lk = lk * size + np.asarray(lc, dtype=np.int64)
+        rk = rk * size + np.asarray(rc, dtype=np.int64)
+        bound *= size
+    return lk, rk
+
+
+def _join(lk, rk):
+    """Every (a, b) with ``lk[a] == rk[b]`` (a sort of ``rk`` and two binary searches
+    per left key), sorted by ``a``."""
+    order = np.argsort(rk, kind="stable")
+    sorted_r = rk[order]
+    lo = np.searchsorted(sorted_r, lk, side="left")
+    hi = np.searchsorted(sorted_r, lk, side="right")
+    a, k = _expand(hi - lo)
+    return a, order[lo[a] + k]
 
 
 # ----------------------------------------------------------------------------- patterns
@@ -874,12 +928,18 @@ def linkage_attack(
     else:
         kidx = _patterns(original, original, sig, age_bin)
         ridx = _patterns(release, view, sig, age_bin)
-        base_key = (id(original), id(release), tuple(sig), age_bin, _hier_key(hierarchies))
+        # the targets' patterns only: a sample of targets costs in proportion to the
+        # sample, not to every known pattern (the rest are never looked up)
+        base_key = (
+            id(original), id(release), tuple(sig), age_bin, _hier_key(hierarchies), t_key,
+        )  # fmt: skip
         alive = (original, release, hierarchies)
 
         def pairs():
             pm, kp, rp = _pattern_matchers(original, kidx, ridx, sig, hierarchies)
-            return _consistent_pairs(kp, rp, pm)
+            own = _unique(kidx.pattern[np.isin(kidx.owner, targets)].astype(np.int64))
+            i, j = _consistent_pairs(kp[own], rp, pm)
+            return own[i], j
 
         pp, qq = _cached(("pairs", *base_key), alive, pairs)
         # the targets' known patterns: (t, p, m) with t the target's row in `targets`
@@ -922,7 +982,7 @@ def linkage_attack(
             exact = neighborhood_match == "exact"
             pv = _cached(("holders", *base_key), alive, lambda: _holders(pp, qq, ridx))
             group, cg, cv, n_g = _cached(
-                ("neighborhood", *base_key, t_key, exact),
+                ("neighborhood", *base_key, exact),
                 alive,
                 lambda: _neighborhood_candidates(
                     kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv

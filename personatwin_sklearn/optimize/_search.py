@@ -14,7 +14,9 @@ meets every constraint:
 
 Points are tried family by family (a family is a list of points from least to most
 protective); a family stops at its first point that meets the constraints, since every
-later one only loses utility.  Every point tried is recorded: the frontier.
+later one only loses utility, and for the same reason at a point no more useful than the
+best feasible point found so far (it is resumed if that point then fails the full
+measure).  Every point tried is recorded: the frontier.
 """
 
 from __future__ import annotations
@@ -109,14 +111,31 @@ def search_release(
     """
     rows, releases = [], []
     next_point = [0] * len(families)
+    met = [False] * len(families)  # the family's last point met the bounds
+    last = [None] * len(families)  # utility of the family's last point tried
 
     def meets(risk):
         return bool(
             risk["average"] <= target_risk + 1e-12 and risk["certain_share"] <= max_certain + 1e-12
         )
 
+    def best_utility():
+        feasible = [r["utility"] for r in rows if r["meets"]]
+        return max(feasible) if feasible else -np.inf
+
+    def open_family(family):
+        """Worth walking: points left, none met yet, and the last one tried still beats
+        the best feasible point (every later point only loses utility)."""
+        return (
+            not met[family]
+            and next_point[family] < len(families[family])
+            and (last[family] is None or last[family] > best_utility())
+        )
+
     def walk(family):
-        """Try the family's next points until one meets the bounds (or none is left)."""
+        """Try the family's next points until one meets the bounds, none is left, or the
+        last one tried is no more useful than the best feasible point (pruned: the
+        family's later points only lose utility, so none of them could be chosen)."""
         points = families[family]
         while next_point[family] < len(points):
             point = points[next_point[family]]
@@ -135,17 +154,24 @@ def search_release(
             }
             rows.append(row)
             releases.append((release, point))
+            last[family] = row["utility"]
             if progress is not None:
                 progress(row)
             if row["meets"]:
+                met[family] = True
+                return
+            if row["utility"] <= best_utility():
                 return
 
-    for family in range(len(families)):
-        walk(family)
     notes = []
     while True:
+        for family in range(len(families)):
+            if open_family(family):
+                walk(family)
         feasible = [i for i, r in enumerate(rows) if r["meets"]]
         if not feasible:
+            if any(map(open_family, range(len(families)))):
+                continue
             break
         best = max(feasible, key=lambda i: rows[i]["utility"])
         if verify is None or "verified_average" in rows[best]:
@@ -159,11 +185,11 @@ def search_release(
             rows[best]["certain_share"] = full["certain_share"]
             break
         rows[best]["meets"] = False
+        met[rows[best]["family"]] = False
         notes.append(
             f"point {releases[best][1]} passed the quick measure but not the full one "
             f"({full['average']:.1%} average, {full['certain_share']:.1%} certain)"
         )
-        walk(rows[best]["family"])
     table = pd.DataFrame(rows)
     feasible = table["meets"].to_numpy(bool)
     if feasible.any():

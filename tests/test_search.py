@@ -1,0 +1,119 @@
+"""optimize.search_release: the walk, its pruning, and the same choice as a full walk;
+the linkage pieces that make a sampled attack cost in proportion to the sample."""
+
+import numpy as np
+import pytest
+
+from personatwin_sklearn.optimize import search_release
+
+# family -> utility and risk of each point (risk falls and utility falls along a family)
+UTILITY = {0: [0.90, 0.80, 0.70, 0.60], 1: [0.95, 0.85, 0.78, 0.65], 2: [0.70, 0.60, 0.50]}
+RISK = {0: [0.30, 0.04, 0.02, 0.01], 1: [0.30, 0.20, 0.10, 0.01], 2: [0.20, 0.10, 0.03]}
+
+
+def _families():
+    return [[{"f": f, "i": i} for i in range(len(UTILITY[f]))] for f in sorted(UTILITY)]
+
+
+def _run(verify=None, families=None):
+    tried = []
+
+    def make(point):
+        tried.append((point["f"], point["i"]))
+        return point
+
+    def risk(point):
+        r = RISK[point["f"]][point["i"]]
+        return {"average": r, "maximum": r, "certain_share": 0.0}
+
+    def utility(point):
+        return {"utility": UTILITY[point["f"]][point["i"]]}
+
+    release, point, frontier = search_release(
+        families or _families(), make, risk, utility, target_risk=0.05, verify=verify
+    )
+    return point, frontier, tried
+
+
+def _full_walk_choice():
+    """Every point of every family: the most useful one under the target."""
+    best = max(
+        ((f, i) for f in UTILITY for i in range(len(UTILITY[f])) if RISK[f][i] <= 0.05),
+        key=lambda fi: UTILITY[fi[0]][fi[1]],
+    )
+    return {"f": best[0], "i": best[1]}
+
+
+def test_pruned_walk_chooses_what_the_full_walk_chooses():
+    point, frontier, tried = _run()
+    assert point == _full_walk_choice() == {"f": 0, "i": 1}
+    # below the best feasible utility (0.80): family 1 stops at its third point, family
+    # 2 at its first, though neither met the target
+    assert [t for t in tried if t[0] == 1] == [(1, 0), (1, 1), (1, 2)]
+    assert [t for t in tried if t[0] == 2] == [(2, 0)]
+    assert len(frontier.points) == len(tried) < sum(map(len, UTILITY.values()))
+    assert frontier.chosen["utility"] == pytest.approx(0.80)
+
+
+def test_a_pruned_family_resumes_when_the_best_point_fails_the_full_measure():
+    def verify(point):  # the full measure rejects the most useful feasible point
+        r = 0.5 if point == {"f": 0, "i": 1} else RISK[point["f"]][point["i"]]
+        return {"average": r, "maximum": r, "certain_share": 0.0}
+
+    point, frontier, tried = _run(verify=verify)
+    # what a full walk without the rejected point chooses, verified
+    assert point == {"f": 0, "i": 2}
+    assert any("not the full one" in note for note in frontier.notes)
+    assert (1, 3) in tried  # family 1 (last point 0.78 > 0.70) walked on after the failure
+    assert (2, 1) not in tried  # family 2 (0.70) could not beat the new best
+    assert frontier.points["verified_average"].notna().sum() == 2
+
+
+def test_nothing_feasible_walks_everything_and_takes_the_safest():
+    families = [[{"f": 2, "i": i} for i in range(3)]]
+    global RISK
+    saved = RISK
+    RISK = {2: [0.5, 0.4, 0.3]}
+    try:
+        point, frontier, tried = _run(families=families)
+    finally:
+        RISK = saved
+    assert tried == [(2, 0), (2, 1), (2, 2)] and point == {"f": 2, "i": 2}
+    assert any("no point met" in note for note in frontier.notes)
+
+
+def test_sorted_key_join_matches_a_plain_join():
+    from personatwin_sklearn.attacks._linkage import _join, _join_keys
+
+    rng = np.random.default_rng(0)
+    left = [rng.integers(0, 4, 150), rng.integers(0, 7, 150)]
+    right = [rng.integers(0, 4, 100), rng.integers(0, 7, 100)]
+    a, b = _join(*_join_keys(left, right, [4, 7]))
+    got = set(zip(a.tolist(), b.tolist()))
+    want = {
+        (i, j)
+        for i in range(150)
+        for j in range(100)
+        if left[0][i] == right[0][j] and left[1][i] == right[1][j]
+    }
+    assert got == want and np.all(np.diff(a) >= 0)
+
+
+def test_sampled_attack_counts_the_same_as_the_whole_population_attack():
+    """A sample of targets gets the same per-target figures as attacking everyone (the
+    pattern pairs are computed for the sample's own patterns only)."""
+    from personatwin_sklearn import NeighborhoodKAnonymizer
+    from personatwin_sklearn.attacks import linkage_attack
+    from personatwin_sklearn.datasets import make_social_population
+
+    data = make_social_population(600, random_state=1)
+    release = NeighborhoodKAnonymizer(k=3).fit_transform(data)
+    kwargs = dict(quasi_identifiers=["age", "gender", "zipcode"], random_state=0)
+    for scope in ("edge", "neighborhood", "combined"):
+        every = linkage_attack(data, release, scope=scope, **kwargs).per_target
+        some = linkage_attack(data, release, scope=scope, n_targets=150, **kwargs).per_target
+        every = every.set_index("target_id").loc[some["target_id"]]
+        assert np.array_equal(every["n_candidates"].to_numpy(), some["n_candidates"].to_numpy())
+        assert np.array_equal(
+            every["target_in_candidates"].to_numpy(), some["target_in_candidates"].to_numpy()
+        )
