@@ -278,6 +278,22 @@ def _types(data) -> _Types:
     )
 
 
+def _first_two_partners(codes, owner, partner, seen_type, n):
+    """Per person, the codes of the first two partners (connections sorted by type, then
+    code); a person without such a connection gets a code of its own (the largest + 1)."""
+    order = np.lexsort([codes[partner], seen_type, owner])
+    o_sorted = owner[order]
+    first = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
+    second = np.r_[False, first[:-1]] & ~first
+    top = int(codes.max(initial=0)) + 1
+    out = []
+    for pick in (first, second):
+        col = np.full(n, top, dtype=np.int64)
+        col[o_sorted[pick]] = codes[partner[order][pick]]
+        out.append(col)
+    return out
+
+
 def _partition_dims(people, columns, qi_codes, seen, vocab, signature, shape_weight,
                     partner_weight, key_weight, flag_weight=0.0, age_weight=0.0):  # fmt: skip
     """Mondrian dimensions: the quasi-identifiers, then the weighted neighbourhood ones."""
@@ -299,28 +315,14 @@ def _partition_dims(people, columns, qi_codes, seen, vocab, signature, shape_wei
     if partner_weight > 0 and len(owner) and "occupation" in people.columns:
         # the partners' occupation groups (first two connections by type and group)
         major = _sort_codes(people["occupation"], "occupation", major_only=True)
-        order = np.lexsort([major[partner], seen_type, owner])
-        o_sorted = owner[order]
-        first = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
-        second = np.r_[False, first[:-1]] & ~first
-        top = int(major.max(initial=0)) + 1
-        for pick in (first, second):
-            col = np.full(n, top, dtype=np.int64)  # no such connection: its own code
-            col[o_sorted[pick]] = major[partner[order][pick]]
+        for col in _first_two_partners(major, owner, partner, seen_type, n):
             add(col, partner_weight)
     names = [c.name for c in columns]
     if age_weight > 0 and len(owner) and "age" in names:
         # the partners' ages (first two connections by type and age): slots of similar
         # partners need their ages widened less
         age = qi_codes[:, names.index("age")]
-        order = np.lexsort([age[partner], seen_type, owner])
-        o_sorted = owner[order]
-        first = np.r_[True, o_sorted[1:] != o_sorted[:-1]]
-        second = np.r_[False, first[:-1]] & ~first
-        top = int(age.max(initial=0)) + 1
-        for pick in (first, second):
-            col = np.full(n, top, dtype=np.int64)  # no such connection: its own code
-            col[o_sorted[pick]] = age[partner[order][pick]]
+        for col in _first_two_partners(age, owner, partner, seen_type, n):
             add(col, age_weight)
     if flag_weight > 0 and len(owner):
         # per flag, how many of a person's partners have it: a group of people with as
