@@ -93,7 +93,7 @@ def _pattern_k_figure(k_before, k_after) -> str:
         counts, _ = np.histogram(values[~np.isnan(values)], bins=bins)
         ax.bar(np.arange(len(labels)) + shift, counts, width=0.4, label=name, color=color)
     ax.set_xticks(np.arange(len(labels)), labels)
-    ax.set_xlabel("smallest connection-pattern k of a real person")
+    ax.set_xlabel("people consistent with a real person's rarest connection")
     ax.set_ylabel("real people")
     ax.set_title("Connection-pattern k, before and after")
     ax.legend()
@@ -299,7 +299,26 @@ def _scope_table(headline, protected) -> str:
     return _table(frame)
 
 
-def _rare_before_after(before, after, signature, age_bin, k_target) -> str:
+def _candidates_after(before, after, qis, signature, age_bin) -> pd.Series:
+    """Per real person with a connection (indexed by id): how many released people hold a
+    connection consistent with their rarest true one, as the edge-scope linkage counts it.
+
+    This is the pattern k the adversary meets.  A released connection type group, an
+    occupation group, an age range or ``"*"`` matches every true value it covers; the
+    exact-label count (:func:`person_pattern_k`) would call a generalised pattern unique.
+    """
+    from personatwin_sklearn.attacks import linkage_attack
+
+    table = linkage_attack(
+        before, after, quasi_identifiers=[q for q in qis if q in after.people.columns],
+        scope="edge", signature=None if signature is None else list(signature),
+        age_bin=age_bin, random_state=0,
+    ).per_target  # fmt: skip
+    table = table[table["known_pattern"].notna()]
+    return pd.Series(table["n_candidates"].to_numpy(dtype=float), index=table["target_id"])
+
+
+def _rare_before_after(before, after, qis, signature, age_bin, k_target) -> str:
     """The rarest patterns of the input, and the smallest pattern k of their holders after."""
     from personatwin_sklearn.patterns import ConnectionPatternAnalyzer
 
@@ -311,10 +330,7 @@ def _rare_before_after(before, after, signature, age_bin, k_target) -> str:
     if rare.empty:
         return _reason(f"No connection pattern of the input is shared by fewer than {k_target} "
                        "people.")  # fmt: skip
-    k_after = pd.Series(
-        person_pattern_k(after, signature=signature, age_bin=age_bin),
-        index=after.ids.to_numpy(),
-    )
+    k_after = _candidates_after(before, after, qis, signature, age_bin)
     holders_k = [
         _k(np.nanmin(k_after.reindex(list(persons)).to_numpy(dtype=float), initial=np.inf))
         for persons in rare["persons"]
@@ -324,7 +340,7 @@ def _rare_before_after(before, after, signature, age_bin, k_target) -> str:
             "pattern in the input": rare["pattern"].astype(str).to_numpy(),
             "k before": rare["k"].to_numpy(),
             "people": [len(p) for p in rare["persons"]],
-            "their smallest pattern k after": holders_k,
+            "their smallest pattern k after (consistent match)": holders_k,
         }
     )
     return (
@@ -571,10 +587,10 @@ def build_report(
     risk_img = f'<img alt="risk before and after" src="{_risk_figure(bars)}">'
     if before.n_connections:
         k_before = person_pattern_k(before, signature=signature, age_bin=age_bin)
-        k_after = person_pattern_k(after, signature=signature, age_bin=age_bin)
+        k_after = _candidates_after(before, after, qis, signature, age_bin)
         pattern_img = (
             '<img alt="connection-pattern k histogram" '
-            f'src="{_pattern_k_figure(k_before, k_after[~after.is_synthetic])}">'
+            f'src="{_pattern_k_figure(k_before, k_after.to_numpy(dtype=float))}">'
         )
     else:
         pattern_img = _reason("No connections: there is no connection-pattern k to plot.")
@@ -647,7 +663,7 @@ def build_report(
 {k_line}
 <div class="grid"><div>{risk_img}</div><div>{pattern_img}</div></div>
 <h2>Rare connection patterns, before and after</h2>
-{_rare_before_after(before, after, signature, age_bin, k_target)}
+{_rare_before_after(before, after, qis, signature, age_bin, k_target)}
 <h2>Where the synthetic connections went</h2>
 {_synthetic_connections(after)}
 <h2>Can an adversary strip them? (detector)</h2>
