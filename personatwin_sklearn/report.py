@@ -51,10 +51,13 @@ _REAL, _SYNTHETIC = "#1f6feb", "#f0a020"
 
 
 def _plt():
-    import matplotlib
+    from personatwin_sklearn._quiet import quiet_import
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    with quiet_import():  # an older matplotlib warns pyparsing deprecations at import
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
 
     return plt
 

@@ -480,7 +480,10 @@ def _same_share(side: _Side, reading: Reading) -> float:
 def _communities(graph, seed: int) -> np.ndarray:
     import random
 
-    import igraph
+    from personatwin_sklearn._quiet import quiet_import
+
+    with quiet_import():  # igraph imports matplotlib for drawing
+        import igraph
 
     coo = sparse.triu(graph, k=1).tocoo()
     g = igraph.Graph(n=graph.shape[0], edges=np.column_stack([coo.row, coo.col]))

@@ -835,8 +835,11 @@ def community_sizes(graph: SimpleGraph) -> tuple[np.ndarray, str]:
     """
     if graph.n == 0:
         return np.zeros(0, dtype=np.int64), "none"
+    from personatwin_sklearn._quiet import quiet_import
+
     try:
-        import igraph
+        with quiet_import():  # igraph imports matplotlib for drawing
+            import igraph
     except ImportError:  # pragma: no cover - igraph is a dependency
         import networkx as nx
 
