@@ -1233,15 +1233,6 @@ def _release_metadata(
     }
 
 
-#: Frontier columns that describe a point or its risk (the rest are utility figures).
-_POINT_COLUMNS = (
-    "family", "k", "shape_weight", "partner_weight", "occupation_level", "key_weight",
-    "risk_average",
-    "risk_maximum", "certain_share", "meets", "chosen", "verified_average",
-    "verified_certain",
-)  # fmt: skip
-
-
 def _distinguishability(release, seed):
     """Can synthetic people be told apart (None with fewer than 10 of either)?"""
     n_syn = int(release.n_synthetic)

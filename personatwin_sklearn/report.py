@@ -130,17 +130,33 @@ def _count_histogram(series, title, xlabel, ylabel="share of people") -> str:
     return _png(fig)
 
 
-def _frontier_figure(points: pd.DataFrame, target: float) -> str:
+def _family_label(row: pd.Series, names) -> str:
+    """``name=value`` of a family's parameters (a parameter it leaves at its default:
+    left out; a list of values joined with ``+``)."""
+    parts = []
+    for name in names:
+        value = row[name]
+        if isinstance(value, (list, tuple)):
+            value = "+".join(map(str, value))
+        elif value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        parts.append(f"{name}={value}")
+    return ", ".join(parts)
+
+
+def _frontier_figure(points: pd.DataFrame, target: float, parameters=()) -> str:
     """Headline risk against utility for every point the search tried; the chosen one
-    ringed, the target as a line."""
+    ringed, the target as a line.  A family's legend names the parameters (of
+    ``parameters``, the frontier's) in which the families differ."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    first = points.groupby("family", sort=True).head(1)
+    names = [
+        c for c in parameters
+        if c != "k" and c in points and first[c].astype(str).nunique(dropna=False) > 1
+    ]  # fmt: skip
     for family, group in points.groupby("family", sort=True):
-        label = ", ".join(
-            f"{c}={group[c].iloc[0]}"
-            for c in ("shape_weight", "partner_weight", "occupation_level", "key_weight")
-            if c in group
-        ) or f"family {family}"  # fmt: skip
+        label = _family_label(group.iloc[0], names) or f"family {family}"
         ax.plot(100 * group["risk_average"], group["utility"], "o-", ms=4, label=label)
         for _, row in group.iterrows():  # display only: a few dozen points
             ax.annotate(f"k={int(row['k'])}", (100 * row["risk_average"], row["utility"]),
@@ -151,7 +167,8 @@ def _frontier_figure(points: pd.DataFrame, target: float) -> str:
     ax.axvline(100 * target, color=_BEFORE, ls="--", lw=1, label=f"target {target:.0%}")
     ax.set_xlabel("headline risk, average over real people (%)")
     ax.set_ylabel("utility kept (1 = all exact)")
-    ax.legend(fontsize=7)
+    # below the axes: the family labels are long and would hide points
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.16), frameon=False)
     ax.set_title("Privacy-utility frontier: every release the search tried")
     return _png(fig)
 
@@ -507,10 +524,8 @@ def _frontier(metadata) -> str:
             table[c] = table[c].map(lambda v: f"{v:.3f}")
     notes = "".join(f"<p>{html.escape(n)}</p>" for n in frontier.get("notes", []))
     notes = _utility_table(metadata.get("utility")) + notes
-    return (
-        f'<img alt="privacy-utility frontier" '
-        f'src="{_frontier_figure(points, frontier["target_risk"])}">' + notes + _table(table)
-    )
+    figure = _frontier_figure(points, frontier["target_risk"], frontier.get("parameters", ()))
+    return f'<img alt="privacy-utility frontier" src="{figure}">' + notes + _table(table)
 
 
 def _degree(before: SocialData, after: SocialData) -> str:

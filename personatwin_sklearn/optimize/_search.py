@@ -43,12 +43,17 @@ class Frontier:
         Bound on the average risk.
     max_certain : float
         Bound on the share of real people with a single consistent candidate.
+    notes : list of str
+        What the search met on its way (a point that failed the full measure, ...).
+    parameters : list of str
+        The point parameters (columns of ``points`` that describe a point), in order.
     """
 
     points: pd.DataFrame
     target_risk: float
     max_certain: float
     notes: list = field(default_factory=list)
+    parameters: list = field(default_factory=list)
 
     @property
     def chosen(self) -> pd.Series:
@@ -62,6 +67,7 @@ class Frontier:
             "max_certain": self.max_certain,
             "points": self.points.replace({np.nan: None}).to_dict(orient="records"),
             "notes": list(self.notes),
+            "parameters": list(self.parameters),
         }
 
 
@@ -203,7 +209,9 @@ def search_release(
     table["chosen"] = False
     table.loc[best, "chosen"] = True
     release, point = releases[best]
-    return release, point, Frontier(table, float(target_risk), float(max_certain), notes)
+    parameters = list(dict.fromkeys(name for family in families for p in family for name in p))
+    frontier = Frontier(table, float(target_risk), float(max_certain), notes, parameters)
+    return release, point, frontier
 
 
 def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=5,
