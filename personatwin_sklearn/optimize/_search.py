@@ -175,9 +175,7 @@ def search_release(
             if open_family(family):
                 walk(family)
         feasible = [i for i, r in enumerate(rows) if r["meets"]]
-        if not feasible:
-            if any(map(open_family, range(len(families)))):
-                continue
+        if not feasible:  # every family walked to its end: nothing left to try
             break
         best = max(feasible, key=lambda i: rows[i]["utility"])
         if verify is None or "verified_average" in rows[best]:
