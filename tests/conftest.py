@@ -32,3 +32,13 @@ def snap_facebook_path():
     if not SNAP_FACEBOOK.exists():
         pytest.skip(f"shared data not available: {SNAP_FACEBOOK} is absent")
     return SNAP_FACEBOOK
+
+
+def run(argv) -> int:
+    """``personatwin`` with ``argv``: argparse's SystemExit turned into the exit code."""
+    from personatwin_sklearn.cli import main
+
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code

@@ -7,6 +7,7 @@ import pytest
 
 from personatwin_sklearn._release import MARKER
 from personatwin_sklearn.cli import main
+from tests.conftest import run
 
 # every folder the package writes holds its marker (what --overwrite may replace)
 RELEASE_FILES = {"people.csv", "connections.csv", "risk_metrics.json", "report.html", MARKER}
@@ -19,14 +20,6 @@ def private(out):
 
 
 QIS = ["age", "gender", "ethnicity", "zipcode"]
-
-
-def run(argv) -> int:
-    """main(argv) with argparse's SystemExit turned into the exit code."""
-    try:
-        return main(argv)
-    except SystemExit as exc:
-        return exc.code
 
 
 @pytest.fixture(scope="module")

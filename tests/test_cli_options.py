@@ -8,16 +8,10 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from personatwin_sklearn.cli import _as_flags, main
+from personatwin_sklearn.cli import _as_flags
+from tests.conftest import run
 
 TEMPLATE_CONTEXT = "synthetic (network template)"
-
-
-def run(argv) -> int:
-    try:
-        return main(argv)
-    except SystemExit as exc:
-        return exc.code
 
 
 @pytest.fixture(scope="module")
