@@ -338,8 +338,9 @@ def _candidates_after(before, after, qis, signature, age_bin) -> pd.Series:
     return pd.Series(table["n_candidates"].to_numpy(dtype=float), index=table["target_id"])
 
 
-def _rare_before_after(before, after, qis, signature, age_bin, k_target) -> str:
-    """The rarest patterns of the input, and the smallest pattern k of their holders after."""
+def _rare_before_after(before, k_after, signature, age_bin, k_target) -> str:
+    """The rarest patterns of the input, and the smallest pattern k of their holders after
+    (``k_after``: :func:`_candidates_after`)."""
     from personatwin_sklearn.patterns import ConnectionPatternAnalyzer
 
     if before.n_connections == 0:
@@ -350,7 +351,6 @@ def _rare_before_after(before, after, qis, signature, age_bin, k_target) -> str:
     if rare.empty:
         return _reason(f"No connection pattern of the input is shared by fewer than {k_target} "
                        "people.")  # fmt: skip
-    k_after = _candidates_after(before, after, qis, signature, age_bin)
     holders_k = [
         _k(np.nanmin(k_after.reindex(list(persons)).to_numpy(dtype=float), initial=np.inf))
         for persons in rare["persons"]
@@ -603,6 +603,7 @@ def build_report(
              risk_after["population_average_risk"])
         ]  # fmt: skip
     risk_img = f'<img alt="risk before and after" src="{_risk_figure(bars)}">'
+    k_after = None  # one linkage for the histogram and the rare-pattern table
     if before.n_connections:
         k_before = person_pattern_k(before, signature=signature, age_bin=age_bin)
         k_after = _candidates_after(before, after, qis, signature, age_bin)
@@ -681,7 +682,7 @@ def build_report(
 {k_line}
 <div class="grid"><div>{risk_img}</div><div>{pattern_img}</div></div>
 <h2>Rare connection patterns, before and after</h2>
-{_rare_before_after(before, after, qis, signature, age_bin, k_target)}
+{_rare_before_after(before, k_after, signature, age_bin, k_target)}
 <h2>Where the synthetic connections went</h2>
 {_synthetic_connections(after)}
 <h2>Can an adversary strip them? (detector)</h2>
