@@ -107,6 +107,7 @@ COLUMNS = [
     ("AUC real", "ml_auc_real", "3f"),
     ("AUC release", "ml_auc_release", "3f"),
     ("AUC gap", "ml_auc_gap", "3f"),
+    ("gap s.e.", "ml_auc_gap_se", "3f"),
 ]
 
 
