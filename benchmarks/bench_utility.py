@@ -54,8 +54,8 @@ CALTECH = ROOT.parent / "shared" / "data" / "graphs" / "facebook100" / "Caltech3
 #: One row each: a name and the ``create_safe_personas`` keyword arguments (the data,
 #: ``random_state`` and the domain come from the population).  Add settings here.
 SETTINGS = [
-    {"name": "default local, high (demo)", "kwargs": {"privacy_level": "high"}},
-    {"name": "local, medium", "kwargs": {"privacy_level": "medium"}},
+    {"name": "default local, medium (demo, API)", "kwargs": {"privacy_level": "medium"}},
+    {"name": "local, high", "kwargs": {"privacy_level": "high"}},
     {"name": "local, low", "kwargs": {"privacy_level": "low"}},
     {
         "name": "global, high (previous default)",

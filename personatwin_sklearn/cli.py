@@ -1140,7 +1140,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--out", default="personatwin_out", metavar="DIR", help="output folder (personatwin_out)"
     )
-    _add_protection_options(demo, privacy_default="high", seed_default=0)
+    _add_protection_options(demo, privacy_default="medium", seed_default=0)
     _add_augment_options(demo)
     _add_release_options(demo, roles=False)
     demo.add_argument("--top", type=_positive_int, default=12, help="rare patterns to list (12)")
