@@ -263,3 +263,27 @@ def test_repair_options_cover_the_truth(data, cover_widen):
 def test_bad_cover_widen_is_named(data):
     with pytest.raises(InvalidValueError, match="cover_widen.*'zip'"):
         pt.NeighborhoodKAnonymizer(cover_widen=("qi", "zip")).fit(data)
+
+
+def test_own_weight_splits_the_unseen_quasi_identifiers_first(data):
+    """``own_weight`` > 1 splits the quasi-identifiers no partner shows (here ethnicity and
+    zipcode: the signature is gender and age) first: they are generalised for fewer
+    people; every published value still covers the truth and classes keep k."""
+    sig = ["gender", "age"]
+    base = pt.NeighborhoodKAnonymizer(k=3, signature=sig).fit_transform(data)
+    own = pt.NeighborhoodKAnonymizer(k=3, signature=sig, own_weight=8.0).fit_transform(data)
+    true = data.people.set_index("person_id")
+
+    def widened(rel, column):
+        pub = rel.people.set_index("person_id").loc[true.index, column].astype(str)
+        return int((pub != true[column].astype(str)).sum())
+
+    assert widened(own, "ethnicity") + widened(own, "zipcode") < widened(
+        base, "ethnicity"
+    ) + widened(base, "zipcode")
+    pub = own.people.set_index("person_id").loc[true.index]
+    for c in QIS:
+        assert all(_covers(c, p, v) for p, v in zip(pub[c], true[c])), c
+    assert own.people.groupby(QIS)["person_id"].transform("size").min() >= 3
+    with pytest.raises(ValueError, match="own_weight"):
+        pt.NeighborhoodKAnonymizer(own_weight=0.0).fit(data)

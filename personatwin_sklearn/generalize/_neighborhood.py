@@ -178,6 +178,7 @@ def plan_recoding(
     flag_weight=0.0,
     cover_widen=("qi", "flags"),
     age_weight=0.0,
+    own_weight=1.0,
 ):
     """Partition ``data`` and find the generalisation of each group's slots.
 
@@ -207,7 +208,7 @@ def plan_recoding(
     seen = _Seen(owner, partner, seen_type, row)
     dims, pos = _partition_dims(people, columns, qi_codes, seen, types.vocabulary, signature,
                                 shape_weight, partner_weight, key_weight, flag_weight,
-                                age_weight)  # fmt: skip
+                                age_weight, own_weight)  # fmt: skip
     codes = np.column_stack(dims) if len(dims) > 1 else qi_codes
     _, group = build_tree(codes, pos, k)
     group = pd.factorize(group)[0].astype(np.int64)
@@ -295,11 +296,14 @@ def _first_two_partners(codes, owner, partner, seen_type, n):
 
 
 def _partition_dims(people, columns, qi_codes, seen, vocab, signature, shape_weight,
-                    partner_weight, key_weight, flag_weight=0.0, age_weight=0.0):  # fmt: skip
-    """Mondrian dimensions: the quasi-identifiers, then the weighted neighbourhood ones."""
+                    partner_weight, key_weight, flag_weight=0.0, age_weight=0.0,
+                    own_weight=1.0):  # fmt: skip
+    """Mondrian dimensions: the quasi-identifiers (those no partner shows weighted by
+    ``own_weight``), then the weighted neighbourhood ones."""
     n = len(people)
     owner, partner, seen_type = seen.owner, seen.partner, seen.type
-    dims, pos = [qi_codes], [c.pos for c in columns]
+    dims = [qi_codes]
+    pos = [c.pos * (1.0 if c.name in signature else own_weight) for c in columns]
 
     def add(col, weight):
         top = int(col.max(initial=0))

@@ -99,6 +99,11 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
     age_weight : float, default=0.0
         Weight, in the partition, of the ages of a person's first two partners (by
         connection type): groups whose partners are of similar ages need less widening.
+    own_weight : float, default=1.0
+        Weight, in the partition, of the quasi-identifiers that are not partner columns
+        of the signature (a dorm, when the adversary knows partners' gender and year):
+        no partner shows them, so only the partition widens them, while partner columns
+        are widened by the repair anyway; above 1 they are split first.
 
     Attributes
     ----------
@@ -145,6 +150,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         "flag_weight": [Interval(Real, 0, None, closed="left")],
         "cover_widen": [tuple, list],
         "age_weight": [Interval(Real, 0, None, closed="left")],
+        "own_weight": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -164,6 +170,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         flag_weight=0.0,
         cover_widen=("qi", "flags"),
         age_weight=0.0,
+        own_weight=1.0,
     ):
         self.k = k
         self.privacy_level = privacy_level
@@ -179,6 +186,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.flag_weight = flag_weight
         self.cover_widen = cover_widen
         self.age_weight = age_weight
+        self.own_weight = own_weight
 
     def _anonymizer(self) -> KAnonymizer:
         return KAnonymizer(
@@ -266,6 +274,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
             flag_weight=self.flag_weight,
             cover_widen=tuple(self.cover_widen),
             age_weight=self.age_weight,
+            own_weight=self.own_weight,
         )
         out_people, out_conn = apply_recoding(
             data, columns, plan, occupation_level=self.occupation_level
