@@ -211,6 +211,9 @@ class _Axis:
                 return [(len(self.values), len(self.values))] if self.has_na else []
             out = []
             for part in label.split("|"):
+                if part == "<NA>":
+                    out.extend([(len(self.values), len(self.values))] if self.has_na else [])
+                    continue
                 span = _SPAN.match(part)
                 lo, hi = (float(span.group(1)), float(span.group(2))) if span else (None, None)
                 if span is None:
