@@ -14,6 +14,7 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 
@@ -287,3 +288,130 @@ def test_own_weight_splits_the_unseen_quasi_identifiers_first(data):
     assert own.people.groupby(QIS)["person_id"].transform("size").min() >= 3
     with pytest.raises(ValueError, match="own_weight"):
         pt.NeighborhoodKAnonymizer(own_weight=0.0).fit(data)
+
+
+# --- edge scope with exact ages (issue 20): recounted by tests/_recount.py -------------
+
+
+def _brute_edge_candidates(original, release, signature, age_bin):
+    """Plain Python: per real person, the fewest released people with a connection
+    consistent with one of their true connections (type and partner values covered)."""
+    from tests._recount import INVERSE as INV
+
+    def flip(label):
+        return "|".join(sorted(INV.get(t, t) for t in str(label).split("|")))
+
+    def covers(column, label, value):
+        text = str(label)
+        if column == "age" and text != "*":
+            lo, hi = _interval(text)
+            b = age_bin * (float(value) // age_bin)
+            return lo <= b + age_bin - 1 and b <= hi
+        return text == "*" or text == str(value) or str(value) in text.split("|")
+
+    true = original.people.set_index("person_id")
+    pub = release.people.set_index("person_id")
+    released = [
+        (owner, kind, pub.loc[partner])
+        for a, b, t in release.connections[
+            ["person1_id", "person2_id", "connection_type"]
+        ].itertuples(index=False)
+        for owner, partner, kind in ((a, b, t), (b, a, flip(t)))
+    ]
+    out = {}
+    for a, b, t in original.connections[
+        ["person1_id", "person2_id", "connection_type"]
+    ].itertuples(index=False):
+        for owner, partner, kind in ((a, b, t), (b, a, flip(t))):
+            row = true.loc[partner]
+            n = len(
+                {
+                    o
+                    for o, k2, p in released
+                    if kind in str(k2).split("|")
+                    and all(covers(c, p[c], row[c]) for c in signature)
+                }
+            )
+            out[owner] = min(out.get(owner, np.inf), n)
+    return np.array([out.get(pid, np.inf) for pid in original.people["person_id"]])
+
+
+@pytest.mark.parametrize("age_bin", [1, 5])
+def test_vectorised_edge_recount_matches_plain_python(age_bin):
+    from tests._recount import edge_scope_candidates
+
+    data = make_social_population(120, random_state=1)
+    release = pt.NeighborhoodKAnonymizer(k=4).fit_transform(data)
+    fast = edge_scope_candidates(data, release, SIG, age_bin=age_bin)
+    slow = _brute_edge_candidates(data, release, SIG, age_bin)
+    np.testing.assert_array_equal(fast, slow)
+    assert np.all(fast >= 1)  # the true record is always a candidate
+
+
+def _dense_friends():
+    """A ring of cliques (300 people, ~3,000 friendships) with exact ages."""
+    rng = np.random.default_rng(0)
+    n = 300
+    people = pd.DataFrame(
+        {
+            "person_id": np.arange(n),
+            "age": rng.integers(18, 80, n),
+            "gender": rng.choice(["F", "M"], n),
+        }
+    )
+    a = rng.integers(0, n, 3000)
+    b = (a + rng.integers(1, 15, 3000)) % n
+    edges = pd.DataFrame({"person1_id": a, "person2_id": b, "connection_type": "FRIEND"})
+    return pt.SocialData(people, edges.drop_duplicates().reset_index(drop=True))
+
+
+def _caltech():
+    from pathlib import Path
+
+    from personatwin_sklearn.io import read_pajek
+
+    root = Path(__file__).resolve().parents[2] / "shared/data/graphs/facebook100"
+    if not (root / "Caltech36.net").exists():
+        pytest.skip("Caltech36 is not in ../shared/data/graphs/facebook100")
+    data = read_pajek(root / "Caltech36.net", root / "Caltech36.nodelist")
+    people = data.people.drop(columns=["student_fac", "major_index", "second_major"])
+    for c in ["gender", "dorm", "year"]:  # as the README's --categorical gender dorm year
+        people[c] = people[c].astype(object).where(people[c].notna(), "<NA>").astype(str)
+    return data.with_people(people.drop(columns=["high_school"]))
+
+
+@pytest.mark.parametrize("case", ["sample", "dense", "caltech"])
+def test_edge_scope_exact_ages_nobody_below_k(case):
+    """Edge scope, exact ages (age_bin=1), k=10: every real person has at least 10
+    consistent released people, by the independent recount."""
+    from tests._recount import edge_scope_candidates
+
+    if case == "sample":
+        data, params = make_social_population(1000, random_state=0), {"edge_age_bin": 1}
+    elif case == "dense":
+        data, params = _dense_friends(), {"signature": ["gender", "age"]}
+    else:
+        data = _caltech()
+        params = {"signature": ["gender", "year"], "quasi_identifiers": ["gender", "year", "dorm"]}
+    step = pt.NeighborhoodKAnonymizer(k=10, **params)
+    release = step.fit_transform(data)
+    count = edge_scope_candidates(data, release, list(step.signature_), age_bin=1)
+    assert (count[~data.is_synthetic] >= 10).all()
+    pairs = ["person1_id", "person2_id"]
+    assert release.connections[pairs].equals(data.connections[pairs])
+
+
+def test_edge_repair_widens_only_what_is_needed():
+    """Without the repair the sample keeps people below k at exact ages; with it nobody,
+    and the repair never narrows a value (the second plan only adds coverage)."""
+    from tests._recount import edge_scope_candidates
+
+    data = make_social_population(1000, random_state=0)
+    plain = pt.NeighborhoodKAnonymizer(k=10).fit_transform(data)
+    step = pt.NeighborhoodKAnonymizer(k=10, edge_age_bin=1)
+    repaired = step.fit_transform(data)
+    before = edge_scope_candidates(data, plain, SIG, age_bin=1)
+    after = edge_scope_candidates(data, repaired, SIG, age_bin=1)
+    assert (before < 10).sum() > 0 and (after < 10).sum() == 0
+    assert (after >= before).all() and step.edge_rounds_ == 2
+    assert pt.NeighborhoodKAnonymizer(k=10).fit(data).transform(data).people.equals(plain.people)

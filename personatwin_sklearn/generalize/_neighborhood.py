@@ -142,6 +142,10 @@ class RecodingPlan:
         Bitmask over ``type_vocabulary`` of the published type of each connection.
     type_vocabulary : ndarray
         Connection types (as written and their inverses).
+    min_slot : ndarray of shape (n_people,)
+        Per person, the fewest owners of a slot they have a connection in (``inf``:
+        no connection): where a slot is widened, each of its owners is a candidate for
+        a target who knows the person's connection of that slot.
     """
 
     group: np.ndarray
@@ -150,6 +154,7 @@ class RecodingPlan:
     column_masks: dict
     type_mask: np.ndarray
     type_vocabulary: np.ndarray
+    min_slot: np.ndarray = None
 
 
 def _seen(data, type_codes, inv_code):
@@ -247,7 +252,9 @@ def plan_recoding(
         column_masks.update(_kept_needs(people, names, seen, slot_of, flags, flag_sel, src))
     else:
         column_masks = _kept_needs(people, names, seen, slot_of, signature, keep)
-    return RecodingPlan(group, qi_lo, qi_hi, column_masks, type_mask, types.vocabulary)
+    min_slot = np.full(len(people), np.inf)
+    np.minimum.at(min_slot, owner, np.bincount(slot_of, minlength=n_slots)[slot_of])
+    return RecodingPlan(group, qi_lo, qi_hi, column_masks, type_mask, types.vocabulary, min_slot)
 
 
 @dataclass

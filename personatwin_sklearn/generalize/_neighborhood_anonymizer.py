@@ -104,6 +104,15 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         of the signature (a dorm, when the adversary knows partners' gender and year):
         no partner shows them, so only the partition widens them, while partner columns
         are widened by the repair anyway; above 1 they are split first.
+    edge_age_bin : int, default=None
+        Repair for the edge-scope adversary, who knows one true connection of a target
+        (its type and the partner's values, partner ages in buckets of this many years;
+        1: exact ages).  People such an adversary finds among fewer than ``k`` released
+        people (counted on the published labels, each set or range matched as itself: a
+        lower bound, so nobody else needs it) are added to ``cover_ids`` and the release
+        is planned once more: their groups' slots are widened, so each owner of a slot
+        becomes a candidate for its connections (the partition does not change and
+        values only widen, so nobody loses candidates).  ``None``: no repair.
 
     Attributes
     ----------
@@ -119,6 +128,13 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         Of the last :meth:`transform`: per column, the share of people whose value was
         generalised, and ``"connection_type"``: the share of connections with a type
         group.
+    edge_rounds_ : int
+        Of the last :meth:`transform`: plans made (2: the ``edge_age_bin`` repair
+        widened some groups).
+    edge_below_k_ : int
+        Of the last :meth:`transform`: real people the repair cannot vouch for (a
+        connection in a slot of fewer than ``k`` owners and fewer than ``k`` holders of
+        its published pattern; 0 without ``edge_age_bin``).
 
     See Also
     --------
@@ -151,6 +167,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         "cover_widen": [tuple, list],
         "age_weight": [Interval(Real, 0, None, closed="left")],
         "own_weight": [Interval(Real, 0, None, closed="neither")],
+        "edge_age_bin": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -171,6 +188,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         cover_widen=("qi", "flags"),
         age_weight=0.0,
         own_weight=1.0,
+        edge_age_bin=None,
     ):
         self.k = k
         self.privacy_level = privacy_level
@@ -187,6 +205,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.cover_widen = cover_widen
         self.age_weight = age_weight
         self.own_weight = own_weight
+        self.edge_age_bin = edge_age_bin
 
     def _anonymizer(self) -> KAnonymizer:
         return KAnonymizer(
@@ -258,27 +277,25 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         anonymizer = self._anonymizer()
         columns = [anonymizer._column(people, name) for name in self.quasi_identifiers_]
         codes = anonymizer._encode(people, columns)
-        plan = plan_recoding(
-            data,
-            columns,
-            codes,
-            self.k_,
-            self.signature_,
-            shape_weight=self.shape_weight,
-            widen=tuple(self.generalize),
-            partner_weight=self.partner_weight,
-            key_weight=self.key_weight,
-            cover=None
-            if self.cover_ids is None
-            else np.isin(people[data.id_col].to_numpy(), np.asarray(self.cover_ids)),
-            flag_weight=self.flag_weight,
-            cover_widen=tuple(self.cover_widen),
-            age_weight=self.age_weight,
-            own_weight=self.own_weight,
-        )
-        out_people, out_conn = apply_recoding(
-            data, columns, plan, occupation_level=self.occupation_level
-        )
+        ids = people[data.id_col].to_numpy()
+        cover = None if self.cover_ids is None else np.isin(ids, np.asarray(self.cover_ids))
+        plan, out_people, out_conn = self._plan(data, columns, codes, cover)
+        self.edge_rounds_, self.edge_below_k_ = 1, 0
+        if self.edge_age_bin is not None:
+            low = self._edge_below_k(data, out_people, out_conn)
+            if low.any():
+                cover = low if cover is None else cover | low
+                plan, out_people, out_conn = self._plan(data, columns, codes, cover)
+                self.edge_rounds_ = 2
+                # a covered person is vouched for when every slot they are in has k
+                # owners (each one a candidate), or their published patterns have k holders
+                widened = set(self.cover_widen) >= {"qi", "flags"} and {"type", "kept"} <= set(
+                    self.generalize
+                )
+                unsure = cover & (plan.min_slot < self.k_ if widened else True)
+                if unsure.any():
+                    unsure &= self._edge_below_k(data, out_people, out_conn)
+                self.edge_below_k_ = int(unsure.sum())
         self.n_groups_ = int(plan.group.max(initial=-1)) + 1
         changed = {
             c: float(np.mean(out_people[c].astype(str).to_numpy() != people[c].astype(str)))
@@ -289,6 +306,38 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         changed["connection_type"] = float(types.str.contains("|", regex=False).mean())
         self.generalized_ = {c: v for c, v in changed.items() if v > 0 or c == "connection_type"}
         return SocialData._from_validated(out_people, out_conn, data)
+
+    def _plan(self, data, columns, codes, cover):
+        """One plan and its published people and connections."""
+        plan = plan_recoding(
+            data,
+            columns,
+            codes,
+            self.k_,
+            self.signature_,
+            shape_weight=self.shape_weight,
+            widen=tuple(self.generalize),
+            partner_weight=self.partner_weight,
+            key_weight=self.key_weight,
+            cover=cover,
+            flag_weight=self.flag_weight,
+            cover_widen=tuple(self.cover_widen),
+            age_weight=self.age_weight,
+            own_weight=self.own_weight,
+        )
+        out_people, out_conn = apply_recoding(
+            data, columns, plan, occupation_level=self.occupation_level
+        )
+        return plan, out_people, out_conn
+
+    def _edge_below_k(self, data, out_people, out_conn):
+        """Real people whose rarest published pattern has fewer than k consistent holders
+        (labels matched as themselves: a lower bound of the adversary's count)."""
+        from personatwin_sklearn.patterns._consistent import person_consistent_k
+
+        release = SocialData._from_validated(out_people, out_conn, data)
+        k = person_consistent_k(release, list(self.signature_), age_bin=self.edge_age_bin)
+        return (k < self.k_) & ~np.asarray(data.is_synthetic, dtype=bool)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
