@@ -616,7 +616,7 @@ def _headline_lines(h: dict, protected_scopes: dict) -> list[str]:
     certain = format_certain(h)
     return [
         f"headline risk (per real person the strongest adversary: each scope, with and "
-        f"without the detector strip, uniform or ranking; strongest "
+        f"without the detector strip, uniform, ranking or minimality; strongest "
         f"{h.get('strongest_adversary', h['strongest_scope'])}): "
         f"{format_headline(h)}{sample}",
         *([f"  {certain}"] if certain else []),

@@ -114,3 +114,46 @@ def test_same_seed_same_headline():
     b = strongest_headline(data, release, n_targets=100, random_state=3)
     assert a["after"] == b["after"] and a["adversaries"] == b["adversaries"]
     assert a["sampled"] and a["after"]["ci95"] > 0
+
+
+def _coarse_toy():
+    """Four women each married to a man; the release publishes two of the four
+    marriages as the type group ``SIBLING|SPOUSE`` (as a local recoding does where a
+    group's slot mixes types)."""
+    people = pd.DataFrame(
+        {
+            "person_id": list(range(8)),
+            "age": [40] * 8,
+            "gender": ["F"] * 4 + ["M"] * 4,
+        }
+    )
+    edges = pd.DataFrame(
+        {"person1_id": [0, 1, 2, 3], "person2_id": [4, 5, 6, 7], "connection_type": ["SPOUSE"] * 4}
+    )
+    released = edges.assign(
+        connection_type=["SPOUSE", "SIBLING|SPOUSE", "SIBLING|SPOUSE", "SPOUSE"]
+    )
+    data = SocialData(people, edges)
+    return data, SocialData._from_validated(people, released, data)
+
+
+def test_minimality_attack_reads_a_coarse_value_as_rare():
+    """The minimality adversary splits the four candidates into the two published exactly
+    and the two published coarse: it names some people with 1/2 where the uniform pick
+    has 1/4, and the headline counts it per person."""
+    from personatwin_sklearn.attacks import minimality_attack
+
+    data, release = _coarse_toy()
+    kwargs = dict(quasi_identifiers=["gender"], signature=["gender"])
+    uniform = linkage_attack(data, release, scope="combined", **kwargs).per_target
+    threshold, table = minimality_attack(data, release, scope="combined", **kwargs)
+    assert threshold in (2, 3, 5, 10)
+    assert table["target_id"].tolist() == uniform["target_id"].tolist()
+    assert uniform["success_probability"].max() == 0.25
+    assert table["success_probability"].max() == 0.5
+    h = strongest_headline(data, release, **kwargs)
+    worst = np.maximum(uniform["success_probability"], table["success_probability"])
+    assert h["after"]["average"] >= worst.mean() - 1e-12 > uniform["success_probability"].mean()
+    assert any(a["name"].startswith("minimality") for a in h["adversaries"])
+    # nothing coarse: the adversary learns nothing
+    assert minimality_attack(data, data, scope="combined", **kwargs) is None

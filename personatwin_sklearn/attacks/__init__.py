@@ -13,9 +13,10 @@
 The features of a connection (:func:`edge_features`) live in the low module
 ``personatwin_sklearn._graph_features``, which the connection generator reads too.
 - :func:`strongest_headline`: per real person the worst of every adversary above (each
-  scope, with and without the detector strip, uniform or ranking candidates by how real
-  they look): the figure the summary, the CLI and the report lead with.
-  :func:`headline_risk` is its uniform-adversary part.
+  scope, with and without the detector strip, uniform, minimality, or ranking candidates
+  by how real they look): the figure the summary, the CLI and the report lead with.
+  :func:`headline_risk` is its uniform-adversary part; :func:`minimality_attack` reads
+  a coarse value as "this pattern was rare" (the minimality attack on local recoding).
 - :func:`synthetic_edge_detection_attack`: a classifier that tries to tell the synthetic
   connections of a release from the real ones.
 """
@@ -32,7 +33,11 @@ from personatwin_sklearn.attacks._edge_detection import (
     edge_features,
     synthetic_edge_detection_attack,
 )
-from personatwin_sklearn.attacks._headline import headline_risk, strongest_headline
+from personatwin_sklearn.attacks._headline import (
+    headline_risk,
+    minimality_attack,
+    strongest_headline,
+)
 from personatwin_sklearn.attacks._linkage import LinkageAttackResult, linkage_attack
 from personatwin_sklearn.attacks._scorer import make_detector_scorer
 from personatwin_sklearn.attacks._stripped import (
@@ -52,6 +57,7 @@ __all__ = [
     "headline_risk",
     "linkage_attack",
     "make_detector_scorer",
+    "minimality_attack",
     "score_connections",
     "shadow_split",
     "strip_connections",

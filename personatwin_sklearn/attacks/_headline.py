@@ -311,6 +311,117 @@ def _realness_pools(release, view_columns, scores) -> dict:
     return out
 
 
+#: Consistent exact holders from which the minimality adversary believes a pattern common.
+MINIMALITY_THRESHOLDS = (2, 3, 5, 10)
+#: A published cell that covers several values: a set, a wildcard or a numeric range.
+_COARSE_CELL = r"\||^\*$|^-?\d+(?:\.\d+)?-\d"
+
+
+def _minimality_pools(release, qis, sig):
+    """The released people with no connection coarsened for a pattern's sake (None when
+    nobody or everybody has one): a coarse type, or a partner's coarse cell of a kept
+    column (a signature column that is not a quasi-identifier)."""
+    from personatwin_sklearn.attacks._linkage import _adversary_view
+
+    kept = [c for c in sig if c not in qis and c in release._people.columns]
+    view = _adversary_view(release, [*qis, *sig])
+    if view.n_connections == 0:
+        return None
+    a, b = view.edge_positions()
+    cell = np.zeros(len(view), dtype=bool)
+    for column in kept:
+        text = view._people[column].astype(str)
+        cell |= text.str.contains(_COARSE_CELL, regex=True).to_numpy(bool)
+    typed = view._connections["connection_type"].astype(str).str.contains("|", regex=False)
+    typed = typed.to_numpy(bool)
+    coarse = np.zeros(len(view), dtype=bool)
+    coarse[a[typed | cell[b]]] = True
+    coarse[b[typed | cell[a]]] = True
+    return ~coarse if 0 < int(coarse.sum()) < len(view) else None
+
+
+def minimality_attack(original, release, *, scope="combined", quasi_identifiers=None,
+                      signature=None, **kwargs):  # fmt: skip
+    """The minimality adversary: a coarse value says "this pattern was rare".
+
+    A local recoding coarsens a connection's type or a partner's kept column (a signature
+    column that is not a quasi-identifier: occupation, flags) only where a group's
+    members differ.  For each target, this adversary keeps the candidates of
+    :func:`~personatwin_sklearn.attacks.linkage_attack` (``scope``) *without* a coarse
+    connection when at least ``threshold`` of them are consistent (a common pattern is
+    published exactly), else those *with* one, and picks uniformly among them; the
+    threshold of :data:`MINIMALITY_THRESHOLDS` where it succeeds most on average.
+
+    Parameters
+    ----------
+    original, release : SocialData
+        The input and the release (real people under their original ids).
+    scope : {"edge", "neighborhood", "combined"}, default="combined"
+        What the adversary knows of the target.
+    quasi_identifiers, signature : list of str
+        As in :func:`~personatwin_sklearn.attacks.linkage_attack` (resolved lists).
+    **kwargs
+        Passed to :func:`~personatwin_sklearn.attacks.linkage_attack` (``age_bin``,
+        ``n_targets``, ``random_state``, ...).
+
+    Returns
+    -------
+    (threshold, per_target) or None
+        The threshold used and the per-target table of ``linkage_attack``'s columns;
+        None when no released person, or every one, has a coarse connection (the
+        adversary learns nothing).
+
+    See Also
+    --------
+    strongest_headline : Counts this adversary for every pattern scope.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.attacks import minimality_attack
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> toy = make_toy_population()
+    >>> minimality_attack(toy, toy, quasi_identifiers=["age"], signature=["age"]) is None
+    True
+    """
+    qis, sig = list(quasi_identifiers or []), list(signature or [])
+    exact = _minimality_pools(release, qis, sig)
+    if exact is None:
+        return None
+    tables = [
+        linkage_attack(
+            original,
+            release,
+            scope=scope,
+            quasi_identifiers=qis,
+            signature=sig,
+            candidate_pool=pool,
+            **kwargs,
+        ).per_target  # fmt: skip
+        for pool in (exact, ~exact)
+    ]
+    return _minimality_choice(*tables)
+
+
+def _minimality_choice(exact: pd.DataFrame, coarse: pd.DataFrame):
+    """The minimality adversary's guess per target: the candidates without a coarse
+    connection when at least ``threshold`` of them are consistent (a common pattern is
+    published exactly), else those with one (a rare pattern was coarsened); the
+    threshold of :data:`MINIMALITY_THRESHOLDS` where it succeeds most.  Returns
+    ``(threshold, per-target table)``."""
+    coarse = coarse.set_index("target_id").reindex(exact["target_id"]).reset_index()
+    common = exact["n_candidates"].to_numpy()
+    best = (-1.0, None, None)
+    for threshold in MINIMALITY_THRESHOLDS:
+        use = common >= threshold
+        table = pd.DataFrame(
+            {c: np.where(use, exact[c].to_numpy(), coarse[c].to_numpy()) for c in coarse}
+        )
+        success = float(table["success_probability"].mean()) if len(table) else 0.0
+        if success > best[0]:
+            best = (success, threshold, table)
+    return best[1], best[2]
+
+
 def _strip_grid(scores: np.ndarray) -> np.ndarray:
     ranked = np.sort(scores)[::-1]
     if len(ranked) == 0:
@@ -347,7 +458,13 @@ def strongest_headline(
       release(s) (:func:`~personatwin_sklearn.attacks.fit_detector`);
     - rankers, each scope: candidates that "look real" only (no exact twin household
       elsewhere in the release, no broken domain rule, a connection score below the 75th
-      percentile), falling back to everyone (the uniform adversary) when none is left.
+      percentile), falling back to everyone (the uniform adversary) when none is left;
+    - a minimality adversary, each pattern scope: a local recoding coarsens a type or a
+      partner's occupation or flag only where a group differs, so a coarse value says
+      "this pattern was rare".  It keeps the candidates without a coarse connection when
+      at least a threshold of them are consistent with the target (a common pattern is
+      published exactly), else those with one; the threshold (2, 3, 5 or 10) where it
+      succeeds most.
 
     Stripping can take a target's own record out of its candidates, so it is never
     *forced*: the unstripped adversary is always counted, and a person's risk is the
@@ -524,6 +641,19 @@ def _strongest(original, release, *, quasi_identifiers, signature, age_bin, hier
                 **kwargs,
             )
             add(name, scope, res.per_target)
+
+    for scope in pattern_scopes:
+        found = minimality_attack(original, release, scope=scope, n_targets=sampled_n,
+                                  **kwargs)  # fmt: skip
+        if found is not None:
+            threshold, table = found
+            add(
+                f"minimality (the candidates without a coarse connection when at least "
+                f"{threshold} hold the pattern, else those with one)",
+                scope,
+                table,
+                threshold=float(threshold),
+            )
 
     probs = np.vstack([a[2] for a in adversaries])
     certain = np.vstack([a[3] for a in adversaries]).any(axis=0)

@@ -235,9 +235,10 @@ def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=
         An earlier ``headline`` of the same ``original``: its "before" is reused.
     full : bool, default=True
         Every adversary (:func:`~personatwin_sklearn.attacks.strongest_headline`);
-        False: the combined linkage adversary with a uniform pick (quicker, never above
-        the full figure; its candidates are a subset of every other scope's, so it is
-        the worst of the four uniform scopes for every person).
+        False: the combined linkage adversary with a uniform pick, and its minimality
+        adversary (quicker, never above the full figure; its candidates are a subset of
+        every other scope's, so it is the worst of the four uniform scopes for every
+        person).
 
     Returns
     -------
@@ -245,7 +246,7 @@ def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=
         ``average``, ``maximum``, ``certain_share`` (a single consistent candidate, the
         target), ``at_least_half`` (success >= 0.5) and the whole ``headline``.
     """
-    from personatwin_sklearn.attacks import linkage_attack, strongest_headline
+    from personatwin_sklearn.attacks import linkage_attack, minimality_attack, strongest_headline
 
     n_real = int((~original.is_synthetic).sum())
     if n_targets is not None and n_targets >= n_real:
@@ -267,6 +268,19 @@ def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=
             )
             worst = prob if worst is None else np.maximum(worst, prob)
             certain = one if certain is None else certain | one
+            if scope == "combined":  # and its minimality adversary (a coarse value reads
+                # as "this pattern was rare"), per target in the same order
+                found = minimality_attack(
+                    original, release, scope=scope, quasi_identifiers=quasi_identifiers,
+                    signature=list(signature), age_bin=age_bin, n_targets=n_targets,
+                    random_state=random_state,
+                )  # fmt: skip
+                if found is not None:
+                    mini = found[1]
+                    worst = np.maximum(worst, mini["success_probability"].to_numpy(float))
+                    certain |= mini["target_in_candidates"].to_numpy(bool) & (
+                        mini["n_candidates"].to_numpy() == 1
+                    )
         return {
             "average": float(worst.mean()) if len(worst) else 0.0,
             "maximum": float(worst.max()) if len(worst) else 0.0,
