@@ -55,7 +55,10 @@ _LOCAL_FAMILIES = (
      "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _TARGETS_ONLY},
     {"shape_weight": 8.0, "partner_weight": 0.0, "occupation_level": "union",
      "key_weight": 16.0, "age_weight": 3.0, "flag_weight": 4.0},
-    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0},
+    # partners' exact occupations (ordered by major group): with many people, whole
+    # slots share one and keep it exact
+    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0,
+     "partner_level": "code", "age_weight": 3.0},
     # the first, with the quasi-identifiers no partner shows split first: in a dense
     # graph (a campus network) partner columns widen anyway, the others (a dorm) need not
     {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0,

@@ -184,6 +184,7 @@ def plan_recoding(
     cover_widen=("qi", "flags"),
     age_weight=0.0,
     own_weight=1.0,
+    partner_level="major",
 ):
     """Partition ``data`` and find the generalisation of each group's slots.
 
@@ -213,7 +214,7 @@ def plan_recoding(
     seen = _Seen(owner, partner, seen_type, row)
     dims, pos = _partition_dims(people, columns, qi_codes, seen, types.vocabulary, signature,
                                 shape_weight, partner_weight, key_weight, flag_weight,
-                                age_weight, own_weight)  # fmt: skip
+                                age_weight, own_weight, partner_level)  # fmt: skip
     codes = np.column_stack(dims) if len(dims) > 1 else qi_codes
     _, group = build_tree(codes, pos, k)
     group = pd.factorize(group)[0].astype(np.int64)
@@ -304,7 +305,7 @@ def _first_two_partners(codes, owner, partner, seen_type, n):
 
 def _partition_dims(people, columns, qi_codes, seen, vocab, signature, shape_weight,
                     partner_weight, key_weight, flag_weight=0.0, age_weight=0.0,
-                    own_weight=1.0):  # fmt: skip
+                    own_weight=1.0, partner_level="major"):  # fmt: skip
     """Mondrian dimensions: the quasi-identifiers (those no partner shows weighted by
     ``own_weight``), then the weighted neighbourhood ones."""
     n = len(people)
@@ -324,8 +325,10 @@ def _partition_dims(people, columns, qi_codes, seen, vocab, signature, shape_wei
         for t in np.flatnonzero(counts.any(axis=0)):
             add(counts[:, t], shape_weight / 2)
     if partner_weight > 0 and len(owner) and "occupation" in people.columns:
-        # the partners' occupation groups (first two connections by type and group)
-        major = _sort_codes(people["occupation"], "occupation", major_only=True)
+        # the partners' occupation groups, or codes ordered by group (first two
+        # connections by type and group)
+        major = _sort_codes(people["occupation"], "occupation",
+                            major_only=partner_level == "major")  # fmt: skip
         for col in _first_two_partners(major, owner, partner, seen_type, n):
             add(col, partner_weight)
     names = [c.name for c in columns]

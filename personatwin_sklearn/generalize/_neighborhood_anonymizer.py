@@ -104,6 +104,10 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         of the signature (a dorm, when the adversary knows partners' gender and year):
         no partner shows them, so only the partition widens them, while partner columns
         are widened by the repair anyway; above 1 they are split first.
+    partner_level : {"major", "code"}, default="major"
+        What ``partner_weight`` partitions on: the partners' occupation major groups, or
+        their occupation codes ordered by major group (finer: with many people, slots
+        whose partners share an exact occupation keep it exact).
     edge_age_bin : int, default=None
         Repair for the edge-scope adversary, who knows one true connection of a target
         (its type and the partner's values, partner ages in buckets of this many years;
@@ -167,6 +171,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         "cover_widen": [tuple, list],
         "age_weight": [Interval(Real, 0, None, closed="left")],
         "own_weight": [Interval(Real, 0, None, closed="neither")],
+        "partner_level": [StrOptions({"major", "code"})],
         "edge_age_bin": [Interval(Integral, 1, None, closed="left"), None],
     }
 
@@ -188,6 +193,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         cover_widen=("qi", "flags"),
         age_weight=0.0,
         own_weight=1.0,
+        partner_level="major",
         edge_age_bin=None,
     ):
         self.k = k
@@ -205,6 +211,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.cover_widen = cover_widen
         self.age_weight = age_weight
         self.own_weight = own_weight
+        self.partner_level = partner_level
         self.edge_age_bin = edge_age_bin
 
     def _anonymizer(self) -> KAnonymizer:
@@ -324,6 +331,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
             cover_widen=tuple(self.cover_widen),
             age_weight=self.age_weight,
             own_weight=self.own_weight,
+            partner_level=self.partner_level,
         )
         out_people, out_conn = apply_recoding(
             data, columns, plan, occupation_level=self.occupation_level
