@@ -131,6 +131,8 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         person of that level or above at their block, which covers their value).
         Then only the slots holding a connection still rare are generalised (types,
         kept columns), and the ``edge_age_bin`` repair runs as for the neighbourhood.
+        It does not protect against an adversary who knows every connection (measured
+        on the long-tailed area case of ``docs/performance.md``: 73% singled out).
 
     Attributes
     ----------

@@ -230,6 +230,11 @@ def person_consistent_k(data, signature=None, age_bin=5) -> np.ndarray:
 def connection_consistent_k(data, signature=None, age_bin=5) -> np.ndarray:
     """Worst-case consistent k of each connection, seen from each end.
 
+    The k of a (person, pattern) pair of :func:`consistent_pattern_k`, read for each
+    connection at both of its ends: how many released people an adversary who knows
+    that connection finds consistent with it (published labels other than ages matched
+    as themselves, so a lower bound of the adversary's count).
+
     Parameters
     ----------
     data : SocialData
