@@ -530,3 +530,29 @@ def test_linkage_reads_numeric_sets():
 def test_bad_scope_is_named(long_tail):
     with pytest.raises(ValueError, match="scope"):
         pt.NeighborhoodKAnonymizer(scope="edges").fit(long_tail)
+
+
+def test_pooled_release_is_read_as_the_values_it_covers(long_tail):
+    """Every reader of the pooled release: the utility reading puts each person on
+    values their cell covers, their true one among them; the package's lower bound per
+    connection never exceeds the independent recount."""
+    from personatwin_sklearn.metrics._spread import categorical_reading
+    from personatwin_sklearn.patterns import connection_consistent_k
+    from tests._recount import edge_scope_candidates
+
+    sig = ["gender", "age", "area"]
+    release = pt.NeighborhoodKAnonymizer(k=10, signature=sig, scope="edge").fit_transform(
+        long_tail
+    )
+    _, after = categorical_reading(long_tail.people["area"], release.people["area"])
+    matrix = after.matrix.tocsr()
+    unseen = len(after.cells) - 1
+    assert all(unseen not in matrix[j].indices for j in range(len(after.labels)))
+    true = long_tail.people["area"].astype(str).to_numpy()
+    held = matrix[after.codes]
+    rows, cols = held.nonzero()
+    assert len(np.unique(rows[after.cells[cols] == true[rows]])) == len(true)
+    low = np.full(len(long_tail), np.inf)
+    left, right = long_tail.edge_positions()
+    np.minimum.at(low, np.r_[left, right], connection_consistent_k(release, sig, 5))
+    assert (low <= edge_scope_candidates(long_tail, release, sig, age_bin=5)).all()
