@@ -371,8 +371,10 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
             cells = out[name].astype(object).to_numpy().copy()
             pooled = labels.to_numpy()
             if merge:  # a cell the slots widened: the union of both (distinct pairs only)
-                true = people[name].astype(object).to_numpy()[where]
-                wide = np.asarray([str(a) != str(b) for a, b in zip(cells[where], true)])
+                true = pd.Series(people[name].to_numpy()[where], dtype=object).astype(str)
+                wide = pd.Series(cells[where], dtype=object).astype(str).to_numpy() != (
+                    true.to_numpy()
+                )
                 if wide.any():
                     numeric = self._pools_[name].numeric
                     pairs = pd.MultiIndex.from_arrays(
