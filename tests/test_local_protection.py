@@ -556,3 +556,40 @@ def test_pooled_release_is_read_as_the_values_it_covers(long_tail):
     left, right = long_tail.edge_positions()
     np.minimum.at(low, np.r_[left, right], connection_consistent_k(release, sig, 5))
     assert (low <= edge_scope_candidates(long_tail, release, sig, age_bin=5)).all()
+
+
+def test_edge_scope_pools_text_values_by_frequency(long_tail):
+    """A text column is pooled in order of frequency (sets, then "*"), with the same
+    guarantee by the independent recount."""
+    from tests._recount import edge_scope_candidates
+
+    sig = ["gender", "age", "area"]
+    people = long_tail.people.assign(area="a" + long_tail.people["area"].astype(str))
+    data = long_tail.with_people(people)
+    release = pt.NeighborhoodKAnonymizer(k=10, signature=sig, scope="edge").fit_transform(data)
+    assert (edge_scope_candidates(data, release, sig, age_bin=5) >= 10).all()
+    published = release.people["area"].astype(str).to_numpy()
+    true = people["area"].to_numpy()
+    exact = published == true
+    assert exact[true == "a1"].mean() > 0.5
+    for label, value in zip(published[~exact], true[~exact]):
+        assert label == "*" or value in label.split("|")
+
+
+def test_edge_scope_repair_widens_only_rare_slots():
+    """scope="edge" with the edge repair: only the slots of the flagged people's rare
+    connections are widened, as far as their partners' values, so the pooled areas
+    keep their exact share; nobody below k by the recount and nobody loses candidates."""
+    from tests._recount import edge_scope_candidates
+
+    sig = ["gender", "age", "area"]
+    data = _long_tail(1000, seed=1)
+    plain = pt.NeighborhoodKAnonymizer(k=10, signature=sig, scope="edge").fit_transform(data)
+    step = pt.NeighborhoodKAnonymizer(k=10, signature=sig, scope="edge", edge_age_bin=5)
+    repaired = step.fit_transform(data)
+    before = edge_scope_candidates(data, plain, sig, age_bin=5)
+    after = edge_scope_candidates(data, repaired, sig, age_bin=5)
+    assert (after >= 10).all() and (after >= before).all() and step.edge_rounds_ == 2
+    true = data.people["area"].astype(str).to_numpy()
+    kept = np.mean(repaired.people["area"].astype(str).to_numpy() == true)
+    assert kept >= np.mean(plain.people["area"].astype(str).to_numpy() == true) - 0.05

@@ -255,8 +255,9 @@ def plan_recoding(
     elif cover is not None and np.any(cover):
         cover = np.asarray(cover, dtype=bool)
         if "own_slots" in cover_widen:  # only the slots a cover person is an owner in
-            sel = np.zeros(n_slots, dtype=bool)
-            sel[slot_of[cover[owner]]] = True
+            sel = np.zeros(n_slots, dtype=bool)  # (edge scope: of their rare connections)
+            own = cover[owner] if rare is None else cover[owner] & np.asarray(rare, bool)
+            sel[slot_of[own]] = True
             sel = sel[slot_of]
         else:  # every slot of a cover person's group
             sel = np.zeros(int(group.max(initial=-1)) + 1, dtype=bool)

@@ -313,15 +313,16 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         codes = anonymizer._encode(people, columns)
         ids = people[data.id_col].to_numpy()
         cover = None if self.cover_ids is None else np.isin(ids, np.asarray(self.cover_ids))
-        rare = level = None
+        rare = level = base = None
         self.pool_rounds_ = 0
         if self.scope == "edge":  # pool rare partners' values, then widen rare slots only
             plan, out_people, out_conn = self._plan(data, columns, codes, cover, rare=False)
             rare, level = self._pool_levels(data, out_people, out_conn)
+            base = out_people, out_conn  # every later cell covers these
         plan, out_people, out_conn = self._plan(data, columns, codes, cover, rare, level)
         self.edge_rounds_, self.edge_below_k_ = 1, 0
         if self.edge_age_bin is not None:
-            low = self._edge_below_k(data, out_people, out_conn)
+            low = self._edge_below_k(data, out_people, out_conn, level, base)
             if low.any():
                 cover = low if cover is None else cover | low
                 plan, out_people, out_conn = self._plan(data, columns, codes, cover, rare, level)
@@ -333,7 +334,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
                 )
                 unsure = cover & (plan.min_slot < self.k_ if widened else True)
                 if unsure.any():
-                    unsure &= self._edge_below_k(data, out_people, out_conn)
+                    unsure &= self._edge_below_k(data, out_people, out_conn, level, base)
                 self.edge_below_k_ = int(unsure.sum())
         self.n_groups_ = int(plan.group.max(initial=-1)) + 1
         changed = {
@@ -439,7 +440,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
             key_weight=self.key_weight,
             cover=cover,
             flag_weight=self.flag_weight,
-            cover_widen=tuple(self.cover_widen),
+            cover_widen=self._cover_widen(),
             age_weight=self.age_weight,
             own_weight=self.own_weight,
             rare=rare,
@@ -451,6 +452,13 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
             out_people = self._apply_pools(data, out_people, level, merge=True)
         return plan, out_people, out_conn
 
+    def _cover_widen(self):
+        """What the repair widens; in the edge scope only the slots of the repaired
+        people's rare connections, as far as their partners' values (``"own_slots"``,
+        ``"targets"``), not their whole groups."""
+        widen = tuple(self.cover_widen)
+        return widen + ("own_slots", "targets") if self.scope == "edge" else widen
+
     def _rare_connections(self, data, out_people, out_conn):
         """Per connection seen from each end, whether its published pattern has fewer
         than k consistent holders (labels matched as themselves: a lower bound)."""
@@ -460,14 +468,31 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         age_bin = self.edge_age_bin or 5
         return connection_consistent_k(release, list(self.signature_), age_bin) < self.k_
 
-    def _edge_below_k(self, data, out_people, out_conn):
+    def _edge_below_k(self, data, out_people, out_conn, level=None, base=None):
         """Real people whose rarest published pattern has fewer than k consistent holders
-        (labels matched as themselves: a lower bound of the adversary's count)."""
+        (labels matched as themselves: a lower bound of the adversary's count; with pool
+        ``level``, each connection counted at its partner's level, where everyone of that
+        level or above shows their block of it, on the ``base`` publication before any
+        slot was widened: the published cells cover both)."""
         from personatwin_sklearn.patterns._consistent import person_consistent_k
 
+        real = ~np.asarray(data.is_synthetic, dtype=bool)
+        if level is not None:
+            out_people, out_conn = base
+            left, right = data.edge_positions()
+            owner = np.r_[left, right].astype(np.int64)
+            partner = np.r_[right, left].astype(np.int64)
+            rare = np.zeros(len(owner), dtype=bool)
+            for at in np.unique(level[partner]):
+                view = self._apply_pools(data, out_people, np.where(level >= at, at, -1))
+                here = level[partner] == at
+                rare[here] = self._rare_connections(data, view, out_conn)[here]
+            low = np.zeros(len(level), dtype=bool)
+            low[owner[rare]] = True
+            return low & real
         release = SocialData._from_validated(out_people, out_conn, data)
         k = person_consistent_k(release, list(self.signature_), age_bin=self.edge_age_bin)
-        return (k < self.k_) & ~np.asarray(data.is_synthetic, dtype=bool)
+        return (k < self.k_) & real
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
