@@ -130,7 +130,10 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         connection to them has fewer than ``k`` consistent holders (counted with every
         person of that level or above at their block, which covers their value).
         Then only the slots holding a connection still rare are generalised (types,
-        kept columns), and the ``edge_age_bin`` repair runs as for the neighbourhood.
+        kept columns).  With ``edge_age_bin`` the repair counts each connection at its
+        partner's pool level and widens only the slots of the flagged people's rare
+        connections, as far as their partners' values (``cover_widen`` plus
+        ``"own_slots"`` and ``"targets"``).
         It does not protect against an adversary who knows every connection (measured
         on the long-tailed area case of ``docs/performance.md``: 73% singled out).
 
