@@ -633,8 +633,8 @@ class ValuePools:
         texts = []
         for lev, blk in kinds:  # distinct (level, block) pairs only
             size = self.base * (1 << int(lev))
-            inside = np.flatnonzero(self.start // size == blk)
-            texts.append(self._label(inside))
+            a, b = np.searchsorted(self.start, [blk * size, (blk + 1) * size])  # increasing
+            texts.append(self._label(np.arange(a, b)))
         return pd.Series(np.asarray(texts, dtype=object)[kc], index=who, dtype=object)
 
     def _label(self, inside: np.ndarray) -> str:
