@@ -28,6 +28,11 @@ The recoding makes groups of at least ``k`` people who are candidates for each o
 Each generalisation only ever makes a published value cover more true values, so it can
 only add candidates: a real person's true record is always among their candidates.
 
+For the edge scope (an adversary who knows one connection) :func:`plan_recoding` takes
+``rare``, the connections whose patterns are rare, and generalises only their slots;
+:class:`ValuePools` pools the values of a long-tailed kept column (an area) into nested
+blocks for the partners of rare connections, so frequent values stay exact.
+
 Everything is vectorised with sorts, ``bincount`` and ``reduceat`` over connections;
 there is no Python loop over people or connections.
 """
