@@ -5,6 +5,8 @@ Run by hand (figures are not asserted anywhere)::
     python benchmarks/bench_connections.py            # sample, random and Caltech36 cases
     python benchmarks/bench_connections.py --big      # + 1M people / 3M edges (edge scope)
     python benchmarks/bench_connections.py --long-tail  # Zipf-area signature, 10k and 100k
+    python benchmarks/bench_connections.py --long-tail --attack  # + the 10k releases
+                                                     # against the neighbourhood adversary
 
 Columns: connections added (and as a share of the real connections), synthetic
 personas added, the edge-scope lower bound ceil(deficit / 2) of an algorithm that brings
@@ -32,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from personatwin_sklearn import NeighborhoodKAnonymizer, SocialData, SyntheticConnectionGenerator
+from personatwin_sklearn.attacks import linkage_attack
 from personatwin_sklearn.datasets import make_social_population
 from personatwin_sklearn.io import read_pajek
 from personatwin_sklearn.patterns import compute_patterns, person_consistent_k
@@ -265,6 +268,12 @@ def _exact_share(published, true) -> float:
     return float(np.mean(published.astype(str).to_numpy() == true.astype(str).to_numpy()))
 
 
+def _set_share(published, true) -> float:
+    text = published.astype(str).to_numpy()
+    differs = text != true.astype(str).to_numpy()
+    return float(np.mean(pd.Series(text).str.contains("|", regex=False).to_numpy() & differs))
+
+
 def _long_tail_row(n, method, data, out, seconds, signature):
     """One row: below k by the independent edge-scope recount, and what was kept exact."""
     start = time.perf_counter()
@@ -279,30 +288,39 @@ def _long_tail_row(n, method, data, out, seconds, signature):
         f"{int(((candidates < 10) & real).sum()):>8,} {int(candidates[real].min()):>6} "
         f"{seconds:>7.1f} {recount:>8.1f} "
         f"{_exact_share(people['area'], data.people['area']):>11.1%} "
-        f"{_exact_share(conns['connection_type'], data.connections['connection_type']):>11.1%}",
+        f"{_exact_share(conns['connection_type'], data.connections['connection_type']):>11.1%} "
+        f"{_set_share(people['area'], data.people['area']):>9.1%}",
         flush=True,
     )
 
 
-def long_tail_cases(sizes=(10_000, 100_000)):
+def long_tail_cases(sizes=(10_000, 100_000), attack=False):
     """The long-tailed case: Zipf-distributed ``area`` in the signature (many rare patterns).
 
     ``global``: :class:`SyntheticConnectionGenerator` (links, then the coarsening lattice,
     where ``area`` has no level); ``local``: :class:`NeighborhoodKAnonymizer` (groups of
     k whose connections are aligned in slots; a partner value is widened where a slot's
-    partners differ).  ``below k``: real people whom an adversary who knows one of their
+    partners differ: the neighbourhood adversary's protection); ``edge``: the same with
+    ``scope="edge"`` (only what is rare for an adversary who knows one connection: the
+    partners' areas of rare connections pooled into nested blocks of the tail, then the
+    slots still rare widened).  ``below k``: real people whom an adversary who knows one of their
     true connections (type, partner gender, 5-year age bucket, area) finds among fewer
     than 10 released people, counted by an independent recount on the published values
     (``tests/_recount.py::edge_scope_candidates``, not the package's pattern engine);
     ``rare``: the same count before protection; ``min cand``: the fewest candidates of a
     real person; ``area exact`` / ``type exact``: shares of real people and connections
-    published with their true value.
+    published with their true value; ``area set``: share of real people whose area is a
+    set of at most 8 values (the rest of the generalised ones are ranges).  With
+    ``attack``: for the 10k releases, the adversary who knows every connection
+    (``certain``: share of targets with a single candidate; ``below k``: fewer than 10).
     """
     signature = ["gender", "age", "area"]
+    attacks = []
     print("\nlong-tailed signature (gender, age, Zipf area over 3,000 values), target_k=10")
     print(
         f"{'people':>9} {'method':<7} {'rare':>7} {'edges+':>7} {'below k':>8} "
-        f"{'min cand':>6} {'time s':>7} {'recount s':>8} {'area exact':>11} {'type exact':>11}"
+        f"{'min cand':>6} {'time s':>7} {'recount s':>8} {'area exact':>11} {'type exact':>11} "
+        f"{'area set':>9}"
     )
     for n in sizes:
         hard = _zipf_area(random_population(n, 3.0, seed=0))
@@ -312,10 +330,33 @@ def long_tail_cases(sizes=(10_000, 100_000)):
         start = time.perf_counter()
         out = gen.fit_transform(hard)
         _long_tail_row(n, "global", hard, out, time.perf_counter() - start, signature)
-        local = NeighborhoodKAnonymizer(k=10, signature=signature)
+        for method, scope in (("local", "neighborhood"), ("edge", "edge")):
+            local = NeighborhoodKAnonymizer(k=10, signature=signature, scope=scope)
+            start = time.perf_counter()
+            out = local.fit_transform(hard)
+            _long_tail_row(n, method, hard, out, time.perf_counter() - start, signature)
+            if attack and n <= 10_000:
+                attacks.append((n, method, hard, out))
+    if attacks:
+        _neighbourhood_attacks(attacks, signature)
+
+
+def _neighbourhood_attacks(cases, signature, n_targets=1000):
+    """The adversary who knows a target's quasi-identifiers (age, gender) and *every*
+    connection (``linkage_attack(scope="neighborhood")``, 1,000 seeded targets)."""
+    print(f"\nadversary who knows every connection and age, gender ({n_targets:,} targets)")
+    print(f"{'people':>9} {'method':<7} {'certain':>8} {'below k':>8} {'time s':>7}")
+    for n, method, data, out in cases:
         start = time.perf_counter()
-        out = local.fit_transform(hard)
-        _long_tail_row(n, "local", hard, out, time.perf_counter() - start, signature)
+        result = linkage_attack(data, out, scope="neighborhood", signature=signature,
+                                age_bin=5, quasi_identifiers=["age", "gender"],
+                                n_targets=n_targets, random_state=0)  # fmt: skip
+        sizes = result.per_target["n_candidates"].to_numpy()
+        print(
+            f"{n:>9,} {method:<7} {result.success_rate:>8.1%} {np.mean(sizes < 10):>8.1%} "
+            f"{time.perf_counter() - start:>7.1f}",
+            flush=True,
+        )
 
 
 def big_cases():
@@ -338,9 +379,14 @@ def main():
     parser.add_argument(
         "--long-tail", action="store_true", help="only the long-tailed case at 10k and 100k"
     )
+    parser.add_argument(
+        "--attack",
+        action="store_true",
+        help="with --long-tail: the 10k releases against the adversary who knows every connection",
+    )
     args = parser.parse_args()
     if args.long_tail:
-        long_tail_cases()
+        long_tail_cases(attack=args.attack)
         return
     if not args.only_big:
         small_cases((5, 10, 20))

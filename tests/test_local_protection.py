@@ -415,3 +415,181 @@ def test_edge_repair_widens_only_what_is_needed():
     assert (before < 10).sum() > 0 and (after < 10).sum() == 0
     assert (after >= before).all() and step.edge_rounds_ == 2
     assert pt.NeighborhoodKAnonymizer(k=10).fit(data).transform(data).people.equals(plain.people)
+
+
+# ------------------------------------------------------------------ long tail, edge scope
+def _long_tail(n=3000, seed=0):
+    """Random typed edges (3 per person) and a Zipf-distributed numeric ``area``."""
+    rng = np.random.default_rng(seed)
+    people = pd.DataFrame(
+        {
+            "person_id": np.arange(n),
+            "age": np.clip(rng.gamma(4.0, 10.0, n), 0, 99).astype(np.int64),
+            "gender": rng.choice(["F", "M"], n),
+            "area": np.minimum(rng.zipf(1.3, n), 3000),
+        }
+    )
+    a = rng.integers(0, n, 3 * n)
+    b = (a + rng.integers(1, n, 3 * n)) % n
+    kinds = rng.choice(["SPOUSE", "PARENT", "SIBLING", "FRIEND"], 3 * n, p=[0.1, 0.3, 0.2, 0.4])
+    edges = pd.DataFrame({"person1_id": a, "person2_id": b, "connection_type": kinds})
+    return pt.SocialData(people, edges)
+
+
+@pytest.fixture(scope="module")
+def long_tail():
+    return _long_tail()
+
+
+def test_edge_scope_pools_only_the_tail(long_tail):
+    """scope="edge": nobody below k by the independent recount; the most frequent area
+    stays exact for most of its people, rare areas are pooled into sets or ranges that
+    cover the truth; more exact areas and types than the neighbourhood scope."""
+    from tests._recount import edge_scope_candidates
+
+    sig = ["gender", "age", "area"]
+    data = long_tail
+    step = pt.NeighborhoodKAnonymizer(k=10, signature=sig, scope="edge")
+    release = step.fit_transform(data)
+    count = edge_scope_candidates(data, release, sig, age_bin=5)
+    assert (count >= 10).all() and step.pool_rounds_ > 0
+    true = data.people["area"].to_numpy()
+    published = release.people["area"].astype(str).to_numpy()
+    exact = published == true.astype(str)
+    mode = true == 1
+    assert exact[mode].mean() > 0.6 and exact.mean() > 0.3
+    for label, value in zip(published[~exact], true[~exact]):
+        if "|" in label:
+            assert str(value) in label.split("|")
+        else:
+            lo, hi = (float(x) for x in label.split("-"))
+            assert lo <= value <= hi
+    wide = pt.NeighborhoodKAnonymizer(k=10, signature=sig).fit_transform(data)
+    wide_exact = wide.people["area"].astype(str).to_numpy() == true.astype(str)
+    types = release.connections["connection_type"] == data.connections["connection_type"]
+    wide_types = wide.connections["connection_type"] == data.connections["connection_type"]
+    assert exact.mean() > wide_exact.mean() + 0.3 and types.mean() > wide_types.mean()
+    pairs = ["person1_id", "person2_id"]
+    assert release.connections[pairs].equals(data.connections[pairs])
+    assert data.people["area"].dtype == np.int64  # the input is not mutated
+
+
+def test_numeric_kept_column_is_published_as_a_set():
+    """A generalised numeric kept column: the values to cover as a set when at most
+    eight, else their range; each cell covers the true value."""
+    from personatwin_sklearn.generalize._neighborhood import MAX_SET, _number_labels
+
+    wide = pd.DataFrame({"p": [0, 0, 1, 1, 1], "v": [0, 2, 0, 1, 2]})
+    vocab = np.array([3, 17, 250], dtype=object)
+    labels = _number_labels(wide, vocab)
+    assert labels.to_dict() == {0: "3|250", 1: "3|17|250"}
+    many = pd.DataFrame({"p": [0] * (MAX_SET + 1), "v": range(MAX_SET + 1)})
+    assert _number_labels(many, np.arange(10, 20, dtype=object)).to_dict() == {0: "10-18"}
+
+
+def test_value_pools_are_nested_and_keep_frequent_values():
+    """Blocks of level L+1 are unions of blocks of level L; a value held by more people
+    than a block stays alone (exact); a label covers every member of its block."""
+    from personatwin_sklearn.generalize._neighborhood import ValuePools, union_label
+
+    values = pd.Series([1] * 50 + [2] * 12 + list(range(3, 40)))
+    pools = ValuePools(values, 10)
+    for level in range(pools.top):
+        low = pools.block(np.full(len(values), level))
+        high = pools.block(np.full(len(values), level + 1))
+        assert (pd.Series(high).groupby(low).nunique() == 1).all()
+    labels = pools.labels(np.zeros(len(values), dtype=np.int64))
+    assert (labels[values == 1] == 1).all()
+    for label, value in zip(labels, values):
+        text = str(label)
+        if "-" in text:
+            lo, hi = (float(x) for x in text.split("-"))
+            assert lo <= value <= hi
+        else:
+            assert str(value) in text.split("|")
+    top = pools.labels(np.full(len(values), pools.top))
+    assert top.nunique() == 1 and top.iloc[0] == "1-39"
+    assert union_label("3|5", "4", True) == "3|4|5"
+    assert union_label("3|5", "10-20", True) == "3-20"
+    assert union_label("a|b", "*", False) == "*"
+    cats = ValuePools(pd.Series(["x"] * 30 + ["y", "z"]), 10)
+    assert cats.labels(np.zeros(32, dtype=np.int64)).iloc[-1] == "y|z"
+
+
+def test_linkage_reads_numeric_sets():
+    """The package's linkage attack reads a set of numbers as its members."""
+    from personatwin_sklearn.attacks._linkage import _ColumnMatcher
+
+    known = np.array(["3", "5", "17"], dtype=object)
+    released = np.array(["3|17", "4-6", "5"], dtype=object)
+    matcher = _ColumnMatcher(known, released, "numeric", [])
+    got = matcher.check(np.repeat([0, 1, 2], 3), np.tile([0, 1, 2], 3)).reshape(3, 3)
+    assert got.tolist() == [[True, False, False], [False, True, True], [True, False, False]]
+
+
+def test_bad_scope_is_named(long_tail):
+    with pytest.raises(ValueError, match="scope"):
+        pt.NeighborhoodKAnonymizer(scope="edges").fit(long_tail)
+
+
+def test_pooled_release_is_read_as_the_values_it_covers(long_tail):
+    """Every reader of the pooled release: the utility reading puts each person on
+    values their cell covers, their true one among them; the package's lower bound per
+    connection never exceeds the independent recount."""
+    from personatwin_sklearn.metrics._spread import categorical_reading
+    from personatwin_sklearn.patterns import connection_consistent_k
+    from tests._recount import edge_scope_candidates
+
+    sig = ["gender", "age", "area"]
+    release = pt.NeighborhoodKAnonymizer(k=10, signature=sig, scope="edge").fit_transform(
+        long_tail
+    )
+    _, after = categorical_reading(long_tail.people["area"], release.people["area"])
+    matrix = after.matrix.tocsr()
+    unseen = len(after.cells) - 1
+    assert all(unseen not in matrix[j].indices for j in range(len(after.labels)))
+    true = long_tail.people["area"].astype(str).to_numpy()
+    held = matrix[after.codes]
+    rows, cols = held.nonzero()
+    assert len(np.unique(rows[after.cells[cols] == true[rows]])) == len(true)
+    low = np.full(len(long_tail), np.inf)
+    left, right = long_tail.edge_positions()
+    np.minimum.at(low, np.r_[left, right], connection_consistent_k(release, sig, 5))
+    assert (low <= edge_scope_candidates(long_tail, release, sig, age_bin=5)).all()
+
+
+def test_edge_scope_pools_text_values_by_frequency(long_tail):
+    """A text column is pooled in order of frequency (sets, then "*"), with the same
+    guarantee by the independent recount."""
+    from tests._recount import edge_scope_candidates
+
+    sig = ["gender", "age", "area"]
+    people = long_tail.people.assign(area="a" + long_tail.people["area"].astype(str))
+    data = long_tail.with_people(people)
+    release = pt.NeighborhoodKAnonymizer(k=10, signature=sig, scope="edge").fit_transform(data)
+    assert (edge_scope_candidates(data, release, sig, age_bin=5) >= 10).all()
+    published = release.people["area"].astype(str).to_numpy()
+    true = people["area"].to_numpy()
+    exact = published == true
+    assert exact[true == "a1"].mean() > 0.5
+    for label, value in zip(published[~exact], true[~exact]):
+        assert label == "*" or value in label.split("|")
+
+
+def test_edge_scope_repair_widens_only_rare_slots():
+    """scope="edge" with the edge repair: only the slots of the flagged people's rare
+    connections are widened, as far as their partners' values, so the pooled areas
+    keep their exact share; nobody below k by the recount and nobody loses candidates."""
+    from tests._recount import edge_scope_candidates
+
+    sig = ["gender", "age", "area"]
+    data = _long_tail(1000, seed=1)
+    plain = pt.NeighborhoodKAnonymizer(k=10, signature=sig, scope="edge").fit_transform(data)
+    step = pt.NeighborhoodKAnonymizer(k=10, signature=sig, scope="edge", edge_age_bin=5)
+    repaired = step.fit_transform(data)
+    before = edge_scope_candidates(data, plain, sig, age_bin=5)
+    after = edge_scope_candidates(data, repaired, sig, age_bin=5)
+    assert (after >= 10).all() and (after >= before).all() and step.edge_rounds_ == 2
+    true = data.people["area"].astype(str).to_numpy()
+    kept = np.mean(repaired.people["area"].astype(str).to_numpy() == true)
+    assert kept >= np.mean(plain.people["area"].astype(str).to_numpy() == true) - 0.05

@@ -99,12 +99,17 @@ class _ColumnMatcher:
             rlo, rhi = _intervals(r_uni)
             k_point = np.isnan(klo) | (klo == khi)
             r_point = np.isnan(rlo) | (rlo == rhi)
-            if k_point.all() and r_point.all():
+            is_set = np.array(["|" in str(label) for label in r_uni], dtype=bool)
+            if k_point.all() and r_point.all() and not is_set.any():
                 self.exact = True
                 return
             overlap = (klo[:, None] <= rhi[None, :]) & (rlo[None, :] <= khi[:, None])
             same = k_uni[:, None] == r_uni[None, :]
             self.matrix = overlap | same | (r_uni == WILDCARD)[None, :]
+            for j in np.flatnonzero(is_set):  # a set of numbers or ranges: any member
+                plo, phi = _intervals(np.asarray(str(r_uni[j]).split("|"), dtype=object))
+                hit = (klo[:, None] <= phi[None, :]) & (plo[None, :] <= khi[:, None])
+                self.matrix[:, j] = hit.any(axis=1)
             self.r_gen = np.arange(len(r_uni), dtype=np.int64)
             self.exact = False
             return

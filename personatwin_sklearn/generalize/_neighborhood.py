@@ -28,12 +28,18 @@ The recoding makes groups of at least ``k`` people who are candidates for each o
 Each generalisation only ever makes a published value cover more true values, so it can
 only add candidates: a real person's true record is always among their candidates.
 
+For the edge scope (an adversary who knows one connection) :func:`plan_recoding` takes
+``rare``, the connections whose patterns are rare, and generalises only their slots;
+:class:`ValuePools` pools the values of a long-tailed kept column (an area) into nested
+blocks for the partners of rare connections, so frequent values stay exact.
+
 Everything is vectorised with sorts, ``bincount`` and ``reduceat`` over connections;
 there is no Python loop over people or connections.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,11 +48,18 @@ import pandas as pd
 from personatwin_sklearn import census
 from personatwin_sklearn.generalize._mondrian import build_tree
 
-__all__ = ["RecodingPlan", "plan_recoding", "apply_recoding", "group_type_label"]
+__all__ = [
+    "RecodingPlan",
+    "ValuePools",
+    "apply_recoding",
+    "group_type_label",
+    "plan_recoding",
+]
 
 WILDCARD = "*"
 #: Weight of the neighbourhood shape against a quasi-identifier's full range.
 SHAPE_WEIGHT = 4.0
+_SPAN = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$")
 #: Most distinct values a bitmask column may hold (int64 bits).
 _MAX_BITS = 62
 
@@ -69,6 +82,16 @@ def occupation_groups() -> dict:
     the people not employed (student, unemployed, retired, not in the labour force)."""
     groups = list(census.OCCUPATION_MAJOR_GROUPS.values()) + [tuple(census.NOT_EMPLOYED)]
     return {code: tuple(sorted(members)) for members in groups for code in members}
+
+
+def _frequency_codes(values: pd.Series) -> np.ndarray:
+    """Code of each value by descending frequency (0: the most frequent; ties by value;
+    missing values last): frequent values sit together, the rare tail after them."""
+    codes, uniques = pd.factorize(values.astype(object), sort=True)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[np.lexsort((np.arange(len(uniques)), -counts))] = np.arange(len(uniques))
+    return np.where(codes >= 0, rank[np.maximum(codes, 0)], len(uniques)).astype(np.int64)
 
 
 def _sort_codes(values: pd.Series, name, major_only=False) -> np.ndarray:
@@ -185,6 +208,7 @@ def plan_recoding(
     age_weight=0.0,
     own_weight=1.0,
     partner_level="major",
+    rare=None,
 ):
     """Partition ``data`` and find the generalisation of each group's slots.
 
@@ -202,6 +226,11 @@ def plan_recoding(
         Partner columns of a connection pattern.
     shape_weight : float
         Weight of the neighbourhood shape in the partition (0: quasi-identifiers only).
+    rare : ndarray of bool of shape (2 * n_connections,), default=None
+        Per connection seen from each end (person1's side, then person2's), whether its
+        pattern is rare: only the slots holding a rare connection are widened (the
+        edge scope).  ``None``: every slot whose members differ (the neighbourhood
+        scope).
 
     Returns
     -------
@@ -219,17 +248,22 @@ def plan_recoding(
     _, group = build_tree(codes, pos, k)
     group = pd.factorize(group)[0].astype(np.int64)
     slot_of, n_slots = _slots(people, names, qi_codes, seen, group, signature)
-    type_mask = _type_needs(types, seen, slot_of, n_slots, "type" in widen)
+    if rare is None:  # neighbourhood scope: every slot whose members differ
+        needed = np.ones(n_slots, dtype=bool)
+    else:  # edge scope: only the slots holding a connection of a rare pattern
+        needed = np.bincount(slot_of[np.asarray(rare, dtype=bool)], minlength=n_slots) > 0
+    type_mask = _type_needs(types, seen, slot_of, n_slots, ("type" in widen) & needed)
     cover_widen = tuple(cover_widen)
     src = None  # the connections whose partner values the selected slots must cover
     widened_qis = list(signature)  # partner quasi-identifiers the cover widens
     if "qi" in widen:  # where partner values are widened: everywhere, or cover's groups
-        sel = np.ones(len(owner), dtype=bool)
+        sel = needed[slot_of]
     elif cover is not None and np.any(cover):
         cover = np.asarray(cover, dtype=bool)
         if "own_slots" in cover_widen:  # only the slots a cover person is an owner in
-            sel = np.zeros(n_slots, dtype=bool)
-            sel[slot_of[cover[owner]]] = True
+            sel = np.zeros(n_slots, dtype=bool)  # (edge scope: of their rare connections)
+            own = cover[owner] if rare is None else cover[owner] & np.asarray(rare, bool)
+            sel[slot_of[own]] = True
             sel = sel[slot_of]
         else:  # every slot of a cover person's group
             sel = np.zeros(int(group.max(initial=-1)) + 1, dtype=bool)
@@ -244,7 +278,7 @@ def plan_recoding(
     qi_lo, qi_hi = _qi_ranges(
         names, qi_codes, seen, group, slot_of, n_slots, widened_qis, sel, src
     )
-    keep = np.ones(len(owner), dtype=bool) if "kept" in widen else sel
+    keep = needed[slot_of] | sel if "kept" in widen else sel
     flags = [c for c in signature if str(c).startswith("has_")]
     if "flags" not in widen and flags:  # flags: only in the groups of ``cover`` people
         column_masks = _kept_needs(people, names, seen, slot_of,
@@ -484,6 +518,28 @@ def _column_labels(name, wide: pd.DataFrame, vocab, own=None, level="union") -> 
     return labels.where(size <= limit, WILDCARD)
 
 
+def _number_labels(wide: pd.DataFrame, vocab) -> pd.Series:
+    """Published cell of a numeric column: the values to cover as a sorted set
+    (``"3|17|250"``) when at most :data:`MAX_SET`, else their range ``"lo-hi"``.
+
+    A set is never wider than the range (a code-like column such as an area code: a
+    range of codes covers unrelated areas; an amount: the set lists the amounts); every
+    reader of published labels reads both forms as the values they cover.
+    """
+    values = pd.Series(vocab[wide["v"].to_numpy()].astype(float), index=wide.index)
+    by = wide["p"].to_numpy()
+    span = values.groupby(by).agg(["min", "max", "size"])
+    labels = span["min"].map("{:g}".format) + "-" + span["max"].map("{:g}".format)
+    few = span["size"].to_numpy() <= MAX_SET
+    if few.any():
+        frame = pd.DataFrame({"p": by, "x": values.to_numpy()}).sort_values(["p", "x"])
+        frame = frame[np.isin(frame["p"].to_numpy(), span.index.to_numpy()[few])]
+        text = frame["x"].map("{:g}".format)
+        sets = text.groupby(frame["p"].to_numpy(), sort=True).agg("|".join)
+        labels.loc[sets.index] = sets.to_numpy()
+    return labels
+
+
 def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union"):
     """The published people and connections of ``plan`` (new frames; ``data`` is kept).
 
@@ -504,10 +560,8 @@ def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union
         own = people[name].astype(object).to_numpy()
         if pd.api.types.is_numeric_dtype(people[name]) and not pd.api.types.is_bool_dtype(
             people[name]
-        ):  # a number: the range of the values to cover, read as a range by every check
-            values = pd.Series(vocab[wide["v"].to_numpy()].astype(float), index=wide.index)
-            span = values.groupby(wide["p"].to_numpy()).agg(["min", "max"])
-            labels = span["min"].map("{:g}".format) + "-" + span["max"].map("{:g}".format)
+        ):  # a number: the values to cover as a set, or their range when many
+            labels = _number_labels(wide, vocab)
         else:
             labels = _column_labels(name, wide, vocab, own, occupation_level)
         if pd.api.types.is_bool_dtype(people[name]):
@@ -524,3 +578,101 @@ def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union
         types[~single] = texts[inv]
         conn["connection_type"] = types
     return people, conn
+
+
+class ValuePools:
+    """Nested pools of the values of a kept column, for partners whose patterns are rare.
+
+    The values are ordered (numbers by value, other values by descending frequency) and
+    cut into consecutive blocks by the number of people holding them: at level ``L`` a
+    block holds values of about ``base * 2**L`` people, so a frequent value stays alone
+    (exact) while the rare tail is pooled; each level's blocks are unions of the blocks
+    of the level below.  A block is published as the sorted set of its values
+    (``"a|b|c"``) when it has at most :data:`MAX_SET` values, else as the range
+    ``"lo-hi"`` of its numbers (numbers ordered by value: a range covers the block) or
+    ``"*"``.
+
+    Parameters
+    ----------
+    values : Series
+        The column's true values (people order).
+    base : int
+        People of a level-0 block.
+    """
+
+    def __init__(self, values: pd.Series, base: int):
+        self.numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
+            values
+        )
+        if self.numeric:
+            codes, uniques = pd.factorize(values, sort=True)
+        else:
+            codes = _frequency_codes(values)
+            _, uniques = pd.factorize(values.astype(object), sort=True)
+            first = pd.factorize(values.astype(object), sort=True)[0]
+            order = np.full(len(uniques), -1, dtype=np.int64)
+            order[codes[first >= 0]] = first[first >= 0]  # rank -> sorted-unique position
+            uniques = np.asarray(uniques, dtype=object)[order]
+        self.codes = np.asarray(codes, dtype=np.int64)  # -1: missing (never pooled)
+        self.uniques = np.asarray(uniques, dtype=object)
+        mass = np.bincount(self.codes[self.codes >= 0], minlength=len(self.uniques))
+        self.start = np.r_[0, np.cumsum(mass)[:-1]]  # people before each value
+        self.base = max(int(base), 1)
+        total = max(int(mass.sum()), 1)
+        self.top = int(np.ceil(np.log2(max(total / self.base, 1.0))))  # one block: all
+
+    def block(self, level: np.ndarray) -> np.ndarray:
+        """Per person, the block of their value at ``level`` (-1: not pooled)."""
+        level = np.minimum(level, self.top)
+        ok = (level >= 0) & (self.codes >= 0)
+        size = self.base * np.left_shift(np.int64(1), np.maximum(level, 0))
+        out = self.start[np.maximum(self.codes, 0)] // size
+        return np.where(ok, out, -1)
+
+    def labels(self, level: np.ndarray) -> pd.Series:
+        """Published cells of the pooled people (``level >= 0``), by person position."""
+        level = np.minimum(level, self.top)
+        block = self.block(level)
+        who = np.flatnonzero(block >= 0)
+        if not len(who):
+            return pd.Series([], dtype=object)
+        key = pd.MultiIndex.from_arrays([level[who], block[who]])
+        kc, kinds = pd.factorize(key)
+        texts = []
+        for lev, blk in kinds:  # distinct (level, block) pairs only
+            size = self.base * (1 << int(lev))
+            a, b = np.searchsorted(self.start, [blk * size, (blk + 1) * size])  # increasing
+            texts.append(self._label(np.arange(a, b)))
+        return pd.Series(np.asarray(texts, dtype=object)[kc], index=who, dtype=object)
+
+    def _label(self, inside: np.ndarray) -> str:
+        members = self.uniques[inside]
+        if len(members) == 1:
+            return members[0]
+        if len(members) <= MAX_SET:
+            if self.numeric:
+                return "|".join(f"{float(v):g}" for v in sorted(members))
+            return "|".join(sorted(str(v) for v in members))
+        if self.numeric:
+            return f"{float(members.min()):g}-{float(members.max()):g}"
+        return WILDCARD
+
+
+def union_label(a, b, numeric: bool):
+    """A published cell covering both cells ``a`` and ``b`` (sets, ranges, ``"*"``)."""
+    if isinstance(a, str) and a == WILDCARD or isinstance(b, str) and b == WILDCARD:
+        return WILDCARD
+    if not isinstance(a, str) and not isinstance(b, str) and a == b:
+        return a
+    parts = [p for x in (a, b) for p in (str(x).split("|") if isinstance(x, str) else [x])]
+    if numeric:
+        spans = []
+        for p in parts:
+            text = f"{p:g}" if isinstance(p, (int, float, np.integer, np.floating)) else p
+            match = _SPAN.match(str(text))
+            spans.append((float(match[1]), float(match[2])) if match else (float(text),) * 2)
+        if all(lo == hi for lo, hi in spans) and len({lo for lo, _ in spans}) <= MAX_SET:
+            return "|".join(f"{v:g}" for v in sorted({lo for lo, _ in spans}))
+        return f"{min(lo for lo, _ in spans):g}-{max(hi for _, hi in spans):g}"
+    members = sorted({str(p) for p in parts})
+    return "|".join(members) if len(members) <= MAX_SET else WILDCARD

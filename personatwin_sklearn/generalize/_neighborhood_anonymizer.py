@@ -5,6 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -15,8 +16,10 @@ from personatwin_sklearn.exceptions import InfeasibleKError
 from personatwin_sklearn.generalize._kanonymizer import PRIVACY_LEVELS, KAnonymizer, resolve_k
 from personatwin_sklearn.generalize._neighborhood import (
     SHAPE_WEIGHT,
+    ValuePools,
     apply_recoding,
     plan_recoding,
+    union_label,
 )
 
 __all__ = ["NeighborhoodKAnonymizer"]
@@ -117,6 +120,26 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         is planned once more: their groups' slots are widened, so each owner of a slot
         becomes a candidate for its connections (the partition does not change and
         values only widen, so nobody loses candidates).  ``None``: no repair.
+    scope : {"neighborhood", "edge"}, default="neighborhood"
+        The adversary the groups are made for.  ``"neighborhood"``: one who knows every
+        connection of a target; every slot whose members differ is generalised.
+        ``"edge"``: one who knows one connection (its type and the partner's values,
+        partner ages in buckets of ``edge_age_bin`` years, else 5): only what is rare
+        is generalised.  First the values of the kept signature columns other than
+        occupation and flags (an area) are pooled for the partners of rare
+        connections: the values are ordered (numbers by value, others by frequency)
+        and cut into nested blocks of about ``k * 2**L`` people at level ``L``, so a
+        frequent value stays exact and the rare tail is published as small sets
+        (``"12|13|14"``) or ranges (``"80-129"``); a partner moves up a level while a
+        connection to them has fewer than ``k`` consistent holders (counted with every
+        person of that level or above at their block, which covers their value).
+        Then only the slots holding a connection still rare are generalised (types,
+        kept columns).  With ``edge_age_bin`` the repair counts each connection at its
+        partner's pool level and widens only the slots of the flagged people's rare
+        connections, as far as their partners' values (``cover_widen`` plus
+        ``"own_slots"`` and ``"targets"``).
+        It does not protect against an adversary who knows every connection (measured
+        on the long-tailed area case of ``docs/performance.md``: 73% singled out).
 
     Attributes
     ----------
@@ -139,11 +162,22 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         Of the last :meth:`transform`: real people the repair cannot vouch for (a
         connection in a slot of fewer than ``k`` owners and fewer than ``k`` holders of
         its published pattern; 0 without ``edge_age_bin``).
+    pool_rounds_ : int
+        Of the last :meth:`transform` with ``scope="edge"``: pool levels raised (0:
+        nothing pooled, or the neighbourhood scope).
 
     See Also
     --------
     KAnonymizer : Quasi-identifiers only.
     personatwin_sklearn.attacks.linkage_attack : The adversary this step defends against.
+
+    Notes
+    -----
+    A generalised numeric kept column (not a quasi-identifier) is published as the
+    sorted set of the values to cover (``"3|17|250"``) when there are at most eight,
+    else as their range ``"lo-hi"``: a code-like column (an area code) keeps what it
+    says, and every reader of a release (the linkage attack, the utility readings,
+    the tests' recount) reads both forms as the values they cover.
 
     Examples
     --------
@@ -173,6 +207,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         "own_weight": [Interval(Real, 0, None, closed="neither")],
         "partner_level": [StrOptions({"major", "code"})],
         "edge_age_bin": [Interval(Integral, 1, None, closed="left"), None],
+        "scope": [StrOptions({"neighborhood", "edge"})],
     }
 
     def __init__(
@@ -195,6 +230,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         own_weight=1.0,
         partner_level="major",
         edge_age_bin=None,
+        scope="neighborhood",
     ):
         self.k = k
         self.privacy_level = privacy_level
@@ -213,6 +249,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.own_weight = own_weight
         self.partner_level = partner_level
         self.edge_age_bin = edge_age_bin
+        self.scope = scope
 
     def _anonymizer(self) -> KAnonymizer:
         return KAnonymizer(
@@ -286,13 +323,19 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         codes = anonymizer._encode(people, columns)
         ids = people[data.id_col].to_numpy()
         cover = None if self.cover_ids is None else np.isin(ids, np.asarray(self.cover_ids))
-        plan, out_people, out_conn = self._plan(data, columns, codes, cover)
+        rare = level = base = None
+        self.pool_rounds_ = 0
+        if self.scope == "edge":  # pool rare partners' values, then widen rare slots only
+            plan, out_people, out_conn = self._plan(data, columns, codes, cover, rare=False)
+            rare, level = self._pool_levels(data, out_people, out_conn)
+            base = out_people, out_conn  # every later cell covers these
+        plan, out_people, out_conn = self._plan(data, columns, codes, cover, rare, level)
         self.edge_rounds_, self.edge_below_k_ = 1, 0
         if self.edge_age_bin is not None:
-            low = self._edge_below_k(data, out_people, out_conn)
+            low = self._edge_below_k(data, out_people, out_conn, level, base)
             if low.any():
                 cover = low if cover is None else cover | low
-                plan, out_people, out_conn = self._plan(data, columns, codes, cover)
+                plan, out_people, out_conn = self._plan(data, columns, codes, cover, rare, level)
                 self.edge_rounds_ = 2
                 # a covered person is vouched for when every slot they are in has k
                 # owners (each one a candidate), or their published patterns have k holders
@@ -301,7 +344,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
                 )
                 unsure = cover & (plan.min_slot < self.k_ if widened else True)
                 if unsure.any():
-                    unsure &= self._edge_below_k(data, out_people, out_conn)
+                    unsure &= self._edge_below_k(data, out_people, out_conn, level, base)
                 self.edge_below_k_ = int(unsure.sum())
         self.n_groups_ = int(plan.group.max(initial=-1)) + 1
         changed = {
@@ -314,8 +357,87 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.generalized_ = {c: v for c, v in changed.items() if v > 0 or c == "connection_type"}
         return SocialData._from_validated(out_people, out_conn, data)
 
-    def _plan(self, data, columns, codes, cover):
-        """One plan and its published people and connections."""
+    def _pooled_columns(self, people):
+        """Kept signature columns whose values are pooled (not occupation nor flags)."""
+        return [
+            c
+            for c in self.signature_
+            if c not in self.quasi_identifiers_
+            and c in people.columns
+            and c != "occupation"
+            and not str(c).startswith("has_")
+            and not pd.api.types.is_bool_dtype(people[c])
+        ]
+
+    def _apply_pools(self, data, out_people, level, merge=False):
+        """``out_people`` with the pooled values of the people at ``level >= 0`` (with
+        ``merge``: each pooled cell also covers the cell it replaces)."""
+        people = data._people
+        out = out_people.copy()
+        for name in self._pooled_columns(people):
+            labels = self._pools_[name].labels(level)
+            if not len(labels):
+                continue
+            where = labels.index.to_numpy()
+            cells = out[name].astype(object).to_numpy().copy()
+            pooled = labels.to_numpy()
+            if merge:  # a cell the slots widened: the union of both (distinct pairs only)
+                true = pd.Series(people[name].to_numpy()[where], dtype=object).astype(str)
+                wide = pd.Series(cells[where], dtype=object).astype(str).to_numpy() != (
+                    true.to_numpy()
+                )
+                if wide.any():
+                    numeric = self._pools_[name].numeric
+                    pairs = pd.MultiIndex.from_arrays(
+                        [pd.Series(pooled[wide]).astype(str), pd.Series(cells[where][wide])
+                         .astype(str)]
+                    )  # fmt: skip
+                    codes_, uniq = pd.factorize(pairs)
+                    merged = [union_label(a, b, numeric) for a, b in uniq]
+                    pooled = pooled.copy()
+                    pooled[wide] = np.asarray(merged, dtype=object)[codes_]
+            cells[where] = pooled
+            out[name] = cells
+        return out
+
+    def _pool_levels(self, data, out_people, out_conn):
+        """Pool level of each person (-1: exact value), raised level by level.
+
+        At level ``L`` every person of level ``>= L`` is counted with their block of
+        level ``L`` (which covers each true value of the block: the blocks are nested),
+        everyone else with their exact value; the partners of level ``L`` whose
+        connections are rare in that count move up one level.  A person who moves on
+        keeps covering the block, so no count made at a lower level drops.
+
+        Returns the connections (seen from each end) still rare at the top level and
+        each person's level.
+        """
+        people = data._people
+        names = self._pooled_columns(people)
+        self._pools_ = {c: ValuePools(people[c], self.k_) for c in names}
+        top = max([p.top for p in self._pools_.values()], default=-1)
+        level = np.full(len(people), -1, dtype=np.int64)
+        left, right = data.edge_positions()
+        partner = np.r_[right, left].astype(np.int64)
+        residual = np.zeros(len(partner), dtype=bool)
+        for at in range(-1, top + 1):
+            if at >= 0 and not (level == at).any():
+                break
+            view = self._apply_pools(data, out_people, np.where(level >= at, at, -1))
+            rare = self._rare_connections(data, view, out_conn) & (level[partner] == at)
+            if at == top:
+                residual = rare
+                break
+            level[np.unique(partner[rare])] = at + 1
+            self.pool_rounds_ += 1
+        return residual, level
+
+    def _plan(self, data, columns, codes, cover, rare=None, level=None):
+        """One plan and its published people and connections (``rare``: per seen
+        connection, whether its slot is widened; ``False``: none; ``None``: all;
+        ``level``: pool levels of the kept values)."""
+        if rare is False:
+            rare = np.zeros(2 * data.n_connections, dtype=bool)
         plan = plan_recoding(
             data,
             columns,
@@ -328,24 +450,60 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
             key_weight=self.key_weight,
             cover=cover,
             flag_weight=self.flag_weight,
-            cover_widen=tuple(self.cover_widen),
+            cover_widen=self._cover_widen(),
             age_weight=self.age_weight,
             own_weight=self.own_weight,
             partner_level=self.partner_level,
+            rare=rare,
         )
         out_people, out_conn = apply_recoding(
             data, columns, plan, occupation_level=self.occupation_level
         )
+        if level is not None:
+            out_people = self._apply_pools(data, out_people, level, merge=True)
         return plan, out_people, out_conn
 
-    def _edge_below_k(self, data, out_people, out_conn):
-        """Real people whose rarest published pattern has fewer than k consistent holders
-        (labels matched as themselves: a lower bound of the adversary's count)."""
-        from personatwin_sklearn.patterns._consistent import person_consistent_k
+    def _cover_widen(self):
+        """What the repair widens; in the edge scope only the slots of the repaired
+        people's rare connections, as far as their partners' values (``"own_slots"``,
+        ``"targets"``), not their whole groups."""
+        widen = tuple(self.cover_widen)
+        return widen + ("own_slots", "targets") if self.scope == "edge" else widen
+
+    def _rare_connections(self, data, out_people, out_conn):
+        """Per connection seen from each end, whether its published pattern has fewer
+        than k consistent holders (labels matched as themselves: a lower bound)."""
+        from personatwin_sklearn.patterns._consistent import connection_consistent_k
 
         release = SocialData._from_validated(out_people, out_conn, data)
+        age_bin = self.edge_age_bin or 5
+        return connection_consistent_k(release, list(self.signature_), age_bin) < self.k_
+
+    def _edge_below_k(self, data, out_people, out_conn, level=None, base=None):
+        """Real people whose rarest published pattern has fewer than k consistent holders
+        (labels matched as themselves: a lower bound of the adversary's count; with pool
+        ``level``, each connection counted at its partner's level, where everyone of that
+        level or above shows their block of it, on the ``base`` publication before any
+        slot was widened: the published cells cover both)."""
+        from personatwin_sklearn.patterns._consistent import person_consistent_k
+
+        real = ~np.asarray(data.is_synthetic, dtype=bool)
+        if level is not None:
+            out_people, out_conn = base
+            left, right = data.edge_positions()
+            owner = np.r_[left, right].astype(np.int64)
+            partner = np.r_[right, left].astype(np.int64)
+            rare = np.zeros(len(owner), dtype=bool)
+            for at in np.unique(level[partner]):
+                view = self._apply_pools(data, out_people, np.where(level >= at, at, -1))
+                here = level[partner] == at
+                rare[here] = self._rare_connections(data, view, out_conn)[here]
+            low = np.zeros(len(level), dtype=bool)
+            low[owner[rare]] = True
+            return low & real
+        release = SocialData._from_validated(out_people, out_conn, data)
         k = person_consistent_k(release, list(self.signature_), age_bin=self.edge_age_bin)
-        return (k < self.k_) & ~np.asarray(data.is_synthetic, dtype=bool)
+        return (k < self.k_) & real
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

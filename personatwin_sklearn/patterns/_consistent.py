@@ -23,7 +23,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["AGE_MAX", "age_intervals", "consistent_pattern_k"]
+__all__ = ["AGE_MAX", "age_intervals", "connection_consistent_k", "consistent_pattern_k"]
 
 #: Ages are clipped to 0..AGE_MAX for the cover arrays (a wildcard covers all of them).
 AGE_MAX = 120
@@ -225,3 +225,54 @@ def person_consistent_k(data, signature=None, age_bin=5) -> np.ndarray:
         starts = np.flatnonzero(np.r_[True, index.owner[1:] != index.owner[:-1]])
         out[index.owner[starts]] = np.minimum.reduceat(pair_k, starts)
     return out
+
+
+def connection_consistent_k(data, signature=None, age_bin=5) -> np.ndarray:
+    """Worst-case consistent k of each connection, seen from each end.
+
+    The k of a (person, pattern) pair of :func:`consistent_pattern_k`, read for each
+    connection at both of its ends: how many released people an adversary who knows
+    that connection finds consistent with it (published labels other than ages matched
+    as themselves, so a lower bound of the adversary's count).
+
+    Parameters
+    ----------
+    data : SocialData
+        People and connections (published values: each label matched as itself, but
+        partner ages by consistency, as in :func:`consistent_pattern_k`).
+    signature : list of str, default=None
+        Partner columns of a pattern.
+    age_bin : int or None, default=5
+        Width of the buckets numeric partner ages are counted in.
+
+    Returns
+    -------
+    k : ndarray of int of shape (2 * n_connections,)
+        Person1's pattern of each connection (its partner is person2), then person2's.
+
+    See Also
+    --------
+    person_consistent_k : The rarest of a person's patterns.
+
+    Examples
+    --------
+    >>> from personatwin_sklearn.datasets import make_toy_population
+    >>> from personatwin_sklearn.patterns import connection_consistent_k
+    >>> data = make_toy_population()
+    >>> connection_consistent_k(data).shape == (2 * data.n_connections,)
+    True
+    """
+    from personatwin_sklearn.patterns._core import compute_patterns
+
+    index = compute_patterns(data, signature, age_bin)
+    pair_k, _ = consistent_pattern_k(index)
+    left, right = data.edge_positions()
+    types = data._connections["connection_type"].astype(str).to_numpy(dtype=object)
+    uniq, inv = np.unique(types, return_inverse=True)
+    flipped = np.asarray([data.domain.inverse_type(t) for t in uniq], dtype=object)[inv]
+    owner = np.r_[left, right].astype(np.int64)
+    partner = np.r_[right, left].astype(np.int64)
+    pattern = index.encode(index.type_code(np.r_[types, flipped]), partner)
+    n_patterns = max(len(index.raw_keys), 1)
+    pairs = index.owner * n_patterns + index.pattern  # sorted (owner, pattern)
+    return pair_k[np.searchsorted(pairs, owner * n_patterns + pattern)].astype(np.int64)
