@@ -21,6 +21,7 @@ from sklearn.base import clone
 import personatwin_sklearn as pt
 from personatwin_sklearn.datasets import make_social_population
 from personatwin_sklearn.exceptions import InvalidValueError
+from tests._graphs import dense_friends
 
 QIS = ["age", "gender", "ethnicity", "zipcode"]
 SIG = ["gender", "age", "occupation", "has_criminal_record"]
@@ -348,23 +349,6 @@ def test_vectorised_edge_recount_matches_plain_python(age_bin):
     assert np.all(fast >= 1)  # the true record is always a candidate
 
 
-def _dense_friends():
-    """A ring of cliques (300 people, ~3,000 friendships) with exact ages."""
-    rng = np.random.default_rng(0)
-    n = 300
-    people = pd.DataFrame(
-        {
-            "person_id": np.arange(n),
-            "age": rng.integers(18, 80, n),
-            "gender": rng.choice(["F", "M"], n),
-        }
-    )
-    a = rng.integers(0, n, 3000)
-    b = (a + rng.integers(1, 15, 3000)) % n
-    edges = pd.DataFrame({"person1_id": a, "person2_id": b, "connection_type": "FRIEND"})
-    return pt.SocialData(people, edges.drop_duplicates().reset_index(drop=True))
-
-
 def _caltech():
     from pathlib import Path
 
@@ -389,7 +373,7 @@ def test_edge_scope_exact_ages_nobody_below_k(case):
     if case == "sample":
         data, params = make_social_population(1000, random_state=0), {"edge_age_bin": 1}
     elif case == "dense":
-        data, params = _dense_friends(), {"signature": ["gender", "age"]}
+        data, params = dense_friends(), {"signature": ["gender", "age"]}
     else:
         data = _caltech()
         params = {"signature": ["gender", "year"], "quasi_identifiers": ["gender", "year", "dorm"]}

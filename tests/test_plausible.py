@@ -7,7 +7,6 @@ documented coarsening of occupation, age bands and family types).
 
 import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -18,6 +17,7 @@ from personatwin_sklearn.datasets import make_social_population
 from personatwin_sklearn.exceptions import InvalidValueError
 from personatwin_sklearn.patterns import compute_patterns
 from personatwin_sklearn.patterns._consistent import age_intervals, consistent_pattern_k
+from tests._graphs import dense_friends
 from tests._recount import consistent_min_k
 
 
@@ -237,23 +237,7 @@ def test_share_none_and_zero(generalised):
 
 def test_link_method_on_a_dense_graph():
     """A graph with no small components gets plausible links, never copies or personas."""
-    rng = np.random.default_rng(0)
-    n = 300
-    people = pd.DataFrame(
-        {
-            "person_id": np.arange(n),
-            "age": rng.integers(18, 80, n),
-            "gender": rng.choice(["F", "M"], n),
-        }
-    )
-    # a ring of cliques joined in one component
-    a = rng.integers(0, n, 3000)
-    b = (a + rng.integers(1, 15, 3000)) % n
-    edges = pd.DataFrame({"person1_id": a, "person2_id": b, "connection_type": "FRIEND"})
-    edges = edges.drop_duplicates().reset_index(drop=True)
-    from personatwin_sklearn import SocialData
-
-    data = SocialData(people, edges)
+    data = dense_friends()  # a ring of cliques joined in one component
     gen = SyntheticConnectionGenerator(
         target_k=10, signature=["gender", "age"], age_bin=1, on_infeasible="ignore", random_state=0
     )
