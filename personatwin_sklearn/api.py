@@ -1052,7 +1052,7 @@ def _search(
             target_risk=1.0 if target is None else target,
             # no target (None): no constraint, so nothing to warn about
             max_certain=1.0 if target is None else max_certain,
-            verify=None if risk is not None else verify, progress=tick,
+            verify=None if risk is not None else verify, progress=tick, on_skip=_forget,
         )  # fmt: skip
     if bar is not None:
         bar.close()

@@ -370,6 +370,33 @@ def _csr(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return order, start
 
 
+#: Largest key range held as a bitmap by :class:`_KeySet` (bits: 2**28 is 32 MB).
+_BITMAP_BITS = 1 << 28
+
+
+class _KeySet:
+    """Membership of non-negative int64 keys below ``bound`` in a fixed set: a bitmap when
+    the range is small (one read per look-up), else a hash index (no binary search over
+    a large sorted array per look-up)."""
+
+    def __init__(self, keys: np.ndarray, bound: int):
+        keys = np.asarray(keys, dtype=np.int64)
+        if bound <= _BITMAP_BITS:
+            self.bits = np.zeros((int(bound) + 7) // 8, dtype=np.uint8)
+            np.bitwise_or.at(self.bits, keys >> 3, np.left_shift(1, keys & 7).astype(np.uint8))
+            self.index = None
+        else:
+            self.bits = None
+            self.index = pd.Index(_unique(keys))
+
+    def has(self, query: np.ndarray) -> np.ndarray:
+        """Bool per key of ``query``: is it in the set?"""
+        query = np.asarray(query, dtype=np.int64)
+        if self.bits is not None:
+            return ((self.bits[query >> 3] >> (query & 7).astype(np.uint8)) & 1).astype(bool)
+        return self.index.get_indexer(query) >= 0
+
+
 def _group_neighborhoods(t, p, m, n_t):
     """Targets with the same known multiset of patterns share one group.
 
@@ -446,7 +473,12 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     # consistent (known p, released q) pairs: sorted keys and by-p CSR
     pp = np.asarray(pp, dtype=np.int64)
     qq = np.asarray(qq, dtype=np.int64)
-    pair_key = _unique(pp * n_q + qq)
+    # the groups' known patterns, numbered 0.. for a compact (pattern, released) key set
+    p_local = np.full(n_pk, -1, dtype=np.int64)
+    used = _unique(gp)
+    p_local[used] = np.arange(len(used))
+    in_groups = p_local[pp] >= 0
+    pair_set = _KeySet(p_local[pp[in_groups]] * n_q + qq[in_groups], len(used) * n_q)
     p_order, p_start = _csr(pp, n_pk)
     reach = np.bincount(pp, weights=holders_q[qq], minlength=n_pk)  # holders, upper bound
 
@@ -486,7 +518,7 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     for lo, hi_ in zip(bounds[:-1], bounds[1:]):  # blocks of candidates, bounded memory
         ok[todo[lo:hi_]] = _check_block(
             tg[lo:hi_], tv[lo:hi_], o_order, o_start, r_pat, r_mult, g_start, n_pat, gp,
-            gm, local, gtype, n_types, demand_total, demand_type, pair_key, n_q,
+            gm, local, gtype, n_types, demand_total, demand_type, pair_set, p_local, n_q,
         )  # fmt: skip
     return group, cg[ok], cv[ok], n_g
 
@@ -518,7 +550,8 @@ def _supply_filter(cg, cv, holders, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
 
 
 def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm, local,
-                 gtype, n_types, demand_total, demand_type, pair_key, n_q):  # fmt: skip
+                 gtype, n_types, demand_total, demand_type, pair_set, p_local,
+                 n_q):  # fmt: skip
     """Hall's condition for a block of (group, candidate) pairs: bool per pair."""
     n_c = len(cg)
     if n_c == 0:
@@ -529,9 +562,7 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
     ri, k2 = _expand(n_pat[cg[ci]])
     c = ci[ri]
     j = g_start[cg[c]] + k2  # known row of the group
-    key = gp[j] * np.int64(n_q) + r_pat[rrow[ri]]
-    pos = np.searchsorted(pair_key, key)
-    hit = (pos < len(pair_key)) & (pair_key[np.minimum(pos, len(pair_key) - 1)] == key)
+    hit = pair_set.has(p_local[gp[j]] * np.int64(n_q) + r_pat[rrow[ri]])
     ri, c, j = ri[hit], c[hit], j[hit]
     mult = r_mult[rrow[ri]].astype(float)
     # demand rows of the block: (c, i) for i < n_pat
@@ -564,14 +595,23 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
         rows = np.flatnonzero(small[ci] & (mask > 0))
         rc, rmask, rmult = ci[rows], mask[rows], r_mult[rrow[rows]]
         d_rows = np.flatnonzero(small[dc])
-        dmask = np.left_shift(1, dk[d_rows])
-        dneed = gm[g_start[cg[dc[d_rows]]] + dk[d_rows]]
+        ddc, dmask = dc[d_rows], np.left_shift(1, dk[d_rows])
+        dneed = gm[g_start[cg[ddc]] + dk[d_rows]]
         width = n_pat[cg]
-        for subset in range(1, 1 << int(width[small].max())):  # subsets, not people
-            valid = small & (subset < (1 << width))
-            sup = np.bincount(rc, weights=rmult * ((rmask & subset) > 0), minlength=n_c)
-            dem = np.bincount(dc[d_rows], weights=dneed * ((dmask & subset) > 0), minlength=n_c)
-            ok &= ~valid | (sup >= dem)
+        for w in np.unique(width[small]):  # by width: 2**w - 1 subsets, on those pairs only
+            idx = np.flatnonzero(small & (width == w))
+            compact = np.full(n_c, -1, dtype=np.int64)
+            compact[idx] = np.arange(len(idx))
+            r_sel, d_sel = compact[rc] >= 0, compact[ddc] >= 0
+            rc_w, rm_w, rmult_w = compact[rc[r_sel]], rmask[r_sel], rmult[r_sel]
+            dc_w, dm_w, dn_w = compact[ddc[d_sel]], dmask[d_sel], dneed[d_sel]
+            good = np.ones(len(idx), dtype=bool)
+            for subset in range(1, 1 << int(w)):  # subsets, not people
+                sup = np.bincount(rc_w, weights=rmult_w * ((rm_w & subset) > 0),
+                                  minlength=len(idx))  # fmt: skip
+                dem = np.bincount(dc_w, weights=dn_w * ((dm_w & subset) > 0), minlength=len(idx))
+                good &= sup >= dem
+            ok[idx] &= good
     return ok
 
 
