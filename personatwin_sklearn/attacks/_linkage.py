@@ -256,13 +256,29 @@ def _join_keys(lcols, rcols, sizes):
 
 
 def _join(lk, rk):
-    """Every (a, b) with ``lk[a] == rk[b]`` (a sort of ``rk`` and two binary searches
-    per left key), sorted by ``a``."""
+    """Every (a, b) with ``lk[a] == rk[b]`` (a sort of ``rk``, then per left key the
+    start and length of its run: a table over the key range when it is small, else a
+    hash look-up of the distinct keys), sorted by ``a``."""
     order = np.argsort(rk, kind="stable")
     sorted_r = rk[order]
-    lo = np.searchsorted(sorted_r, lk, side="left")
-    hi = np.searchsorted(sorted_r, lk, side="right")
-    a, k = _expand(hi - lo)
+    if len(lk) == 0 or len(rk) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    top = int(max(lk.max(), sorted_r[-1])) + 1
+    if min(int(lk.min()), int(sorted_r[0])) < 0:  # not codes: binary searches
+        lo = np.searchsorted(sorted_r, lk, side="left")
+        n = np.searchsorted(sorted_r, lk, side="right") - lo
+    elif top <= max(1 << 22, 4 * (len(lk) + len(rk))):
+        counts = np.bincount(sorted_r, minlength=top)
+        lo = (np.cumsum(counts) - counts)[lk]
+        n = counts[lk]
+    else:
+        first = np.flatnonzero(np.r_[True, sorted_r[1:] != sorted_r[:-1]])
+        bounds = np.r_[first, len(sorted_r)]
+        at = pd.Index(sorted_r[first]).get_indexer(lk)
+        hit = at >= 0
+        lo = np.where(hit, bounds[at], 0)
+        n = np.where(hit, bounds[np.minimum(at + 1, len(first))] - lo, 0)
+    a, k = _expand(n)
     return a, order[lo[a] + k]
 
 
@@ -954,10 +970,17 @@ def linkage_attack(
             (original, release, hierarchies),
             lambda: _qi_matchers(original, view, qis, targets, hierarchies),
         )
+        # consistent (known QI tuple, released QI tuple) pairs: every pool counts on them
+        tp = _cached(
+            ("qi_tuples", id(original), id(release), tuple(qis), t_key, _hier_key(hierarchies)),
+            (original, release, hierarchies),
+            lambda: _qi_tuple_pairs(qm, kq, rq),
+        )
 
     known_text = np.full(n_t, None, dtype=object)
     if scope == "qi":
-        sizes = _qi_counts(qm, kq, rq, np.arange(n_r) if pool is None else np.flatnonzero(pool))
+        everyone = np.arange(n_r) if pool is None else np.flatnonzero(pool)
+        sizes = _qi_counts(tp, np.arange(n_t), everyone)
         in_cand = truth >= 0
         if in_cand.any():
             rows = np.flatnonzero(in_cand)
@@ -1053,7 +1076,7 @@ def linkage_attack(
                 per_group = np.bincount(cg, minlength=n_g)
                 sizes = np.where(t_has, per_group[np.maximum(group, 0)], 0).astype(np.int64)
             else:
-                sizes = _combined_counts(qm, kq, rq, group, cg, cv, n_g)
+                sizes = _combined_counts(tp, group, cg, cv)
                 rows = np.flatnonzero(in_cand)
                 good = np.ones(len(rows), dtype=bool)
                 for c, m in enumerate(qm):
@@ -1063,7 +1086,7 @@ def linkage_attack(
             if len(empty):
                 open_pool = np.flatnonzero(empty_pool)
                 if scope == "combined":
-                    sizes[empty] = _qi_counts(qm, kq[empty], rq, open_pool)
+                    sizes[empty] = _qi_counts(tp, empty, open_pool)
                 else:
                     sizes[empty] = len(open_pool)
                 ok = truth[empty] >= 0
@@ -1102,40 +1125,44 @@ def linkage_attack(
     )
 
 
-def _qi_counts(matchers, known, released, pool) -> np.ndarray:
-    """Number of released people in ``pool`` consistent with each known QI row."""
-    if len(known) == 0:
+def _qi_tuple_pairs(matchers, known, released) -> tuple:
+    """The distinct known and released QI tuples and their consistent pairs.
+
+    Returns ``(ktup, rtup, i, j, n_kt, n_rt)``: the tuple of each known and released
+    row, the consistent (known tuple ``i``, released tuple ``j``) pairs and the numbers
+    of tuples.  Counting candidates over a pool or a candidate set is then a bincount
+    (computed once per release and targets, shared by every pool)."""
+    ktup, kfirst = _tuples(known)
+    rtup, rfirst = _tuples(released)
+    i, j = _consistent_pairs(known[kfirst], released[rfirst], matchers)
+    return ktup, rtup, i, j, len(kfirst), len(rfirst)
+
+
+def _qi_counts(tuple_pairs, rows, pool) -> np.ndarray:
+    """Number of released people in ``pool`` consistent with the QIs of each known row of
+    ``rows`` (``tuple_pairs``: :func:`_qi_tuple_pairs`)."""
+    ktup, rtup, i, j, n_kt, n_rt = tuple_pairs
+    if len(rows) == 0:
         return np.zeros(0, dtype=np.int64)
-    sub = released[pool]
-    ktup = pd.DataFrame(known).groupby(list(range(known.shape[1])), sort=False).ngroup()
-    ktup = ktup.to_numpy()
-    if len(sub) == 0:
-        return np.zeros(len(known), dtype=np.int64)
-    rtup = pd.DataFrame(sub).groupby(list(range(sub.shape[1])), sort=False).ngroup().to_numpy()
-    kfirst = pd.Series(np.arange(len(known))).groupby(ktup).first().to_numpy()
-    rfirst = pd.Series(np.arange(len(sub))).groupby(rtup).first().to_numpy()
-    i, j = _consistent_pairs(known[kfirst], sub[rfirst], matchers)
-    per_tuple = np.bincount(i, weights=np.bincount(rtup)[j], minlength=len(kfirst))
-    return per_tuple[ktup].astype(np.int64)
+    per_rt = np.bincount(rtup[pool], minlength=n_rt)
+    per_kt = np.bincount(i, weights=per_rt[j], minlength=n_kt)
+    return per_kt[ktup[rows]].astype(np.int64)
 
 
-def _combined_counts(qm, kq, rq, group, cg, cv, n_g) -> np.ndarray:
+def _combined_counts(tuple_pairs, group, cg, cv) -> np.ndarray:
     """Per target: candidates of its neighbourhood group whose released QIs are
     consistent with the target's, counted through distinct QI tuples (no target x
-    candidate table)."""
+    candidate table; ``tuple_pairs``: :func:`_qi_tuple_pairs`)."""
     n_t = len(group)
     sizes = np.zeros(n_t, dtype=np.int64)
     has = np.flatnonzero(group >= 0)
     if len(has) == 0 or len(cg) == 0:
         return sizes
-    ktup, kfirst = _tuples(kq[has])
-    rtup, rfirst = _tuples(rq)
-    i, j = _consistent_pairs(kq[has][kfirst], rq[rfirst], qm)  # (known tuple, released tuple)
+    ktup_all, rtup, i, j, n_kt, n_rt = tuple_pairs
+    ktup = ktup_all[has]
     # candidates per (group, released tuple)
-    n_rt = len(rfirst)
     gr = pd.Series(1, index=cg * np.int64(n_rt) + rtup[cv]).groupby(level=0).size()
     # targets per (group, known tuple)
-    n_kt = len(kfirst)
     u, inv = np.unique(group[has] * np.int64(n_kt) + ktup, return_inverse=True)
     ug, uk = u // n_kt, u % n_kt
     k_order, k_start = _csr(i, n_kt)
