@@ -345,7 +345,7 @@ def _hier_key(hierarchies):
 
 # ----------------------------------------------------------------------------- neighbourhoods
 #: Largest number of expanded (candidate, released pattern, known pattern) rows per block.
-_BLOCK_ROWS = 4_000_000
+_BLOCK_ROWS = 1_000_000
 #: Known neighbourhoods with at most this many distinct patterns get the exact Hall check
 #: (every subset) when a released pattern could serve two of them; larger ones get the
 #: necessary conditions (each pattern, each connection type, the whole neighbourhood).
@@ -502,51 +502,66 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     rank = np.lexsort((gp, reach[gp], gg))
     first = rank[g_start[:-1]]
     star = gp[first]
-    n_links = p_start[star + 1] - p_start[star]
-    gi, k = _expand(n_links)
-    q = qq[p_order[p_start[star[gi]] + k]]
-    hi, k2 = _expand(holders_q[q])
-    cg = gi[hi]
-    cv = r_owner[q_order[q_start[q[hi]] + k2]]
-    cand = _unique(cg * np.int64(n_r) + cv)
-    cg, cv = cand // n_r, cand % n_r
-    if exact:
-        rdeg = np.bincount(r_owner, weights=r_mult, minlength=n_r)
-        keep = rdeg[cv] == demand_total[cg]
-        cg, cv = cg[keep], cv[keep]
-    if holders is not None and len(cg):
-        keep = _supply_filter(cg, cv, holders, g_start, n_pat, gp, gm, n_r)
-        cg, cv = cg[keep], cv[keep]
-
-    # 2. every known pattern of the group against the candidate's released patterns
-    # (after the supply filter a one-pattern neighbourhood is decided: Hall's condition
-    # for one pattern is its supply)
-    ok = np.ones(len(cg), dtype=bool)
-    todo = np.flatnonzero(n_pat[cg] > 1) if holders is not None else np.arange(len(cg))
-    tg, tv = cg[todo], cv[todo]
+    rdeg = np.bincount(r_owner, weights=r_mult, minlength=n_r) if exact else None
+    supply = None
+    if holders is not None:  # the holders table is sorted by (p, v): its keys are sorted
+        supply = (
+            holders["p"].to_numpy(np.int64) * np.int64(n_r) + holders["v"].to_numpy(np.int64),
+            holders["mult"].to_numpy(float),
+        )
     n_types = int(ktypes.max()) + 1 if len(ktypes) else 1
     gtype = ktypes[gp]
     demand_type = np.bincount(gg * n_types + gtype, weights=gm, minlength=n_g * n_types)
-    per_c = (o_start[tv + 1] - o_start[tv]) * n_pat[tg]  # expanded rows per candidate
-    cum = np.cumsum(per_c)
+    # chunks of groups, each bounded by the holders it expands to (a fan-out of 50,000
+    # connections stays in bounded memory): generated, filtered and checked in turn;
+    # the chunks follow the group order, so the pairs stay sorted by (group, person)
+    cum = np.cumsum(reach[star])
     cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
-    bounds = np.unique(np.r_[0, cuts, len(tg)])
-    for lo, hi_ in zip(bounds[:-1], bounds[1:]):  # blocks of candidates, bounded memory
-        ok[todo[lo:hi_]] = _check_block(
-            tg[lo:hi_], tv[lo:hi_], o_order, o_start, r_pat, r_mult, g_start, n_pat, gp,
-            gm, local, gtype, n_types, demand_total, demand_type, pair_set, p_local, n_q,
-        )  # fmt: skip
-    return group, cg[ok], cv[ok], n_g
+    chunks = np.unique(np.r_[0, cuts, n_g])
+    out_g, out_v = [], []
+    for g0, g1 in zip(chunks[:-1], chunks[1:]):
+        sl = star[g0:g1]
+        gi, k = _expand(p_start[sl + 1] - p_start[sl])
+        q = qq[p_order[p_start[sl[gi]] + k]]
+        hi, k2 = _expand(holders_q[q])
+        cand = _unique((gi[hi] + g0) * np.int64(n_r) + r_owner[q_order[q_start[q[hi]] + k2]])
+        del gi, k, q, hi, k2
+        cg, cv = cand // n_r, cand % n_r
+        if exact:
+            keep = rdeg[cv] == demand_total[cg]
+            cg, cv = cg[keep], cv[keep]
+        if supply is not None and len(cg):
+            keep = _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r)
+            cg, cv = cg[keep], cv[keep]
+
+        # 2. every known pattern of the group against the candidate's released patterns
+        # (after the supply filter a one-pattern neighbourhood is decided: Hall's
+        # condition for one pattern is its supply)
+        ok = np.ones(len(cg), dtype=bool)
+        todo = np.flatnonzero(n_pat[cg] > 1) if supply is not None else np.arange(len(cg))
+        tg, tv = cg[todo], cv[todo]
+        per_c = (o_start[tv + 1] - o_start[tv]) * n_pat[tg]  # expanded rows per candidate
+        cum_c = np.cumsum(per_c)
+        cuts = np.searchsorted(
+            cum_c, np.arange(_BLOCK_ROWS, cum_c[-1] if len(cum_c) else 0, _BLOCK_ROWS)
+        )
+        bounds = np.unique(np.r_[0, cuts, len(tg)])
+        for lo, hi_ in zip(bounds[:-1], bounds[1:]):  # blocks of candidates, bounded memory
+            ok[todo[lo:hi_]] = _check_block(
+                tg[lo:hi_], tv[lo:hi_], o_order, o_start, r_pat, r_mult, g_start, n_pat, gp,
+                gm, local, gtype, n_types, demand_total, demand_type, pair_set, p_local, n_q,
+            )  # fmt: skip
+        out_g.append(cg[ok])
+        out_v.append(cv[ok])
+    return group, np.concatenate(out_g), np.concatenate(out_v), n_g
 
 
-def _supply_filter(cg, cv, holders, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
+def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
     """Per (group, candidate) pair: does the candidate hold, for each known pattern of the
     group, at least as many consistent released connections as the pattern's
     multiplicity?  (Necessary for Hall's condition; a sorted-key look-up per known
     pattern, in blocks, so the full check runs on far fewer pairs.)"""
-    # the holders table is sorted by (p, v): its keys are sorted
-    key = holders["p"].to_numpy(np.int64) * np.int64(n_r) + holders["v"].to_numpy(np.int64)
-    mult = holders["mult"].to_numpy(float)
+    key, mult = supply  # (p * n_r + v) of the holders table, sorted; their multiplicity
     if len(key) == 0:  # nobody holds a consistent pattern
         return np.zeros(len(cg), dtype=bool)
     ok = np.ones(len(cg), dtype=bool)
