@@ -267,7 +267,7 @@ def _join(lk, rk):
     if min(int(lk.min()), int(sorted_r[0])) < 0:  # not codes: binary searches
         lo = np.searchsorted(sorted_r, lk, side="left")
         n = np.searchsorted(sorted_r, lk, side="right") - lo
-    elif top <= max(1 << 22, 4 * (len(lk) + len(rk))):
+    elif top <= 4 * (len(lk) + len(rk)) + 1024:
         counts = np.bincount(sorted_r, minlength=top)
         lo = (np.cumsum(counts) - counts)[lk]
         n = counts[lk]
