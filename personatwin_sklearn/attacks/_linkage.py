@@ -790,7 +790,8 @@ def _pattern_matchers(original, kidx, ridx, sig, hierarchies):
 def _holders(pairs_p, pairs_q, ridx) -> pd.DataFrame:
     """(p, v, mult): released people v holding patterns consistent with known pattern p,
     with the total multiplicity of those patterns; rows sorted by (p, v).  Sorted keys
-    and CSR offsets, no join: rows = sum over consistent (p, q) of q's holders."""
+    and CSR offsets, no join: rows = sum over consistent (p, q) of q's holders, made in
+    chunks of known patterns (at most about :data:`_BLOCK_ROWS` rows at once)."""
     pairs_p = np.asarray(pairs_p, dtype=np.int64)
     pairs_q = np.asarray(pairs_q, dtype=np.int64)
     r_pat = np.asarray(ridx.pattern, dtype=np.int64)
@@ -799,16 +800,36 @@ def _holders(pairs_p, pairs_q, ridx) -> pd.DataFrame:
     n_q = len(ridx.table)
     n_v = int(r_owner.max()) + 1 if len(r_owner) else 1
     q_order, q_start = _csr(r_pat, n_q)
-    li, k = _expand(q_start[pairs_q + 1] - q_start[pairs_q])
-    row = q_order[q_start[pairs_q[li]] + k]
-    key = pairs_p[li] * np.int64(n_v) + r_owner[row]
-    order = np.argsort(key, kind="stable")
-    key, mult = key[order], r_mult[row][order]
-    if len(key):
-        first = np.r_[True, key[1:] != key[:-1]]
-        starts = np.flatnonzero(first)
-        key, mult = key[starts], np.add.reduceat(mult, starts)
-    return pd.DataFrame({"p": key // n_v, "v": key % n_v, "mult": mult})
+    # the pairs sorted by p (their order within a p does not matter: rows are summed)
+    by_p = np.argsort(pairs_p, kind="stable")
+    pairs_p, pairs_q = pairs_p[by_p], pairs_q[by_p]
+    size = q_start[pairs_q + 1] - q_start[pairs_q]
+    cum = np.cumsum(size)
+    # chunk bounds on changes of p, so the chunks' (p, v) keys never overlap
+    cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
+    p_first = np.flatnonzero(np.r_[True, pairs_p[1:] != pairs_p[:-1]]) if len(pairs_p) else cuts
+    cuts = p_first[np.minimum(np.searchsorted(p_first, cuts), len(p_first) - 1)]
+    bounds = np.unique(np.r_[0, cuts, len(pairs_p)])
+    ps, vs, ms = [], [], []
+    small = n_v < 2**31 and len(ridx.table) < 2**31
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        li, k = _expand(size[lo:hi])
+        row = q_order[q_start[pairs_q[lo:hi][li]] + k]
+        key = pairs_p[lo:hi][li] * np.int64(n_v) + r_owner[row]
+        del li, k
+        order = np.argsort(key, kind="stable")
+        key, mult = key[order], r_mult[row][order]
+        del order, row
+        if len(key):
+            starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+            key, mult = key[starts], np.add.reduceat(mult, starts)
+        ps.append(key // n_v)
+        vs.append(key % n_v)
+        ms.append(mult)
+    cat = [np.concatenate(x) if x else np.zeros(0, np.int64) for x in (ps, vs, ms)]
+    if small:  # half the memory of the table the attacks keep
+        cat = [x.astype(np.int32) for x in cat[:2]] + [cat[2]]
+    return pd.DataFrame({"p": cat[0], "v": cat[1], "mult": cat[2]}, copy=False)
 
 
 @validate_params(
