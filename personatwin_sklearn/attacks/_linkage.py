@@ -137,6 +137,31 @@ class _ColumnMatcher:
                 self.r_gen[j] = g
                 self.matrix[:, g] = True if allowed is None else np.isin(k_uni, list(allowed))
 
+    def density(self) -> float:
+        """Share of (known value, generalised label) pairs that are consistent (computed
+        once per matcher)."""
+        if not hasattr(self, "_density"):
+            self._density = float(self.matrix.mean())
+        return self._density
+
+    def hiding(self) -> tuple:
+        """``(gi, g_order, g_start)``: the generalised labels hiding each known code, as
+        CSR offsets over the matrix's non-zero cells (computed once per matcher)."""
+        if not hasattr(self, "_hiding"):
+            ki, gi = np.nonzero(self.matrix)
+            g_order, g_start = _csr(ki, self.matrix.shape[0])
+            self._hiding = (gi, g_order, g_start)
+        return self._hiding
+
+    def hidden(self) -> tuple:
+        """``(ki, k_order, k_start)``: the known codes each generalised label hides, as
+        CSR offsets (computed once per matcher)."""
+        if not hasattr(self, "_hidden"):
+            gi, ki = np.nonzero(self.matrix.T)
+            k_order, k_start = _csr(gi, self.matrix.shape[1])
+            self._hidden = (ki, k_order, k_start)
+        return self._hidden
+
     def check(self, kc: np.ndarray, rc: np.ndarray) -> np.ndarray:
         if self.matrix is not None and (self.r_gen >= 0).all():
             return self.matrix[kc, self.r_gen[rc]]
@@ -191,18 +216,28 @@ def _pairs_of(known, released, matchers, rows, exact, loose):
         lcols = [matchers[c].k_shared[known[:, c]] for c in exact]
         rcols = [matchers[c].r_shared[released[rows, c]] for c in exact]
         sizes = [len(matchers[c].k_shared) + len(matchers[c].r_shared) for c in exact]
+        rr = None  # released side expanded: position in ``rows`` of each right row
         if expand is not None:
             m = matchers[expand]
-            ki, gi = np.nonzero(m.matrix)  # known code -> generalised labels hiding it
-            g_order, g_start = _csr(ki, m.matrix.shape[0])
+            gi, g_order, g_start = m.hiding()  # known code -> generalised labels hiding it
+            ki, k_order, k_start = m.hidden()  # generalised label -> known codes it hides
             kc = known[:, expand]
-            li, k = _expand(g_start[kc + 1] - g_start[kc])
-            lcols = [col[li] for col in lcols] + [gi[g_order[g_start[kc[li]] + k]]]
-            rcols.append(m.r_gen[released[rows, expand]])
-            sizes.append(m.matrix.shape[1])
+            rg = m.r_gen[released[rows, expand]]
+            left = g_start[kc + 1] - g_start[kc]
+            right = k_start[rg + 1] - k_start[rg]
+            if int(left.sum()) <= int(right.sum()):  # expand the known rows to labels
+                li, k = _expand(left)
+                lcols = [col[li] for col in lcols] + [gi[g_order[g_start[kc[li]] + k]]]
+                rcols.append(rg)
+                sizes.append(m.matrix.shape[1])
+            else:  # fewer released rows: expand each to the known codes its label hides
+                rr, k = _expand(right)
+                rcols = [col[rr] for col in rcols] + [ki[k_order[k_start[rg[rr]] + k]]]
+                lcols.append(kc)
+                sizes.append(m.matrix.shape[0])
             loose = [c for c in loose if c != expand]
         a, b = _join(*_join_keys(lcols, rcols, sizes))
-        i, j = li[a], rows[b]
+        i, j = li[a], rows[b if rr is None else rr[b]]
         keep = np.ones(len(i), dtype=bool)
         for c in loose:
             keep &= matchers[c].check(known[i, c], released[j, c])
@@ -231,7 +266,7 @@ def _expansion_column(matchers, loose):
         m = matchers[c]
         if m.matrix is None or m.matrix.size == 0:
             continue
-        share = float(m.matrix.mean())
+        share = m.density()
         if share < density:
             best, density = c, share
     return best
