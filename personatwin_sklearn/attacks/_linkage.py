@@ -381,6 +381,8 @@ def _hier_key(hierarchies):
 # ----------------------------------------------------------------------------- neighbourhoods
 #: Largest number of expanded (candidate, released pattern, known pattern) rows per block.
 _BLOCK_ROWS = 1_000_000
+#: Largest holders table looked up through a hash index (beyond: binary searches).
+_HASH_KEYS = 4_000_000
 #: Known neighbourhoods with at most this many distinct patterns get the exact Hall check
 #: (every subset) when a released pattern could serve two of them; larger ones get the
 #: necessary conditions (each pattern, each connection type, the whole neighbourhood).
@@ -540,10 +542,9 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     rdeg = np.bincount(r_owner, weights=r_mult, minlength=n_r) if exact else None
     supply = None
     if holders is not None:  # the holders table is sorted by (p, v): its keys are sorted
-        supply = (
-            holders["p"].to_numpy(np.int64) * np.int64(n_r) + holders["v"].to_numpy(np.int64),
-            holders["mult"].to_numpy(float),
-        )
+        h_key = holders["p"].to_numpy(np.int64) * np.int64(n_r) + holders["v"].to_numpy(np.int64)
+        index = pd.Index(h_key) if len(h_key) <= _HASH_KEYS else None
+        supply = (h_key, holders["mult"].to_numpy(float), index)
     n_types = int(ktypes.max()) + 1 if len(ktypes) else 1
     gtype = ktypes[gp]
     demand_type = np.bincount(gg * n_types + gtype, weights=gm, minlength=n_g * n_types)
@@ -596,7 +597,9 @@ def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
     group, at least as many consistent released connections as the pattern's
     multiplicity?  (Necessary for Hall's condition; a sorted-key look-up per known
     pattern, in blocks, so the full check runs on far fewer pairs.)"""
-    key, mult = supply  # (p * n_r + v) of the holders table, sorted; their multiplicity
+    # (p * n_r + v) of the holders table, sorted and distinct; their multiplicity; a hash
+    # index of the keys (None: a table too large to index beside it)
+    key, mult, index = supply
     if len(key) == 0:  # nobody holds a consistent pattern
         return np.zeros(len(cg), dtype=bool)
     ok = np.ones(len(cg), dtype=bool)
@@ -608,8 +611,12 @@ def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
         ci, k = _expand(rows[lo:hi])
         j = g_start[cg[lo:hi][ci]] + k
         want = gp[j] * np.int64(n_r) + cv[lo:hi][ci]
-        pos = np.minimum(np.searchsorted(key, want), max(len(key) - 1, 0))
-        supply = np.where(key[pos] == want, mult[pos], 0.0)
+        if index is not None:  # a hash look-up
+            pos = index.get_indexer(want)
+            supply = np.where(pos >= 0, mult[pos], 0.0)
+        else:  # a large table: binary searches (no hash table beside it)
+            pos = np.minimum(np.searchsorted(key, want), max(len(key) - 1, 0))
+            supply = np.where(key[pos] == want, mult[pos], 0.0)
         short = supply < gm[j]
         ok[lo:hi] = np.bincount(ci, weights=short, minlength=hi - lo) == 0
     return ok
