@@ -542,9 +542,11 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     rdeg = np.bincount(r_owner, weights=r_mult, minlength=n_r) if exact else None
     supply = None
     if holders is not None:  # the holders table is sorted by (p, v): its keys are sorted
-        h_key = holders["p"].to_numpy(np.int64) * np.int64(n_r) + holders["v"].to_numpy(np.int64)
+        h_key = np.array(holders["p"].to_numpy(), dtype=np.int64)  # a copy, then in place
+        h_key *= np.int64(n_r)
+        h_key += holders["v"].to_numpy()
         index = pd.Index(h_key) if len(h_key) <= _HASH_KEYS else None
-        supply = (h_key, holders["mult"].to_numpy(float), index)
+        supply = (h_key, holders["mult"].to_numpy(), index)
     n_types = int(ktypes.max()) + 1 if len(ktypes) else 1
     gtype = ktypes[gp]
     demand_type = np.bincount(gg * n_types + gtype, weights=gm, minlength=n_g * n_types)
@@ -853,7 +855,9 @@ def _holders(pairs_p, pairs_q, ridx) -> pd.DataFrame:
     cuts = p_first[np.minimum(np.searchsorted(p_first, cuts), len(p_first) - 1)]
     bounds = np.unique(np.r_[0, cuts, len(pairs_p)])
     ps, vs, ms = [], [], []
-    small = n_v < 2**31 and len(ridx.table) < 2**31
+    # ids and multiplicities as int32 when they fit: the attacks keep this table
+    ids = np.int32 if max(n_v, len(ridx.table)) < 2**31 else np.int64
+    counts = np.int32 if len(r_mult) == 0 or int(r_mult.sum()) < 2**31 else np.int64
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         li, k = _expand(size[lo:hi])
         row = q_order[q_start[pairs_q[lo:hi][li]] + k]
@@ -865,13 +869,15 @@ def _holders(pairs_p, pairs_q, ridx) -> pd.DataFrame:
         if len(key):
             starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
             key, mult = key[starts], np.add.reduceat(mult, starts)
-        ps.append(key // n_v)
-        vs.append(key % n_v)
-        ms.append(mult)
-    cat = [np.concatenate(x) if x else np.zeros(0, np.int64) for x in (ps, vs, ms)]
-    if small:  # half the memory of the table the attacks keep
-        cat = [x.astype(np.int32) for x in cat[:2]] + [cat[2]]
-    return pd.DataFrame({"p": cat[0], "v": cat[1], "mult": cat[2]}, copy=False)
+        ps.append((key // n_v).astype(ids))
+        vs.append((key % n_v).astype(ids))
+        ms.append(mult.astype(counts))
+        del key, mult
+    out = {}
+    for name, parts, dtype in (("p", ps, ids), ("v", vs, ids), ("mult", ms, counts)):
+        out[name] = np.concatenate(parts) if parts else np.zeros(0, dtype)
+        parts.clear()  # one column's chunks and its whole at a time
+    return pd.DataFrame(out, copy=False)
 
 
 @validate_params(
@@ -1110,7 +1116,9 @@ def linkage_attack(
             sizes = np.full(n_t, n_r if pool is None else int(pool.sum()), dtype=np.int64)
             sizes[chosen["t"].to_numpy()] = chosen["n"].to_numpy()
             # is (chosen pattern, own record) a holder?  pv is sorted by (p, v)
-            pv_key = pv["p"].to_numpy(np.int64) * np.int64(n_r) + pv["v"].to_numpy(np.int64)
+            pv_key = np.array(pv["p"].to_numpy(), dtype=np.int64)  # a copy, then in place
+            pv_key *= np.int64(n_r)
+            pv_key += pv["v"].to_numpy()
             own_v = truth[chosen["t"].to_numpy()]
             want = chosen["p"].to_numpy(np.int64) * np.int64(n_r) + np.maximum(own_v, 0)
             pos = np.minimum(np.searchsorted(pv_key, want), max(len(pv_key) - 1, 0))
