@@ -1437,7 +1437,7 @@ def _k_reason(frontier, params, met) -> str:
     feasible = int(points["meets"].sum())
     # a point less useful than a feasible one has no risk measured: it could not be chosen
     put_off = int(points["risk_average"].isna().sum())
-    skipped = f", {put_off} less useful than one that did, not risk-measured" if put_off else ""
+    skipped = f"; {put_off} less useful than a point that did: not measured" if put_off else ""
     return (
         f"{what} k={int(chosen['k'])}: the most useful of {len(points)} releases tried "
         f"({feasible} met the bounds{skipped}) for privacy_level={level!r}: headline average "
