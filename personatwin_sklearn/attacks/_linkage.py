@@ -784,17 +784,29 @@ def _hierarchy(hierarchies, column):
     return None
 
 
+def _canon_of(frame: pd.DataFrame, col) -> tuple[np.ndarray, np.ndarray]:
+    """``_canon(frame[col])`` and its distinct values, memoised inside
+    :func:`_shared_patterns` (the input's columns and pattern table are read by every
+    attack of a search)."""
+
+    def compute():
+        values = _canon(frame[col])
+        return values, pd.unique(values)
+
+    return _cached(("canon", id(frame), col), frame, compute)
+
+
 def _qi_matchers(original, release, qis, targets, hierarchies):
     matchers = []
     for col in qis:
         true_col = original._people[col]
-        domain = _canon(true_col)
+        domain, distinct = _canon_of(original._people, col)
         matchers.append(
             _ColumnMatcher(
                 domain[targets],
                 _canon(release._people[col]),
                 _column_kind(true_col, col, hierarchies),
-                pd.unique(domain),
+                distinct,
                 _hierarchy(hierarchies, col),
             )
         )
@@ -806,23 +818,19 @@ def _qi_matchers(original, release, qis, targets, hierarchies):
 def _pattern_matchers(original, kidx, ridx, sig, hierarchies):
     """Matchers over the known (original) and released pattern tables."""
     ktab, rtab = kidx.table, ridx.table
+    k_types, k_type_set = _canon_of(ktab, "connection_type")
     matchers = [
-        _ColumnMatcher(
-            _canon(ktab["connection_type"]),
-            _canon(rtab["connection_type"]),
-            "categorical",
-            pd.unique(_canon(ktab["connection_type"])),
-        )
+        _ColumnMatcher(k_types, _canon(rtab["connection_type"]), "categorical", k_type_set)
     ]
     for col in sig:
         true_col = original._people[col]
         kind = "numeric" if col == "age" else _column_kind(true_col, col, hierarchies)
         matchers.append(
             _ColumnMatcher(
-                _canon(ktab[f"partner_{col}"]),
+                _canon_of(ktab, f"partner_{col}")[0],
                 _canon(rtab[f"partner_{col}"]),
                 kind,
-                pd.unique(_canon(true_col)),
+                _canon_of(original._people, col)[1],
                 _hierarchy(hierarchies, col),
             )
         )
