@@ -604,6 +604,11 @@ def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
     key, mult, index = supply
     if len(key) == 0:  # nobody holds a consistent pattern
         return np.zeros(len(cg), dtype=bool)
+    out = np.ones(len(cg), dtype=bool)
+    # a neighbourhood of one pattern held once is met: its candidates were drawn from
+    # the holders of a pattern consistent with it (nothing to look up)
+    todo = np.flatnonzero((n_pat[cg] > 1) | (gm[g_start[cg]] > 1))
+    cg, cv = cg[todo], cv[todo]
     ok = np.ones(len(cg), dtype=bool)
     rows = n_pat[cg]
     cum = np.cumsum(rows)
@@ -621,7 +626,8 @@ def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
             supply = np.where(key[pos] == want, mult[pos], 0.0)
         short = supply < gm[j]
         ok[lo:hi] = np.bincount(ci, weights=short, minlength=hi - lo) == 0
-    return ok
+    out[todo] = ok
+    return out
 
 
 def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm, local,
