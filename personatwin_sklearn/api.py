@@ -1056,7 +1056,7 @@ def _search(
             target_risk=1.0 if target is None else target,
             # no target (None): no constraint, so nothing to warn about
             max_certain=1.0 if target is None else max_certain,
-            verify=None if risk is not None else verify, progress=tick,
+            verify=None if risk is not None else verify, progress=tick, on_skip=_forget,
         )  # fmt: skip
     if bar is not None:
         bar.close()
@@ -1439,9 +1439,12 @@ def _k_reason(frontier, params, met) -> str:
     level = params["privacy_level"]
     what = "group size" if params["protection"] == "local" else "quasi-identifier k"
     feasible = int(points["meets"].sum())
+    # a point less useful than a feasible one has no risk measured: it could not be chosen
+    put_off = int(points["risk_average"].isna().sum())
+    skipped = f"; {put_off} less useful than a point that did: not measured" if put_off else ""
     return (
         f"{what} k={int(chosen['k'])}: the most useful of {len(points)} releases tried "
-        f"({feasible} met the bounds) for privacy_level={level!r}: headline average "
+        f"({feasible} met the bounds{skipped}) for privacy_level={level!r}: headline average "
         f"<= {target:.1%} and <= {frontier.max_certain:.1%} of real people certain; it has "
         f"{chosen['risk_average']:.1%} and {chosen['certain_share']:.1%}"
         + ("" if met else " (bounds NOT met: the safest point tried)")

@@ -577,3 +577,28 @@ def test_edge_scope_repair_widens_only_rare_slots():
     true = data.people["area"].astype(str).to_numpy()
     kept = np.mean(repaired.people["area"].astype(str).to_numpy() == true)
     assert kept >= np.mean(plain.people["area"].astype(str).to_numpy() == true) - 0.05
+
+
+def test_set_labels_match_a_join_per_person():
+    """The bitmask labels of the published value sets equal a "|".join per person."""
+    import numpy as np
+    import pandas as pd
+
+    from personatwin_sklearn.generalize._neighborhood import _set_labels
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        vocab = np.array([f"v{i}" for i in rng.permutation(rng.integers(1, 40))], dtype=object)
+        n = int(rng.integers(1, 300))
+        frame = pd.DataFrame(
+            {"p": rng.integers(0, 60, n), "v": vocab[rng.integers(0, len(vocab), n)]}
+        )
+        frame = frame.drop_duplicates().sort_values(["p", "v"], kind="stable")
+        labels, size = _set_labels(frame["p"].to_numpy(), frame["v"].to_numpy(object))
+        want = frame.groupby("p", sort=True)["v"].agg("|".join)
+        assert labels.tolist() == want.tolist() and labels.index.tolist() == want.index.tolist()
+        assert size.tolist() == frame.groupby("p", sort=True)["v"].size().tolist()
+    # a repeated value or more than 62 distinct values: the join per person
+    assert _set_labels(np.array([0, 0]), np.array(["a", "a"], dtype=object)) is None
+    wide = np.array([f"w{i}" for i in range(63)], dtype=object)
+    assert _set_labels(np.zeros(63, int), np.sort(wide)) is None

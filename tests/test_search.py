@@ -82,6 +82,65 @@ def test_nothing_feasible_walks_everything_and_takes_the_safest():
     assert any("no point met" in note for note in frontier.notes)
 
 
+def test_points_below_the_best_feasible_utility_put_off_their_risk():
+    measured = []
+
+    def risk(point):
+        measured.append((point["f"], point["i"]))
+        r = RISK[point["f"]][point["i"]]
+        return {"average": r, "maximum": r, "certain_share": 0.0}
+
+    release, point, frontier = search_release(
+        _families(), lambda p: p, risk, lambda p: {"utility": UTILITY[p["f"]][p["i"]]},
+        target_risk=0.05,
+    )  # fmt: skip
+    assert point == _full_walk_choice()
+    # (1, 2) at 0.78 and (2, 0) at 0.70 are tried after (0, 1) met at 0.80: no risk
+    assert (1, 2) not in measured and (2, 0) not in measured
+    rows = frontier.points.set_index(["f", "i"])
+    assert rows.loc[[(1, 2), (2, 0)], "risk_average"].isna().all()
+    assert not rows.loc[[(1, 2), (2, 0)], "meets"].any()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_put_off_risks_choose_what_a_full_walk_chooses(seed):
+    """Random families (utility falling along each), random quick risks and random
+    rejections by the full measure: the choice is the most useful point that passes
+    both, as when every point's risk is measured."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 6, rng.integers(1, 5))
+    util = [np.sort(rng.random(n))[::-1] for n in sizes]
+    quick = [rng.random(n) for n in sizes]
+    full_fail = [rng.random(n) < 0.4 for n in sizes]
+    families = [[{"f": f, "i": i} for i in range(n)] for f, n in enumerate(sizes)]
+
+    def risk(p):
+        r = float(quick[p["f"]][p["i"]])
+        return {"average": r, "maximum": r, "certain_share": 0.0}
+
+    def verify(p):
+        r = 1.0 if full_fail[p["f"]][p["i"]] else float(quick[p["f"]][p["i"]])
+        return {"average": r, "maximum": r, "certain_share": 0.0}
+
+    _, point, frontier = search_release(
+        families, lambda p: p, risk, lambda p: {"utility": float(util[p["f"]][p["i"]])},
+        target_risk=0.5, verify=verify,
+    )  # fmt: skip
+    ok = [
+        (float(util[f][i]), -f, -i)
+        for f, n in enumerate(sizes)
+        for i in range(n)
+        if quick[f][i] <= 0.5 and not full_fail[f][i]
+    ]
+    if ok:
+        _, f, i = max(ok)
+        assert point == {"f": -f, "i": -i}
+    else:  # nothing passes both: the safest point measured
+        assert frontier.points["chosen"].sum() == 1 and "no point met" in frontier.notes[-1]
+    chosen = frontier.chosen
+    assert not np.isnan(chosen["risk_average"])
+
+
 def test_sorted_key_join_matches_a_plain_join():
     from personatwin_sklearn.attacks._linkage import _join, _join_keys
 

@@ -142,6 +142,31 @@ class _ColumnMatcher:
                 self.r_gen[j] = g
                 self.matrix[:, g] = True if allowed is None else np.isin(k_uni, list(allowed))
 
+    def density(self) -> float:
+        """Share of (known value, generalised label) pairs that are consistent (computed
+        once per matcher)."""
+        if not hasattr(self, "_density"):
+            self._density = float(self.matrix.mean())
+        return self._density
+
+    def hiding(self) -> tuple:
+        """``(gi, g_order, g_start)``: the generalised labels hiding each known code, as
+        CSR offsets over the matrix's non-zero cells (computed once per matcher)."""
+        if not hasattr(self, "_hiding"):
+            ki, gi = np.nonzero(self.matrix)
+            g_order, g_start = _csr(ki, self.matrix.shape[0])
+            self._hiding = (gi, g_order, g_start)
+        return self._hiding
+
+    def hidden(self) -> tuple:
+        """``(ki, k_order, k_start)``: the known codes each generalised label hides, as
+        CSR offsets (computed once per matcher)."""
+        if not hasattr(self, "_hidden"):
+            gi, ki = np.nonzero(self.matrix.T)
+            k_order, k_start = _csr(gi, self.matrix.shape[1])
+            self._hidden = (ki, k_order, k_start)
+        return self._hidden
+
     def check(self, kc: np.ndarray, rc: np.ndarray) -> np.ndarray:
         if self.matrix is not None and (self.r_gen >= 0).all():
             return self.matrix[kc, self.r_gen[rc]]
@@ -196,18 +221,28 @@ def _pairs_of(known, released, matchers, rows, exact, loose):
         lcols = [matchers[c].k_shared[known[:, c]] for c in exact]
         rcols = [matchers[c].r_shared[released[rows, c]] for c in exact]
         sizes = [len(matchers[c].k_shared) + len(matchers[c].r_shared) for c in exact]
+        rr = None  # released side expanded: position in ``rows`` of each right row
         if expand is not None:
             m = matchers[expand]
-            ki, gi = np.nonzero(m.matrix)  # known code -> generalised labels hiding it
-            g_order, g_start = _csr(ki, m.matrix.shape[0])
+            gi, g_order, g_start = m.hiding()  # known code -> generalised labels hiding it
+            ki, k_order, k_start = m.hidden()  # generalised label -> known codes it hides
             kc = known[:, expand]
-            li, k = _expand(g_start[kc + 1] - g_start[kc])
-            lcols = [col[li] for col in lcols] + [gi[g_order[g_start[kc[li]] + k]]]
-            rcols.append(m.r_gen[released[rows, expand]])
-            sizes.append(m.matrix.shape[1])
+            rg = m.r_gen[released[rows, expand]]
+            left = g_start[kc + 1] - g_start[kc]
+            right = k_start[rg + 1] - k_start[rg]
+            if int(left.sum()) <= int(right.sum()):  # expand the known rows to labels
+                li, k = _expand(left)
+                lcols = [col[li] for col in lcols] + [gi[g_order[g_start[kc[li]] + k]]]
+                rcols.append(rg)
+                sizes.append(m.matrix.shape[1])
+            else:  # fewer released rows: expand each to the known codes its label hides
+                rr, k = _expand(right)
+                rcols = [col[rr] for col in rcols] + [ki[k_order[k_start[rg[rr]] + k]]]
+                lcols.append(kc)
+                sizes.append(m.matrix.shape[0])
             loose = [c for c in loose if c != expand]
         a, b = _join(*_join_keys(lcols, rcols, sizes))
-        i, j = li[a], rows[b]
+        i, j = li[a], rows[b if rr is None else rr[b]]
         keep = np.ones(len(i), dtype=bool)
         for c in loose:
             keep &= matchers[c].check(known[i, c], released[j, c])
@@ -236,7 +271,7 @@ def _expansion_column(matchers, loose):
         m = matchers[c]
         if m.matrix is None or m.matrix.size == 0:
             continue
-        share = float(m.matrix.mean())
+        share = m.density()
         if share < density:
             best, density = c, share
     return best
@@ -261,13 +296,29 @@ def _join_keys(lcols, rcols, sizes):
 
 
 def _join(lk, rk):
-    """Every (a, b) with ``lk[a] == rk[b]`` (a sort of ``rk`` and two binary searches
-    per left key), sorted by ``a``."""
+    """Every (a, b) with ``lk[a] == rk[b]`` (a sort of ``rk``, then per left key the
+    start and length of its run: a table over the key range when it is small, else a
+    hash look-up of the distinct keys), sorted by ``a``."""
     order = np.argsort(rk, kind="stable")
     sorted_r = rk[order]
-    lo = np.searchsorted(sorted_r, lk, side="left")
-    hi = np.searchsorted(sorted_r, lk, side="right")
-    a, k = _expand(hi - lo)
+    if len(lk) == 0 or len(rk) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    top = int(max(lk.max(), sorted_r[-1])) + 1
+    if min(int(lk.min()), int(sorted_r[0])) < 0:  # not codes: binary searches
+        lo = np.searchsorted(sorted_r, lk, side="left")
+        n = np.searchsorted(sorted_r, lk, side="right") - lo
+    elif top <= 4 * (len(lk) + len(rk)) + 1024:
+        counts = np.bincount(sorted_r, minlength=top)
+        lo = (np.cumsum(counts) - counts)[lk]
+        n = counts[lk]
+    else:
+        first = np.flatnonzero(np.r_[True, sorted_r[1:] != sorted_r[:-1]])
+        bounds = np.r_[first, len(sorted_r)]
+        at = pd.Index(sorted_r[first]).get_indexer(lk)
+        hit = at >= 0
+        lo = np.where(hit, bounds[at], 0)
+        n = np.where(hit, bounds[np.minimum(at + 1, len(first))] - lo, 0)
+    a, k = _expand(n)
     return a, order[lo[a] + k]
 
 
@@ -334,7 +385,9 @@ def _hier_key(hierarchies):
 
 # ----------------------------------------------------------------------------- neighbourhoods
 #: Largest number of expanded (candidate, released pattern, known pattern) rows per block.
-_BLOCK_ROWS = 4_000_000
+_BLOCK_ROWS = 1_000_000
+#: Largest holders table looked up through a hash index (beyond: binary searches).
+_HASH_KEYS = 4_000_000
 #: Known neighbourhoods with at most this many distinct patterns get the exact Hall check
 #: (every subset) when a released pattern could serve two of them; larger ones get the
 #: necessary conditions (each pattern, each connection type, the whole neighbourhood).
@@ -373,6 +426,33 @@ def _csr(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(keys, kind="stable")
     start = np.searchsorted(keys[order], np.arange(n + 1))
     return order, start
+
+
+#: Largest key range held as a bitmap by :class:`_KeySet` (bits: 2**28 is 32 MB).
+_BITMAP_BITS = 1 << 28
+
+
+class _KeySet:
+    """Membership of non-negative int64 keys below ``bound`` in a fixed set: a bitmap when
+    the range is small (one read per look-up), else a hash index (no binary search over
+    a large sorted array per look-up)."""
+
+    def __init__(self, keys: np.ndarray, bound: int):
+        keys = np.asarray(keys, dtype=np.int64)
+        if bound <= _BITMAP_BITS:
+            self.bits = np.zeros((int(bound) + 7) // 8, dtype=np.uint8)
+            np.bitwise_or.at(self.bits, keys >> 3, np.left_shift(1, keys & 7).astype(np.uint8))
+            self.index = None
+        else:
+            self.bits = None
+            self.index = pd.Index(_unique(keys))
+
+    def has(self, query: np.ndarray) -> np.ndarray:
+        """Bool per key of ``query``: is it in the set?"""
+        query = np.asarray(query, dtype=np.int64)
+        if self.bits is not None:
+            return ((self.bits[query >> 3] >> (query & 7).astype(np.uint8)) & 1).astype(bool)
+        return self.index.get_indexer(query) >= 0
 
 
 def _group_neighborhoods(t, p, m, n_t):
@@ -451,7 +531,12 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     # consistent (known p, released q) pairs: sorted keys and by-p CSR
     pp = np.asarray(pp, dtype=np.int64)
     qq = np.asarray(qq, dtype=np.int64)
-    pair_key = _unique(pp * n_q + qq)
+    # the groups' known patterns, numbered 0.. for a compact (pattern, released) key set
+    p_local = np.full(n_pk, -1, dtype=np.int64)
+    used = _unique(gp)
+    p_local[used] = np.arange(len(used))
+    in_groups = p_local[pp] >= 0
+    pair_set = _KeySet(p_local[pp[in_groups]] * n_q + qq[in_groups], len(used) * n_q)
     p_order, p_start = _csr(pp, n_pk)
     reach = np.bincount(pp, weights=holders_q[qq], minlength=n_pk)  # holders, upper bound
 
@@ -459,53 +544,76 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     rank = np.lexsort((gp, reach[gp], gg))
     first = rank[g_start[:-1]]
     star = gp[first]
-    n_links = p_start[star + 1] - p_start[star]
-    gi, k = _expand(n_links)
-    q = qq[p_order[p_start[star[gi]] + k]]
-    hi, k2 = _expand(holders_q[q])
-    cg = gi[hi]
-    cv = r_owner[q_order[q_start[q[hi]] + k2]]
-    cand = _unique(cg * np.int64(n_r) + cv)
-    cg, cv = cand // n_r, cand % n_r
-    if exact:
-        rdeg = np.bincount(r_owner, weights=r_mult, minlength=n_r)
-        keep = rdeg[cv] == demand_total[cg]
-        cg, cv = cg[keep], cv[keep]
-    if holders is not None and len(cg):
-        keep = _supply_filter(cg, cv, holders, g_start, n_pat, gp, gm, n_r)
-        cg, cv = cg[keep], cv[keep]
-
-    # 2. every known pattern of the group against the candidate's released patterns
-    # (after the supply filter a one-pattern neighbourhood is decided: Hall's condition
-    # for one pattern is its supply)
-    ok = np.ones(len(cg), dtype=bool)
-    todo = np.flatnonzero(n_pat[cg] > 1) if holders is not None else np.arange(len(cg))
-    tg, tv = cg[todo], cv[todo]
+    rdeg = np.bincount(r_owner, weights=r_mult, minlength=n_r) if exact else None
+    supply = None
+    if holders is not None:  # the holders table is sorted by (p, v): its keys are sorted
+        h_key = np.array(holders["p"].to_numpy(), dtype=np.int64)  # a copy, then in place
+        h_key *= np.int64(n_r)
+        h_key += holders["v"].to_numpy()
+        index = pd.Index(h_key) if len(h_key) <= _HASH_KEYS else None
+        supply = (h_key, holders["mult"].to_numpy(), index)
     n_types = int(ktypes.max()) + 1 if len(ktypes) else 1
     gtype = ktypes[gp]
     demand_type = np.bincount(gg * n_types + gtype, weights=gm, minlength=n_g * n_types)
-    per_c = (o_start[tv + 1] - o_start[tv]) * n_pat[tg]  # expanded rows per candidate
-    cum = np.cumsum(per_c)
+    # chunks of groups, each bounded by the holders it expands to (a fan-out of 50,000
+    # connections stays in bounded memory): generated, filtered and checked in turn;
+    # the chunks follow the group order, so the pairs stay sorted by (group, person)
+    cum = np.cumsum(reach[star])
     cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
-    bounds = np.unique(np.r_[0, cuts, len(tg)])
-    for lo, hi_ in zip(bounds[:-1], bounds[1:]):  # blocks of candidates, bounded memory
-        ok[todo[lo:hi_]] = _check_block(
-            tg[lo:hi_], tv[lo:hi_], o_order, o_start, r_pat, r_mult, g_start, n_pat, gp,
-            gm, local, gtype, n_types, demand_total, demand_type, pair_key, n_q,
-        )  # fmt: skip
-    return group, cg[ok], cv[ok], n_g
+    chunks = np.unique(np.r_[0, cuts, n_g])
+    out_g, out_v = [], []
+    for g0, g1 in zip(chunks[:-1], chunks[1:]):
+        sl = star[g0:g1]
+        gi, k = _expand(p_start[sl + 1] - p_start[sl])
+        q = qq[p_order[p_start[sl[gi]] + k]]
+        hi, k2 = _expand(holders_q[q])
+        cand = _unique((gi[hi] + g0) * np.int64(n_r) + r_owner[q_order[q_start[q[hi]] + k2]])
+        del gi, k, q, hi, k2
+        cg, cv = cand // n_r, cand % n_r
+        if exact:
+            keep = rdeg[cv] == demand_total[cg]
+            cg, cv = cg[keep], cv[keep]
+        if supply is not None and len(cg):
+            keep = _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r)
+            cg, cv = cg[keep], cv[keep]
+
+        # 2. every known pattern of the group against the candidate's released patterns
+        # (after the supply filter a one-pattern neighbourhood is decided: Hall's
+        # condition for one pattern is its supply)
+        ok = np.ones(len(cg), dtype=bool)
+        todo = np.flatnonzero(n_pat[cg] > 1) if supply is not None else np.arange(len(cg))
+        tg, tv = cg[todo], cv[todo]
+        per_c = (o_start[tv + 1] - o_start[tv]) * n_pat[tg]  # expanded rows per candidate
+        cum_c = np.cumsum(per_c)
+        cuts = np.searchsorted(
+            cum_c, np.arange(_BLOCK_ROWS, cum_c[-1] if len(cum_c) else 0, _BLOCK_ROWS)
+        )
+        bounds = np.unique(np.r_[0, cuts, len(tg)])
+        for lo, hi_ in zip(bounds[:-1], bounds[1:]):  # blocks of candidates, bounded memory
+            ok[todo[lo:hi_]] = _check_block(
+                tg[lo:hi_], tv[lo:hi_], o_order, o_start, r_pat, r_mult, g_start, n_pat, gp,
+                gm, local, gtype, n_types, demand_total, demand_type, pair_set, p_local, n_q,
+            )  # fmt: skip
+        out_g.append(cg[ok])
+        out_v.append(cv[ok])
+    return group, np.concatenate(out_g), np.concatenate(out_v), n_g
 
 
-def _supply_filter(cg, cv, holders, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
+def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
     """Per (group, candidate) pair: does the candidate hold, for each known pattern of the
     group, at least as many consistent released connections as the pattern's
     multiplicity?  (Necessary for Hall's condition; a sorted-key look-up per known
     pattern, in blocks, so the full check runs on far fewer pairs.)"""
-    # the holders table is sorted by (p, v): its keys are sorted
-    key = holders["p"].to_numpy(np.int64) * np.int64(n_r) + holders["v"].to_numpy(np.int64)
-    mult = holders["mult"].to_numpy(float)
+    # (p * n_r + v) of the holders table, sorted and distinct; their multiplicity; a hash
+    # index of the keys (None: a table too large to index beside it)
+    key, mult, index = supply
     if len(key) == 0:  # nobody holds a consistent pattern
         return np.zeros(len(cg), dtype=bool)
+    out = np.ones(len(cg), dtype=bool)
+    # a neighbourhood of one pattern held once is met: its candidates were drawn from
+    # the holders of a pattern consistent with it (nothing to look up)
+    todo = np.flatnonzero((n_pat[cg] > 1) | (gm[g_start[cg]] > 1))
+    cg, cv = cg[todo], cv[todo]
     ok = np.ones(len(cg), dtype=bool)
     rows = n_pat[cg]
     cum = np.cumsum(rows)
@@ -515,15 +623,21 @@ def _supply_filter(cg, cv, holders, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
         ci, k = _expand(rows[lo:hi])
         j = g_start[cg[lo:hi][ci]] + k
         want = gp[j] * np.int64(n_r) + cv[lo:hi][ci]
-        pos = np.minimum(np.searchsorted(key, want), max(len(key) - 1, 0))
-        supply = np.where(key[pos] == want, mult[pos], 0.0)
+        if index is not None:  # a hash look-up
+            pos = index.get_indexer(want)
+            supply = np.where(pos >= 0, mult[pos], 0.0)
+        else:  # a large table: binary searches (no hash table beside it)
+            pos = np.minimum(np.searchsorted(key, want), max(len(key) - 1, 0))
+            supply = np.where(key[pos] == want, mult[pos], 0.0)
         short = supply < gm[j]
         ok[lo:hi] = np.bincount(ci, weights=short, minlength=hi - lo) == 0
-    return ok
+    out[todo] = ok
+    return out
 
 
 def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm, local,
-                 gtype, n_types, demand_total, demand_type, pair_key, n_q):  # fmt: skip
+                 gtype, n_types, demand_total, demand_type, pair_set, p_local,
+                 n_q):  # fmt: skip
     """Hall's condition for a block of (group, candidate) pairs: bool per pair."""
     n_c = len(cg)
     if n_c == 0:
@@ -534,9 +648,7 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
     ri, k2 = _expand(n_pat[cg[ci]])
     c = ci[ri]
     j = g_start[cg[c]] + k2  # known row of the group
-    key = gp[j] * np.int64(n_q) + r_pat[rrow[ri]]
-    pos = np.searchsorted(pair_key, key)
-    hit = (pos < len(pair_key)) & (pair_key[np.minimum(pos, len(pair_key) - 1)] == key)
+    hit = pair_set.has(p_local[gp[j]] * np.int64(n_q) + r_pat[rrow[ri]])
     ri, c, j = ri[hit], c[hit], j[hit]
     mult = r_mult[rrow[ri]].astype(float)
     # demand rows of the block: (c, i) for i < n_pat
@@ -569,14 +681,23 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
         rows = np.flatnonzero(small[ci] & (mask > 0))
         rc, rmask, rmult = ci[rows], mask[rows], r_mult[rrow[rows]]
         d_rows = np.flatnonzero(small[dc])
-        dmask = np.left_shift(1, dk[d_rows])
-        dneed = gm[g_start[cg[dc[d_rows]]] + dk[d_rows]]
+        ddc, dmask = dc[d_rows], np.left_shift(1, dk[d_rows])
+        dneed = gm[g_start[cg[ddc]] + dk[d_rows]]
         width = n_pat[cg]
-        for subset in range(1, 1 << int(width[small].max())):  # subsets, not people
-            valid = small & (subset < (1 << width))
-            sup = np.bincount(rc, weights=rmult * ((rmask & subset) > 0), minlength=n_c)
-            dem = np.bincount(dc[d_rows], weights=dneed * ((dmask & subset) > 0), minlength=n_c)
-            ok &= ~valid | (sup >= dem)
+        for w in np.unique(width[small]):  # by width: 2**w - 1 subsets, on those pairs only
+            idx = np.flatnonzero(small & (width == w))
+            compact = np.full(n_c, -1, dtype=np.int64)
+            compact[idx] = np.arange(len(idx))
+            r_sel, d_sel = compact[rc] >= 0, compact[ddc] >= 0
+            rc_w, rm_w, rmult_w = compact[rc[r_sel]], rmask[r_sel], rmult[r_sel]
+            dc_w, dm_w, dn_w = compact[ddc[d_sel]], dmask[d_sel], dneed[d_sel]
+            good = np.ones(len(idx), dtype=bool)
+            for subset in range(1, 1 << int(w)):  # subsets, not people
+                sup = np.bincount(rc_w, weights=rmult_w * ((rm_w & subset) > 0),
+                                  minlength=len(idx))  # fmt: skip
+                dem = np.bincount(dc_w, weights=dn_w * ((dm_w & subset) > 0), minlength=len(idx))
+                good &= sup >= dem
+            ok[idx] &= good
     return ok
 
 
@@ -674,17 +795,29 @@ def _hierarchy(hierarchies, column):
     return None
 
 
+def _canon_of(frame: pd.DataFrame, col) -> tuple[np.ndarray, np.ndarray]:
+    """``_canon(frame[col])`` and its distinct values, memoised inside
+    :func:`_shared_patterns` (the input's columns and pattern table are read by every
+    attack of a search)."""
+
+    def compute():
+        values = _canon(frame[col])
+        return values, pd.unique(values)
+
+    return _cached(("canon", id(frame), col), frame, compute)
+
+
 def _qi_matchers(original, release, qis, targets, hierarchies):
     matchers = []
     for col in qis:
         true_col = original._people[col]
-        domain = _canon(true_col)
+        domain, distinct = _canon_of(original._people, col)
         matchers.append(
             _ColumnMatcher(
                 domain[targets],
                 _canon(release._people[col]),
                 _column_kind(true_col, col, hierarchies),
-                pd.unique(domain),
+                distinct,
                 _hierarchy(hierarchies, col),
             )
         )
@@ -696,23 +829,19 @@ def _qi_matchers(original, release, qis, targets, hierarchies):
 def _pattern_matchers(original, kidx, ridx, sig, hierarchies):
     """Matchers over the known (original) and released pattern tables."""
     ktab, rtab = kidx.table, ridx.table
+    k_types, k_type_set = _canon_of(ktab, "connection_type")
     matchers = [
-        _ColumnMatcher(
-            _canon(ktab["connection_type"]),
-            _canon(rtab["connection_type"]),
-            "categorical",
-            pd.unique(_canon(ktab["connection_type"])),
-        )
+        _ColumnMatcher(k_types, _canon(rtab["connection_type"]), "categorical", k_type_set)
     ]
     for col in sig:
         true_col = original._people[col]
         kind = "numeric" if col == "age" else _column_kind(true_col, col, hierarchies)
         matchers.append(
             _ColumnMatcher(
-                _canon(ktab[f"partner_{col}"]),
+                _canon_of(ktab, f"partner_{col}")[0],
                 _canon(rtab[f"partner_{col}"]),
                 kind,
-                pd.unique(_canon(true_col)),
+                _canon_of(original._people, col)[1],
                 _hierarchy(hierarchies, col),
             )
         )
@@ -724,7 +853,8 @@ def _pattern_matchers(original, kidx, ridx, sig, hierarchies):
 def _holders(pairs_p, pairs_q, ridx) -> pd.DataFrame:
     """(p, v, mult): released people v holding patterns consistent with known pattern p,
     with the total multiplicity of those patterns; rows sorted by (p, v).  Sorted keys
-    and CSR offsets, no join: rows = sum over consistent (p, q) of q's holders."""
+    and CSR offsets, no join: rows = sum over consistent (p, q) of q's holders, made in
+    chunks of known patterns (at most about :data:`_BLOCK_ROWS` rows at once)."""
     pairs_p = np.asarray(pairs_p, dtype=np.int64)
     pairs_q = np.asarray(pairs_q, dtype=np.int64)
     r_pat = np.asarray(ridx.pattern, dtype=np.int64)
@@ -733,16 +863,40 @@ def _holders(pairs_p, pairs_q, ridx) -> pd.DataFrame:
     n_q = len(ridx.table)
     n_v = int(r_owner.max()) + 1 if len(r_owner) else 1
     q_order, q_start = _csr(r_pat, n_q)
-    li, k = _expand(q_start[pairs_q + 1] - q_start[pairs_q])
-    row = q_order[q_start[pairs_q[li]] + k]
-    key = pairs_p[li] * np.int64(n_v) + r_owner[row]
-    order = np.argsort(key, kind="stable")
-    key, mult = key[order], r_mult[row][order]
-    if len(key):
-        first = np.r_[True, key[1:] != key[:-1]]
-        starts = np.flatnonzero(first)
-        key, mult = key[starts], np.add.reduceat(mult, starts)
-    return pd.DataFrame({"p": key // n_v, "v": key % n_v, "mult": mult})
+    # the pairs sorted by p (their order within a p does not matter: rows are summed)
+    by_p = np.argsort(pairs_p, kind="stable")
+    pairs_p, pairs_q = pairs_p[by_p], pairs_q[by_p]
+    size = q_start[pairs_q + 1] - q_start[pairs_q]
+    cum = np.cumsum(size)
+    # chunk bounds on changes of p, so the chunks' (p, v) keys never overlap
+    cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
+    p_first = np.flatnonzero(np.r_[True, pairs_p[1:] != pairs_p[:-1]]) if len(pairs_p) else cuts
+    cuts = p_first[np.minimum(np.searchsorted(p_first, cuts), len(p_first) - 1)]
+    bounds = np.unique(np.r_[0, cuts, len(pairs_p)])
+    ps, vs, ms = [], [], []
+    # ids and multiplicities as int32 when they fit: the attacks keep this table
+    ids = np.int32 if max(n_v, len(ridx.table)) < 2**31 else np.int64
+    counts = np.int32 if len(r_mult) == 0 or int(r_mult.sum()) < 2**31 else np.int64
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        li, k = _expand(size[lo:hi])
+        row = q_order[q_start[pairs_q[lo:hi][li]] + k]
+        key = pairs_p[lo:hi][li] * np.int64(n_v) + r_owner[row]
+        del li, k
+        order = np.argsort(key, kind="stable")
+        key, mult = key[order], r_mult[row][order]
+        del order, row
+        if len(key):
+            starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+            key, mult = key[starts], np.add.reduceat(mult, starts)
+        ps.append((key // n_v).astype(ids))
+        vs.append((key % n_v).astype(ids))
+        ms.append(mult.astype(counts))
+        del key, mult
+    out = {}
+    for name, parts, dtype in (("p", ps, ids), ("v", vs, ids), ("mult", ms, counts)):
+        out[name] = np.concatenate(parts) if parts else np.zeros(0, dtype)
+        parts.clear()  # one column's chunks and its whole at a time
+    return pd.DataFrame(out, copy=False)
 
 
 @validate_params(
@@ -919,10 +1073,17 @@ def linkage_attack(
             (original, release, hierarchies),
             lambda: _qi_matchers(original, view, qis, targets, hierarchies),
         )
+        # consistent (known QI tuple, released QI tuple) pairs: every pool counts on them
+        tp = _cached(
+            ("qi_tuples", id(original), id(release), tuple(qis), t_key, _hier_key(hierarchies)),
+            (original, release, hierarchies),
+            lambda: _qi_tuple_pairs(qm, kq, rq),
+        )
 
     known_text = np.full(n_t, None, dtype=object)
     if scope == "qi":
-        sizes = _qi_counts(qm, kq, rq, np.arange(n_r) if pool is None else np.flatnonzero(pool))
+        everyone = np.arange(n_r) if pool is None else np.flatnonzero(pool)
+        sizes = _qi_counts(tp, np.arange(n_t), everyone)
         in_cand = truth >= 0
         if in_cand.any():
             rows = np.flatnonzero(in_cand)
@@ -974,7 +1135,9 @@ def linkage_attack(
             sizes = np.full(n_t, n_r if pool is None else int(pool.sum()), dtype=np.int64)
             sizes[chosen["t"].to_numpy()] = chosen["n"].to_numpy()
             # is (chosen pattern, own record) a holder?  pv is sorted by (p, v)
-            pv_key = pv["p"].to_numpy(np.int64) * np.int64(n_r) + pv["v"].to_numpy(np.int64)
+            pv_key = np.array(pv["p"].to_numpy(), dtype=np.int64)  # a copy, then in place
+            pv_key *= np.int64(n_r)
+            pv_key += pv["v"].to_numpy()
             own_v = truth[chosen["t"].to_numpy()]
             want = chosen["p"].to_numpy(np.int64) * np.int64(n_r) + np.maximum(own_v, 0)
             pos = np.minimum(np.searchsorted(pv_key, want), max(len(pv_key) - 1, 0))
@@ -1018,7 +1181,7 @@ def linkage_attack(
                 per_group = np.bincount(cg, minlength=n_g)
                 sizes = np.where(t_has, per_group[np.maximum(group, 0)], 0).astype(np.int64)
             else:
-                sizes = _combined_counts(qm, kq, rq, group, cg, cv, n_g)
+                sizes = _combined_counts(tp, group, cg, cv)
                 rows = np.flatnonzero(in_cand)
                 good = np.ones(len(rows), dtype=bool)
                 for c, m in enumerate(qm):
@@ -1028,7 +1191,7 @@ def linkage_attack(
             if len(empty):
                 open_pool = np.flatnonzero(empty_pool)
                 if scope == "combined":
-                    sizes[empty] = _qi_counts(qm, kq[empty], rq, open_pool)
+                    sizes[empty] = _qi_counts(tp, empty, open_pool)
                 else:
                     sizes[empty] = len(open_pool)
                 ok = truth[empty] >= 0
@@ -1067,40 +1230,44 @@ def linkage_attack(
     )
 
 
-def _qi_counts(matchers, known, released, pool) -> np.ndarray:
-    """Number of released people in ``pool`` consistent with each known QI row."""
-    if len(known) == 0:
+def _qi_tuple_pairs(matchers, known, released) -> tuple:
+    """The distinct known and released QI tuples and their consistent pairs.
+
+    Returns ``(ktup, rtup, i, j, n_kt, n_rt)``: the tuple of each known and released
+    row, the consistent (known tuple ``i``, released tuple ``j``) pairs and the numbers
+    of tuples.  Counting candidates over a pool or a candidate set is then a bincount
+    (computed once per release and targets, shared by every pool)."""
+    ktup, kfirst = _tuples(known)
+    rtup, rfirst = _tuples(released)
+    i, j = _consistent_pairs(known[kfirst], released[rfirst], matchers)
+    return ktup, rtup, i, j, len(kfirst), len(rfirst)
+
+
+def _qi_counts(tuple_pairs, rows, pool) -> np.ndarray:
+    """Number of released people in ``pool`` consistent with the QIs of each known row of
+    ``rows`` (``tuple_pairs``: :func:`_qi_tuple_pairs`)."""
+    ktup, rtup, i, j, n_kt, n_rt = tuple_pairs
+    if len(rows) == 0:
         return np.zeros(0, dtype=np.int64)
-    sub = released[pool]
-    ktup = pd.DataFrame(known).groupby(list(range(known.shape[1])), sort=False).ngroup()
-    ktup = ktup.to_numpy()
-    if len(sub) == 0:
-        return np.zeros(len(known), dtype=np.int64)
-    rtup = pd.DataFrame(sub).groupby(list(range(sub.shape[1])), sort=False).ngroup().to_numpy()
-    kfirst = pd.Series(np.arange(len(known))).groupby(ktup).first().to_numpy()
-    rfirst = pd.Series(np.arange(len(sub))).groupby(rtup).first().to_numpy()
-    i, j = _consistent_pairs(known[kfirst], sub[rfirst], matchers)
-    per_tuple = np.bincount(i, weights=np.bincount(rtup)[j], minlength=len(kfirst))
-    return per_tuple[ktup].astype(np.int64)
+    per_rt = np.bincount(rtup[pool], minlength=n_rt)
+    per_kt = np.bincount(i, weights=per_rt[j], minlength=n_kt)
+    return per_kt[ktup[rows]].astype(np.int64)
 
 
-def _combined_counts(qm, kq, rq, group, cg, cv, n_g) -> np.ndarray:
+def _combined_counts(tuple_pairs, group, cg, cv) -> np.ndarray:
     """Per target: candidates of its neighbourhood group whose released QIs are
     consistent with the target's, counted through distinct QI tuples (no target x
-    candidate table)."""
+    candidate table; ``tuple_pairs``: :func:`_qi_tuple_pairs`)."""
     n_t = len(group)
     sizes = np.zeros(n_t, dtype=np.int64)
     has = np.flatnonzero(group >= 0)
     if len(has) == 0 or len(cg) == 0:
         return sizes
-    ktup, kfirst = _tuples(kq[has])
-    rtup, rfirst = _tuples(rq)
-    i, j = _consistent_pairs(kq[has][kfirst], rq[rfirst], qm)  # (known tuple, released tuple)
+    ktup_all, rtup, i, j, n_kt, n_rt = tuple_pairs
+    ktup = ktup_all[has]
     # candidates per (group, released tuple)
-    n_rt = len(rfirst)
     gr = pd.Series(1, index=cg * np.int64(n_rt) + rtup[cv]).groupby(level=0).size()
     # targets per (group, known tuple)
-    n_kt = len(kfirst)
     u, inv = np.unique(group[has] * np.int64(n_kt) + ktup, return_inverse=True)
     ug, uk = u // n_kt, u % n_kt
     k_order, k_start = _csr(i, n_kt)

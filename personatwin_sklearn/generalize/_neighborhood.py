@@ -513,8 +513,12 @@ def _column_labels(name, wide: pd.DataFrame, vocab, own=None, level="union") -> 
         limit = MAX_SET
     frame = pd.DataFrame({"p": people, "v": pd.Series(values).astype(str)})
     frame = frame.sort_values(["p", "v"], kind="stable")
-    size = frame.groupby("p", sort=True)["v"].size()
-    labels = frame.groupby("p", sort=True)["v"].agg("|".join)
+    labels = _set_labels(frame["p"].to_numpy(), frame["v"].to_numpy(object))
+    if labels is None:  # duplicates or a wide vocabulary: a join per person
+        size = frame.groupby("p", sort=True)["v"].size()
+        labels = frame.groupby("p", sort=True)["v"].agg("|".join)
+    else:
+        labels, size = labels
     return labels.where(size <= limit, WILDCARD)
 
 
@@ -538,6 +542,29 @@ def _number_labels(wide: pd.DataFrame, vocab) -> pd.Series:
         sets = text.groupby(frame["p"].to_numpy(), sort=True).agg("|".join)
         labels.loc[sets.index] = sets.to_numpy()
     return labels
+
+
+def _set_labels(people: np.ndarray, values: np.ndarray):
+    """``("|".join of each person's values, their number)`` as two Series indexed by
+    person, for rows sorted by (person, value) without duplicates: each person's set is
+    a bitmask over the distinct values, and each distinct set is joined once (people
+    share sets: no Python call per person).  ``None`` when a set cannot be a bitmask
+    (more than 62 distinct values, or a repeated value)."""
+    if len(people) == 0:
+        return None
+    codes, uniques = pd.factorize(values, sort=True)  # code order = sorted text order
+    if len(uniques) > 62:
+        return None
+    first = np.flatnonzero(np.r_[True, people[1:] != people[:-1]])
+    if np.any((people[1:] == people[:-1]) & (codes[1:] == codes[:-1])):
+        return None  # a repeated value is listed twice by a join
+    masks = np.bitwise_or.reduceat(np.left_shift(np.int64(1), codes.astype(np.int64)), first)
+    distinct, which = np.unique(masks, return_inverse=True)
+    bits = ((distinct[:, None] >> np.arange(len(uniques))) & 1).astype(bool)
+    texts = np.array(["|".join(uniques[row]) for row in bits], dtype=object)  # per set
+    index = pd.Index(people[first], name="p")
+    size = pd.Series(np.diff(np.r_[first, len(people)]), index=index, name="v")
+    return pd.Series(texts[which.ravel()], index=index, name="v"), size
 
 
 def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union"):

@@ -16,7 +16,9 @@ Points are tried family by family (a family is a list of points from least to mo
 protective); a family stops at its first point that meets the constraints, since every
 later one only loses utility, and for the same reason at a point no more useful than the
 best feasible point found so far (it is resumed if that point then fails the full
-measure).  Every point tried is recorded: the frontier.
+measure).  A point less useful than the best feasible one cannot be chosen, so its risk
+is put off: measured only if the points above it fail the full measure (same walk, same
+choice, fewer attacks).  Every point tried is recorded: the frontier.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ class Frontier:
     ----------
     points : DataFrame
         One row per point: its parameters, ``risk_average``, ``risk_maximum``,
-        ``certain_share``, ``utility`` (the score maximised) and its parts, ``meets``
-        (every constraint holds) and ``chosen``.
+        ``certain_share`` (NaN for a point whose risk was put off: less useful than a
+        feasible point, it could not be chosen), ``utility`` (the score maximised) and
+        its parts, ``meets`` (every constraint holds) and ``chosen``.
     target_risk : float
         Bound on the average risk.
     max_certain : float
@@ -81,6 +84,7 @@ def search_release(
     max_certain=0.01,
     verify=None,
     progress=None,
+    on_skip=None,
 ):
     """Try the points of each family and keep the most useful one that meets the bounds.
 
@@ -105,6 +109,10 @@ def search_release(
         walks on.
     progress : callable, default=None
         Called with each point's row (for a progress bar).
+    on_skip : callable, default=None
+        Called with the release of a point whose risk is put off (less useful than a
+        feasible point already found, so it cannot be chosen unless that point fails
+        the full measure); e.g. to drop tables cached for its risk.
 
     Returns
     -------
@@ -119,6 +127,7 @@ def search_release(
     next_point = [0] * len(families)
     met = [False] * len(families)  # the family's last point met the bounds
     last = [None] * len(families)  # utility of the family's last point tried
+    pending = set()  # rows whose risk is put off (less useful than a feasible point)
 
     def meets(risk):
         return bool(
@@ -138,36 +147,66 @@ def search_release(
             and (last[family] is None or last[family] > best_utility())
         )
 
+    def measure(i):
+        """The quick risk of row ``i`` (its release made and its utility known)."""
+        risk = dict(evaluate_risk(releases[i][0]))
+        risk.pop("headline", None)
+        row = rows[i]
+        row["risk_average"] = risk["average"]
+        row["risk_maximum"] = risk["maximum"]
+        row["certain_share"] = risk["certain_share"]
+        row["meets"] = meets(risk)
+        pending.discard(i)
+        if row["meets"]:
+            met[row["family"]] = True
+
     def walk(family):
         """Try the family's next points until one meets the bounds, none is left, or the
         last one tried is no more useful than the best feasible point (pruned: the
-        family's later points only lose utility, so none of them could be chosen)."""
+        family's later points only lose utility, so none of them could be chosen).  A
+        point less useful than the best feasible one cannot be chosen: its risk is put
+        off (measured only if the best feasible points fail the full measure)."""
         points = families[family]
         while next_point[family] < len(points):
             point = points[next_point[family]]
             next_point[family] += 1
             release = make_release(point)
-            risk = dict(evaluate_risk(release))
-            risk.pop("headline", None)
+            utility = evaluate_utility(release)
             row = {
                 "family": family,
                 **point,
-                "risk_average": risk["average"],
-                "risk_maximum": risk["maximum"],
-                "certain_share": risk["certain_share"],
-                **evaluate_utility(release),
-                "meets": meets(risk),
+                "risk_average": np.nan,
+                "risk_maximum": np.nan,
+                "certain_share": np.nan,
+                **utility,
+                "meets": False,
             }
             rows.append(row)
             releases.append((release, point))
             last[family] = row["utility"]
+            if row["utility"] < best_utility():  # cannot be chosen: risk put off
+                pending.add(len(rows) - 1)
+                if on_skip is not None:
+                    on_skip(release)
+            else:
+                measure(len(rows) - 1)
             if progress is not None:
                 progress(row)
             if row["meets"]:
-                met[family] = True
                 return
             if row["utility"] <= best_utility():
                 return
+
+    def resolve():
+        """Measure the put-off points that could now be chosen (the best feasible point
+        failed the full measure), most useful first: every put-off point stays strictly
+        less useful than the best feasible one, so the walk and the choice are those of
+        a walk that measured every point."""
+        while pending:
+            i = max(pending, key=lambda j: (rows[j]["utility"], -j))
+            if rows[i]["utility"] < best_utility():
+                return
+            measure(i)
 
     notes = []
     while True:
@@ -190,6 +229,7 @@ def search_release(
             break
         rows[best]["meets"] = False
         met[rows[best]["family"]] = False
+        resolve()
         notes.append(
             f"point {releases[best][1]} passed the quick measure but not the full one "
             f"({full['average']:.1%} average, {full['certain_share']:.1%} certain)"
