@@ -648,8 +648,7 @@ def _strongest(original, release, *, quasi_identifiers, signature, age_bin, hier
         if found is not None:
             threshold, table = found
             add(
-                f"minimality (the candidates without a coarse connection when at least "
-                f"{threshold} hold the pattern, else those with one)",
+                f"minimality (exact when >= {threshold})",
                 scope,
                 table,
                 threshold=float(threshold),
