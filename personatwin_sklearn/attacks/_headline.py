@@ -358,8 +358,8 @@ def minimality_attack(original, release, *, scope="combined", quasi_identifiers=
         The input and the release (real people under their original ids).
     scope : {"edge", "neighborhood", "combined"}, default="combined"
         What the adversary knows of the target.
-    quasi_identifiers, signature : list of str
-        As in :func:`~personatwin_sklearn.attacks.linkage_attack` (resolved lists).
+    quasi_identifiers, signature : list of str, default=None
+        As in :func:`~personatwin_sklearn.attacks.linkage_attack` (None: its defaults).
     **kwargs
         Passed to :func:`~personatwin_sklearn.attacks.linkage_attack` (``age_bin``,
         ``n_targets``, ``random_state``, ...).
@@ -383,7 +383,8 @@ def minimality_attack(original, release, *, scope="combined", quasi_identifiers=
     >>> minimality_attack(toy, toy, quasi_identifiers=["age"], signature=["age"]) is None
     True
     """
-    qis, sig = list(quasi_identifiers or []), list(signature or [])
+    qis = resolve_quasi_identifiers(original._people, quasi_identifiers)
+    sig = list(resolve_signature(original, signature))
     exact = _minimality_pools(release, qis, sig)
     if exact is None:
         return None
