@@ -46,7 +46,6 @@ generator, on the sample population and Caltech36 (the earlier table of
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import time
@@ -413,14 +412,9 @@ def markdown(rows: list) -> str:
 
 def write_block(text: str, name: str) -> None:
     """Replace the text between ``<!-- bench_attacks:NAME -->`` and its end marker."""
-    start, end = f"<!-- bench_attacks:{name} -->", f"<!-- /bench_attacks:{name} -->"
-    doc = DOC.read_text()
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), flags=re.S)
-    if not pattern.search(doc):
-        raise SystemExit(f"{DOC} has no {start} ... {end} markers; add them first.")
-    block = f"{start}\n{text}\n{end}"
-    DOC.write_text(pattern.sub(lambda _: block, doc))
-    print(f"(written into {DOC.relative_to(ROOT)})", file=sys.stderr)
+    from _docs import write_block as write
+
+    write(DOC, f"bench_attacks:{name}", text)
 
 
 def main():

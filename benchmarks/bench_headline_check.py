@@ -405,16 +405,9 @@ def write_block(table: pd.DataFrame, argv) -> None:
     ]
     command = "python benchmarks/bench_headline_check.py " + " ".join(argv)
     text = "\n".join([head, rule, *body, "", f"`{command.strip()}`"])
-    start, end = f"<!-- bench_headline_check:{name} -->", f"<!-- /bench_headline_check:{name} -->"
-    content = doc.read_text()
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), flags=re.S)
-    block = f"{start}\n{text}\n{end}"
-    if pattern.search(content):
-        content = pattern.sub(lambda _: block, content)
-    else:
-        content = content.rstrip("\n") + "\n\n" + block + "\n"
-    doc.write_text(content)
-    print(f"(written into {doc.name})", file=sys.stderr)
+    from _docs import write_block as write
+
+    write(doc, f"bench_headline_check:{name}", text, append=True)
 
 
 def main(argv=None):

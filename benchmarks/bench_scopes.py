@@ -14,7 +14,6 @@ the released connections, synthetic people).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -63,13 +62,9 @@ def main(argv=None) -> int:
     print("\n".join(lines))
     print(f"\n{time.perf_counter() - start:.0f} s")
     if args.write:
-        text = DOC.read_text()
-        begin, end = "<!-- bench_scopes -->", "<!-- /bench_scopes -->"
-        if begin not in text:
-            sys.exit(f"{DOC} has no {begin} block")
-        head, rest = text.split(begin, 1)
-        _, tail = rest.split(end, 1)
-        DOC.write_text(head + begin + "\n" + "\n".join(lines) + "\n" + end + tail)
+        from _docs import write_block
+
+        write_block(DOC, "bench_scopes", "\n".join(lines))
     return 0
 
 

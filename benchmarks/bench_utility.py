@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 import time
 import warnings
@@ -218,13 +217,9 @@ def markdown(rows: list) -> str:
 
 def write_block(text: str, name: str) -> None:
     """Replace the text between ``<!-- bench_utility:NAME -->`` and its end marker."""
-    start, end = f"<!-- bench_utility:{name} -->", f"<!-- /bench_utility:{name} -->"
-    doc = DOC.read_text()
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), flags=re.S)
-    if not pattern.search(doc):
-        raise SystemExit(f"{DOC} has no {start} ... {end} markers; add them first.")
-    DOC.write_text(pattern.sub(lambda _: f"{start}\n{text}\n{end}", doc))
-    print(f"(written into {DOC.relative_to(ROOT)})", file=sys.stderr)
+    from _docs import write_block as write
+
+    write(DOC, f"bench_utility:{name}", text)
 
 
 def main(argv=None):
