@@ -48,6 +48,7 @@ _PROTECTIONS = ("local", "global")
 #: of exposed people widens).
 _LOCAL_K = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50, 100)
 _TARGETS_ONLY = ("qi", "flags", "targets")
+_HUBS = ("qi", "flags", "hubs")
 _LOCAL_FAMILIES = (
     # partners of similar ages, occupation groups and flagged counts grouped together;
     # the repair widens only as far as the exposed people's own partners' values
@@ -63,6 +64,15 @@ _LOCAL_FAMILIES = (
     # graph (a campus network) partner columns widen anyway, the others (a dorm) need not
     {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0,
      "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _TARGETS_ONLY, "own_weight": 4.0},
+    # occupations at the ACS hierarchy only (exact, the major group, or a not-employed
+    # code as itself), and "*" for the hubs (3+ connections) whose occupation a slot
+    # widens across groups: one suppressed value protects each neighbourhood the hub is
+    # in, where finer values are kept for everyone else; the second also suppresses the
+    # cross-group occupation of the repaired people's partners who have 2+ connections
+    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 3,
+     "key_weight": 0.0, "age_weight": 3.0, "flag_weight": 4.0},
+    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 3,
+     "key_weight": 0.0, "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _HUBS},
 )  # fmt: skip
 _SHAPE_WEIGHT = 8.0
 #: Real people attacked per point during the search (the final headline attacks all).

@@ -602,3 +602,65 @@ def test_set_labels_match_a_join_per_person():
     assert _set_labels(np.array([0, 0]), np.array(["a", "a"], dtype=object)) is None
     wide = np.array([f"w{i}" for i in range(63)], dtype=object)
     assert _set_labels(np.zeros(63, int), np.sort(wide)) is None
+
+
+# --- occupations at the ACS hierarchy, hubs suppressed (issue 20) ----------------------
+
+
+def _acs_cells():
+    """Every cell the ACS hierarchy allows for an occupation code: the code, its major
+    group (members joined), or "*"."""
+    from personatwin_sklearn import census
+
+    groups = {c: "|".join(sorted(m)) for m in census.OCCUPATION_MAJOR_GROUPS.values() for c in m}
+    return groups
+
+
+def test_acs_level_publishes_code_major_group_or_star(data):
+    """``occupation_level="acs"``: a generalised occupation is the person's own major
+    group (a not-employed code stays itself); with ``hub_degree`` a hub whose slots
+    widen it across groups publishes "*", nobody else does; each cell covers the truth."""
+    groups = _acs_cells()
+    true = data.people.set_index("person_id")
+    degree = pd.Series(np.asarray(data.degree()), index=data.people["person_id"])
+    plain = pt.NeighborhoodKAnonymizer(k=3, occupation_level="acs").fit_transform(data)
+    hubs = pt.NeighborhoodKAnonymizer(k=3, occupation_level="acs", hub_degree=2).fit_transform(
+        data
+    )
+    for rel, hub_degree in ((plain, None), (hubs, 2)):
+        pub = rel.people.set_index("person_id").loc[true.index, "occupation"].astype(str)
+        code = true["occupation"].astype(str)
+        allowed = (pub == code) | (pub == code.map(groups)) | (pub == "*")
+        assert allowed.all(), pub[~allowed].head()
+        stars = pub == "*"
+        if hub_degree is None:
+            assert not stars.any()
+        else:
+            assert stars.any() and (degree[stars[stars].index] >= hub_degree).all()
+    # the rows and connections are the input's, only published values change
+    assert list(hubs.people["person_id"]) == list(data.people["person_id"])
+    assert len(hubs.connections) == len(data.connections)
+
+
+def test_cover_hubs_suppress_the_repaired_peoples_partners(data):
+    """``"hubs"`` in ``cover_widen``: the cover people's partners with two connections or
+    more count as hubs too, so at least as many occupations are suppressed."""
+    ids = data.people["person_id"].to_numpy()[::7]
+    kw = dict(k=3, occupation_level="acs", hub_degree=4, cover_ids=ids)
+    without = pt.NeighborhoodKAnonymizer(cover_widen=("qi", "flags"), **kw).fit_transform(data)
+    with_hubs = pt.NeighborhoodKAnonymizer(cover_widen=("qi", "flags", "hubs"), **kw)
+    with_hubs = with_hubs.fit_transform(data)
+
+    def stars(rel):
+        return set(rel.people.loc[rel.people["occupation"].astype(str) == "*", "person_id"])
+
+    assert stars(without) < stars(with_hubs)
+    degree = pd.Series(np.asarray(data.degree()), index=data.people["person_id"])
+    assert (degree[sorted(stars(with_hubs))] >= 2).all()
+
+
+def test_bad_hub_degree_is_named(data):
+    with pytest.raises(ValueError, match="hub_degree"):
+        pt.NeighborhoodKAnonymizer(hub_degree=0).fit(data)
+    with pytest.raises(ValueError, match="occupation_level"):
+        pt.NeighborhoodKAnonymizer(occupation_level="exact").fit(data)

@@ -483,15 +483,39 @@ def _kept_needs(people, names, seen, slot_of, signature, keep, src=None):
 MAX_SET = 8
 
 
+def _acs_group(code) -> str:
+    """An occupation's ACS C24010 major group (its members joined), else the code itself
+    (the codes of people not employed have no group above them in the ACS table)."""
+    for members in census.OCCUPATION_MAJOR_GROUPS.values():
+        if code in members:
+            return "|".join(sorted(members))
+    return code
+
+
+def _crosses_groups(wide: pd.DataFrame, vocab) -> pd.Series:
+    """Per person of ``wide``, whether the occupations it must cover span more than one
+    ACS major group (a code without a group counts as its own)."""
+    groups = pd.Series([_acs_group(str(v)) for v in vocab], dtype=object)
+    frame = pd.DataFrame({"p": wide["p"].to_numpy(), "g": groups.to_numpy()[wide["v"]]})
+    return frame.groupby("p", sort=True)["g"].nunique() > 1
+
+
 def _column_labels(name, wide: pd.DataFrame, vocab, own=None, level="union") -> pd.Series:
     """Published cell of the people in ``wide`` (person -> the values it must cover).
 
     Occupation codes are published as the union of their groups
     (:func:`occupation_groups`); with ``level="major"`` as the person's own group only
-    (finer, but it covers only the slot's values of that group).
+    (finer, but it covers only the slot's values of that group); with ``level="acs"``
+    as the person's own ACS major group, or their own code when it has none (not
+    employed).
     """
     values = vocab[wide["v"].to_numpy()]
     people = wide["p"].to_numpy()
+    if name == "occupation" and level == "acs" and own is not None:
+        who = np.unique(people)
+        uniq, inverse = np.unique(own[who].astype(str), return_inverse=True)
+        labels = np.asarray([_acs_group(v) for v in uniq], dtype=object)[inverse.ravel()]
+        return pd.Series(labels, index=who, dtype=object)
     if name == "occupation":
         group_of = occupation_groups()
         if level == "major" and own is not None:
@@ -567,8 +591,12 @@ def _set_labels(people: np.ndarray, values: np.ndarray):
     return pd.Series(texts[which.ravel()], index=index, name="v"), size
 
 
-def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union"):
+def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union",
+                   hub_degree=None, hubs=None):  # fmt: skip
     """The published people and connections of ``plan`` (new frames; ``data`` is kept).
+
+    ``hubs`` (boolean per person; default: at least ``hub_degree`` connections): those
+    whose occupation the plan widens across ACS major groups publish it as ``"*"``.
 
     Returns
     -------
@@ -591,6 +619,12 @@ def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union
             labels = _number_labels(wide, vocab)
         else:
             labels = _column_labels(name, wide, vocab, own, occupation_level)
+            if name == "occupation" and (hubs is not None or hub_degree is not None):
+                if hubs is None:
+                    hubs = np.asarray(data.degree()) >= hub_degree
+                cross = _crosses_groups(wide, vocab).reindex(labels.index, fill_value=False)
+                hub = np.asarray(hubs, dtype=bool)[labels.index.to_numpy()]
+                labels = labels.where(~(cross.to_numpy() & hub), WILDCARD)
         if pd.api.types.is_bool_dtype(people[name]):
             labels[:] = WILDCARD  # "False|True" says nothing more than "*"
         cells = people[name].astype(object).to_numpy().copy()

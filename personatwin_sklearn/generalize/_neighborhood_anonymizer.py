@@ -26,7 +26,7 @@ __all__ = ["NeighborhoodKAnonymizer"]
 
 _WHAT = ("type", "kept", "qi")
 #: What the repair of ``cover_ids`` may widen, besides single signature columns.
-_COVER_WIDEN = ("qi", "flags", "targets", "own_slots")
+_COVER_WIDEN = ("qi", "flags", "targets", "own_slots", "hubs")
 
 
 class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
@@ -74,11 +74,20 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         partner's whole class; costly).
     hierarchies : dict, default=None
         Generalisation hierarchies of quasi-identifiers, as in :class:`KAnonymizer`.
-    occupation_level : {"union", "major"}, default="union"
+    occupation_level : {"union", "major", "acs"}, default="union"
         A partner occupation that must be generalised is published as the union of the
         groups (ACS major groups; not employed) of its slot's values (``"union"``: every
         member of the group covers every other), or as its own group only
-        (``"major"``: finer, fewer candidates).
+        (``"major"``: finer, fewer candidates), or at the ACS hierarchy only
+        (``"acs"``: the person's own ACS C24010 major group, or their own code when it
+        has none, as for the people not employed; finest, fewest candidates: meant for
+        use with ``hub_degree``, the search measures what it leaves).
+    hub_degree : int, default=None
+        People with at least this many connections whose occupation the plan widens
+        across ACS major groups publish it as ``"*"``.  A hub's occupation shows in the
+        neighbourhood of each of its partners, so suppressing that one value makes
+        several neighbourhoods alike at once, where finer values (``"acs"``) are kept
+        for everyone else.  ``None``: no suppression.
     key_weight : float, default=0.0
         Weight of the whole neighbourhood (each connection's type, partner gender,
         flags and occupation group, as one ordered key) in the partition: equal
@@ -98,7 +107,10 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         ``"flags"`` the partners' ``has_*`` flags; ``"targets"``: only as far as the
         cover people's own partners' values (the other members' partners come to cover
         them; the cover people's own candidates are the same, fewer values widen);
-        ``"own_slots"``: only the slots the cover people have a connection in.
+        ``"own_slots"``: only the slots the cover people have a connection in;
+        ``"hubs"``: with ``hub_degree``, the cover people's partners who have two
+        connections or more also count as hubs (their occupation is suppressed where
+        the plan widens it across groups).
     age_weight : float, default=0.0
         Weight, in the partition, of the ages of a person's first two partners (by
         connection type): groups whose partners are of similar ages need less widening.
@@ -198,7 +210,8 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         "partner_weight": [Interval(Real, 0, None, closed="left")],
         "generalize": [tuple, list],
         "hierarchies": [dict, None],
-        "occupation_level": [StrOptions({"union", "major"})],
+        "occupation_level": [StrOptions({"union", "major", "acs"})],
+        "hub_degree": [Interval(Integral, 1, None, closed="left"), None],
         "key_weight": [Interval(Real, 0, None, closed="left")],
         "cover_ids": ["array-like", None],
         "flag_weight": [Interval(Real, 0, None, closed="left")],
@@ -222,6 +235,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         generalize=("type", "kept"),
         hierarchies=None,
         occupation_level="union",
+        hub_degree=None,
         key_weight=0.0,
         cover_ids=None,
         flag_weight=0.0,
@@ -241,6 +255,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.generalize = generalize
         self.hierarchies = hierarchies
         self.occupation_level = occupation_level
+        self.hub_degree = hub_degree
         self.key_weight = key_weight
         self.cover_ids = cover_ids
         self.flag_weight = flag_weight
@@ -457,11 +472,28 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
             rare=rare,
         )
         out_people, out_conn = apply_recoding(
-            data, columns, plan, occupation_level=self.occupation_level
-        )
+            data, columns, plan, occupation_level=self.occupation_level,
+            hub_degree=self.hub_degree, hubs=self._hubs(data, cover),
+        )  # fmt: skip
         if level is not None:
             out_people = self._apply_pools(data, out_people, level, merge=True)
         return plan, out_people, out_conn
+
+    def _hubs(self, data, cover):
+        """People whose occupation is suppressed where the plan widens it across groups:
+        at least ``hub_degree`` connections; with ``"hubs"`` in ``cover_widen``, also
+        the partners of ``cover`` people who have two connections or more."""
+        if self.hub_degree is None:
+            return None
+        degree = np.asarray(data.degree())
+        hubs = degree >= self.hub_degree
+        if "hubs" in self.cover_widen and cover is not None and np.any(cover):
+            left, right = (np.asarray(side, dtype=np.int64) for side in data.edge_positions())
+            near = np.zeros(len(hubs), dtype=bool)
+            near[right[cover[left]]] = True
+            near[left[cover[right]]] = True
+            hubs |= near & (degree >= 2)
+        return hubs
 
     def _cover_widen(self):
         """What the repair widens; in the edge scope only the slots of the repaired
