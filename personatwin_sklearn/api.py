@@ -71,7 +71,7 @@ _LOCAL_FAMILIES = (
     # cross-group occupation of the repaired people's partners who have 2+ connections
     {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 3,
      "key_weight": 0.0, "age_weight": 3.0, "flag_weight": 4.0},
-    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 3,
+    {"shape_weight": 12.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 3,
      "key_weight": 0.0, "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _HUBS},
 )  # fmt: skip
 _SHAPE_WEIGHT = 8.0
@@ -1082,7 +1082,10 @@ def _search_local(
     ks = [k for k in _LOCAL_K if floor <= k <= len(data)] or [min(floor, len(data))]
     if target is None:  # no search: the privacy level's k
         ks = [min(PRIVACY_LEVELS[privacy_level], len(data))]
-    families = [[{"k": k, **family} for k in ks] for family in _LOCAL_FAMILIES]
+    local = _LOCAL_FAMILIES
+    if "occupation" not in _knowledge(data, pipeline)[0]:  # "acs" and hubs change nothing
+        local = [f for f in local if f.get("occupation_level") != "acs"]
+    families = [[{"k": k, **family} for k in ks] for family in local]
     if data.n_connections == 0:  # the families differ only in how they read connections
         families = families[:1]
 
