@@ -1421,9 +1421,14 @@ def _protected_scopes(
         return out
     if local:
         chosen = frontier.chosen
+        how = f"groups of >= {k} people are candidates for each other (local recoding)"
+        if chosen.get("occupation_level") == "acs":  # partners' occupations not covered
+            how = (
+                f"groups of >= {k} people (local recoding; partners' occupations at their "
+                "own ACS group, hubs' suppressed, so only the measure vouches)"
+            )
         text = (
-            f"protected: groups of >= {k} people are candidates for each other (local "
-            f"recoding); measured average {chosen['risk_average']:.1%}, "
+            f"protected: {how}; measured average {chosen['risk_average']:.1%}, "
             f"{chosen['certain_share']:.1%} certain"
         )
         out.update(edge=text, neighborhood=text, combined=text)
