@@ -50,6 +50,19 @@ _LOCAL_K = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50, 100)
 _TARGETS_ONLY = ("qi", "flags", "targets")
 _HUBS = ("qi", "flags", "hubs")
 _LOCAL_FAMILIES = (
+    # occupations at the ACS hierarchy only (exact, the major group, or a not-employed
+    # code as itself), and "*" for the hubs (3+ connections) whose occupation a slot
+    # widens across groups: one suppressed value protects each neighbourhood the hub is
+    # in, where finer values are kept for everyone else (first: with the union families
+    # after them, their less useful points need no attack)
+    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 3,
+     "key_weight": 0.0, "age_weight": 3.0, "flag_weight": 4.0},
+    # the same, and the repaired people's partners with 2+ connections count as hubs too
+    # (hubs of 3+ or 4+ connections: with many people, the repair does the targeting)
+    {"shape_weight": 12.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 3,
+     "key_weight": 0.0, "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _HUBS},
+    {"shape_weight": 12.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 4,
+     "key_weight": 0.0, "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _HUBS},
     # partners of similar ages, occupation groups and flagged counts grouped together;
     # the repair widens only as far as the exposed people's own partners' values
     {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0,
@@ -64,15 +77,6 @@ _LOCAL_FAMILIES = (
     # graph (a campus network) partner columns widen anyway, the others (a dorm) need not
     {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "union", "key_weight": 0.0,
      "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _TARGETS_ONLY, "own_weight": 4.0},
-    # occupations at the ACS hierarchy only (exact, the major group, or a not-employed
-    # code as itself), and "*" for the hubs (3+ connections) whose occupation a slot
-    # widens across groups: one suppressed value protects each neighbourhood the hub is
-    # in, where finer values are kept for everyone else; the second also suppresses the
-    # cross-group occupation of the repaired people's partners who have 2+ connections
-    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 3,
-     "key_weight": 0.0, "age_weight": 3.0, "flag_weight": 4.0},
-    {"shape_weight": 12.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 3,
-     "key_weight": 0.0, "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _HUBS},
 )  # fmt: skip
 _SHAPE_WEIGHT = 8.0
 #: Real people attacked per point during the search (the final headline attacks all).
@@ -1083,8 +1087,8 @@ def _search_local(
     if target is None:  # no search: the privacy level's k
         ks = [min(PRIVACY_LEVELS[privacy_level], len(data))]
     local = _LOCAL_FAMILIES
-    if "occupation" not in _knowledge(data, pipeline)[0]:  # "acs" and hubs change nothing
-        local = [f for f in local if f.get("occupation_level") != "acs"]
+    if "occupation" not in _knowledge(data, pipeline)[0] or data.n_connections == 0:
+        local = [f for f in local if f.get("occupation_level") != "acs"]  # no effect
     families = [[{"k": k, **family} for k in ks] for family in local]
     if data.n_connections == 0:  # the families differ only in how they read connections
         families = families[:1]
