@@ -80,8 +80,9 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         member of the group covers every other), or as its own group only
         (``"major"``: finer, fewer candidates), or at the ACS hierarchy only
         (``"acs"``: the person's own ACS C24010 major group, or their own code when it
-        has none, as for the people not employed; finest, fewest candidates: meant for
-        use with ``hub_degree``, the search measures what it leaves).
+        has none, as for the people not employed or any code outside the ACS table;
+        finest, fewest candidates: meant for use with ``hub_degree``, the search
+        measures what it leaves).
     hub_degree : int, default=None
         People with at least this many connections whose occupation the plan widens
         across ACS major groups publish it as ``"*"``.  A hub's occupation shows in the
