@@ -664,3 +664,30 @@ def test_bad_hub_degree_is_named(data):
         pt.NeighborhoodKAnonymizer(hub_degree=0).fit(data)
     with pytest.raises(ValueError, match="occupation_level"):
         pt.NeighborhoodKAnonymizer(occupation_level="exact").fit(data)
+
+
+def test_protected_scopes_do_not_claim_cover_at_the_acs_level(data):
+    """A chosen point at the ACS level (partners' occupations not covered within a group)
+    is described by its measure only, not as groups that are candidates for each other."""
+    from personatwin_sklearn.api import _protected_scopes
+    from personatwin_sklearn.optimize import Frontier
+
+    def scopes(level):
+        points = pd.DataFrame(
+            [
+                {
+                    "k": 3,
+                    "occupation_level": level,
+                    "risk_average": 0.09,
+                    "certain_share": 0.004,
+                    "chosen": True,
+                }
+            ]  # fmt: skip
+        )
+        frontier = Frontier(points, target_risk=0.1, max_certain=0.01)
+        return _protected_scopes(data, True, "edge", 3, None, local=True, frontier=frontier)
+
+    assert "candidates for each other" in scopes("union")["combined"]
+    acs = scopes("acs")["combined"]
+    assert "candidates for each other" not in acs and "only the measure vouches" in acs
+    assert "9.0%" in acs and "0.4% certain" in acs
