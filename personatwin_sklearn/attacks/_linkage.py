@@ -365,6 +365,12 @@ def _cached(key, alive, compute):
     return cache[key][1]
 
 
+def _is_cached(key) -> bool:
+    """Is ``key`` memoised in the current :func:`_shared_patterns` block?"""
+    cache = _PATTERN_CACHE.get()
+    return cache is not None and key in cache
+
+
 def _forget(data) -> None:
     """Drop the cached tables of ``data`` (a stripped release that will not be attacked
     again), so a grid of strips holds one at a time."""
@@ -455,8 +461,9 @@ class _KeySet:
         return self.index.get_indexer(query) >= 0
 
 
-def _group_neighborhoods(t, p, m, n_t):
-    """Targets with the same known multiset of patterns share one group.
+def _group_neighborhoods(t, p, m, n_t, split=None):
+    """Targets with the same known multiset of patterns share one group (and, with
+    ``split``, the same value of it: one int per target).
 
     Returns ``group`` per target (-1 without patterns) and the groups' known rows
     ``(g, p, m)`` sorted by group (one representative target each)."""
@@ -470,7 +477,9 @@ def _group_neighborhoods(t, p, m, n_t):
     has = h1 > 0
     group = np.full(n_t, -1, dtype=np.int64)
     frame = pd.DataFrame({"a": h1[has], "b": s1[has], "c": s2[has]})
-    codes = frame.groupby(["a", "b", "c"], sort=False).ngroup().to_numpy()
+    if split is not None:
+        frame["d"] = np.asarray(split, dtype=np.int64)[has]
+    codes = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
     group[has] = codes
     n_g = int(codes.max()) + 1 if len(codes) else 0
     rep = np.full(n_g, -1, dtype=np.int64)
@@ -483,7 +492,8 @@ def _group_neighborhoods(t, p, m, n_t):
     return group, g[order], p[sel][order], m[sel][order], n_g
 
 
-def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=None):
+def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=None,
+                             split=None, keep_pair=None):  # fmt: skip
     """Candidates of each target's known neighbourhood, in memory linear in the data.
 
     An injective assignment is required: the target's known connections must go to
@@ -495,6 +505,11 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     group's rarest known pattern only, then checked pattern by pattern: the work is
     bounded by (distinct neighbourhoods) x (holders of their rarest pattern) x their
     size, not targets x holders.
+
+    With ``split`` (one int per target) targets of one neighbourhood but different
+    ``split`` values are kept apart, and ``keep_pair(split of the group, released person)``
+    (bool per pair) drops candidates before any pattern is checked: the combined
+    adversary's quasi-identifiers, applied first (far fewer pairs to check).
 
     Returns
     -------
@@ -509,11 +524,16 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     sel = tpos[kidx.owner] >= 0
     t = tpos[kidx.owner[sel]]
     group, gg, gp, gm, n_g = _group_neighborhoods(
-        t, kidx.pattern[sel].astype(np.int64), kidx.multiplicity[sel].astype(np.int64), n_t
-    )
+        t, kidx.pattern[sel].astype(np.int64), kidx.multiplicity[sel].astype(np.int64), n_t,
+        split=split,
+    )  # fmt: skip
     empty = np.zeros(0, dtype=np.int64)
     if n_g == 0:
         return group, empty, empty, 0
+    split_g = None
+    if keep_pair is not None:  # the split value of each group (shared by its targets)
+        split_g = np.zeros(n_g, dtype=np.int64)
+        split_g[group[group >= 0]] = np.asarray(split, dtype=np.int64)[group >= 0]
     n_q = len(ridx.table)
     n_pk = len(kidx.table)
     g_start = np.searchsorted(gg, np.arange(n_g + 1))
@@ -570,6 +590,9 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
         cand = _unique((gi[hi] + g0) * np.int64(n_r) + r_owner[q_order[q_start[q[hi]] + k2]])
         del gi, k, q, hi, k2
         cg, cv = cand // n_r, cand % n_r
+        if keep_pair is not None and len(cg):
+            kept = keep_pair(split_g[cg], cv)
+            cg, cv = cg[kept], cv[kept]
         if exact:
             keep = rdeg[cv] == demand_total[cg]
             cg, cv = cg[keep], cv[keep]
@@ -1149,13 +1172,29 @@ def linkage_attack(
             ktypes = pd.factorize(kidx.table["connection_type"].astype(str))[0]
             exact = neighborhood_match == "exact"
             pv = _cached(("holders", *base_key), alive, lambda: _holders(pp, qq, ridx))
-            group, cg, cv, n_g = _cached(
-                ("neighborhood", *base_key, exact),
-                alive,
-                lambda: _neighborhood_candidates(
-                    kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv
-                ),
-            )
+            n_key = ("neighborhood", *base_key, exact)
+            # the combined adversary alone (no neighbourhood candidates made yet): its
+            # quasi-identifiers drop candidates before any pattern is checked; groups
+            # are then (neighbourhood, known QI tuple), so a group's candidates are the
+            # target's combined candidates (the same sets as filtering afterwards)
+            joint = scope == "combined" and not _is_cached(n_key)
+            if joint:
+                group, cg, cv, n_g = _cached(
+                    ("combined", *base_key, exact, tuple(qis)),
+                    alive,
+                    lambda: _neighborhood_candidates(
+                        kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv,
+                        split=tp[0], keep_pair=_tuple_keep(tp),
+                    ),
+                )  # fmt: skip
+            else:
+                group, cg, cv, n_g = _cached(
+                    n_key,
+                    alive,
+                    lambda: _neighborhood_candidates(
+                        kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv
+                    ),
+                )
             if pool is not None:
                 keep = pool[cv]
                 cg, cv = cg[keep], cv[keep]
@@ -1178,6 +1217,9 @@ def linkage_attack(
                 else np.zeros(n_t, dtype=bool)
             )
             if scope == "neighborhood":
+                per_group = np.bincount(cg, minlength=n_g)
+                sizes = np.where(t_has, per_group[np.maximum(group, 0)], 0).astype(np.int64)
+            elif joint:  # the group's candidates are the target's
                 per_group = np.bincount(cg, minlength=n_g)
                 sizes = np.where(t_has, per_group[np.maximum(group, 0)], 0).astype(np.int64)
             else:
@@ -1277,6 +1319,18 @@ def _combined_counts(tuple_pairs, group, cg, cv) -> np.ndarray:
     per_u = np.bincount(ui, weights=counts, minlength=len(u))
     sizes[has] = per_u[inv.ravel()].astype(np.int64)
     return sizes
+
+
+def _tuple_keep(tuple_pairs):
+    """``keep(known tuple, released person) -> bool``: are their QI tuples consistent?
+    (``tuple_pairs``: :func:`_qi_tuple_pairs`)."""
+    ktup, rtup, i, j, n_kt, n_rt = tuple_pairs
+    pairs = _KeySet(i * np.int64(n_rt) + j, n_kt * n_rt)
+
+    def keep(kt, v):
+        return pairs.has(np.asarray(kt, dtype=np.int64) * np.int64(n_rt) + rtup[v])
+
+    return keep
 
 
 def _tuples(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
