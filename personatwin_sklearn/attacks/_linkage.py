@@ -559,6 +559,12 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     pair_set = _KeySet(p_local[pp[in_groups]] * n_q + qq[in_groups], len(used) * n_q)
     p_order, p_start = _csr(pp, n_pk)
     reach = np.bincount(pp, weights=holders_q[qq], minlength=n_pk)  # holders, upper bound
+    if holders is not None:  # sorted by (p, v): each known pattern's holders are a slice
+        h_p = holders["p"].to_numpy()
+        h_v = holders["v"].to_numpy()
+        h_mult = holders["mult"].to_numpy()
+        h_start = np.searchsorted(h_p, np.arange(n_pk + 1))
+        reach = np.diff(h_start)  # the exact number of holders
 
     # 1. candidates: holders of each group's rarest known pattern
     rank = np.lexsort((gp, reach[gp], gg))
@@ -584,20 +590,37 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     out_g, out_v = [], []
     for g0, g1 in zip(chunks[:-1], chunks[1:]):
         sl = star[g0:g1]
-        gi, k = _expand(p_start[sl + 1] - p_start[sl])
-        q = qq[p_order[p_start[sl[gi]] + k]]
-        hi, k2 = _expand(holders_q[q])
-        cand = _unique((gi[hi] + g0) * np.int64(n_r) + r_owner[q_order[q_start[q[hi]] + k2]])
-        del gi, k, q, hi, k2
-        cg, cv = cand // n_r, cand % n_r
+        c_mult = None
+        if holders is not None:  # the holders of the rarest pattern: a slice each, by v
+            gi, k = _expand(reach[sl])
+            rows = h_start[sl[gi]] + k
+            cg, cv, c_mult = gi + g0, h_v[rows].astype(np.int64), h_mult[rows]
+            del gi, k, rows
+        else:
+            gi, k = _expand(p_start[sl + 1] - p_start[sl])
+            q = qq[p_order[p_start[sl[gi]] + k]]
+            hi, k2 = _expand(holders_q[q])
+            cand = _unique((gi[hi] + g0) * np.int64(n_r) + r_owner[q_order[q_start[q[hi]] + k2]])
+            del gi, k, q, hi, k2
+            cg, cv = cand // n_r, cand % n_r
         if keep_pair is not None and len(cg):
             kept = keep_pair(split_g[cg], cv)
             cg, cv = cg[kept], cv[kept]
+            c_mult = None if c_mult is None else c_mult[kept]
         if exact:
             keep = rdeg[cv] == demand_total[cg]
             cg, cv = cg[keep], cv[keep]
+            c_mult = None if c_mult is None else c_mult[keep]
         if supply is not None and len(cg):
-            keep = _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r)
+            if c_mult is not None:  # one known pattern: its supply is the holder's mult
+                one = n_pat[cg] == 1
+                keep = np.ones(len(cg), dtype=bool)
+                keep[one] = c_mult[one] >= gm[g_start[cg[one]]]
+                more = np.flatnonzero(~one)
+                keep[more] = _supply_filter(cg[more], cv[more], supply, g_start, n_pat, gp,
+                                            gm, n_r)  # fmt: skip
+            else:
+                keep = _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r)
             cg, cv = cg[keep], cv[keep]
 
         # 2. every known pattern of the group against the candidate's released patterns
