@@ -1200,8 +1200,7 @@ def linkage_attack(
             # quasi-identifiers drop candidates before any pattern is checked; groups
             # are then (neighbourhood, known QI tuple), so a group's candidates are the
             # target's combined candidates (the same sets as filtering afterwards)
-            joint = scope == "combined" and not _is_cached(n_key)
-            if joint:
+            if scope == "combined" and not _is_cached(n_key):
                 group, cg, cv, n_g = _cached(
                     ("combined", *base_key, exact, tuple(qis)),
                     alive,
@@ -1218,6 +1217,13 @@ def linkage_attack(
                         kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv
                     ),
                 )
+                if scope == "combined":  # split once by known QI tuple: every pool
+                    nb = (group, cg, cv, n_g)  # counts on the same unit candidates
+                    group, cg, cv, n_g = _cached(
+                        ("combined", *base_key, exact, tuple(qis)),
+                        alive,
+                        lambda: _split_candidates(tp, *nb),
+                    )
             if pool is not None:
                 keep = pool[cv]
                 cg, cv = cg[keep], cv[keep]
@@ -1228,7 +1234,9 @@ def linkage_attack(
                 empty_pool &= pool
             t_has = group >= 0
             # is the target's own record a candidate of its group?
-            member = _unique(cg * np.int64(max(n_r, 1)) + cv)
+            member = cg * np.int64(max(n_r, 1)) + cv
+            if len(member) > 1 and not (member[1:] > member[:-1]).all():  # made sorted
+                member = _unique(member)
             tkey = group * np.int64(max(n_r, 1)) + truth
             pos = np.searchsorted(member, tkey)
             in_cand = (
@@ -1239,19 +1247,10 @@ def linkage_attack(
                 if len(member)
                 else np.zeros(n_t, dtype=bool)
             )
-            if scope == "neighborhood":
-                per_group = np.bincount(cg, minlength=n_g)
-                sizes = np.where(t_has, per_group[np.maximum(group, 0)], 0).astype(np.int64)
-            elif joint:  # the group's candidates are the target's
-                per_group = np.bincount(cg, minlength=n_g)
-                sizes = np.where(t_has, per_group[np.maximum(group, 0)], 0).astype(np.int64)
-            else:
-                sizes = _combined_counts(tp, group, cg, cv)
-                rows = np.flatnonzero(in_cand)
-                good = np.ones(len(rows), dtype=bool)
-                for c, m in enumerate(qm):
-                    good &= m.check(kq[rows, c], rq[truth[rows], c])
-                in_cand[rows] = good
+            # neighbourhood: the group's candidates; combined: the (group, QI tuple)
+            # unit's, whose QIs were checked with the candidates (the target's own too)
+            per_group = np.bincount(cg, minlength=n_g)
+            sizes = np.where(t_has, per_group[np.maximum(group, 0)], 0).astype(np.int64)
             empty = np.flatnonzero(~t_has)
             if len(empty):
                 open_pool = np.flatnonzero(empty_pool)
@@ -1319,29 +1318,35 @@ def _qi_counts(tuple_pairs, rows, pool) -> np.ndarray:
     return per_kt[ktup[rows]].astype(np.int64)
 
 
-def _combined_counts(tuple_pairs, group, cg, cv) -> np.ndarray:
-    """Per target: candidates of its neighbourhood group whose released QIs are
-    consistent with the target's, counted through distinct QI tuples (no target x
-    candidate table; ``tuple_pairs``: :func:`_qi_tuple_pairs`)."""
-    n_t = len(group)
-    sizes = np.zeros(n_t, dtype=np.int64)
+def _split_candidates(tuple_pairs, group, cg, cv, n_g) -> tuple:
+    """Neighbourhood candidates (``group`` per target, pairs sorted by (group, person))
+    split by the targets' known QI tuples: ``(unit per target, pairs of each unit, number
+    of units)`` with a unit's candidates those of its group whose released QI tuple is
+    consistent with the unit's (the combined candidates; sorted by (unit, person))."""
+    ktup, rtup, i, j, n_kt, n_rt = tuple_pairs
+    unit = np.full(len(group), -1, dtype=np.int64)
     has = np.flatnonzero(group >= 0)
-    if len(has) == 0 or len(cg) == 0:
-        return sizes
-    ktup_all, rtup, i, j, n_kt, n_rt = tuple_pairs
-    ktup = ktup_all[has]
-    # candidates per (group, released tuple)
-    gr = pd.Series(1, index=cg * np.int64(n_rt) + rtup[cv]).groupby(level=0).size()
-    # targets per (group, known tuple)
-    u, inv = np.unique(group[has] * np.int64(n_kt) + ktup, return_inverse=True)
+    empty = np.zeros(0, dtype=np.int64)
+    if len(has) == 0:
+        return unit, empty, empty, 0
+    u, inv = np.unique(group[has] * np.int64(n_kt) + ktup[has], return_inverse=True)
+    unit[has] = inv.ravel()
     ug, uk = u // n_kt, u % n_kt
-    k_order, k_start = _csr(i, n_kt)
-    ui, k = _expand(k_start[uk + 1] - k_start[uk])
-    rt = j[k_order[k_start[uk[ui]] + k]]
-    counts = gr.reindex(ug[ui] * np.int64(n_rt) + rt).fillna(0).to_numpy()
-    per_u = np.bincount(ui, weights=counts, minlength=len(u))
-    sizes[has] = per_u[inv.ravel()].astype(np.int64)
-    return sizes
+    g_start = np.searchsorted(cg, np.arange(n_g + 1))
+    size = g_start[ug + 1] - g_start[ug]
+    keep_pair = _tuple_keep(tuple_pairs)
+    cum = np.cumsum(size)
+    cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
+    bounds = np.unique(np.r_[0, cuts, len(u)])
+    out_u, out_v = [], []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):  # blocks of units, bounded memory
+        ui, k = _expand(size[lo:hi])
+        ui += lo
+        v = cv[g_start[ug[ui]] + k]
+        ok = keep_pair(uk[ui], v)
+        out_u.append(ui[ok])
+        out_v.append(v[ok])
+    return unit, np.concatenate(out_u), np.concatenate(out_v), len(u)
 
 
 def _tuple_keep(tuple_pairs):
