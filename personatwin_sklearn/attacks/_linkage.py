@@ -203,10 +203,11 @@ def _consistent_pairs(known: np.ndarray, released: np.ndarray, matchers) -> tupl
         i, j = _pairs_of(known, released, matchers, rows, exact, loose)
         out_i.append(i)
         out_j.append(j)
-    i = np.concatenate(out_i)
-    j = np.concatenate(out_j)
-    order = np.lexsort((j, i))
-    return i[order], j[order]
+    # sorted by (i, j): one int64 key per pair (a sort of keys, not a lexsort of two)
+    key = np.concatenate(out_i).astype(np.int64) * np.int64(n_r)
+    key += np.concatenate(out_j)
+    key.sort()
+    return key // n_r, key % n_r
 
 
 def _pairs_of(known, released, matchers, rows, exact, loose):
@@ -341,16 +342,23 @@ def _shared_patterns():
         _PATTERN_CACHE.reset(token)
 
 
-def _patterns(key_data: SocialData, data: SocialData, sig, age_bin):
+def _patterns(key_data: SocialData, data: SocialData, sig, age_bin, text=True):
     """``compute_patterns(data, ...)``, cached on ``key_data`` inside :func:`_shared_patterns`
-    (``data`` is ``key_data`` or its adversary view: the same rows and connections)."""
+    (``data`` is ``key_data`` or its adversary view: the same rows and connections).
+    ``text=False``: without the pattern text (the released side reads only the columns);
+    a table with text serves both."""
     cache = _PATTERN_CACHE.get()
     if cache is None:
-        return compute_patterns(data, sig, age_bin)
+        return compute_patterns(data, sig, age_bin, _text=text)
     key = (id(key_data), tuple(sig), age_bin)
-    if key not in cache:
-        cache[key] = (key_data, compute_patterns(data, sig, age_bin))  # holds key_data alive
-    return cache[key][1]
+    if key in cache:
+        return cache[key][1]
+    bare = (*key, "bare")
+    if not text and bare in cache:
+        return cache[bare][1]
+    index = compute_patterns(data, sig, age_bin, _text=text)
+    cache[key if text else bare] = (key_data, index)  # holds key_data alive
+    return index
 
 
 def _cached(key, alive, compute):
@@ -1139,7 +1147,7 @@ def linkage_attack(
             in_cand[rows] = ok
     else:
         kidx = _patterns(original, original, sig, age_bin)
-        ridx = _patterns(release, view, sig, age_bin)
+        ridx = _patterns(release, view, sig, age_bin, text=release is original)
         # the targets' patterns only: a sample of targets costs in proportion to the
         # sample, not to every known pattern (the rest are never looked up)
         base_key = (
