@@ -167,6 +167,11 @@ class _ColumnMatcher:
             self._hidden = (ki, k_order, k_start)
         return self._hidden
 
+    def check_loose(self, kc: np.ndarray, rc: np.ndarray) -> np.ndarray:
+        """:meth:`check` for released codes that are all generalised labels (a shape
+        group's loose column): one look-up in the matrix."""
+        return self.matrix[kc, self.r_gen[rc]]
+
     def check(self, kc: np.ndarray, rc: np.ndarray) -> np.ndarray:
         if self.matrix is not None and (self.r_gen >= 0).all():
             return self.matrix[kc, self.r_gen[rc]]
@@ -244,10 +249,10 @@ def _pairs_of(known, released, matchers, rows, exact, loose):
             loose = [c for c in loose if c != expand]
         a, b = _join(*_join_keys(lcols, rcols, sizes))
         i, j = li[a], rows[b if rr is None else rr[b]]
-        keep = np.ones(len(i), dtype=bool)
-        for c in loose:
-            keep &= matchers[c].check(known[i, c], released[j, c])
-        return i[keep], j[keep]
+        for c in loose:  # each generalised column on the pairs still consistent
+            keep = matchers[c].check_loose(known[i, c], released[j, c])
+            i, j = i[keep], j[keep]
+        return i, j
     out_i, out_j = [], []
     n_r = len(rows)
     step = max(1, _CHUNK_PAIRS // n_r)
@@ -255,11 +260,11 @@ def _pairs_of(known, released, matchers, rows, exact, loose):
         block = np.arange(start, min(start + step, n_k))
         i = np.repeat(block, n_r)
         j = np.tile(rows, len(block))
-        keep = np.ones(len(i), dtype=bool)
-        for c in loose:
-            keep &= matchers[c].check(known[i, c], released[j, c])
-        out_i.append(i[keep])
-        out_j.append(j[keep])
+        for c in loose:  # each generalised column on the pairs still consistent
+            keep = matchers[c].check_loose(known[i, c], released[j, c])
+            i, j = i[keep], j[keep]
+        out_i.append(i)
+        out_j.append(j)
     return np.concatenate(out_i), np.concatenate(out_j)
 
 
