@@ -630,8 +630,10 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
                 keep = np.ones(len(cg), dtype=bool)
                 keep[one] = c_mult[one] >= gm[g_start[cg[one]]]
                 more = np.flatnonzero(~one)
-                keep[more] = _supply_filter(cg[more], cv[more], supply, g_start, n_pat, gp,
-                                            gm, n_r)  # fmt: skip
+                keep[more] = _supply_filter(
+                    cg[more], cv[more], supply, g_start, n_pat, gp, gm, n_r, star=first,
+                    star_mult=c_mult[more],
+                )  # fmt: skip
             else:
                 keep = _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r)
             cg, cv = cg[keep], cv[keep]
@@ -658,11 +660,14 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     return group, np.concatenate(out_g), np.concatenate(out_v), n_g
 
 
-def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
+def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r, star=None,
+                   star_mult=None) -> np.ndarray:  # fmt: skip
     """Per (group, candidate) pair: does the candidate hold, for each known pattern of the
     group, at least as many consistent released connections as the pattern's
     multiplicity?  (Necessary for Hall's condition; a sorted-key look-up per known
-    pattern, in blocks, so the full check runs on far fewer pairs.)"""
+    pattern, in blocks, so the full check runs on far fewer pairs.)  ``star`` (the known
+    row of each group the candidates were drawn from) and ``star_mult`` (per pair, the
+    candidate's supply of it): that row is checked without a look-up."""
     # (p * n_r + v) of the holders table, sorted and distinct; their multiplicity; a hash
     # index of the keys (None: a table too large to index beside it)
     key, mult, index = supply
@@ -675,12 +680,17 @@ def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
     cg, cv = cg[todo], cv[todo]
     ok = np.ones(len(cg), dtype=bool)
     rows = n_pat[cg]
+    if star is not None:  # the drawing row: its supply is known
+        ok &= star_mult[todo] >= gm[star[cg]]
+        rows = rows - 1
     cum = np.cumsum(rows)
     cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
     bounds = np.unique(np.r_[0, cuts, len(cg)])
     for lo, hi in zip(bounds[:-1], bounds[1:]):  # blocks of pairs, bounded memory
         ci, k = _expand(rows[lo:hi])
         j = g_start[cg[lo:hi][ci]] + k
+        if star is not None:  # skip the drawing row
+            j += j >= star[cg[lo:hi][ci]]
         want = gp[j] * np.int64(n_r) + cv[lo:hi][ci]
         if index is not None:  # a hash look-up
             pos = index.get_indexer(want)
@@ -689,7 +699,7 @@ def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
             pos = np.minimum(np.searchsorted(key, want), max(len(key) - 1, 0))
             supply = np.where(key[pos] == want, mult[pos], 0.0)
         short = supply < gm[j]
-        ok[lo:hi] = np.bincount(ci, weights=short, minlength=hi - lo) == 0
+        ok[lo:hi] &= np.bincount(ci, weights=short, minlength=hi - lo) == 0
     out[todo] = ok
     return out
 
