@@ -167,6 +167,18 @@ class _ColumnMatcher:
             self._hidden = (ki, k_order, k_start)
         return self._hidden
 
+    def table(self):
+        """Consistency of every (known code, released code) as one bool matrix (computed
+        once per matcher; None when it would exceed 4M cells)."""
+        if not hasattr(self, "_table"):
+            n_k, n_r = len(self.k_uni), len(self.r_uni)
+            self._table = None
+            if n_k * n_r <= 1 << 22:
+                kc = np.repeat(np.arange(n_k), n_r)
+                rc = np.tile(np.arange(n_r), n_k)
+                self._table = self.check(kc, rc).reshape(n_k, n_r)
+        return self._table
+
     def check_loose(self, kc: np.ndarray, rc: np.ndarray) -> np.ndarray:
         """:meth:`check` for released codes that are all generalised labels (a shape
         group's loose column): one look-up in the matrix."""
@@ -1142,17 +1154,20 @@ def linkage_attack(
             (original, release, hierarchies),
             lambda: _qi_matchers(original, view, qis, targets, hierarchies),
         )
-        # consistent (known QI tuple, released QI tuple) pairs: every pool counts on them
-        tp = _cached(
-            ("qi_tuples", id(original), id(release), tuple(qis), t_key, _hier_key(hierarchies)),
-            (original, release, hierarchies),
-            lambda: _qi_tuple_pairs(qm, kq, rq),
-        )
+        qi_key = (id(original), id(release), tuple(qis), t_key, _hier_key(hierarchies))
+        qi_alive = (original, release, hierarchies)
+        # the targets' distinct known QI tuples (their first rows)
+        ktup, kfirst = _cached(("qi_known", *qi_key), qi_alive, lambda: _tuples(kq))
+
+        def tuple_pairs():
+            """Consistent (known QI tuple, released QI tuple) pairs: every pool counts on
+            them (made when a count over the QIs alone is asked for)."""
+            return _cached(("qi_tuples", *qi_key), qi_alive, lambda: _qi_tuple_pairs(qm, kq, rq))
 
     known_text = np.full(n_t, None, dtype=object)
     if scope == "qi":
         everyone = np.arange(n_r) if pool is None else np.flatnonzero(pool)
-        sizes = _qi_counts(tp, np.arange(n_t), everyone)
+        sizes = _qi_counts(tuple_pairs(), np.arange(n_t), everyone)
         in_cand = truth >= 0
         if in_cand.any():
             rows = np.flatnonzero(in_cand)
@@ -1229,7 +1244,7 @@ def linkage_attack(
                     alive,
                     lambda: _neighborhood_candidates(
                         kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv,
-                        split=tp[0], keep_pair=_tuple_keep(tp),
+                        split=ktup, keep_pair=_qi_keep(qm, kq, rq, kfirst),
                     ),
                 )  # fmt: skip
             else:
@@ -1245,7 +1260,7 @@ def linkage_attack(
                     group, cg, cv, n_g = _cached(
                         ("combined", *base_key, exact, tuple(qis)),
                         alive,
-                        lambda: _split_candidates(tp, *nb),
+                        lambda: _split_candidates(ktup, _qi_keep(qm, kq, rq, kfirst), *nb),
                     )
             if pool is not None:
                 keep = pool[cv]
@@ -1277,8 +1292,15 @@ def linkage_attack(
             empty = np.flatnonzero(~t_has)
             if len(empty):
                 open_pool = np.flatnonzero(empty_pool)
-                if scope == "combined":
-                    sizes[empty] = _qi_counts(tp, empty, open_pool)
+                if scope == "combined" and _is_cached(("qi_tuples", *qi_key)):
+                    sizes[empty] = _qi_counts(tuple_pairs(), empty, open_pool)
+                elif scope == "combined":  # the tuple pairs of these targets only
+                    part = _cached(
+                        ("qi_tuples_of", *qi_key, empty.tobytes()),
+                        qi_alive,
+                        lambda: _qi_tuple_pairs(qm, kq[empty], rq),
+                    )
+                    sizes[empty] = _qi_counts(part, np.arange(len(empty)), open_pool)
                 else:
                     sizes[empty] = len(open_pool)
                 ok = truth[empty] >= 0
@@ -1341,12 +1363,13 @@ def _qi_counts(tuple_pairs, rows, pool) -> np.ndarray:
     return per_kt[ktup[rows]].astype(np.int64)
 
 
-def _split_candidates(tuple_pairs, group, cg, cv, n_g) -> tuple:
+def _split_candidates(ktup, keep_pair, group, cg, cv, n_g) -> tuple:
     """Neighbourhood candidates (``group`` per target, pairs sorted by (group, person))
-    split by the targets' known QI tuples: ``(unit per target, pairs of each unit, number
-    of units)`` with a unit's candidates those of its group whose released QI tuple is
-    consistent with the unit's (the combined candidates; sorted by (unit, person))."""
-    ktup, rtup, i, j, n_kt, n_rt = tuple_pairs
+    split by the targets' known QI tuples (``ktup``): ``(unit per target, pairs of each
+    unit, number of units)`` with a unit's candidates those of its group whose released
+    QIs are consistent with the unit's (``keep_pair(known tuple, released person)``; the
+    combined candidates, sorted by (unit, person))."""
+    n_kt = int(ktup.max()) + 1 if len(ktup) else 1
     unit = np.full(len(group), -1, dtype=np.int64)
     has = np.flatnonzero(group >= 0)
     empty = np.zeros(0, dtype=np.int64)
@@ -1357,7 +1380,6 @@ def _split_candidates(tuple_pairs, group, cg, cv, n_g) -> tuple:
     ug, uk = u // n_kt, u % n_kt
     g_start = np.searchsorted(cg, np.arange(n_g + 1))
     size = g_start[ug + 1] - g_start[ug]
-    keep_pair = _tuple_keep(tuple_pairs)
     cum = np.cumsum(size)
     cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
     bounds = np.unique(np.r_[0, cuts, len(u)])
@@ -1372,14 +1394,28 @@ def _split_candidates(tuple_pairs, group, cg, cv, n_g) -> tuple:
     return unit, np.concatenate(out_u), np.concatenate(out_v), len(u)
 
 
-def _tuple_keep(tuple_pairs):
-    """``keep(known tuple, released person) -> bool``: are their QI tuples consistent?
-    (``tuple_pairs``: :func:`_qi_tuple_pairs`)."""
-    ktup, rtup, i, j, n_kt, n_rt = tuple_pairs
-    pairs = _KeySet(i * np.int64(n_rt) + j, n_kt * n_rt)
+def _qi_keep(matchers, known, released, first):
+    """``keep(known tuple, released person) -> bool``: are their QIs consistent?
+    (``first``: a known row of each tuple; every column checked by its matcher, the
+    columns that rule out most first.)"""
+    kcols = [np.ascontiguousarray(known[first, c]) for c in range(known.shape[1])]
+    rcols = [np.ascontiguousarray(released[:, c]) for c in range(released.shape[1])]
+    order = sorted(
+        range(len(matchers)),
+        key=lambda c: matchers[c].density() if matchers[c].matrix is not None else 0.0,
+    )
 
     def keep(kt, v):
-        return pairs.has(np.asarray(kt, dtype=np.int64) * np.int64(n_rt) + rtup[v])
+        kt = np.asarray(kt, dtype=np.int64)
+        v = np.asarray(v, dtype=np.int64)
+        ok = np.ones(len(v), dtype=bool)
+        for c in order:
+            table = matchers[c].table()
+            if table is not None:  # one look-up per pair
+                ok &= table[kcols[c][kt], rcols[c][v]]
+            else:
+                ok &= matchers[c].check(kcols[c][kt], rcols[c][v])
+        return ok
 
     return keep
 
