@@ -698,20 +698,21 @@ def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r, star=None,
     cum = np.cumsum(rows)
     cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
     bounds = np.unique(np.r_[0, cuts, len(cg)])
+    mult0 = np.r_[mult, 0] if index is not None else None  # position -1: not held, 0
     for lo, hi in zip(bounds[:-1], bounds[1:]):  # blocks of pairs, bounded memory
         ci, k = _expand(rows[lo:hi])
-        j = g_start[cg[lo:hi][ci]] + k
+        g = cg[lo:hi][ci]
+        j = g_start[g] + k
         if star is not None:  # skip the drawing row
-            j += j >= star[cg[lo:hi][ci]]
+            j += j >= star[g]
         want = gp[j] * np.int64(n_r) + cv[lo:hi][ci]
         if index is not None:  # a hash look-up
-            pos = index.get_indexer(want)
-            supply = np.where(pos >= 0, mult[pos], 0.0)
+            have = mult0[index.get_indexer(want)]
         else:  # a large table: binary searches (no hash table beside it)
             pos = np.minimum(np.searchsorted(key, want), max(len(key) - 1, 0))
-            supply = np.where(key[pos] == want, mult[pos], 0.0)
-        short = supply < gm[j]
-        ok[lo:hi] &= np.bincount(ci, weights=short, minlength=hi - lo) == 0
+            have = np.where(key[pos] == want, mult[pos], 0)
+        short = ci[have < gm[j]]  # the pairs short of some pattern
+        ok[lo:hi] &= np.bincount(short, minlength=hi - lo) == 0
     out[todo] = ok
     return out
 
