@@ -746,7 +746,13 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
     rows_used = serves > 0
     total = np.bincount(ci[rows_used], weights=r_mult[rrow[rows_used]], minlength=n_c)
     ok &= total >= demand_total[cg]
-    tkey = _unique(ri * np.int64(n_types) + gtype[j])
+    tkey = ri * np.int64(n_types) + gtype[j]  # (released row, type) pairs, distinct
+    if len(ci) * n_types <= _BITMAP_BITS:  # a mark per possible pair: no sort
+        seen = np.zeros(len(ci) * n_types, dtype=bool)
+        seen[tkey] = True
+        tkey = np.flatnonzero(seen)
+    else:
+        tkey = _unique(tkey)
     t_ri, t_ty = tkey // n_types, tkey % n_types
     by_type = np.bincount(
         ci[t_ri] * n_types + t_ty, weights=r_mult[rrow[t_ri]], minlength=n_c * n_types
