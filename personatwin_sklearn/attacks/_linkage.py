@@ -747,7 +747,7 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
     total = np.bincount(ci[rows_used], weights=r_mult[rrow[rows_used]], minlength=n_c)
     ok &= total >= demand_total[cg]
     tkey = ri * np.int64(n_types) + gtype[j]  # (released row, type) pairs, distinct
-    if len(ci) * n_types <= _BITMAP_BITS:  # a mark per possible pair: no sort
+    if len(ci) * n_types <= 1 << 25:  # a mark per possible pair (<= 32 MB): no sort
         seen = np.zeros(len(ci) * n_types, dtype=bool)
         seen[tkey] = True
         tkey = np.flatnonzero(seen)
