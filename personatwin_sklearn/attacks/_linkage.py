@@ -743,10 +743,19 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
     serves = np.bincount(ri, minlength=len(ci))
     if not (serves > 1).any():
         return ok  # disjoint supplies: each pattern's own count is Hall's condition
-    rows_used = serves > 0
+    # only candidates with an overlap and every pattern supplied need more (disjoint
+    # supplies: each pattern's own count is Hall's condition, and implies the totals)
+    overlap = np.bincount(ci, weights=serves > 1, minlength=n_c) > 0
+    chk = np.flatnonzero(overlap & ok)
+    if len(chk) == 0:
+        return ok
+    in_chk = np.zeros(n_c, dtype=bool)
+    in_chk[chk] = True
+    rows_used = (serves > 0) & in_chk[ci]
     total = np.bincount(ci[rows_used], weights=r_mult[rrow[rows_used]], minlength=n_c)
-    ok &= total >= demand_total[cg]
-    tkey = ri * np.int64(n_types) + gtype[j]  # (released row, type) pairs, distinct
+    ok[chk] &= total[chk] >= demand_total[cg[chk]]
+    h = in_chk[c]  # hit rows of those candidates
+    tkey = ri[h] * np.int64(n_types) + gtype[j[h]]  # (released row, type) pairs, distinct
     if len(ci) * n_types <= 1 << 25:  # a mark per possible pair (<= 32 MB): no sort
         seen = np.zeros(len(ci) * n_types, dtype=bool)
         seen[tkey] = True
@@ -757,10 +766,9 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
     by_type = np.bincount(
         ci[t_ri] * n_types + t_ty, weights=r_mult[rrow[t_ri]], minlength=n_c * n_types
     )
-    need = demand_type.reshape(-1, n_types)[cg].ravel()
-    ok &= (by_type >= need).reshape(n_c, n_types).all(axis=1)
+    need = demand_type.reshape(-1, n_types)[cg[chk]]
+    ok[chk] &= (by_type.reshape(n_c, n_types)[chk] >= need).all(axis=1)
     # exact Hall for small neighbourhoods with overlaps: every subset of known patterns
-    overlap = np.bincount(ci, weights=serves > 1, minlength=n_c) > 0
     small = overlap & ok & (n_pat[cg] <= _HALL_EXACT)
     if small.any():
         sel = small[c]
