@@ -68,6 +68,18 @@ def _column_kind(series: pd.Series, name, hierarchies) -> str:
     return "categorical"
 
 
+def _canon_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(_canon(values))`` (the codes and the distinct canonical labels, in
+    order of first appearance) without a Python object per row: the column is coded as
+    it is stored, then each distinct value made canonical (values with one canonical
+    label share its code)."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    labels = np.array([_canon_scalar(u) for u in np.asarray(uniques, dtype=object)], dtype=object)
+    relabel, distinct = pd.factorize(labels)
+    return relabel[codes], np.asarray(distinct, dtype=object)
+
+
 class _ColumnMatcher:
     """Consistency of released labels with known true values for one column.
 
@@ -83,9 +95,11 @@ class _ColumnMatcher:
 
     def __init__(self, known, released, kind, domain, hierarchy=None):
         known = np.asarray(known, dtype=object)
-        released = np.asarray(released, dtype=object)
         self.known_codes, k_uni = pd.factorize(known)
-        self.released_codes, r_uni = pd.factorize(released)
+        if isinstance(released, tuple):  # already coded: :func:`_canon_codes`
+            self.released_codes, r_uni = released
+        else:
+            self.released_codes, r_uni = pd.factorize(np.asarray(released, dtype=object))
         k_uni = np.asarray(k_uni, dtype=object)
         r_uni = np.asarray(r_uni, dtype=object)
         shared = pd.Index(pd.unique(np.concatenate([k_uni, r_uni])))
@@ -911,7 +925,7 @@ def _qi_matchers(original, release, qis, targets, hierarchies):
         matchers.append(
             _ColumnMatcher(
                 domain[targets],
-                _canon(release._people[col]),
+                _canon_codes(release._people[col]),
                 _column_kind(true_col, col, hierarchies),
                 distinct,
                 _hierarchy(hierarchies, col),
@@ -927,7 +941,7 @@ def _pattern_matchers(original, kidx, ridx, sig, hierarchies):
     ktab, rtab = kidx.table, ridx.table
     k_types, k_type_set = _canon_of(ktab, "connection_type")
     matchers = [
-        _ColumnMatcher(k_types, _canon(rtab["connection_type"]), "categorical", k_type_set)
+        _ColumnMatcher(k_types, _canon_codes(rtab["connection_type"]), "categorical", k_type_set)
     ]
     for col in sig:
         true_col = original._people[col]
@@ -935,7 +949,7 @@ def _pattern_matchers(original, kidx, ridx, sig, hierarchies):
         matchers.append(
             _ColumnMatcher(
                 _canon_of(ktab, f"partner_{col}")[0],
-                _canon(rtab[f"partner_{col}"]),
+                _canon_codes(rtab[f"partner_{col}"]),
                 kind,
                 _canon_of(original._people, col)[1],
                 _hierarchy(hierarchies, col),
