@@ -262,3 +262,24 @@ def test_key_set_membership(bound):
     query = np.r_[keys[:50], rng.integers(0, bound, 200)]
     got = _KeySet(keys, bound).has(query)
     assert got.tolist() == np.isin(query, keys).tolist()
+
+
+def test_canon_codes_match_factorized_canonical_labels():
+    """Columns coded as stored, then canonical per distinct value: the same codes and
+    labels, in the same order, as factorizing the canonical strings of every row."""
+    from personatwin_sklearn.attacks._linkage import _canon, _canon_codes
+
+    data, release = _generalised_release(60, 0)
+    columns = [release.people[c] for c in release.people.columns]
+    columns += [data.people[c] for c in data.people.columns]
+    columns += [
+        pd.Series([40, 40.0, "40", None, np.nan, True, 1, "a|b", "*"], dtype=object),
+        pd.Series([1.5, np.nan, 2.0, 1.5]),
+        pd.Series(pd.array([1, None, 3, 1], dtype="Int64")),
+        pd.Series([], dtype=object),
+    ]
+    for column in columns:
+        want_codes, want_labels = pd.factorize(_canon(column))
+        codes, labels = _canon_codes(column)
+        assert np.array_equal(codes, want_codes)
+        assert list(labels) == list(want_labels)
