@@ -237,7 +237,7 @@ def _consistent_pairs(known: np.ndarray, released: np.ndarray, matchers) -> tupl
     # sorted by (i, j): one int64 key per pair (a sort of keys, not a lexsort of two)
     key = np.concatenate(out_i).astype(np.int64) * np.int64(n_r)
     key += np.concatenate(out_j)
-    key.sort()
+    key.sort(kind="stable")  # runs of sorted keys: an adaptive sort
     return key // n_r, key % n_r
 
 
@@ -452,7 +452,7 @@ def _mix(x: np.ndarray, salt: int) -> np.ndarray:
 def _unique(x: np.ndarray) -> np.ndarray:
     """Sorted distinct values of an integer array (a sort: numpy >= 2.3's hash-based
     ``np.unique`` is an order of magnitude slower on large arrays of int64 keys)."""
-    x = np.sort(np.asarray(x).ravel())
+    x = np.sort(np.asarray(x).ravel(), kind="stable")  # adaptive: often sorted runs
     if len(x) < 2:
         return x
     return x[np.r_[True, x[1:] != x[:-1]]]
