@@ -468,8 +468,12 @@ def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _csr(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Stable order of ``keys`` and the start of each key 0..n in it."""
+    keys = np.asarray(keys)
     order = np.argsort(keys, kind="stable")
-    start = np.searchsorted(keys[order], np.arange(n + 1))
+    if len(keys) and keys.min() < 0:  # pragma: no cover (keys are row numbers)
+        return order, np.searchsorted(keys[order], np.arange(n + 1))
+    start = np.zeros(n + 1, dtype=np.int64)  # keys below each value: counts, summed
+    np.cumsum(np.bincount(keys, minlength=n)[:n], out=start[1:])
     return order, start
 
 
