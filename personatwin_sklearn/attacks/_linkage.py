@@ -762,11 +762,14 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
     if not (serves > 1).any():
         return ok  # disjoint supplies: each pattern's own count is Hall's condition
     # only candidates with an overlap and every pattern supplied need more (disjoint
-    # supplies: each pattern's own count is Hall's condition, and implies the totals)
+    # supplies: each pattern's own count is Hall's condition, and implies the totals);
+    # up to _HALL_EXACT patterns every subset is checked below (the whole set and each
+    # type's patterns among them), beyond it the total and per-type counts
     overlap = np.bincount(ci, weights=serves > 1, minlength=n_c) > 0
-    chk = np.flatnonzero(overlap & ok)
+    chk = np.flatnonzero(overlap & ok & (n_pat[cg] > _HALL_EXACT))
     if len(chk) == 0:
-        return ok
+        return _hall_exact(overlap & ok & (n_pat[cg] <= _HALL_EXACT), ok, ci, ri, c, j,
+                           dc, dk, rrow, r_mult, g_start, cg, gm, local, n_pat)  # fmt: skip
     in_chk = np.zeros(n_c, dtype=bool)
     in_chk[chk] = True
     rows_used = (serves > 0) & in_chk[ci]
@@ -786,8 +789,16 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
     )
     need = demand_type.reshape(-1, n_types)[cg[chk]]
     ok[chk] &= (by_type.reshape(n_c, n_types)[chk] >= need).all(axis=1)
-    # exact Hall for small neighbourhoods with overlaps: every subset of known patterns
     small = overlap & ok & (n_pat[cg] <= _HALL_EXACT)
+    return _hall_exact(small, ok, ci, ri, c, j, dc, dk, rrow, r_mult, g_start, cg, gm, local,
+                       n_pat)  # fmt: skip
+
+
+def _hall_exact(small, ok, ci, ri, c, j, dc, dk, rrow, r_mult, g_start, cg, gm, local,
+                n_pat) -> np.ndarray:  # fmt: skip
+    """Exact Hall for small neighbourhoods with overlaps (``small``): every subset of
+    known patterns; ``ok`` updated in place and returned."""
+    n_c = len(ok)
     if small.any():
         sel = small[c]
         mask = np.zeros(len(ci), dtype=np.int64)
