@@ -818,6 +818,8 @@ def _hall_exact(small, ok, ci, ri, c, j, dc, dk, rrow, r_mult, g_start, cg, gm, 
             dc_w, dm_w, dn_w = compact[ddc[d_sel]], dmask[d_sel], dneed[d_sel]
             good = np.ones(len(idx), dtype=bool)
             for subset in range(1, 1 << int(w)):  # subsets, not people
+                if subset & (subset - 1) == 0:  # one pattern: its supply is in ``ok``
+                    continue
                 sup = np.bincount(rc_w, weights=rmult_w * ((rm_w & subset) > 0),
                                   minlength=len(idx))  # fmt: skip
                 dem = np.bincount(dc_w, weights=dn_w * ((dm_w & subset) > 0), minlength=len(idx))
