@@ -199,6 +199,43 @@ def test_small_blocks_give_the_same_candidates(scope, monkeypatch):
     pd.testing.assert_frame_equal(whole, chunked)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_combined_alone_equals_combined_after_the_neighbourhood(seed):
+    """The combined adversary alone (QIs checked while its candidates are drawn) and after
+    the neighbourhood candidates (split by known QI tuple) give the same table, with and
+    without a candidate pool, and the targets without connections counted alike."""
+    from personatwin_sklearn.attacks._linkage import _shared_patterns
+
+    data, release = _generalised_release(300, seed)
+    people = release.people.drop(columns="is_synthetic")
+    people["zipcode"] = people["zipcode"].astype(str).str[:3] + "**"  # coarse QIs
+    release = SocialData._from_validated(people, release._connections, release)
+    pool = np.random.default_rng(seed).random(len(release)) < 0.6
+    kwargs = dict(signature=SIG, quasi_identifiers=["age", "gender", "zipcode"],
+                  n_targets=200, random_state=seed)  # fmt: skip
+    with _shared_patterns():
+        alone = [
+            linkage_attack(data, release, scope="combined", candidate_pool=p, **kwargs)
+            for p in (None, pool, ~pool)
+        ]
+    with _shared_patterns():
+        linkage_attack(data, release, scope="neighborhood", **kwargs)
+        after = [
+            linkage_attack(data, release, scope="combined", candidate_pool=p, **kwargs)
+            for p in (None, pool, ~pool)
+        ]
+    with _shared_patterns():  # the QI tuple pairs made first (by the QI scope)
+        linkage_attack(data, release, scope="qi", **kwargs)
+        first = linkage_attack(data, release, scope="combined", **kwargs)
+    for a, b in zip(alone, after):
+        pd.testing.assert_frame_equal(a.per_target, b.per_target)
+    pd.testing.assert_frame_equal(alone[0].per_target, first.per_target)
+    sizes = alone[0].candidate_sizes
+    assert (alone[1].candidate_sizes + alone[2].candidate_sizes == sizes).all()
+    assert alone[0].per_target["target_in_candidates"].all()
+    assert (sizes == 1).any() and (sizes > 5).any()  # single and several candidates
+
+
 @pytest.mark.parametrize("high", [50, 10**12, -1])
 def test_join_matches_a_plain_join_on_any_key_range(high):
     """The run table (small range), the hash of distinct keys (large range) and the
@@ -225,3 +262,24 @@ def test_key_set_membership(bound):
     query = np.r_[keys[:50], rng.integers(0, bound, 200)]
     got = _KeySet(keys, bound).has(query)
     assert got.tolist() == np.isin(query, keys).tolist()
+
+
+def test_canon_codes_match_factorized_canonical_labels():
+    """Columns coded as stored, then canonical per distinct value: the same codes and
+    labels, in the same order, as factorizing the canonical strings of every row."""
+    from personatwin_sklearn.attacks._linkage import _canon, _canon_codes
+
+    data, release = _generalised_release(60, 0)
+    columns = [release.people[c] for c in release.people.columns]
+    columns += [data.people[c] for c in data.people.columns]
+    columns += [
+        pd.Series([40, 40.0, "40", None, np.nan, True, 1, "a|b", "*"], dtype=object),
+        pd.Series([1.5, np.nan, 2.0, 1.5]),
+        pd.Series(pd.array([1, None, 3, 1], dtype="Int64")),
+        pd.Series([], dtype=object),
+    ]
+    for column in columns:
+        want_codes, want_labels = pd.factorize(_canon(column))
+        codes, labels = _canon_codes(column)
+        assert np.array_equal(codes, want_codes)
+        assert list(labels) == list(want_labels)

@@ -68,6 +68,18 @@ def _column_kind(series: pd.Series, name, hierarchies) -> str:
     return "categorical"
 
 
+def _canon_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(_canon(values))`` (the codes and the distinct canonical labels, in
+    order of first appearance) without a Python object per row: the column is coded as
+    it is stored, then each distinct value made canonical (values with one canonical
+    label share its code)."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    labels = np.array([_canon_scalar(u) for u in np.asarray(uniques, dtype=object)], dtype=object)
+    relabel, distinct = pd.factorize(labels)
+    return relabel[codes], np.asarray(distinct, dtype=object)
+
+
 class _ColumnMatcher:
     """Consistency of released labels with known true values for one column.
 
@@ -83,9 +95,11 @@ class _ColumnMatcher:
 
     def __init__(self, known, released, kind, domain, hierarchy=None):
         known = np.asarray(known, dtype=object)
-        released = np.asarray(released, dtype=object)
         self.known_codes, k_uni = pd.factorize(known)
-        self.released_codes, r_uni = pd.factorize(released)
+        if isinstance(released, tuple):  # already coded: :func:`_canon_codes`
+            self.released_codes, r_uni = released
+        else:
+            self.released_codes, r_uni = pd.factorize(np.asarray(released, dtype=object))
         k_uni = np.asarray(k_uni, dtype=object)
         r_uni = np.asarray(r_uni, dtype=object)
         shared = pd.Index(pd.unique(np.concatenate([k_uni, r_uni])))
@@ -167,6 +181,23 @@ class _ColumnMatcher:
             self._hidden = (ki, k_order, k_start)
         return self._hidden
 
+    def table(self):
+        """Consistency of every (known code, released code) as one bool matrix (computed
+        once per matcher; None when it would exceed 4M cells)."""
+        if not hasattr(self, "_table"):
+            n_k, n_r = len(self.k_uni), len(self.r_uni)
+            self._table = None
+            if n_k * n_r <= 1 << 22:
+                kc = np.repeat(np.arange(n_k), n_r)
+                rc = np.tile(np.arange(n_r), n_k)
+                self._table = self.check(kc, rc).reshape(n_k, n_r)
+        return self._table
+
+    def check_loose(self, kc: np.ndarray, rc: np.ndarray) -> np.ndarray:
+        """:meth:`check` for released codes that are all generalised labels (a shape
+        group's loose column): one look-up in the matrix."""
+        return self.matrix[kc, self.r_gen[rc]]
+
     def check(self, kc: np.ndarray, rc: np.ndarray) -> np.ndarray:
         if self.matrix is not None and (self.r_gen >= 0).all():
             return self.matrix[kc, self.r_gen[rc]]
@@ -203,10 +234,11 @@ def _consistent_pairs(known: np.ndarray, released: np.ndarray, matchers) -> tupl
         i, j = _pairs_of(known, released, matchers, rows, exact, loose)
         out_i.append(i)
         out_j.append(j)
-    i = np.concatenate(out_i)
-    j = np.concatenate(out_j)
-    order = np.lexsort((j, i))
-    return i[order], j[order]
+    # sorted by (i, j): one int64 key per pair (a sort of keys, not a lexsort of two)
+    key = np.concatenate(out_i).astype(np.int64) * np.int64(n_r)
+    key += np.concatenate(out_j)
+    key.sort(kind="stable")  # runs of sorted keys: an adaptive sort
+    return key // n_r, key % n_r
 
 
 def _pairs_of(known, released, matchers, rows, exact, loose):
@@ -243,10 +275,10 @@ def _pairs_of(known, released, matchers, rows, exact, loose):
             loose = [c for c in loose if c != expand]
         a, b = _join(*_join_keys(lcols, rcols, sizes))
         i, j = li[a], rows[b if rr is None else rr[b]]
-        keep = np.ones(len(i), dtype=bool)
-        for c in loose:
-            keep &= matchers[c].check(known[i, c], released[j, c])
-        return i[keep], j[keep]
+        for c in loose:  # each generalised column on the pairs still consistent
+            keep = matchers[c].check_loose(known[i, c], released[j, c])
+            i, j = i[keep], j[keep]
+        return i, j
     out_i, out_j = [], []
     n_r = len(rows)
     step = max(1, _CHUNK_PAIRS // n_r)
@@ -254,11 +286,11 @@ def _pairs_of(known, released, matchers, rows, exact, loose):
         block = np.arange(start, min(start + step, n_k))
         i = np.repeat(block, n_r)
         j = np.tile(rows, len(block))
-        keep = np.ones(len(i), dtype=bool)
-        for c in loose:
-            keep &= matchers[c].check(known[i, c], released[j, c])
-        out_i.append(i[keep])
-        out_j.append(j[keep])
+        for c in loose:  # each generalised column on the pairs still consistent
+            keep = matchers[c].check_loose(known[i, c], released[j, c])
+            i, j = i[keep], j[keep]
+        out_i.append(i)
+        out_j.append(j)
     return np.concatenate(out_i), np.concatenate(out_j)
 
 
@@ -341,16 +373,23 @@ def _shared_patterns():
         _PATTERN_CACHE.reset(token)
 
 
-def _patterns(key_data: SocialData, data: SocialData, sig, age_bin):
+def _patterns(key_data: SocialData, data: SocialData, sig, age_bin, text=True):
     """``compute_patterns(data, ...)``, cached on ``key_data`` inside :func:`_shared_patterns`
-    (``data`` is ``key_data`` or its adversary view: the same rows and connections)."""
+    (``data`` is ``key_data`` or its adversary view: the same rows and connections).
+    ``text=False``: without the pattern text (the released side reads only the columns);
+    a table with text serves both."""
     cache = _PATTERN_CACHE.get()
     if cache is None:
-        return compute_patterns(data, sig, age_bin)
+        return compute_patterns(data, sig, age_bin, _text=text)
     key = (id(key_data), tuple(sig), age_bin)
-    if key not in cache:
-        cache[key] = (key_data, compute_patterns(data, sig, age_bin))  # holds key_data alive
-    return cache[key][1]
+    if key in cache:
+        return cache[key][1]
+    bare = (*key, "bare")
+    if not text and bare in cache:
+        return cache[bare][1]
+    index = compute_patterns(data, sig, age_bin, _text=text)
+    cache[key if text else bare] = (key_data, index)  # holds key_data alive
+    return index
 
 
 def _cached(key, alive, compute):
@@ -363,6 +402,12 @@ def _cached(key, alive, compute):
     if key not in cache:
         cache[key] = (alive, compute())
     return cache[key][1]
+
+
+def _is_cached(key) -> bool:
+    """Is ``key`` memoised in the current :func:`_shared_patterns` block?"""
+    cache = _PATTERN_CACHE.get()
+    return cache is not None and key in cache
 
 
 def _forget(data) -> None:
@@ -407,7 +452,7 @@ def _mix(x: np.ndarray, salt: int) -> np.ndarray:
 def _unique(x: np.ndarray) -> np.ndarray:
     """Sorted distinct values of an integer array (a sort: numpy >= 2.3's hash-based
     ``np.unique`` is an order of magnitude slower on large arrays of int64 keys)."""
-    x = np.sort(np.asarray(x).ravel())
+    x = np.sort(np.asarray(x).ravel(), kind="stable")  # adaptive: often sorted runs
     if len(x) < 2:
         return x
     return x[np.r_[True, x[1:] != x[:-1]]]
@@ -423,8 +468,12 @@ def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _csr(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Stable order of ``keys`` and the start of each key 0..n in it."""
+    keys = np.asarray(keys)
     order = np.argsort(keys, kind="stable")
-    start = np.searchsorted(keys[order], np.arange(n + 1))
+    if len(keys) and keys.min() < 0:  # pragma: no cover (keys are row numbers)
+        return order, np.searchsorted(keys[order], np.arange(n + 1))
+    start = np.zeros(n + 1, dtype=np.int64)  # keys below each value: counts, summed
+    np.cumsum(np.bincount(keys, minlength=n)[:n], out=start[1:])
     return order, start
 
 
@@ -455,8 +504,9 @@ class _KeySet:
         return self.index.get_indexer(query) >= 0
 
 
-def _group_neighborhoods(t, p, m, n_t):
-    """Targets with the same known multiset of patterns share one group.
+def _group_neighborhoods(t, p, m, n_t, split=None):
+    """Targets with the same known multiset of patterns share one group (and, with
+    ``split``, the same value of it: one int per target).
 
     Returns ``group`` per target (-1 without patterns) and the groups' known rows
     ``(g, p, m)`` sorted by group (one representative target each)."""
@@ -470,7 +520,9 @@ def _group_neighborhoods(t, p, m, n_t):
     has = h1 > 0
     group = np.full(n_t, -1, dtype=np.int64)
     frame = pd.DataFrame({"a": h1[has], "b": s1[has], "c": s2[has]})
-    codes = frame.groupby(["a", "b", "c"], sort=False).ngroup().to_numpy()
+    if split is not None:
+        frame["d"] = np.asarray(split, dtype=np.int64)[has]
+    codes = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
     group[has] = codes
     n_g = int(codes.max()) + 1 if len(codes) else 0
     rep = np.full(n_g, -1, dtype=np.int64)
@@ -483,7 +535,8 @@ def _group_neighborhoods(t, p, m, n_t):
     return group, g[order], p[sel][order], m[sel][order], n_g
 
 
-def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=None):
+def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=None,
+                             split=None, keep_pair=None):  # fmt: skip
     """Candidates of each target's known neighbourhood, in memory linear in the data.
 
     An injective assignment is required: the target's known connections must go to
@@ -495,6 +548,11 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     group's rarest known pattern only, then checked pattern by pattern: the work is
     bounded by (distinct neighbourhoods) x (holders of their rarest pattern) x their
     size, not targets x holders.
+
+    With ``split`` (one int per target) targets of one neighbourhood but different
+    ``split`` values are kept apart, and ``keep_pair(split of the group, released person)``
+    (bool per pair) drops candidates before any pattern is checked: the combined
+    adversary's quasi-identifiers, applied first (far fewer pairs to check).
 
     Returns
     -------
@@ -509,11 +567,16 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     sel = tpos[kidx.owner] >= 0
     t = tpos[kidx.owner[sel]]
     group, gg, gp, gm, n_g = _group_neighborhoods(
-        t, kidx.pattern[sel].astype(np.int64), kidx.multiplicity[sel].astype(np.int64), n_t
-    )
+        t, kidx.pattern[sel].astype(np.int64), kidx.multiplicity[sel].astype(np.int64), n_t,
+        split=split,
+    )  # fmt: skip
     empty = np.zeros(0, dtype=np.int64)
     if n_g == 0:
         return group, empty, empty, 0
+    split_g = None
+    if keep_pair is not None:  # the split value of each group (shared by its targets)
+        split_g = np.zeros(n_g, dtype=np.int64)
+        split_g[group[group >= 0]] = np.asarray(split, dtype=np.int64)[group >= 0]
     n_q = len(ridx.table)
     n_pk = len(kidx.table)
     g_start = np.searchsorted(gg, np.arange(n_g + 1))
@@ -539,6 +602,12 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     pair_set = _KeySet(p_local[pp[in_groups]] * n_q + qq[in_groups], len(used) * n_q)
     p_order, p_start = _csr(pp, n_pk)
     reach = np.bincount(pp, weights=holders_q[qq], minlength=n_pk)  # holders, upper bound
+    if holders is not None:  # sorted by (p, v): each known pattern's holders are a slice
+        h_p = holders["p"].to_numpy()
+        h_v = holders["v"].to_numpy()
+        h_mult = holders["mult"].to_numpy()
+        h_start = np.searchsorted(h_p, np.arange(n_pk + 1))
+        reach = np.diff(h_start)  # the exact number of holders
 
     # 1. candidates: holders of each group's rarest known pattern
     rank = np.lexsort((gp, reach[gp], gg))
@@ -564,17 +633,39 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     out_g, out_v = [], []
     for g0, g1 in zip(chunks[:-1], chunks[1:]):
         sl = star[g0:g1]
-        gi, k = _expand(p_start[sl + 1] - p_start[sl])
-        q = qq[p_order[p_start[sl[gi]] + k]]
-        hi, k2 = _expand(holders_q[q])
-        cand = _unique((gi[hi] + g0) * np.int64(n_r) + r_owner[q_order[q_start[q[hi]] + k2]])
-        del gi, k, q, hi, k2
-        cg, cv = cand // n_r, cand % n_r
+        c_mult = None
+        if holders is not None:  # the holders of the rarest pattern: a slice each, by v
+            gi, k = _expand(reach[sl])
+            rows = h_start[sl[gi]] + k
+            cg, cv, c_mult = gi + g0, h_v[rows].astype(np.int64), h_mult[rows]
+            del gi, k, rows
+        else:
+            gi, k = _expand(p_start[sl + 1] - p_start[sl])
+            q = qq[p_order[p_start[sl[gi]] + k]]
+            hi, k2 = _expand(holders_q[q])
+            cand = _unique((gi[hi] + g0) * np.int64(n_r) + r_owner[q_order[q_start[q[hi]] + k2]])
+            del gi, k, q, hi, k2
+            cg, cv = cand // n_r, cand % n_r
+        if keep_pair is not None and len(cg):
+            kept = keep_pair(split_g[cg], cv)
+            cg, cv = cg[kept], cv[kept]
+            c_mult = None if c_mult is None else c_mult[kept]
         if exact:
             keep = rdeg[cv] == demand_total[cg]
             cg, cv = cg[keep], cv[keep]
+            c_mult = None if c_mult is None else c_mult[keep]
         if supply is not None and len(cg):
-            keep = _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r)
+            if c_mult is not None:  # one known pattern: its supply is the holder's mult
+                one = n_pat[cg] == 1
+                keep = np.ones(len(cg), dtype=bool)
+                keep[one] = c_mult[one] >= gm[g_start[cg[one]]]
+                more = np.flatnonzero(~one)
+                keep[more] = _supply_filter(
+                    cg[more], cv[more], supply, g_start, n_pat, gp, gm, n_r, star=first,
+                    star_mult=c_mult[more],
+                )  # fmt: skip
+            else:
+                keep = _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r)
             cg, cv = cg[keep], cv[keep]
 
         # 2. every known pattern of the group against the candidate's released patterns
@@ -599,11 +690,14 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     return group, np.concatenate(out_g), np.concatenate(out_v), n_g
 
 
-def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
+def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r, star=None,
+                   star_mult=None) -> np.ndarray:  # fmt: skip
     """Per (group, candidate) pair: does the candidate hold, for each known pattern of the
     group, at least as many consistent released connections as the pattern's
     multiplicity?  (Necessary for Hall's condition; a sorted-key look-up per known
-    pattern, in blocks, so the full check runs on far fewer pairs.)"""
+    pattern, in blocks, so the full check runs on far fewer pairs.)  ``star`` (the known
+    row of each group the candidates were drawn from) and ``star_mult`` (per pair, the
+    candidate's supply of it): that row is checked without a look-up."""
     # (p * n_r + v) of the holders table, sorted and distinct; their multiplicity; a hash
     # index of the keys (None: a table too large to index beside it)
     key, mult, index = supply
@@ -616,21 +710,27 @@ def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r) -> np.ndarray:
     cg, cv = cg[todo], cv[todo]
     ok = np.ones(len(cg), dtype=bool)
     rows = n_pat[cg]
+    if star is not None:  # the drawing row: its supply is known
+        ok &= star_mult[todo] >= gm[star[cg]]
+        rows = rows - 1
     cum = np.cumsum(rows)
     cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
     bounds = np.unique(np.r_[0, cuts, len(cg)])
+    mult0 = np.r_[mult, 0] if index is not None else None  # position -1: not held, 0
     for lo, hi in zip(bounds[:-1], bounds[1:]):  # blocks of pairs, bounded memory
         ci, k = _expand(rows[lo:hi])
-        j = g_start[cg[lo:hi][ci]] + k
+        g = cg[lo:hi][ci]
+        j = g_start[g] + k
+        if star is not None:  # skip the drawing row
+            j += j >= star[g]
         want = gp[j] * np.int64(n_r) + cv[lo:hi][ci]
         if index is not None:  # a hash look-up
-            pos = index.get_indexer(want)
-            supply = np.where(pos >= 0, mult[pos], 0.0)
+            have = mult0[index.get_indexer(want)]
         else:  # a large table: binary searches (no hash table beside it)
             pos = np.minimum(np.searchsorted(key, want), max(len(key) - 1, 0))
-            supply = np.where(key[pos] == want, mult[pos], 0.0)
-        short = supply < gm[j]
-        ok[lo:hi] = np.bincount(ci, weights=short, minlength=hi - lo) == 0
+            have = np.where(key[pos] == want, mult[pos], 0)
+        short = ci[have < gm[j]]  # the pairs short of some pattern
+        ok[lo:hi] &= np.bincount(short, minlength=hi - lo) == 0
     out[todo] = ok
     return out
 
@@ -661,19 +761,44 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
     serves = np.bincount(ri, minlength=len(ci))
     if not (serves > 1).any():
         return ok  # disjoint supplies: each pattern's own count is Hall's condition
-    rows_used = serves > 0
+    # only candidates with an overlap and every pattern supplied need more (disjoint
+    # supplies: each pattern's own count is Hall's condition, and implies the totals);
+    # up to _HALL_EXACT patterns every subset is checked below (the whole set and each
+    # type's patterns among them), beyond it the total and per-type counts
+    overlap = np.bincount(ci, weights=serves > 1, minlength=n_c) > 0
+    chk = np.flatnonzero(overlap & ok & (n_pat[cg] > _HALL_EXACT))
+    if len(chk) == 0:
+        return _hall_exact(overlap & ok & (n_pat[cg] <= _HALL_EXACT), ok, ci, ri, c, j,
+                           dc, dk, rrow, r_mult, g_start, cg, gm, local, n_pat)  # fmt: skip
+    in_chk = np.zeros(n_c, dtype=bool)
+    in_chk[chk] = True
+    rows_used = (serves > 0) & in_chk[ci]
     total = np.bincount(ci[rows_used], weights=r_mult[rrow[rows_used]], minlength=n_c)
-    ok &= total >= demand_total[cg]
-    tkey = _unique(ri * np.int64(n_types) + gtype[j])
+    ok[chk] &= total[chk] >= demand_total[cg[chk]]
+    h = in_chk[c]  # hit rows of those candidates
+    tkey = ri[h] * np.int64(n_types) + gtype[j[h]]  # (released row, type) pairs, distinct
+    if len(ci) * n_types <= 1 << 25:  # a mark per possible pair (<= 32 MB): no sort
+        seen = np.zeros(len(ci) * n_types, dtype=bool)
+        seen[tkey] = True
+        tkey = np.flatnonzero(seen)
+    else:
+        tkey = _unique(tkey)
     t_ri, t_ty = tkey // n_types, tkey % n_types
     by_type = np.bincount(
         ci[t_ri] * n_types + t_ty, weights=r_mult[rrow[t_ri]], minlength=n_c * n_types
     )
-    need = demand_type.reshape(-1, n_types)[cg].ravel()
-    ok &= (by_type >= need).reshape(n_c, n_types).all(axis=1)
-    # exact Hall for small neighbourhoods with overlaps: every subset of known patterns
-    overlap = np.bincount(ci, weights=serves > 1, minlength=n_c) > 0
+    need = demand_type.reshape(-1, n_types)[cg[chk]]
+    ok[chk] &= (by_type.reshape(n_c, n_types)[chk] >= need).all(axis=1)
     small = overlap & ok & (n_pat[cg] <= _HALL_EXACT)
+    return _hall_exact(small, ok, ci, ri, c, j, dc, dk, rrow, r_mult, g_start, cg, gm, local,
+                       n_pat)  # fmt: skip
+
+
+def _hall_exact(small, ok, ci, ri, c, j, dc, dk, rrow, r_mult, g_start, cg, gm, local,
+                n_pat) -> np.ndarray:  # fmt: skip
+    """Exact Hall for small neighbourhoods with overlaps (``small``): every subset of
+    known patterns; ``ok`` updated in place and returned."""
+    n_c = len(ok)
     if small.any():
         sel = small[c]
         mask = np.zeros(len(ci), dtype=np.int64)
@@ -693,6 +818,8 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
             dc_w, dm_w, dn_w = compact[ddc[d_sel]], dmask[d_sel], dneed[d_sel]
             good = np.ones(len(idx), dtype=bool)
             for subset in range(1, 1 << int(w)):  # subsets, not people
+                if subset & (subset - 1) == 0:  # one pattern: its supply is in ``ok``
+                    continue
                 sup = np.bincount(rc_w, weights=rmult_w * ((rm_w & subset) > 0),
                                   minlength=len(idx))  # fmt: skip
                 dem = np.bincount(dc_w, weights=dn_w * ((dm_w & subset) > 0), minlength=len(idx))
@@ -815,7 +942,7 @@ def _qi_matchers(original, release, qis, targets, hierarchies):
         matchers.append(
             _ColumnMatcher(
                 domain[targets],
-                _canon(release._people[col]),
+                _canon_codes(release._people[col]),
                 _column_kind(true_col, col, hierarchies),
                 distinct,
                 _hierarchy(hierarchies, col),
@@ -831,7 +958,7 @@ def _pattern_matchers(original, kidx, ridx, sig, hierarchies):
     ktab, rtab = kidx.table, ridx.table
     k_types, k_type_set = _canon_of(ktab, "connection_type")
     matchers = [
-        _ColumnMatcher(k_types, _canon(rtab["connection_type"]), "categorical", k_type_set)
+        _ColumnMatcher(k_types, _canon_codes(rtab["connection_type"]), "categorical", k_type_set)
     ]
     for col in sig:
         true_col = original._people[col]
@@ -839,7 +966,7 @@ def _pattern_matchers(original, kidx, ridx, sig, hierarchies):
         matchers.append(
             _ColumnMatcher(
                 _canon_of(ktab, f"partner_{col}")[0],
-                _canon(rtab[f"partner_{col}"]),
+                _canon_codes(rtab[f"partner_{col}"]),
                 kind,
                 _canon_of(original._people, col)[1],
                 _hierarchy(hierarchies, col),
@@ -1073,17 +1200,20 @@ def linkage_attack(
             (original, release, hierarchies),
             lambda: _qi_matchers(original, view, qis, targets, hierarchies),
         )
-        # consistent (known QI tuple, released QI tuple) pairs: every pool counts on them
-        tp = _cached(
-            ("qi_tuples", id(original), id(release), tuple(qis), t_key, _hier_key(hierarchies)),
-            (original, release, hierarchies),
-            lambda: _qi_tuple_pairs(qm, kq, rq),
-        )
+        qi_key = (id(original), id(release), tuple(qis), t_key, _hier_key(hierarchies))
+        qi_alive = (original, release, hierarchies)
+        # the targets' distinct known QI tuples (their first rows)
+        ktup, kfirst = _cached(("qi_known", *qi_key), qi_alive, lambda: _tuples(kq))
+
+        def tuple_pairs():
+            """Consistent (known QI tuple, released QI tuple) pairs: every pool counts on
+            them (made when a count over the QIs alone is asked for)."""
+            return _cached(("qi_tuples", *qi_key), qi_alive, lambda: _qi_tuple_pairs(qm, kq, rq))
 
     known_text = np.full(n_t, None, dtype=object)
     if scope == "qi":
         everyone = np.arange(n_r) if pool is None else np.flatnonzero(pool)
-        sizes = _qi_counts(tp, np.arange(n_t), everyone)
+        sizes = _qi_counts(tuple_pairs(), np.arange(n_t), everyone)
         in_cand = truth >= 0
         if in_cand.any():
             rows = np.flatnonzero(in_cand)
@@ -1093,7 +1223,7 @@ def linkage_attack(
             in_cand[rows] = ok
     else:
         kidx = _patterns(original, original, sig, age_bin)
-        ridx = _patterns(release, view, sig, age_bin)
+        ridx = _patterns(release, view, sig, age_bin, text=release is original)
         # the targets' patterns only: a sample of targets costs in proportion to the
         # sample, not to every known pattern (the rest are never looked up)
         base_key = (
@@ -1149,13 +1279,35 @@ def linkage_attack(
             ktypes = pd.factorize(kidx.table["connection_type"].astype(str))[0]
             exact = neighborhood_match == "exact"
             pv = _cached(("holders", *base_key), alive, lambda: _holders(pp, qq, ridx))
-            group, cg, cv, n_g = _cached(
-                ("neighborhood", *base_key, exact),
-                alive,
-                lambda: _neighborhood_candidates(
-                    kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv
-                ),
-            )
+            n_key = ("neighborhood", *base_key, exact)
+            # the combined adversary alone (no neighbourhood candidates made yet): its
+            # quasi-identifiers drop candidates before any pattern is checked; groups
+            # are then (neighbourhood, known QI tuple), so a group's candidates are the
+            # target's combined candidates (the same sets as filtering afterwards)
+            if scope == "combined" and not _is_cached(n_key):
+                group, cg, cv, n_g = _cached(
+                    ("combined", *base_key, exact, tuple(qis)),
+                    alive,
+                    lambda: _neighborhood_candidates(
+                        kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv,
+                        split=ktup, keep_pair=_qi_keep(qm, kq, rq, kfirst),
+                    ),
+                )  # fmt: skip
+            else:
+                group, cg, cv, n_g = _cached(
+                    n_key,
+                    alive,
+                    lambda: _neighborhood_candidates(
+                        kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv
+                    ),
+                )
+                if scope == "combined":  # split once by known QI tuple: every pool
+                    nb = (group, cg, cv, n_g)  # counts on the same unit candidates
+                    group, cg, cv, n_g = _cached(
+                        ("combined", *base_key, exact, tuple(qis)),
+                        alive,
+                        lambda: _split_candidates(ktup, _qi_keep(qm, kq, rq, kfirst), *nb),
+                    )
             if pool is not None:
                 keep = pool[cv]
                 cg, cv = cg[keep], cv[keep]
@@ -1166,7 +1318,9 @@ def linkage_attack(
                 empty_pool &= pool
             t_has = group >= 0
             # is the target's own record a candidate of its group?
-            member = _unique(cg * np.int64(max(n_r, 1)) + cv)
+            member = cg * np.int64(max(n_r, 1)) + cv
+            if len(member) > 1 and not (member[1:] > member[:-1]).all():  # made sorted
+                member = _unique(member)
             tkey = group * np.int64(max(n_r, 1)) + truth
             pos = np.searchsorted(member, tkey)
             in_cand = (
@@ -1177,21 +1331,22 @@ def linkage_attack(
                 if len(member)
                 else np.zeros(n_t, dtype=bool)
             )
-            if scope == "neighborhood":
-                per_group = np.bincount(cg, minlength=n_g)
-                sizes = np.where(t_has, per_group[np.maximum(group, 0)], 0).astype(np.int64)
-            else:
-                sizes = _combined_counts(tp, group, cg, cv)
-                rows = np.flatnonzero(in_cand)
-                good = np.ones(len(rows), dtype=bool)
-                for c, m in enumerate(qm):
-                    good &= m.check(kq[rows, c], rq[truth[rows], c])
-                in_cand[rows] = good
+            # neighbourhood: the group's candidates; combined: the (group, QI tuple)
+            # unit's, whose QIs were checked with the candidates (the target's own too)
+            per_group = np.bincount(cg, minlength=n_g)
+            sizes = np.where(t_has, per_group[np.maximum(group, 0)], 0).astype(np.int64)
             empty = np.flatnonzero(~t_has)
             if len(empty):
                 open_pool = np.flatnonzero(empty_pool)
-                if scope == "combined":
-                    sizes[empty] = _qi_counts(tp, empty, open_pool)
+                if scope == "combined" and _is_cached(("qi_tuples", *qi_key)):
+                    sizes[empty] = _qi_counts(tuple_pairs(), empty, open_pool)
+                elif scope == "combined":  # the tuple pairs of these targets only
+                    part = _cached(
+                        ("qi_tuples_of", *qi_key, empty.tobytes()),
+                        qi_alive,
+                        lambda: _qi_tuple_pairs(qm, kq[empty], rq),
+                    )
+                    sizes[empty] = _qi_counts(part, np.arange(len(empty)), open_pool)
                 else:
                     sizes[empty] = len(open_pool)
                 ok = truth[empty] >= 0
@@ -1254,29 +1409,61 @@ def _qi_counts(tuple_pairs, rows, pool) -> np.ndarray:
     return per_kt[ktup[rows]].astype(np.int64)
 
 
-def _combined_counts(tuple_pairs, group, cg, cv) -> np.ndarray:
-    """Per target: candidates of its neighbourhood group whose released QIs are
-    consistent with the target's, counted through distinct QI tuples (no target x
-    candidate table; ``tuple_pairs``: :func:`_qi_tuple_pairs`)."""
-    n_t = len(group)
-    sizes = np.zeros(n_t, dtype=np.int64)
+def _split_candidates(ktup, keep_pair, group, cg, cv, n_g) -> tuple:
+    """Neighbourhood candidates (``group`` per target, pairs sorted by (group, person))
+    split by the targets' known QI tuples (``ktup``): ``(unit per target, pairs of each
+    unit, number of units)`` with a unit's candidates those of its group whose released
+    QIs are consistent with the unit's (``keep_pair(known tuple, released person)``; the
+    combined candidates, sorted by (unit, person))."""
+    n_kt = int(ktup.max()) + 1 if len(ktup) else 1
+    unit = np.full(len(group), -1, dtype=np.int64)
     has = np.flatnonzero(group >= 0)
-    if len(has) == 0 or len(cg) == 0:
-        return sizes
-    ktup_all, rtup, i, j, n_kt, n_rt = tuple_pairs
-    ktup = ktup_all[has]
-    # candidates per (group, released tuple)
-    gr = pd.Series(1, index=cg * np.int64(n_rt) + rtup[cv]).groupby(level=0).size()
-    # targets per (group, known tuple)
-    u, inv = np.unique(group[has] * np.int64(n_kt) + ktup, return_inverse=True)
+    empty = np.zeros(0, dtype=np.int64)
+    if len(has) == 0:
+        return unit, empty, empty, 0
+    u, inv = np.unique(group[has] * np.int64(n_kt) + ktup[has], return_inverse=True)
+    unit[has] = inv.ravel()
     ug, uk = u // n_kt, u % n_kt
-    k_order, k_start = _csr(i, n_kt)
-    ui, k = _expand(k_start[uk + 1] - k_start[uk])
-    rt = j[k_order[k_start[uk[ui]] + k]]
-    counts = gr.reindex(ug[ui] * np.int64(n_rt) + rt).fillna(0).to_numpy()
-    per_u = np.bincount(ui, weights=counts, minlength=len(u))
-    sizes[has] = per_u[inv.ravel()].astype(np.int64)
-    return sizes
+    g_start = np.searchsorted(cg, np.arange(n_g + 1))
+    size = g_start[ug + 1] - g_start[ug]
+    cum = np.cumsum(size)
+    cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
+    bounds = np.unique(np.r_[0, cuts, len(u)])
+    out_u, out_v = [], []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):  # blocks of units, bounded memory
+        ui, k = _expand(size[lo:hi])
+        ui += lo
+        v = cv[g_start[ug[ui]] + k]
+        ok = keep_pair(uk[ui], v)
+        out_u.append(ui[ok])
+        out_v.append(v[ok])
+    return unit, np.concatenate(out_u), np.concatenate(out_v), len(u)
+
+
+def _qi_keep(matchers, known, released, first):
+    """``keep(known tuple, released person) -> bool``: are their QIs consistent?
+    (``first``: a known row of each tuple; every column checked by its matcher, the
+    columns that rule out most first.)"""
+    kcols = [np.ascontiguousarray(known[first, c]) for c in range(known.shape[1])]
+    rcols = [np.ascontiguousarray(released[:, c]) for c in range(released.shape[1])]
+    order = sorted(
+        range(len(matchers)),
+        key=lambda c: matchers[c].density() if matchers[c].matrix is not None else 0.0,
+    )
+
+    def keep(kt, v):
+        kt = np.asarray(kt, dtype=np.int64)
+        v = np.asarray(v, dtype=np.int64)
+        ok = np.ones(len(v), dtype=bool)
+        for c in order:
+            table = matchers[c].table()
+            if table is not None:  # one look-up per pair
+                ok &= table[kcols[c][kt], rcols[c][v]]
+            else:
+                ok &= matchers[c].check(kcols[c][kt], rcols[c][v])
+        return ok
+
+    return keep
 
 
 def _tuples(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

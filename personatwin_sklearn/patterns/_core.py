@@ -308,7 +308,9 @@ class PatternIndex:
         )
 
 
-def compute_patterns(data: SocialData, signature=None, age_bin: int | None = 5) -> PatternIndex:
+def compute_patterns(
+    data: SocialData, signature=None, age_bin: int | None = 5, *, _text: bool = True
+) -> PatternIndex:
     """Compute every person's connection patterns and their k.
 
     A pattern is a connection type with the partner's signature attributes; its k
@@ -322,6 +324,9 @@ def compute_patterns(data: SocialData, signature=None, age_bin: int | None = 5) 
         Partner columns in a pattern (see :func:`resolve_signature`).
     age_bin : int or None, default=5
         Width of the partner age buckets in years (``None``: exact ages).
+    _text : bool, default=True
+        Internal (the linkage attacks' released side): False leaves out the table's
+        ``pattern`` text and its ``h1`` / ``h2`` hashes (columns, codes and ``k`` only).
 
     Returns
     -------
@@ -417,7 +422,7 @@ def compute_patterns(data: SocialData, signature=None, age_bin: int | None = 5) 
         ostarts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
         person_min_k[owner[ostarts]] = np.minimum.reduceat(k[pattern], ostarts)
 
-    table = _decode(raw_keys, radices, vocabulary, sig, uniques)
+    table = _decode(raw_keys, radices, vocabulary, sig, uniques, text=_text)
     table["k"] = k
     index.table = table
     index.owner, index.pattern, index.multiplicity = owner, pattern, multiplicity
@@ -426,7 +431,7 @@ def compute_patterns(data: SocialData, signature=None, age_bin: int | None = 5) 
     return index
 
 
-def _decode(raw_keys, radices, vocabulary, sig, uniques) -> pd.DataFrame:
+def _decode(raw_keys, radices, vocabulary, sig, uniques, text=True) -> pd.DataFrame:
     digits = []
     rest = raw_keys.copy()
     for radix in radices[::-1]:
@@ -434,6 +439,11 @@ def _decode(raw_keys, radices, vocabulary, sig, uniques) -> pd.DataFrame:
         rest = rest // radix
     digits = digits[::-1]
     table = pd.DataFrame({"connection_type": np.asarray(vocabulary, dtype=object)[digits[0]]})
+    if not text:  # the columns only (no pattern text, no hashes of it)
+        for j, column in enumerate(sig):
+            values = uniques[j][digits[j + 1]] if len(raw_keys) else np.array([], dtype=object)
+            table[f"partner_{column}"] = values
+        return table
     text = pd.Series(table["connection_type"], dtype=str)
     for j, column in enumerate(sig):
         values = uniques[j][digits[j + 1]] if len(raw_keys) else np.array([], dtype=object)
