@@ -20,7 +20,7 @@ from personatwin_sklearn.exceptions import (
     PersonaTwinWarning,
 )
 from personatwin_sklearn.generalize._hierarchy import as_hierarchy
-from personatwin_sklearn.generalize._mondrian import build_tree, route
+from personatwin_sklearn.generalize._mondrian import build_tree, pair_codes, route
 from personatwin_sklearn.metrics._risk import DEFAULT_QUASI_IDENTIFIERS
 
 __all__ = ["KAnonymizer", "PRIVACY_LEVELS"]
@@ -433,9 +433,8 @@ class KAnonymizer(SocialDataTransformerMixin, BaseEstimator):
         leaves = tree.leaves
         for j, column in enumerate(columns):
             out = np.full(tree.n_nodes, SUPPRESSED, dtype=object)
-            pairs = pd.MultiIndex.from_arrays([lo[leaves, j], hi[leaves, j]])
-            codes, uniques = pd.factorize(pairs)
-            texts = np.array([column.label(a, b) for a, b in uniques], dtype=object)
+            codes, los, his = pair_codes(lo[leaves, j], hi[leaves, j])
+            texts = np.array([column.label(a, b) for a, b in zip(los, his)], dtype=object)
             out[leaves] = texts[codes]
             out[leaves[tree.suppressed[leaves]]] = SUPPRESSED
             labels.append(out)

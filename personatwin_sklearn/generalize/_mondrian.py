@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Tree", "build_tree", "route"]
+__all__ = ["Tree", "build_tree", "pair_codes", "route"]
 
 
 @dataclass
@@ -242,3 +242,22 @@ def route(tree: Tree, codes: np.ndarray) -> np.ndarray:
         node[idx] = np.where(go_left, tree.left[current], tree.right[current])
         idx = idx[tree.feature[node[idx]] >= 0]
     return node
+
+
+def pair_codes(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of the distinct ``(lo, hi)`` integer pairs and the pairs themselves.
+
+    One integer key per pair (no tuple per row, as a pandas MultiIndex factorize would
+    make): ``codes`` index ``(lo_unique, hi_unique)``, which are sorted by ``(lo, hi)``.
+    """
+    lo = np.asarray(lo, dtype=np.int64)
+    hi = np.asarray(hi, dtype=np.int64)
+    if not len(lo):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    base_lo, base_hi = lo.min(), hi.min()
+    span = int(hi.max() - base_hi) + 1
+    key = (lo - base_lo) * span + (hi - base_hi)
+    uniq, first, codes = np.unique(key, return_index=True, return_inverse=True)
+    return codes.ravel(), lo[first], hi[first]
+

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from personatwin_sklearn import census
-from personatwin_sklearn.generalize._mondrian import build_tree
+from personatwin_sklearn.generalize._mondrian import build_tree, pair_codes
 
 __all__ = [
     "RecodingPlan",
@@ -605,9 +605,8 @@ def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union
     """
     people = data._people.copy()
     for j, column in enumerate(columns):
-        pairs = pd.MultiIndex.from_arrays([plan.qi_lo[:, j], plan.qi_hi[:, j]])
-        codes, uniques = pd.factorize(pairs)
-        texts = np.array([column.label(a, b) for a, b in uniques], dtype=object)
+        codes, los, his = pair_codes(plan.qi_lo[:, j], plan.qi_hi[:, j])
+        texts = np.array([column.label(a, b) for a, b in zip(los, his)], dtype=object)
         people[column.name] = pd.array(texts[codes], dtype="str")
     for name, (wide, vocab) in plan.column_masks.items():
         if len(wide) == 0:
