@@ -260,4 +260,3 @@ def pair_codes(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     key = (lo - base_lo) * span + (hi - base_hi)
     uniq, first, codes = np.unique(key, return_index=True, return_inverse=True)
     return codes.ravel(), lo[first], hi[first]
-
