@@ -1016,6 +1016,7 @@ def _search(
     from sklearn.base import clone
 
     from personatwin_sklearn.attacks._linkage import _forget, _shared_patterns
+    from personatwin_sklearn.generalize._neighborhood import shared_partitions
     from personatwin_sklearn.optimize import search_release
 
     fitted, measured, first = {}, {}, {}
@@ -1064,7 +1065,7 @@ def _search(
             bar.set_postfix(k=row.get("k"), risk=f"{row['risk_average']:.3f}")
 
     # one table of the original's patterns for every attack of the search
-    with _shared_patterns():
+    with _shared_patterns(), shared_partitions():
         release, point, frontier = search_release(
             families, make, evaluate_risk, _utility_of(data, qis),
             target_risk=1.0 if target is None else target,

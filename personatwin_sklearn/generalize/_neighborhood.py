@@ -39,7 +39,10 @@ there is no Python loop over people or connections.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -241,12 +244,20 @@ def plan_recoding(
     types = _types(data)
     owner, partner, seen_type, row = _seen(data, types.codes, types.inverse)
     seen = _Seen(owner, partner, seen_type, row)
-    dims, pos = _partition_dims(people, columns, qi_codes, seen, types.vocabulary, signature,
-                                shape_weight, partner_weight, key_weight, flag_weight,
-                                age_weight, own_weight, partner_level)  # fmt: skip
-    codes = np.column_stack(dims) if len(dims) > 1 else qi_codes
-    _, group = build_tree(codes, pos, k)
-    group = pd.factorize(group)[0].astype(np.int64)
+    weights = (shape_weight, partner_weight, key_weight, flag_weight, age_weight, own_weight)
+
+    def partition():
+        dims, pos = _partition_dims(people, columns, qi_codes, seen, types.vocabulary,
+                                    signature, *weights, partner_level)  # fmt: skip
+        codes = np.column_stack(dims) if len(dims) > 1 else qi_codes
+        _, group = build_tree(codes, pos, k)
+        return pd.factorize(group)[0].astype(np.int64)
+
+    # the partition does not depend on the repair (cover) or the scope (rare): a refit
+    # with cover ids inside :func:`shared_partitions` reuses it
+    key = (id(data), k, tuple(names), tuple(signature), weights, partner_level,
+           hashlib.blake2b(np.ascontiguousarray(qi_codes).tobytes()).hexdigest())  # fmt: skip
+    group = _cached_partition(key, data, partition)
     slot_of, n_slots = _slots(people, names, qi_codes, seen, group, signature)
     if rare is None:  # neighbourhood scope: every slot whose members differ
         needed = np.ones(n_slots, dtype=bool)
@@ -290,6 +301,35 @@ def plan_recoding(
     min_slot = np.full(len(people), np.inf)
     np.minimum.at(min_slot, owner, np.bincount(slot_of, minlength=n_slots)[slot_of])
     return RecodingPlan(group, qi_lo, qi_hi, column_masks, type_mask, types.vocabulary, min_slot)
+
+
+_PARTITIONS: ContextVar[dict | None] = ContextVar("_PARTITIONS", default=None)
+
+
+@contextmanager
+def shared_partitions():
+    """Within the block, :func:`plan_recoding` reuses the partition of data it already
+    partitioned with the same group size, weights and quasi-identifier codes (the search
+    refits each point with the repair's cover ids: same groups, wider values)."""
+    if _PARTITIONS.get() is not None:  # nested: share the outer block's partitions
+        yield
+        return
+    token = _PARTITIONS.set({})
+    try:
+        yield
+    finally:
+        _PARTITIONS.reset(token)
+
+
+def _cached_partition(key, data, compute) -> np.ndarray:
+    """``compute()``, memoised under ``key`` inside :func:`shared_partitions` (the cache
+    holds ``data`` alive, so its ``id`` in the key is not reused); a copy is returned."""
+    cache = _PARTITIONS.get()
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = (data, compute())
+    return cache[key][1].copy()
 
 
 @dataclass
