@@ -1333,7 +1333,7 @@ def linkage_attack(
             )
             # neighbourhood: the group's candidates; combined: the (group, QI tuple)
             # unit's, whose QIs were checked with the candidates (the target's own too)
-            per_group = np.bincount(cg, minlength=n_g)
+            per_group = np.bincount(cg, minlength=max(n_g, 1))  # no group: one empty slot
             sizes = np.where(t_has, per_group[np.maximum(group, 0)], 0).astype(np.int64)
             empty = np.flatnonzero(~t_has)
             if len(empty):
