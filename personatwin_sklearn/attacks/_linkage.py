@@ -39,6 +39,7 @@ from personatwin_sklearn._graph_features import (  # noqa: F401 (old import path
     _intervals,
     _numeric_age,
 )
+from personatwin_sklearn._scoped import scoped_cache
 from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.exceptions import InvalidValueError, MissingColumnError
 from personatwin_sklearn.generalize._hierarchy import as_hierarchy
@@ -363,14 +364,8 @@ def _shared_patterns():
     """Within the block, linkage attacks reuse the pattern tables of data they already
     indexed (same object, signature and age bin): several scopes and several strips of
     one release recount the original's patterns once."""
-    if _PATTERN_CACHE.get() is not None:  # nested: share the outer block's tables
+    with scoped_cache(_PATTERN_CACHE):  # nested: the outer block's tables
         yield
-        return
-    token = _PATTERN_CACHE.set({})
-    try:
-        yield
-    finally:
-        _PATTERN_CACHE.reset(token)
 
 
 def _patterns(key_data: SocialData, data: SocialData, sig, age_bin, text=True):

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from personatwin_sklearn import census
+from personatwin_sklearn._scoped import scoped_cache
 from personatwin_sklearn.generalize._mondrian import build_tree, pair_codes
 
 __all__ = [
@@ -311,14 +312,8 @@ def shared_partitions():
     """Within the block, :func:`plan_recoding` reuses the partition of data it already
     partitioned with the same group size, weights and quasi-identifier codes (the search
     refits each point with the repair's cover ids: same groups, wider values)."""
-    if _PARTITIONS.get() is not None:  # nested: share the outer block's partitions
+    with scoped_cache(_PARTITIONS):
         yield
-        return
-    token = _PARTITIONS.set({})
-    try:
-        yield
-    finally:
-        _PARTITIONS.reset(token)
 
 
 def _cached_partition(key, data, compute) -> np.ndarray:
