@@ -52,6 +52,7 @@ __all__ = [
     "ethnicity_distribution",
     "occupation_distribution",
     "OCCUPATION_MAJOR_GROUPS",
+    "MAJOR_GROUP_OF",
     "marital_probability",
     "living_arrangements",
     "household_size",
@@ -100,6 +101,12 @@ OCCUPATION_MAJOR_GROUPS = {
     "sales_office": OCCUPATIONS[15:17],
     "natural_resources_construction_maintenance": OCCUPATIONS[17:20],
     "production_transportation": OCCUPATIONS[20:22],
+}
+
+#: Occupation code -> the name of its ACS major group (:data:`OCCUPATION_MAJOR_GROUPS`);
+#: the codes of people not employed have none.
+MAJOR_GROUP_OF = {
+    code: name for name, members in OCCUPATION_MAJOR_GROUPS.items() for code in members
 }
 
 #: Codes :func:`sample_occupation` gives people who are not employed.

@@ -521,10 +521,8 @@ MAX_SET = 8
 def _acs_group(code) -> str:
     """An occupation's ACS C24010 major group (its members joined), else the code itself
     (the codes of people not employed have no group above them in the ACS table)."""
-    for members in census.OCCUPATION_MAJOR_GROUPS.values():
-        if code in members:
-            return "|".join(sorted(members))
-    return code
+    group = census.MAJOR_GROUP_OF.get(code)
+    return code if group is None else "|".join(sorted(census.OCCUPATION_MAJOR_GROUPS[group]))
 
 
 def _crosses_groups(wide: pd.DataFrame, vocab) -> pd.Series:
@@ -626,12 +624,11 @@ def _set_labels(people: np.ndarray, values: np.ndarray):
     return pd.Series(texts[which.ravel()], index=index, name="v"), size
 
 
-def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union",
-                   hub_degree=None, hubs=None):  # fmt: skip
+def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union", hubs=None):
     """The published people and connections of ``plan`` (new frames; ``data`` is kept).
 
-    ``hubs`` (boolean per person; default: at least ``hub_degree`` connections): those
-    whose occupation the plan widens across ACS major groups publish it as ``"*"``.
+    ``hubs`` (boolean per person, or None): those whose occupation the plan widens across
+    ACS major groups publish it as ``"*"``.
 
     Returns
     -------
@@ -653,9 +650,7 @@ def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union
             labels = _number_labels(wide, vocab)
         else:
             labels = _column_labels(name, wide, vocab, own, occupation_level)
-            if name == "occupation" and (hubs is not None or hub_degree is not None):
-                if hubs is None:
-                    hubs = np.asarray(data.degree()) >= hub_degree
+            if name == "occupation" and hubs is not None:
                 cross = _crosses_groups(wide, vocab).reindex(labels.index, fill_value=False)
                 hub = np.asarray(hubs, dtype=bool)[labels.index.to_numpy()]
                 labels = labels.where(~(cross.to_numpy() & hub), WILDCARD)

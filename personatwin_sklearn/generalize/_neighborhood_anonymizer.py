@@ -474,7 +474,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         )
         out_people, out_conn = apply_recoding(
             data, columns, plan, occupation_level=self.occupation_level,
-            hub_degree=self.hub_degree, hubs=self._hubs(data, cover),
+            hubs=self._hubs(data, cover),
         )  # fmt: skip
         if level is not None:
             out_people = self._apply_pools(data, out_people, level, merge=True)

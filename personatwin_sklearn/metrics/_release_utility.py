@@ -247,11 +247,7 @@ def _granularity(figures, column, after: Reading, real: np.ndarray, is_age: bool
 
 def _occupation_major(figures, after: Reading, real: np.ndarray):
     """Share of real people whose occupation is within one ACS major group (or exact)."""
-    group_of = {}
-    for name, members in census.OCCUPATION_MAJOR_GROUPS.items():
-        for code in members:
-            group_of[code] = name
-    cells = [group_of.get(str(c), f"own:{c}") for c in after.cells]
+    cells = [census.MAJOR_GROUP_OF.get(str(c), f"own:{c}") for c in after.cells]
     coo = after.matrix.tocoo()
     cell_group = pd.factorize(np.asarray(cells, dtype=object))[0]
     label_groups = pd.DataFrame({"label": coo.row, "group": cell_group[coo.col]})
@@ -266,11 +262,7 @@ def _occupation_major(figures, after: Reading, real: np.ndarray):
 
 
 def _major_map(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    group_of = {}
-    for name, members in census.OCCUPATION_MAJOR_GROUPS.items():
-        for code in members:
-            group_of[code] = name
-    names = np.asarray([group_of.get(str(c), str(c)) for c in cells], dtype=object)
+    names = np.asarray([census.MAJOR_GROUP_OF.get(str(c), str(c)) for c in cells], dtype=object)
     codes, uniques = pd.factorize(names)
     return codes, np.asarray(uniques, dtype=object)
 
