@@ -252,6 +252,11 @@ def search_release(
     return release, point, frontier
 
 
+def _certain(table: pd.DataFrame) -> np.ndarray:
+    """Per target of a linkage table: a single consistent candidate, the target."""
+    return table["target_in_candidates"].to_numpy(bool) & (table["n_candidates"].to_numpy() == 1)
+
+
 def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=5,
                     n_targets=None, random_state=0, before=None,
                     full=True) -> dict:  # fmt: skip
@@ -294,33 +299,21 @@ def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=
     if not full:
         # more knowledge, fewer candidates: the combined adversary's candidates are a
         # subset of every other scope's, so with a uniform pick it is the worst per person
-        scopes = ("combined",) if original.n_connections else ("qi",)
-        worst = certain = None
-        for scope in scopes:
-            table = linkage_attack(
-                original, release, quasi_identifiers=quasi_identifiers, scope=scope,
-                signature=list(signature), age_bin=age_bin, n_targets=n_targets,
-                random_state=random_state,
-            ).per_target  # fmt: skip
-            prob = table["success_probability"].to_numpy(float)
-            one = table["target_in_candidates"].to_numpy(bool) & (
-                table["n_candidates"].to_numpy() == 1
-            )
-            worst = prob if worst is None else np.maximum(worst, prob)
-            certain = one if certain is None else certain | one
-            if scope == "combined":  # and its minimality adversary (a coarse value reads
-                # as "this pattern was rare"), per target in the same order
-                found = minimality_attack(
-                    original, release, scope=scope, quasi_identifiers=quasi_identifiers,
-                    signature=list(signature), age_bin=age_bin, n_targets=n_targets,
-                    random_state=random_state,
-                )  # fmt: skip
-                if found is not None:
-                    mini = found[1]
-                    worst = np.maximum(worst, mini["success_probability"].to_numpy(float))
-                    certain |= mini["target_in_candidates"].to_numpy(bool) & (
-                        mini["n_candidates"].to_numpy() == 1
-                    )
+        scope = "combined" if original.n_connections else "qi"
+        kwargs = dict(
+            quasi_identifiers=quasi_identifiers, signature=list(signature), age_bin=age_bin,
+            n_targets=n_targets, random_state=random_state,
+        )  # fmt: skip
+        table = linkage_attack(original, release, scope=scope, **kwargs).per_target
+        worst, certain = table["success_probability"].to_numpy(float), _certain(table)
+        # and the combined scope's minimality adversary (a coarse value reads as "this
+        # pattern was rare"), per target in the same order
+        found = None
+        if scope == "combined":
+            found = minimality_attack(original, release, scope=scope, **kwargs)
+        if found is not None:
+            worst = np.maximum(worst, found[1]["success_probability"].to_numpy(float))
+            certain = certain | _certain(found[1])
         return {
             "average": float(worst.mean()) if len(worst) else 0.0,
             "maximum": float(worst.max()) if len(worst) else 0.0,
