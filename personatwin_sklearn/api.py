@@ -1025,17 +1025,24 @@ def _search(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=sum(map(len, families)), desc="searching releases", unit="point")
+        # best first: how many points it makes is not known in advance
+        bar = tqdm(desc="searching releases", unit="point")
 
     def make(point):
         candidate = clone(set_point(Pipeline(pipeline.steps), point))
         release = candidate.fit_transform(data)
-        if repair is not None:  # widen the partners of those an attack still singles out
-            exposed = repair(release)
-            if len(exposed):
-                _forget(release)  # rebuilt: its attack tables are not needed again
-                candidate = clone(candidate).set_params(generalize__cover_ids=exposed)
-                release = candidate.fit_transform(data)
+        fitted[id(release)] = candidate
+        return release
+
+    def finish(release, point):
+        # widen the partners of those an attack still singles out (values only widen:
+        # the unrepaired release's utility bounds the repaired one's)
+        exposed = repair(release)
+        if not len(exposed):
+            return release
+        _forget(release)  # rebuilt: its attack tables are not needed again
+        candidate = clone(fitted.pop(id(release))).set_params(generalize__cover_ids=exposed)
+        release = candidate.fit_transform(data)
         fitted[id(release)] = candidate
         return release
 
@@ -1062,7 +1069,7 @@ def _search(
     def tick(row):
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(k=row.get("k"), risk=f"{row['risk_average']:.3f}")
+            bar.set_postfix(k=row.get("k"), utility=f"{row['utility']:.3f}")
 
     # one table of the original's patterns for every attack of the search
     with _shared_patterns(), shared_partitions():
@@ -1072,6 +1079,7 @@ def _search(
             # no target (None): no constraint, so nothing to warn about
             max_certain=1.0 if target is None else max_certain,
             verify=None if risk is not None else verify, progress=tick, on_skip=_forget,
+            finish_release=None if repair is None else finish,
         )  # fmt: skip
     if bar is not None:
         bar.close()

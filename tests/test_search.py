@@ -141,6 +141,55 @@ def test_put_off_risks_choose_what_a_full_walk_chooses(seed):
     assert not np.isnan(chosen["risk_average"])
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_two_stage_points_choose_what_a_full_walk_chooses(seed):
+    """Points made in two stages (the second only loses utility, as the repair only
+    widens): the walk finishes a point only when its first-stage utility leads, and
+    chooses the most useful finished point that meets the bounds, as a walk that
+    finished and measured every point would."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 6, rng.integers(1, 5))
+    final = [np.sort(rng.random(n))[::-1] for n in sizes]  # falls along each family
+    loss = [rng.random(n) * 0.3 * (rng.random(n) < 0.6) for n in sizes]  # the repair's
+    quick = [rng.random(n) for n in sizes]
+    families = [[{"f": f, "i": i} for i in range(n)] for f, n in enumerate(sizes)]
+    finished, measured = [], []
+
+    def finish(release, point):
+        finished.append((point["f"], point["i"]))
+        return {**release, "done": True}
+
+    def utility(r):
+        f, i = r["f"], r["i"]
+        return {"utility": float(final[f][i] + (0 if "done" in r else loss[f][i]))}
+
+    def risk(r):
+        assert "done" in r  # only finished releases are measured
+        measured.append((r["f"], r["i"]))
+        x = float(quick[r["f"]][r["i"]])
+        return {"average": x, "maximum": x, "certain_share": 0.0}
+
+    release, point, frontier = search_release(
+        families, dict, risk, utility, target_risk=0.5, finish_release=finish
+    )
+    ok = [
+        (float(final[f][i]), -f, -i)
+        for f, n in enumerate(sizes)
+        for i in range(n)
+        if quick[f][i] <= 0.5
+    ]
+    if ok:
+        _, f, i = max(ok)
+        assert point == {"f": -f, "i": -i} and "done" in release
+    else:
+        assert "no point met" in frontier.notes[-1]
+    assert set(measured) <= set(finished)
+    for (f, i), row in frontier.points.set_index(["f", "i"]).iterrows():
+        bound = row["utility_is_bound"]  # unfinished: the first stage's utility
+        assert bound == ((f, i) not in finished)
+        assert row["utility"] == pytest.approx(final[f][i] + (loss[f][i] if bound else 0))
+
+
 def test_sorted_key_join_matches_a_plain_join():
     from personatwin_sklearn.attacks._linkage import _join, _join_keys
 

@@ -3,22 +3,26 @@ people with typed connections).
 
 A *point* is one configuration of the protection (e.g. the group size ``k`` and the
 weight of the partners' occupations in the partition).  :func:`search_release` makes the
-release of each point it tries, measures its risk (the per-person worst over the
-package's linkage adversaries: the share of real people with a single consistent
-candidate and the average success) and its utility, and keeps the most useful point that
+release of each point it tries, measures its utility and its risk (the per-person worst
+over the package's linkage adversaries: the share of real people with a single
+consistent candidate and the average success), and keeps the most useful point that
 meets every constraint:
 
 - average risk <= ``target_risk``;
 - share of real people with a single consistent candidate <= ``max_certain``;
 - synthetic additions within the budget (the points only generalise: none are added).
 
-Points are tried family by family (a family is a list of points from least to most
-protective); a family stops at its first point that meets the constraints, since every
-later one only loses utility, and for the same reason at a point no more useful than the
-best feasible point found so far (it is resumed if that point then fails the full
-measure).  A point less useful than the best feasible one cannot be chosen, so its risk
-is put off: measured only if the points above it fail the full measure (same walk, same
-choice, fewer attacks).  Every point tried is recorded: the frontier.
+Points come in families (a family is a list of points from least to most protective:
+utility falls along it).  The walk is best first: of the points whose release is made,
+the most useful one whose risk is not yet known is measured next; a point that fails
+the bounds hands on to its family's next point.  The first point that meets the bounds
+(and, with ``verify``, the full measure) is the most useful feasible one: every point
+left has less utility, so its risk is never measured.  A point's release may be made in
+two stages (``finish_release``, e.g. the repair of the people an attack still singles
+out, which only widens values): the utility of the first stage bounds the finished one
+from above, so a point is finished only when that bound leads.  The choice is the one a
+walk that measured every point would make, with the fewest attacks.  Every point made is
+recorded: the frontier.
 """
 
 from __future__ import annotations
@@ -39,9 +43,10 @@ class Frontier:
     ----------
     points : DataFrame
         One row per point: its parameters, ``risk_average``, ``risk_maximum``,
-        ``certain_share`` (NaN for a point whose risk was put off: less useful than a
-        feasible point, it could not be chosen), ``utility`` (the score maximised) and
-        its parts, ``meets`` (every constraint holds) and ``chosen``.
+        ``certain_share`` (NaN for a point whose risk was never measured: less useful
+        than the chosen one, it could not be chosen), ``utility`` (the score maximised)
+        and its parts, ``utility_is_bound`` (the point's release was never finished: its
+        utility is an upper bound), ``meets`` (every constraint holds) and ``chosen``.
     target_risk : float
         Bound on the average risk.
     max_certain : float
@@ -85,8 +90,10 @@ def search_release(
     verify=None,
     progress=None,
     on_skip=None,
+    finish_release=None,
 ):
-    """Try the points of each family and keep the most useful one that meets the bounds.
+    """Try the points of each family, best first, and keep the most useful one that meets
+    the bounds.
 
     Parameters
     ----------
@@ -108,11 +115,16 @@ def search_release(
         useful point is checked with it; a point that fails it is out, and its family
         walks on.
     progress : callable, default=None
-        Called with each point's row (for a progress bar).
+        Called with each point's row when its release is made (for a progress bar).
     on_skip : callable, default=None
-        Called with the release of a point whose risk is put off (less useful than a
-        feasible point already found, so it cannot be chosen unless that point fails
-        the full measure); e.g. to drop tables cached for its risk.
+        Called with a finished release whose risk is put off (another point now leads);
+        e.g. to drop tables cached for its risk.
+    finish_release : callable, default=None
+        ``finish_release(release, point) -> release``: the second stage of a point's
+        release, run only when the point leads the walk (its utility is then measured
+        again).  It must not add utility (it only widens values): the first stage's
+        utility is used as an upper bound until then.  ``None``: ``make_release`` makes
+        the whole release.
 
     Returns
     -------
@@ -121,124 +133,88 @@ def search_release(
     point : dict
         The chosen point.
     frontier : Frontier
-        Every point tried.
+        Every point made.  ``utility_is_bound`` marks the points never finished: their
+        utility (and its parts) are those of the first stage, an upper bound.
     """
     rows, releases = [], []
     next_point = [0] * len(families)
-    met = [False] * len(families)  # the family's last point met the bounds
-    last = [None] * len(families)  # utility of the family's last point tried
-    pending = set()  # rows whose risk is put off (less useful than a feasible point)
+    measured = set()  # rows whose risk is known
 
     def meets(risk):
         return bool(
             risk["average"] <= target_risk + 1e-12 and risk["certain_share"] <= max_certain + 1e-12
         )
 
-    def best_utility():
-        feasible = [r["utility"] for r in rows if r["meets"]]
-        return max(feasible) if feasible else -np.inf
+    def add(family):
+        """Make the family's next point (if any) and record its row."""
+        if next_point[family] >= len(families[family]):
+            return
+        point = families[family][next_point[family]]
+        next_point[family] += 1
+        release = make_release(point)
+        rows.append({
+            "family": family, **point, "risk_average": np.nan, "risk_maximum": np.nan,
+            "certain_share": np.nan, **evaluate_utility(release), "meets": False,
+            "utility_is_bound": finish_release is not None,
+        })  # fmt: skip
+        releases.append((release, point))
+        if progress is not None:
+            progress(rows[-1])
 
-    def open_family(family):
-        """Worth walking: points left, none met yet, and the last one tried still beats
-        the best feasible point (every later point only loses utility)."""
-        return (
-            not met[family]
-            and next_point[family] < len(families[family])
-            and (last[family] is None or last[family] > best_utility())
-        )
+    def leader():
+        """The unmeasured row of greatest utility (ties: earlier family, earlier point)."""
+        open_rows = [i for i in range(len(rows)) if i not in measured]
+        if not open_rows:
+            return None
+        return max(open_rows, key=lambda i: (rows[i]["utility"], -rows[i]["family"], -i))
 
     def measure(i):
-        """The quick risk of row ``i`` (its release made and its utility known)."""
         risk = dict(evaluate_risk(releases[i][0]))
-        risk.pop("headline", None)
         row = rows[i]
         row["risk_average"] = risk["average"]
         row["risk_maximum"] = risk["maximum"]
         row["certain_share"] = risk["certain_share"]
         row["meets"] = meets(risk)
-        pending.discard(i)
-        if row["meets"]:
-            met[row["family"]] = True
+        measured.add(i)
 
-    def walk(family):
-        """Try the family's next points until one meets the bounds, none is left, or the
-        last one tried is no more useful than the best feasible point (pruned: the
-        family's later points only lose utility, so none of them could be chosen).  A
-        point less useful than the best feasible one cannot be chosen: its risk is put
-        off (measured only if the best feasible points fail the full measure)."""
-        points = families[family]
-        while next_point[family] < len(points):
-            point = points[next_point[family]]
-            next_point[family] += 1
-            release = make_release(point)
-            utility = evaluate_utility(release)
-            row = {
-                "family": family,
-                **point,
-                "risk_average": np.nan,
-                "risk_maximum": np.nan,
-                "certain_share": np.nan,
-                **utility,
-                "meets": False,
-            }
-            rows.append(row)
-            releases.append((release, point))
-            last[family] = row["utility"]
-            if row["utility"] < best_utility():  # cannot be chosen: risk put off
-                pending.add(len(rows) - 1)
-                if on_skip is not None:
-                    on_skip(release)
-            else:
-                measure(len(rows) - 1)
-            if progress is not None:
-                progress(row)
-            if row["meets"]:
-                return
-            if row["utility"] <= best_utility():
-                return
-
-    def resolve():
-        """Measure the put-off points that could now be chosen (the best feasible point
-        failed the full measure), most useful first: every put-off point stays strictly
-        less useful than the best feasible one, so the walk and the choice are those of
-        a walk that measured every point."""
-        while pending:
-            i = max(pending, key=lambda j: (rows[j]["utility"], -j))
-            if rows[i]["utility"] < best_utility():
-                return
-            measure(i)
-
+    for family in range(len(families)):
+        add(family)
     notes = []
-    while True:
-        for family in range(len(families)):
-            if open_family(family):
-                walk(family)
-        feasible = [i for i, r in enumerate(rows) if r["meets"]]
-        if not feasible:  # every family walked to its end: nothing left to try
+    while (i := leader()) is not None:
+        row = rows[i]
+        if row["utility_is_bound"]:  # finish it; measured once it still leads
+            release, point = releases[i]
+            finished = finish_release(release, point)
+            if finished is not release:
+                releases[i] = (finished, point)
+                row.update(evaluate_utility(finished))
+            row["utility_is_bound"] = False
+            if leader() != i and on_skip is not None:
+                on_skip(finished)
+            continue
+        measure(i)
+        if row["meets"] and verify is not None:
+            full = dict(verify(releases[i][0]))
+            row["verified_average"] = full["average"]
+            row["verified_certain"] = full["certain_share"]
+            if meets(full):
+                row["risk_average"] = full["average"]
+                row["risk_maximum"] = full["maximum"]
+                row["certain_share"] = full["certain_share"]
+            else:
+                row["meets"] = False
+                notes.append(
+                    f"point {releases[i][1]} passed the quick measure but not the full one "
+                    f"({full['average']:.1%} average, {full['certain_share']:.1%} certain)"
+                )
+        if row["meets"]:  # the most useful feasible point: every other has less utility
             break
-        best = max(feasible, key=lambda i: rows[i]["utility"])
-        if verify is None or "verified_average" in rows[best]:
-            break
-        full = dict(verify(releases[best][0]))
-        rows[best]["verified_average"] = full["average"]
-        rows[best]["verified_certain"] = full["certain_share"]
-        if meets(full):
-            rows[best]["risk_average"] = full["average"]
-            rows[best]["risk_maximum"] = full["maximum"]
-            rows[best]["certain_share"] = full["certain_share"]
-            break
-        rows[best]["meets"] = False
-        met[rows[best]["family"]] = False
-        resolve()
-        notes.append(
-            f"point {releases[best][1]} passed the quick measure but not the full one "
-            f"({full['average']:.1%} average, {full['certain_share']:.1%} certain)"
-        )
+        add(row["family"])
     table = pd.DataFrame(rows)
     feasible = table["meets"].to_numpy(bool)
     if feasible.any():
         best = int(table["utility"].where(feasible).idxmax())
-    else:  # nothing meets the bounds: the safest point, and say so
+    else:  # nothing meets the bounds (every point measured): the safest, and say so
         best = int(table.sort_values(["certain_share", "risk_average"], kind="stable").index[0])
         notes.append(
             f"no point met target_risk={target_risk:.1%} with at most {max_certain:.1%} "
