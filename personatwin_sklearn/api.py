@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import pandas as pd
@@ -1019,7 +1020,9 @@ def _search(
     from personatwin_sklearn.generalize._neighborhood import shared_partitions
     from personatwin_sklearn.optimize import search_release
 
-    fitted, measured, first = {}, {}, {}
+    # per release (weak keys: the search drops releases it no longer needs, and an id
+    # may be reused by a later release)
+    fitted, measured, first = WeakKeyDictionary(), WeakKeyDictionary(), {}
     sig, age_bin = _knowledge(data, pipeline)
     bar = None
     if progress:
@@ -1031,7 +1034,7 @@ def _search(
     def make(point):
         candidate = clone(set_point(Pipeline(pipeline.steps), point))
         release = candidate.fit_transform(data)
-        fitted[id(release)] = candidate
+        fitted[release] = candidate
         return release
 
     def finish(release, point):
@@ -1041,9 +1044,9 @@ def _search(
         if not len(exposed):
             return release
         _forget(release)  # rebuilt: its attack tables are not needed again
-        candidate = clone(fitted.pop(id(release))).set_params(generalize__cover_ids=exposed)
+        candidate = clone(fitted.pop(release)).set_params(generalize__cover_ids=exposed)
         release = candidate.fit_transform(data)
-        fitted[id(release)] = candidate
+        fitted[release] = candidate
         return release
 
     quick = risk or _risk_of(data, qis, pipeline, full=False)
@@ -1057,11 +1060,11 @@ def _search(
 
     def verify(release):
         headline, detector = _measure(
-            data, release, fitted[id(release)], qis, sig, age_bin, seed,
+            data, release, fitted[release], qis, sig, age_bin, seed,
             before=first.get("headline"),
         )  # fmt: skip
         first.setdefault("headline", headline)
-        measured[id(release)] = (headline, detector)
+        measured[release] = (headline, detector)
         after = headline["after"]
         return {"average": after["average"], "maximum": after["maximum"],
                 "certain_share": after.get("certain", 0.0)}  # fmt: skip
@@ -1083,7 +1086,7 @@ def _search(
         )  # fmt: skip
     if bar is not None:
         bar.close()
-    return release, fitted[id(release)], frontier, measured.get(id(release))
+    return release, fitted[release], frontier, measured.get(release)
 
 
 def _search_local(

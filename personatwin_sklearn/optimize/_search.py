@@ -117,8 +117,9 @@ def search_release(
     progress : callable, default=None
         Called with each point's row when its release is made (for a progress bar).
     on_skip : callable, default=None
-        Called with a finished release whose risk is put off (another point now leads);
-        e.g. to drop tables cached for its risk.
+        Called with a finished release whose risk is put off (another point now leads),
+        and with the release of a point that failed the bounds when the search lets go
+        of it; e.g. to drop tables cached for its risk.
     finish_release : callable, default=None
         ``finish_release(release, point) -> release``: the second stage of a point's
         release, run only when the point leads the walk (its utility is then measured
@@ -209,6 +210,15 @@ def search_release(
                 )
         if row["meets"]:  # the most useful feasible point: every other has less utility
             break
+        # failed: its release is needed again only as the safest point (if none meets)
+        safest = min(
+            measured, key=lambda j: (rows[j]["certain_share"], rows[j]["risk_average"], j)
+        )
+        for j in measured - {safest}:
+            if releases[j][0] is not None:
+                if on_skip is not None:
+                    on_skip(releases[j][0])
+                releases[j] = (None, releases[j][1])
         add(row["family"])
     table = pd.DataFrame(rows)
     feasible = table["meets"].to_numpy(bool)
