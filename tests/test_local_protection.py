@@ -691,3 +691,46 @@ def test_protected_scopes_do_not_claim_cover_at_the_acs_level(data):
     acs = scopes("acs")["combined"]
     assert "candidates for each other" not in acs and "only the measure vouches" in acs
     assert "9.0%" in acs and "0.4% certain" in acs
+
+
+def test_missing_values_are_published_as_what_every_reader_takes_for_missing(data, tmp_path):
+    """A missing quasi-identifier or partner value (text or number) is published as
+    ``"<NA>"``, alone or in a set: the linkage finds every real person among their own
+    candidates (a token it read as another value, or a set that left the missing value
+    out, would drop them and understate the risk), and pandas reads the published file
+    back with the missing cells missing."""
+    from personatwin_sklearn.attacks import linkage_attack
+
+    people = data.people.drop(columns="is_synthetic").copy()
+    rng = np.random.default_rng(0)
+    people["area"] = rng.integers(1, 40, len(people)).astype(float)
+    holes = ("ethnicity", "zipcode", "occupation", "area")
+    for column in holes:
+        people[column] = people[column].astype(object if column != "area" else float)
+        people.loc[rng.random(len(people)) < 0.2, column] = np.nan if column == "area" else pd.NA
+    holed = pt.SocialData(people, data.connections.drop(columns="is_synthetic"))
+    qis = ["age", "gender", "ethnicity", "zipcode"]
+    signature = ["gender", "age", "occupation", "area"]
+    steps = (
+        pt.KAnonymizer(k=3, quasi_identifiers=qis),
+        pt.NeighborhoodKAnonymizer(k=3, quasi_identifiers=qis, signature=signature),
+    )
+    for step in steps:
+        release = step.fit_transform(holed)
+        for column in holes:
+            missing = people[column].isna().to_numpy()
+            published = release.people[column].astype(object).to_numpy()
+            assert all(
+                pd.isna(p) or p == "*" or "<NA>" in str(p).split("|") for p in published[missing]
+            ), column
+        for scope in ("qi", "combined"):
+            table = linkage_attack(
+                holed, release, quasi_identifiers=qis, scope=scope, signature=signature
+            ).per_target
+            assert table["target_in_candidates"].all(), (type(step).__name__, scope)
+    assert release.people["area"].astype(str).str.contains("|<NA>", regex=False).any()
+    path = tmp_path / "people.csv"
+    release.people.to_csv(path, index=False)
+    back = pd.read_csv(path)
+    alone = (release.people["ethnicity"].astype(object) == "<NA>").to_numpy()
+    assert alone.any() and back["ethnicity"][alone].isna().all()

@@ -121,10 +121,13 @@ class _ColumnMatcher:
             overlap = (klo[:, None] <= rhi[None, :]) & (rlo[None, :] <= khi[:, None])
             same = k_uni[:, None] == r_uni[None, :]
             self.matrix = overlap | same | (r_uni == WILDCARD)[None, :]
+            known_na = k_uni == NA
             for j in np.flatnonzero(is_set):  # a set of numbers or ranges: any member
-                plo, phi = _intervals(np.asarray(str(r_uni[j]).split("|"), dtype=object))
+                members = np.asarray(str(r_uni[j]).split("|"), dtype=object)
+                plo, phi = _intervals(members)
                 hit = (klo[:, None] <= phi[None, :]) & (plo[None, :] <= khi[:, None])
-                self.matrix[:, j] = hit.any(axis=1)
+                # "<NA>" in the set covers a missing value
+                self.matrix[:, j] = hit.any(axis=1) | (known_na & (members == NA).any())
             self.r_gen = np.arange(len(r_uni), dtype=np.int64)
             self.exact = False
             return

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from personatwin_sklearn._base import SocialDataTransformerMixin, feature_names_in
+from personatwin_sklearn._graph_features import NA
 from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.exceptions import (
     InfeasibleKError,
@@ -44,7 +45,10 @@ def resolve_k(k, privacy_level) -> int:
 
 
 SUPPRESSED = "*"
-_MISSING = "<missing>"
+#: A missing value, as published (in a set: ``"2005|<NA>"``): the token every reader of
+#: a release takes for missing (the linkage, the utility readings; pandas reads it back
+#: from a CSV as missing).
+_MISSING = NA
 
 
 #: People-schema columns that are not quasi-identifiers by default (the id, flags,

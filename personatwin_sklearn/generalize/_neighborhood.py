@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from personatwin_sklearn import census
+from personatwin_sklearn._graph_features import NA
 from personatwin_sklearn._scoped import scoped_cache
 from personatwin_sklearn.generalize._mondrian import build_tree, pair_codes
 
@@ -76,9 +77,18 @@ def group_type_label(types, inverse: dict) -> str:
 
 
 def _bit_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes and the distinct values (object) of ``values``; NaN codes -1."""
+    """Integer codes and the distinct values (object) of ``values``.  A missing value is
+    a value of its own (the last code): ``"<NA>"``, as every reader of a release takes
+    it, or NaN in a numeric column (:func:`_number_labels` publishes it as ``"<NA>"``),
+    so a published cell covers it like any other."""
     codes, uniques = pd.factorize(values.astype(object), sort=True)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    uniques = np.asarray(uniques, dtype=object)
+    missing = codes < 0
+    if missing.any():
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        uniques = np.append(uniques, np.array([np.nan if numeric else NA], dtype=object))
+        codes = np.where(missing, len(uniques) - 1, codes)
+    return codes.astype(np.int64), uniques
 
 
 def occupation_groups() -> dict:
@@ -551,6 +561,8 @@ def _column_labels(name, wide: pd.DataFrame, vocab, own=None, level="union") -> 
         return pd.Series(labels, index=who, dtype=object)
     if name == "occupation":
         group_of = occupation_groups()
+        limit = len(group_of) - 1  # whole groups: "*" only when every value is in
+        group_of[NA] = (NA,)  # a missing occupation: a group of its own
         if level == "major" and own is not None:
             mine = own[np.unique(people)]
             if all(v in group_of for v in pd.unique(mine)):
@@ -563,7 +575,6 @@ def _column_labels(name, wide: pd.DataFrame, vocab, own=None, level="union") -> 
             frame = pd.DataFrame({"p": people, "v": values}).merge(lookup, on="v")
             frame = frame[["p", "c"]].drop_duplicates()
             people, values = frame["p"].to_numpy(), frame["c"].to_numpy()
-            limit = len(group_of) - 1  # whole groups: "*" only when every value is in
         else:
             limit = MAX_SET
     else:
@@ -589,15 +600,22 @@ def _number_labels(wide: pd.DataFrame, vocab) -> pd.Series:
     """
     values = pd.Series(vocab[wide["v"].to_numpy()].astype(float), index=wide.index)
     by = wide["p"].to_numpy()
-    span = values.groupby(by).agg(["min", "max", "size"])
+    known = values.notna().to_numpy()  # a missing value is listed as "<NA>"
+    span = values[known].groupby(by[known]).agg(["min", "max", "size"])
     labels = span["min"].map("{:g}".format) + "-" + span["max"].map("{:g}".format)
     few = span["size"].to_numpy() <= MAX_SET
     if few.any():
-        frame = pd.DataFrame({"p": by, "x": values.to_numpy()}).sort_values(["p", "x"])
+        frame = pd.DataFrame({"p": by[known], "x": values.to_numpy()[known]})
+        frame = frame.sort_values(["p", "x"])
         frame = frame[np.isin(frame["p"].to_numpy(), span.index.to_numpy()[few])]
         text = frame["x"].map("{:g}".format)
         sets = text.groupby(frame["p"].to_numpy(), sort=True).agg("|".join)
         labels.loc[sets.index] = sets.to_numpy()
+    if not known.all():
+        holed = np.unique(by[~known])
+        labels = labels.reindex(np.union1d(labels.index.to_numpy(), holed))
+        text = labels.loc[holed]
+        labels.loc[holed] = np.where(text.isna(), NA, text.astype(object) + "|" + NA)
     return labels
 
 
