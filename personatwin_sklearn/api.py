@@ -50,7 +50,19 @@ _PROTECTIONS = ("local", "global")
 _LOCAL_K = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 50, 100)
 _TARGETS_ONLY = ("qi", "flags", "targets")
 _HUBS = ("qi", "flags", "hubs")
+_SLOT_HUBS = ("qi", "flags", "slot_hubs", "hubs")
 _LOCAL_FAMILIES = (
+    # the ACS families below, with the partition weighing the neighbourhood shape, the
+    # partners' ages and their flagged partners more (fewer slots mix types, ages or
+    # flags, so fewer values widen); hubs of 4+, and the repair suppresses the
+    # occupations of partners with 3+ connections that keep its exposed people apart
+    # (theirs, and those of the other owners of their slots whose major group differs)
+    {"shape_weight": 16.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 4,
+     "key_weight": 0.0, "age_weight": 6.0, "flag_weight": 8.0, "cover_widen": _SLOT_HUBS,
+     "cover_hub_degree": 3},
+    # the same weights, hubs of 3+ and the repaired people's partners of 2+ connections
+    {"shape_weight": 16.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 3,
+     "key_weight": 0.0, "age_weight": 6.0, "flag_weight": 8.0, "cover_widen": _HUBS},
     # occupations at the ACS hierarchy only (exact, the major group, or a not-employed
     # code as itself), and "*" for the hubs (3+ connections) whose occupation a slot
     # widens across groups: one suppressed value protects each neighbourhood the hub is

@@ -734,3 +734,87 @@ def test_missing_values_are_published_as_what_every_reader_takes_for_missing(dat
     back = pd.read_csv(path)
     alone = (release.people["ethnicity"].astype(object) == "<NA>").to_numpy()
     assert alone.any() and back["ethnicity"][alone].isna().all()
+
+
+def _stars(rel):
+    return set(rel.people.loc[rel.people["occupation"].astype(str) == "*", "person_id"])
+
+
+def test_slot_hubs_suppress_the_differing_partners_of_the_cover_slots(data):
+    """``"slot_hubs"`` in ``cover_widen``: in the cover people's slots, the other owners'
+    partners whose ACS major group differs from the cover person's partner's (and who
+    have ``cover_hub_degree`` connections or more) count as hubs: a superset of the
+    suppressed occupations, each "*" on a partner that has enough connections, and every
+    published cell still covers the truth."""
+    groups = _acs_cells()
+    ids = data.people["person_id"].to_numpy()[::7]
+    kw = dict(k=3, occupation_level="acs", hub_degree=4, cover_ids=ids)
+    without = pt.NeighborhoodKAnonymizer(cover_widen=("qi", "flags"), **kw).fit_transform(data)
+    degree = pd.Series(np.asarray(data.degree()), index=data.people["person_id"])
+    true = data.people.set_index("person_id")["occupation"].astype(str)
+    for least in (1, 2, 3):
+        step = pt.NeighborhoodKAnonymizer(
+            cover_widen=("qi", "flags", "slot_hubs"), cover_hub_degree=least, **kw
+        )
+        rel = step.fit_transform(data)
+        stars = _stars(rel)
+        assert _stars(without) <= stars
+        assert (degree[sorted(stars - _stars(without))] >= least).all()
+        pub = rel.people.set_index("person_id").loc[true.index, "occupation"].astype(str)
+        assert ((pub == true) | (pub == true.map(groups)) | (pub == "*")).all()
+        if least == 1:
+            assert _stars(without) < stars
+
+
+def test_slot_hubs_recounted_from_the_slots(data):
+    """:func:`slot_hubs` recounted with plain Python over the plan's slots: a person is
+    flagged exactly when they are the partner, in a slot a cover person owns a
+    connection in, whose ACS major group differs from that cover person's partner's."""
+    from personatwin_sklearn import census
+    from personatwin_sklearn.generalize._neighborhood import slot_hubs
+
+    step = pt.NeighborhoodKAnonymizer(k=3, occupation_level="acs", hub_degree=4).fit(data)
+    anonymizer = step._anonymizer()
+    people = data._people
+    columns = [anonymizer._column(people, name) for name in step.quasi_identifiers_]
+    codes = anonymizer._encode(people, columns)
+    cover = np.zeros(len(people), dtype=bool)
+    cover[::7] = True
+    plan, _, _ = step._plan(data, columns, codes, cover)
+    flagged = slot_hubs(data, plan.slot_of, cover)
+    left, right = data.edge_positions()
+    owner = list(left) + list(right)
+    partner = list(right) + list(left)
+    occupation = [str(v) for v in people["occupation"]]
+
+    def group(p):
+        return census.MAJOR_GROUP_OF.get(occupation[p], occupation[p])
+
+    expected = np.zeros(len(people), dtype=bool)
+    for i, (o, p) in enumerate(zip(owner, partner)):
+        if not cover[o]:
+            continue
+        for j, q in enumerate(partner):
+            if plan.slot_of[j] == plan.slot_of[i] and group(q) != group(p):
+                expected[q] = True
+    assert flagged.tolist() == expected.tolist()
+
+
+def test_cover_hub_degree_bounds_the_cover_hubs(data):
+    """``cover_hub_degree``: the repair's hubs need that many connections (a higher bound
+    suppresses a subset); the default 2 is the release of ``"hubs"`` before it."""
+    ids = data.people["person_id"].to_numpy()[::7]
+    kw = dict(k=3, occupation_level="acs", hub_degree=4, cover_ids=ids,
+              cover_widen=("qi", "flags", "hubs"))  # fmt: skip
+    two = pt.NeighborhoodKAnonymizer(**kw).fit_transform(data)
+    three = pt.NeighborhoodKAnonymizer(cover_hub_degree=3, **kw).fit_transform(data)
+    assert _stars(three) < _stars(two)
+    explicit = pt.NeighborhoodKAnonymizer(cover_hub_degree=2, **kw).fit_transform(data)
+    assert explicit.people.equals(two.people)
+
+
+def test_bad_cover_hub_degree_is_named(data):
+    with pytest.raises(ValueError, match="cover_hub_degree"):
+        pt.NeighborhoodKAnonymizer(cover_hub_degree=0).fit(data)
+    with pytest.raises(ValueError, match="cover_hub_degree"):
+        pt.NeighborhoodKAnonymizer(cover_hub_degree=2.5).fit(data)

@@ -183,6 +183,8 @@ class RecodingPlan:
         Per person, the fewest owners of a slot they have a connection in (``inf``:
         no connection): where a slot is widened, each of its owners is a candidate for
         a target who knows the person's connection of that slot.
+    slot_of : ndarray of shape (2 * n_connections,)
+        Slot of each connection seen from each end (person1's side, then person2's).
     """
 
     group: np.ndarray
@@ -192,6 +194,7 @@ class RecodingPlan:
     type_mask: np.ndarray
     type_vocabulary: np.ndarray
     min_slot: np.ndarray = None
+    slot_of: np.ndarray = None
 
 
 def _seen(data, type_codes, inv_code):
@@ -311,7 +314,8 @@ def plan_recoding(
         column_masks = _kept_needs(people, names, seen, slot_of, signature, keep)
     min_slot = np.full(len(people), np.inf)
     np.minimum.at(min_slot, owner, np.bincount(slot_of, minlength=n_slots)[slot_of])
-    return RecodingPlan(group, qi_lo, qi_hi, column_masks, type_mask, types.vocabulary, min_slot)
+    return RecodingPlan(group, qi_lo, qi_hi, column_masks, type_mask, types.vocabulary, min_slot,
+                        slot_of)  # fmt: skip
 
 
 _PARTITIONS: ContextVar[dict | None] = ContextVar("_PARTITIONS", default=None)
@@ -533,6 +537,31 @@ def _acs_group(code) -> str:
     (the codes of people not employed have no group above them in the ACS table)."""
     group = census.MAJOR_GROUP_OF.get(code)
     return code if group is None else "|".join(sorted(census.OCCUPATION_MAJOR_GROUPS[group]))
+
+
+def slot_hubs(data, slot_of: np.ndarray, cover: np.ndarray) -> np.ndarray:
+    """Per person, whether they are the partner, in a slot a ``cover`` person owns a
+    connection in, of another owner whose partner's ACS major group differs from the
+    cover person's partner's (a code without a group counts as its own).
+
+    Under the ACS level a slot's partners keep their own groups, so an owner is a
+    candidate for a cover person only where their partners' groups agree; suppressing
+    the partners that differ makes the slot's other owners candidates for them.
+    """
+    left, right = (np.asarray(side, dtype=np.int64) for side in data.edge_positions())
+    owner, partner = np.r_[left, right], np.r_[right, left]
+    codes = data._people["occupation"].astype(object).to_numpy()
+    uniq, inverse = np.unique(codes.astype(str), return_inverse=True)
+    group = pd.factorize(np.asarray([_acs_group(v) for v in uniq], dtype=object))[0]
+    group = group[inverse.ravel()][partner]
+    mine = np.asarray(cover, dtype=bool)[owner]
+    targets = pd.DataFrame({"s": slot_of[mine], "g": group[mine]}).drop_duplicates()
+    seen = pd.DataFrame({"s": slot_of, "g": group, "p": partner, "o": owner})
+    pairs = seen.merge(targets, on="s", suffixes=("", "_t"))
+    differ = pairs["g"].to_numpy() != pairs["g_t"].to_numpy()
+    out = np.zeros(len(codes), dtype=bool)
+    out[pairs["p"].to_numpy()[differ]] = True
+    return out
 
 
 def _crosses_groups(wide: pd.DataFrame, vocab) -> pd.Series:

@@ -20,6 +20,7 @@ from personatwin_sklearn.generalize._neighborhood import (
     ValuePools,
     apply_recoding,
     plan_recoding,
+    slot_hubs,
     union_label,
 )
 
@@ -27,7 +28,7 @@ __all__ = ["NeighborhoodKAnonymizer"]
 
 _WHAT = ("type", "kept", "qi")
 #: What the repair of ``cover_ids`` may widen, besides single signature columns.
-_COVER_WIDEN = ("qi", "flags", "targets", "own_slots", "hubs")
+_COVER_WIDEN = ("qi", "flags", "targets", "own_slots", "hubs", "slot_hubs")
 
 
 class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, BaseEstimator):
@@ -110,9 +111,18 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         cover people's own partners' values (the other members' partners come to cover
         them; the cover people's own candidates are the same, fewer values widen);
         ``"own_slots"``: only the slots the cover people have a connection in;
-        ``"hubs"``: with ``hub_degree``, the cover people's partners who have two
-        connections or more also count as hubs (their occupation is suppressed where
-        the plan widens it across groups).
+        ``"hubs"``: with ``hub_degree``, the cover people's partners who have
+        ``cover_hub_degree`` connections or more also count as hubs (their occupation
+        is suppressed where the plan widens it across groups); ``"slot_hubs"``: with
+        ``hub_degree``, in each slot a cover person has a connection in, the partners
+        of the other owners whose ACS major group differs from the cover person's
+        partner's, with ``cover_hub_degree`` connections or more, count as hubs too
+        (their suppressed occupation makes those owners candidates for the cover
+        person).
+    cover_hub_degree : int, default=2
+        Fewest connections of a partner that ``"hubs"`` or ``"slot_hubs"`` in
+        ``cover_widen`` count as a hub (a value shown in fewer neighbourhoods protects
+        fewer people per suppressed occupation).
     age_weight : float, default=0.0
         Weight, in the partition, of the ages of a person's first two partners (by
         connection type): groups whose partners are of similar ages need less widening.
@@ -218,6 +228,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         "cover_ids": ["array-like", None],
         "flag_weight": [Interval(Real, 0, None, closed="left")],
         "cover_widen": [tuple, list],
+        "cover_hub_degree": [Interval(Integral, 1, None, closed="left")],
         "age_weight": [Interval(Real, 0, None, closed="left")],
         "own_weight": [Interval(Real, 0, None, closed="neither")],
         "partner_level": [StrOptions({"major", "code"})],
@@ -242,6 +253,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         cover_ids=None,
         flag_weight=0.0,
         cover_widen=("qi", "flags"),
+        cover_hub_degree=2,
         age_weight=0.0,
         own_weight=1.0,
         partner_level="major",
@@ -262,6 +274,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.cover_ids = cover_ids
         self.flag_weight = flag_weight
         self.cover_widen = cover_widen
+        self.cover_hub_degree = cover_hub_degree
         self.age_weight = age_weight
         self.own_weight = own_weight
         self.partner_level = partner_level
@@ -479,16 +492,18 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         )
         out_people, out_conn = apply_recoding(
             data, columns, plan, occupation_level=self.occupation_level,
-            hubs=self._hubs(data, cover),
+            hubs=self._hubs(data, cover, plan),
         )  # fmt: skip
         if level is not None:
             out_people = self._apply_pools(data, out_people, level, merge=True)
         return plan, out_people, out_conn
 
-    def _hubs(self, data, cover):
+    def _hubs(self, data, cover, plan):
         """People whose occupation is suppressed where the plan widens it across groups:
         at least ``hub_degree`` connections; with ``"hubs"`` in ``cover_widen``, also
-        the partners of ``cover`` people who have two connections or more."""
+        the partners of ``cover`` people who have ``cover_hub_degree`` connections or
+        more; with ``"slot_hubs"``, those of the partners that differ in the cover
+        people's slots."""
         if self.hub_degree is None:
             return None
         degree = np.asarray(data.degree())
@@ -498,7 +513,10 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
             near = np.zeros(len(hubs), dtype=bool)
             near[right[cover[left]]] = True
             near[left[cover[right]]] = True
-            hubs |= near & (degree >= 2)
+            hubs |= near & (degree >= self.cover_hub_degree)
+        if "slot_hubs" in self.cover_widen and cover is not None and np.any(cover):
+            if "occupation" in data._people.columns:
+                hubs |= slot_hubs(data, plan.slot_of, cover) & (degree >= self.cover_hub_degree)
         return hubs
 
     def _cover_widen(self):
