@@ -1134,9 +1134,16 @@ def _search_local(
     )  # fmt: skip
 
 
+#: Seed of the repair's sample of real people: not the one the search's quick risk and
+#: the headline draw (0), so the people the repair widens for are not the ones its risk
+#: is measured on (that measure would miss the unsampled people it left exposed).
+_REPAIR_SAMPLE_SEED = 1
+
+
 def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
     """``release -> ids`` of the real people the combined linkage narrows to a single
-    candidate, or to two (the repair's targets)."""
+    candidate, or to two (the repair's targets; a seeded sample of ``n_targets`` real
+    people, drawn apart from the risk's)."""
     from personatwin_sklearn.attacks import linkage_attack
 
     if data.n_connections == 0:
@@ -1149,7 +1156,7 @@ def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
         # the combined candidates are a subset of the neighbourhood ones: one scope
         table = linkage_attack(
             data, release, quasi_identifiers=qis, scope="combined", signature=list(sig),
-            age_bin=age_bin, n_targets=sample, random_state=0,
+            age_bin=age_bin, n_targets=sample, random_state=_REPAIR_SAMPLE_SEED,
         ).per_target  # fmt: skip
         hit = table["target_in_candidates"].to_numpy(bool)
         return np.unique(table["target_id"].to_numpy()[hit & (table["n_candidates"] <= 2)])
