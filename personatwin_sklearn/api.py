@@ -64,14 +64,13 @@ _LOCAL_FAMILIES = (
     {"shape_weight": 16.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 3,
      "key_weight": 0.0, "age_weight": 6.0, "flag_weight": 8.0, "cover_widen": _HUBS},
     # occupations at the ACS hierarchy only (exact, the major group, or a not-employed
-    # code as itself), and "*" for the hubs (3+ connections) whose occupation a slot
+    # code as itself), and "*" for the hubs (3+ or 4+ connections) whose occupation a slot
     # widens across groups: one suppressed value protects each neighbourhood the hub is
-    # in, where finer values are kept for everyone else (first: with the union families
-    # after them, their less useful points need no attack)
-    {"shape_weight": 8.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 3,
-     "key_weight": 0.0, "age_weight": 3.0, "flag_weight": 4.0},
-    # the same, and the repaired people's partners with 2+ connections count as hubs too
-    # (hubs of 3+ or 4+ connections: with many people, the repair does the targeting)
+    # in, where finer values are kept for everyone else; the repaired people's partners
+    # with 2+ connections count as hubs too (with many people, the repair does the
+    # targeting).  The ACS families come first: with the union families after them,
+    # their less useful points need no attack.  (The same without the repair's hubs was
+    # dropped: the first two families supersede it on every sample seed and level.)
     {"shape_weight": 12.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 3,
      "key_weight": 0.0, "age_weight": 3.0, "flag_weight": 4.0, "cover_widen": _HUBS},
     {"shape_weight": 12.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 4,

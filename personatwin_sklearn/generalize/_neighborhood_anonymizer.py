@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from personatwin_sklearn._base import SocialDataTransformerMixin, check_social_data
-from personatwin_sklearn._graph_features import NA
+from personatwin_sklearn._graph_features import _canon
 from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.exceptions import InfeasibleKError
 from personatwin_sklearn.generalize._kanonymizer import PRIVACY_LEVELS, KAnonymizer, resolve_k
@@ -377,12 +377,10 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
                     unsure &= self._edge_below_k(data, out_people, out_conn, level, base)
                 self.edge_below_k_ = int(unsure.sum())
         self.n_groups_ = int(plan.group.max(initial=-1)) + 1
-
-        def text(column):  # a missing value published as "<NA>" is not generalised
-            return column.astype(object).where(column.notna(), NA).astype(str).to_numpy()
-
+        # canonical text (one call per distinct value; a missing value published as
+        # "<NA>" is not generalised)
         changed = {
-            c: float(np.mean(text(out_people[c]) != text(people[c])))
+            c: float(np.mean(_canon(out_people[c]) != _canon(people[c])))
             for c in out_people.columns
             if c not in (data.id_col, "is_synthetic")
         }
