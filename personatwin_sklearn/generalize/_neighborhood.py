@@ -331,14 +331,20 @@ def shared_partitions():
 
 
 def _cached_partition(key, data, compute) -> np.ndarray:
+    """:func:`shared_value`, a copy (the caller may change it)."""
+    return shared_value(key, data, compute).copy()
+
+
+def shared_value(key, data, compute):
     """``compute()``, memoised under ``key`` inside :func:`shared_partitions` (the cache
-    holds ``data`` alive, so its ``id`` in the key is not reused); a copy is returned."""
+    holds ``data`` alive, so its ``id`` in the key is not reused); the value itself is
+    returned: callers must not change it."""
     cache = _PARTITIONS.get()
     if cache is None:
         return compute()
     if key not in cache:
         cache[key] = (data, compute())
-    return cache[key][1].copy()
+    return cache[key][1]
 
 
 @dataclass

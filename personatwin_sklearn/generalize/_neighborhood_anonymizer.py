@@ -20,6 +20,7 @@ from personatwin_sklearn.generalize._neighborhood import (
     ValuePools,
     apply_recoding,
     plan_recoding,
+    shared_value,
     slot_hubs,
     union_label,
 )
@@ -378,12 +379,15 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
                 self.edge_below_k_ = int(unsure.sum())
         self.n_groups_ = int(plan.group.max(initial=-1)) + 1
         # canonical text (one call per distinct value; a missing value published as
-        # "<NA>" is not generalised)
+        # "<NA>" is not generalised); the input's is made once per search
         changed = {
-            c: float(np.mean(_canon(out_people[c]) != _canon(people[c])))
+            c: float(np.mean(
+                _canon(out_people[c])
+                != shared_value(("canon", id(people), c), people, lambda c=c: _canon(people[c]))
+            ))
             for c in out_people.columns
             if c not in (data.id_col, "is_synthetic")
-        }
+        }  # fmt: skip
         types = out_conn["connection_type"].astype(str)
         changed["connection_type"] = float(types.str.contains("|", regex=False).mean())
         self.generalized_ = {c: v for c, v in changed.items() if v > 0 or c == "connection_type"}

@@ -349,10 +349,10 @@ def _spouse_gaps(side: _Side, age: Reading, matrix, spouse: int) -> tuple:
     years = np.asarray(age.cells, dtype=float)[used]
     gap = np.abs(years[:, None] - years[None, :])
     bins = np.digitize(gap, SPOUSE_GAP_BINS) - 1
-    out = np.zeros(n_bins)
-    for b in range(n_bins):  # a handful of bins
-        out[b] = float((((x @ (bins == b).astype(float)) * y).sum(1) * mass).sum())
-    mean_gap = float((((x @ gap) * y).sum(1) * mass).sum() / mass.sum())
+    # mass of each (year of one spouse, year of the other) cell: one product over pairs
+    joint = (x * mass[:, None]).T @ y
+    out = np.bincount(bins.ravel(), weights=joint.ravel(), minlength=n_bins)[:n_bins]
+    mean_gap = float((joint * gap).sum() / mass.sum())
     return out, mean_gap
 
 
