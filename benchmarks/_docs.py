@@ -25,3 +25,11 @@ def write_block(doc: Path, marker: str, text: str, *, append: bool = False) -> N
         raise SystemExit(f"{doc} has no {start} ... {end} markers; add them first.")
     doc.write_text(content)
     print(f"(written into {Path(doc).resolve().relative_to(ROOT)})", file=sys.stderr)
+
+
+def print_markdown(table) -> None:
+    """Print a DataFrame as a Markdown table (header, rule, one line per row)."""
+    print("| " + " | ".join(map(str, table.columns)) + " |")
+    print("|" + "---|" * len(table.columns))
+    for values in table.astype(str).to_numpy():
+        print("| " + " | ".join(values) + " |")

@@ -40,7 +40,11 @@ from personatwin_sklearn.metrics import release_utility
 
 #: Name -> family (NeighborhoodKAnonymizer parameters besides k).
 FAMILIES = {
-    **{f"default-{i}": dict(family) for i, family in enumerate(api._LOCAL_FAMILIES[:5])},
+    **{
+        f"default-{i}": dict(family)
+        for i, family in enumerate(api._LOCAL_FAMILIES)
+        if family.get("occupation_level") == "acs"
+    },
     # default-0 with the repair's partners of 2+ connections
     "hub4-slot2": {**api._LOCAL_FAMILIES[0], "cover_hub_degree": 2},
     # default-0 with the whole neighbourhood as a key (more types kept at k=4)
@@ -106,10 +110,9 @@ def main(argv=None):
             rows.append(_row(name, FAMILIES[name], seed, data, args.level))
             print(f"  {name} / seed {seed}: done", flush=True)
     table = pd.DataFrame(rows).sort_values(["family", "seed"], kind="stable")
-    print("| " + " | ".join(table.columns) + " |")
-    print("|" + "---|" * len(table.columns))
-    for values in table.astype(str).to_numpy():
-        print("| " + " | ".join(values) + " |")
+    from _docs import print_markdown
+
+    print_markdown(table)
 
 
 if __name__ == "__main__":

@@ -106,10 +106,9 @@ def main(argv=None):
             )  # fmt: skip
         )
     table = pd.DataFrame(rows)
-    print("| " + " | ".join(table.columns) + " |")
-    print("|" + "---|" * len(table.columns))
-    for values in table.astype(str).to_numpy():
-        print("| " + " | ".join(values) + " |")
+    from _docs import print_markdown
+
+    print_markdown(table)
 
 
 if __name__ == "__main__":
