@@ -39,7 +39,7 @@ from personatwin_sklearn._graph_features import (  # noqa: F401 (old import path
     _intervals,
     _numeric_age,
 )
-from personatwin_sklearn._scoped import scoped_cache
+from personatwin_sklearn._scoped import memoised, scoped_cache
 from personatwin_sklearn._social_data import SocialData
 from personatwin_sklearn.exceptions import InvalidValueError, MissingColumnError
 from personatwin_sklearn.generalize._hierarchy import as_hierarchy
@@ -394,12 +394,7 @@ def _cached(key, alive, compute):
     """``compute()``, memoised inside :func:`_shared_patterns` under ``key`` (built from
     ``id`` of the objects in ``alive``, which the cache keeps alive so no id is reused).
     Outside the block: computed every time."""
-    cache = _PATTERN_CACHE.get()
-    if cache is None:
-        return compute()
-    if key not in cache:
-        cache[key] = (alive, compute())
-    return cache[key][1]
+    return memoised(_PATTERN_CACHE, key, alive, compute)
 
 
 def _is_cached(key) -> bool:

@@ -50,7 +50,7 @@ import pandas as pd
 
 from personatwin_sklearn import census
 from personatwin_sklearn._graph_features import NA
-from personatwin_sklearn._scoped import scoped_cache
+from personatwin_sklearn._scoped import memoised, scoped_cache
 from personatwin_sklearn.generalize._mondrian import build_tree, pair_codes
 
 __all__ = [
@@ -339,12 +339,7 @@ def shared_value(key, data, compute):
     """``compute()``, memoised under ``key`` inside :func:`shared_partitions` (the cache
     holds ``data`` alive, so its ``id`` in the key is not reused); the value itself is
     returned: callers must not change it."""
-    cache = _PARTITIONS.get()
-    if cache is None:
-        return compute()
-    if key not in cache:
-        cache[key] = (data, compute())
-    return cache[key][1]
+    return memoised(_PARTITIONS, key, data, compute)
 
 
 @dataclass
