@@ -56,7 +56,8 @@ _LOCAL_FAMILIES = (
     # partners' ages and their flagged partners more (fewer slots mix types, ages or
     # flags, so fewer values widen); hubs of 4+, and the repair suppresses the
     # occupations of partners with 3+ connections that keep its exposed people apart
-    # (theirs, and those of the other owners of their slots whose major group differs)
+    # (theirs, and those of the other owners of their slots whose major group differs);
+    # a second round gives those it still leaves alone a twin (``twin_ids``)
     {"shape_weight": 16.0, "partner_weight": 3.0, "occupation_level": "acs", "hub_degree": 4,
      "key_weight": 0.0, "age_weight": 6.0, "flag_weight": 8.0, "cover_widen": _SLOT_HUBS,
      "cover_hub_degree": 3},
@@ -1057,6 +1058,13 @@ def _search(
         _forget(release)  # rebuilt: its attack tables are not needed again
         candidate = clone(fitted.pop(release)).set_params(generalize__cover_ids=exposed)
         release = candidate.fit_transform(data)
+        if "slot_hubs" in candidate.named_steps["generalize"].cover_widen:
+            # a second round: those still named with certainty get a twin in their group
+            alone = repair(release, most=1)
+            if len(alone):
+                _forget(release)
+                candidate = clone(candidate).set_params(generalize__twin_ids=alone)
+                release = candidate.fit_transform(data)
         fitted[release] = candidate
         return release
 
@@ -1140,9 +1148,9 @@ _REPAIR_SAMPLE_SEED = 1
 
 
 def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
-    """``release -> ids`` of the real people the combined linkage narrows to a single
-    candidate, or to two (the repair's targets; a seeded sample of ``n_targets`` real
-    people, drawn apart from the risk's)."""
+    """``release, most=2 -> ids`` of the real people the combined linkage narrows to
+    ``most`` candidates or fewer (the repair's targets; a seeded sample of ``n_targets``
+    real people, drawn apart from the risk's)."""
     from personatwin_sklearn.attacks import linkage_attack
 
     if data.n_connections == 0:
@@ -1151,14 +1159,14 @@ def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
     n_real = int((~data.is_synthetic).sum())
     sample = None if n_targets >= n_real else n_targets
 
-    def exposed(release):
+    def exposed(release, most=2):
         # the combined candidates are a subset of the neighbourhood ones: one scope
         table = linkage_attack(
             data, release, quasi_identifiers=qis, scope="combined", signature=list(sig),
             age_bin=age_bin, n_targets=sample, random_state=_REPAIR_SAMPLE_SEED,
         ).per_target  # fmt: skip
         hit = table["target_in_candidates"].to_numpy(bool)
-        return np.unique(table["target_id"].to_numpy()[hit & (table["n_candidates"] <= 2)])
+        return np.unique(table["target_id"].to_numpy()[hit & (table["n_candidates"] <= most)])
 
     return exposed
 

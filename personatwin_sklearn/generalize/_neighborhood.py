@@ -565,6 +565,44 @@ def slot_hubs(data, slot_of: np.ndarray, cover: np.ndarray) -> np.ndarray:
     return out
 
 
+def cheapest_twins(
+    data, slot_of: np.ndarray, escalate: np.ndarray, hubs: np.ndarray, n_twins: int = 1
+) -> np.ndarray:
+    """Per person, whether to suppress their occupation so that each ``escalate`` person
+    gets ``n_twins`` more owners consistent with them in every slot they own a
+    connection in (under the ACS level a slot's partners keep their own major groups).
+
+    For each escalate person, the other owners that have a connection in each of their
+    slots are ranked by how many of those partners' groups differ (and are not already
+    ``hubs``); the cheapest ``n_twins`` are made consistent by suppressing just those
+    partners (ties: the earlier owner).
+    """
+    left, right = (np.asarray(side, dtype=np.int64) for side in data.edge_positions())
+    owner, partner = np.r_[left, right], np.r_[right, left]
+    codes = data._people["occupation"].astype(object).to_numpy()
+    uniq, inverse = np.unique(codes.astype(str), return_inverse=True)
+    group = pd.factorize(np.asarray([_acs_group(v) for v in uniq], dtype=object))[0]
+    group = group[inverse.ravel()][partner]
+    mine = np.asarray(escalate, dtype=bool)[owner]
+    out = np.zeros(len(codes), dtype=bool)
+    if not mine.any():
+        return out
+    targets = pd.DataFrame({"c": owner[mine], "s": slot_of[mine], "g": group[mine]})
+    n_slots = targets.groupby("c")["s"].size()
+    seen = pd.DataFrame({"s": slot_of, "o": owner, "p": partner, "g_o": group})
+    pairs = targets.merge(seen, on="s")
+    pairs = pairs[pairs["o"].to_numpy() != pairs["c"].to_numpy()]
+    cost = (pairs["g_o"].to_numpy() != pairs["g"].to_numpy()) & ~hubs[pairs["p"].to_numpy()]
+    pairs = pairs.assign(cost=cost.astype(np.int64))
+    per = pairs.groupby(["c", "o"], sort=True).agg(n=("s", "size"), cost=("cost", "sum"))
+    per = per[per["n"].to_numpy() == n_slots.reindex(per.index.get_level_values(0)).to_numpy()]
+    per = per.reset_index().sort_values(["c", "cost", "o"], kind="stable")
+    chosen = per.groupby("c", sort=False).head(n_twins)[["c", "o"]]
+    picked = pairs.merge(chosen, on=["c", "o"])
+    out[picked["p"].to_numpy()[picked["cost"].to_numpy() > 0]] = True
+    return out
+
+
 def _crosses_groups(wide: pd.DataFrame, vocab) -> pd.Series:
     """Per person of ``wide``, whether the occupations it must cover span more than one
     ACS major group (a code without a group counts as its own)."""

@@ -19,6 +19,7 @@ from personatwin_sklearn.generalize._neighborhood import (
     SHAPE_WEIGHT,
     ValuePools,
     apply_recoding,
+    cheapest_twins,
     plan_recoding,
     shared_value,
     slot_hubs,
@@ -124,6 +125,13 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         Fewest connections of a partner that ``"hubs"`` or ``"slot_hubs"`` in
         ``cover_widen`` count as a hub (a value shown in fewer neighbourhoods protects
         fewer people per suppressed occupation).
+    twin_ids : array-like of person ids, default=None
+        With ``hub_degree``: people who get a twin, whatever the partners' degrees.  Of
+        the other owners of their group that have a connection in each of their slots,
+        the one whose partners differ least in ACS major group (not counting hubs) is
+        made consistent with them by suppressing just those partners' occupations (the
+        repair's second round, for the people the first one left with a single
+        candidate; :func:`~personatwin_sklearn.create_safe_personas` passes them).
     age_weight : float, default=0.0
         Weight, in the partition, of the ages of a person's first two partners (by
         connection type): groups whose partners are of similar ages need less widening.
@@ -227,6 +235,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         "hub_degree": [Interval(Integral, 1, None, closed="left"), None],
         "key_weight": [Interval(Real, 0, None, closed="left")],
         "cover_ids": ["array-like", None],
+        "twin_ids": ["array-like", None],
         "flag_weight": [Interval(Real, 0, None, closed="left")],
         "cover_widen": [tuple, list],
         "cover_hub_degree": [Interval(Integral, 1, None, closed="left")],
@@ -255,6 +264,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         flag_weight=0.0,
         cover_widen=("qi", "flags"),
         cover_hub_degree=2,
+        twin_ids=None,
         age_weight=0.0,
         own_weight=1.0,
         partner_level="major",
@@ -281,6 +291,7 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         self.partner_level = partner_level
         self.edge_age_bin = edge_age_bin
         self.scope = scope
+        self.twin_ids = twin_ids
 
     def _anonymizer(self) -> KAnonymizer:
         return KAnonymizer(
@@ -519,6 +530,11 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         if "slot_hubs" in self.cover_widen and cover is not None and np.any(cover):
             if "occupation" in data._people.columns:
                 hubs |= slot_hubs(data, plan.slot_of, cover) & (degree >= self.cover_hub_degree)
+        if self.twin_ids is not None and "occupation" in data._people.columns:
+            ids = data._people[data.id_col].to_numpy()
+            hubs |= cheapest_twins(
+                data, plan.slot_of, np.isin(ids, np.asarray(self.twin_ids)), hubs
+            )
         return hubs
 
     def _cover_widen(self):
