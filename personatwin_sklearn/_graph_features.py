@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, eigsh
 
 from personatwin_sklearn._social_data import SocialData
+from personatwin_sklearn._text import factorize
 from personatwin_sklearn.exceptions import InvalidValueError
 
 __all__ = [
@@ -107,7 +108,7 @@ def _canon_scalar(value) -> str:
 
 def _canon(values) -> np.ndarray:
     """Canonical strings of a column (one Python call per *distinct* value)."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    codes, uniques = factorize(values, use_na_sentinel=False)
     labels = np.array([_canon_scalar(u) for u in uniques], dtype=object)
     return labels[codes] if len(codes) else np.array([], dtype=object)
 

@@ -1030,6 +1030,7 @@ def _search(
 
     from personatwin_sklearn.attacks._linkage import _forget, _shared_patterns
     from personatwin_sklearn.generalize._neighborhood import shared_partitions
+    from personatwin_sklearn.metrics._release_utility import shared_readings
     from personatwin_sklearn.optimize import search_release
 
     # per release (weak keys: the search drops releases it no longer needs, and an id
@@ -1094,7 +1095,7 @@ def _search(
             bar.set_postfix(k=row.get("k"), utility=f"{row['utility']:.3f}")
 
     # one table of the original's patterns for every attack of the search
-    with _shared_patterns(), shared_partitions():
+    with _shared_patterns(), shared_partitions(), shared_readings():
         release, point, frontier = search_release(
             families, make, evaluate_risk, _utility_of(data, qis),
             target_risk=1.0 if target is None else target,

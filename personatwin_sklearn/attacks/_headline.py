@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from personatwin_sklearn._social_data import SocialData
+from personatwin_sklearn._text import factorize
 from personatwin_sklearn.attacks._linkage import SCOPES, _shared_patterns, linkage_attack
 from personatwin_sklearn.exceptions import InvalidValueError
 from personatwin_sklearn.metrics._risk import resolve_quasi_identifiers
@@ -329,11 +330,12 @@ def _minimality_pools(release, qis, sig):
         return None
     a, b = view.edge_positions()
     cell = np.zeros(len(view), dtype=bool)
-    for column in kept:
-        text = view._people[column].astype(str)
-        cell |= text.str.contains(_COARSE_CELL, regex=True).to_numpy(bool)
-    typed = view._connections["connection_type"].astype(str).str.contains("|", regex=False)
-    typed = typed.to_numpy(bool)
+    for column in kept:  # a look at each distinct value
+        codes, uniques = factorize(view._people[column], use_na_sentinel=False)
+        text = pd.Series([str(v) for v in uniques], dtype=object)
+        cell |= text.str.contains(_COARSE_CELL, regex=True).to_numpy(bool)[codes]
+    codes, uniques = factorize(view._connections["connection_type"], use_na_sentinel=False)
+    typed = np.asarray(["|" in str(v) for v in uniques], dtype=bool)[codes]
     coarse = np.zeros(len(view), dtype=bool)
     coarse[a[typed | cell[b]]] = True
     coarse[b[typed | cell[a]]] = True

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from personatwin_sklearn._base import SocialDataTransformerMixin, feature_names_in
 from personatwin_sklearn._graph_features import NA
 from personatwin_sklearn._social_data import SocialData
+from personatwin_sklearn._text import factorize
 from personatwin_sklearn.exceptions import (
     InfeasibleKError,
     InvalidValueError,
@@ -108,9 +109,9 @@ class _Column:
                 )
             x = column.to_numpy(dtype=float, na_value=np.nan)
             return np.searchsorted(self.values, x, side="left").astype(np.int64)
-        text = _as_text(column)
-        codes = self._index("values").get_indexer(text)
-        return codes.astype(np.int64)  # unseen values: -1 (routed left)
+        codes, text = _text_codes(column)
+        # unseen values: -1 (routed left)
+        return self._index("values").get_indexer(text).astype(np.int64)[codes]
 
     def label(self, lo: int, hi: int) -> str:
         """Label of the rows whose codes lie in ``[lo, hi]``."""
@@ -146,10 +147,19 @@ class _Column:
         return (self.values[lo] + self.values[hi]) / 2.0
 
 
-def _as_text(column: pd.Series) -> np.ndarray:
+def _text_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, texts)``: the text of each distinct value (integral floats without
+    ``.0``, missing as ``<missing>``) and each row's code into it."""
     if pd.api.types.is_float_dtype(column) and (column.dropna() % 1 == 0).all():
         column = column.astype("Int64")
-    return column.astype(object).where(column.notna(), _MISSING).astype(str).to_numpy(object)
+    codes, uniques = factorize(column, use_na_sentinel=False)  # a Python call per value
+    text = pd.Series(uniques, dtype=object)
+    return codes, text.where(text.notna(), _MISSING).astype(str).to_numpy(object)
+
+
+def _as_text(column: pd.Series) -> np.ndarray:
+    codes, text = _text_codes(column)
+    return text[codes]
 
 
 class KAnonymizer(SocialDataTransformerMixin, BaseEstimator):
@@ -356,7 +366,7 @@ class KAnonymizer(SocialDataTransformerMixin, BaseEstimator):
         text = _as_text(series)
         if _is_prefix_column(name):
             return _Column(name, "prefix", np.unique(text).astype(object))
-        counts = pd.Series(text).value_counts(sort=False)
+        counts = pd.Series(text, dtype=object).value_counts(sort=False)
         order = np.lexsort((counts.index.to_numpy(dtype=str), -counts.to_numpy()))
         return _Column(name, "categorical", counts.index.to_numpy(dtype=object)[order])
 

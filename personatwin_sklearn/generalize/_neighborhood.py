@@ -51,6 +51,7 @@ import pandas as pd
 from personatwin_sklearn import census
 from personatwin_sklearn._graph_features import NA
 from personatwin_sklearn._scoped import memoised, scoped_cache
+from personatwin_sklearn._text import cells_like, factorize
 from personatwin_sklearn.generalize._mondrian import build_tree, pair_codes
 
 __all__ = [
@@ -81,8 +82,7 @@ def _bit_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     a value of its own (the last code): ``"<NA>"``, as every reader of a release takes
     it, or NaN in a numeric column (:func:`_number_labels` publishes it as ``"<NA>"``),
     so a published cell covers it like any other."""
-    codes, uniques = pd.factorize(values.astype(object), sort=True)
-    uniques = np.asarray(uniques, dtype=object)
+    codes, uniques = factorize(values, sort=True)
     missing = codes < 0
     if missing.any():
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
@@ -101,7 +101,7 @@ def occupation_groups() -> dict:
 def _frequency_codes(values: pd.Series) -> np.ndarray:
     """Code of each value by descending frequency (0: the most frequent; ties by value;
     missing values last): frequent values sit together, the rare tail after them."""
-    codes, uniques = pd.factorize(values.astype(object), sort=True)
+    codes, uniques = factorize(values, sort=True)
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     rank = np.empty(len(uniques), dtype=np.int64)
     rank[np.lexsort((np.arange(len(uniques)), -counts))] = np.arange(len(uniques))
@@ -111,14 +111,13 @@ def _frequency_codes(values: pd.Series) -> np.ndarray:
 def _sort_codes(values: pd.Series, name, major_only=False) -> np.ndarray:
     """Codes that put similar values of a kept column next to each other (occupations:
     by ACS major group, then code)."""
-    text = values.astype(object).to_numpy()
+    codes, uniques = factorize(values, use_na_sentinel=False)
     if name == "occupation":
         major = {c: "|".join(g) for c, g in occupation_groups().items()}
-        uniq = pd.unique(text)
-        keys = [f"{major.get(v, '~')}" + ("" if major_only else f"/{v}") for v in uniq]
-        keys = pd.Series(keys, index=uniq)
-        text = keys.reindex(text).to_numpy()
-    return pd.factorize(pd.Series(text, dtype=object), sort=True)[0].astype(np.int64)
+        keys = [f"{major.get(v, '~')}" + ("" if major_only else f"/{v}") for v in uniques]
+        uniques = np.asarray(keys, dtype=object)
+    ranks = pd.factorize(pd.Series(uniques, dtype=object), sort=True)[0]
+    return ranks[codes].astype(np.int64)
 
 
 def _neighbourhood_key(people, names, qi_codes, owner, partner, seen_type, vocab, signature):
@@ -359,14 +358,15 @@ class _Seen:
 
 def _types(data) -> _Types:
     inverse = data.domain.inverse
-    raw = data._connections["connection_type"].astype(str).to_numpy(dtype=object)
-    vocab = np.array(sorted(set(raw) | {inverse.get(t, t) for t in set(raw)}), dtype=object)
+    codes, uniques = factorize(data._connections["connection_type"], use_na_sentinel=False)
+    raw = [str(t) for t in uniques]
+    vocab = np.array(sorted(set(raw) | {inverse.get(t, t) for t in raw}), dtype=object)
     if len(vocab) > _MAX_BITS:  # pragma: no cover - domains have a handful of types
         raise ValueError(f"too many connection types ({len(vocab)}) for the recoding")
-    index = pd.Index(vocab)
+    index = pd.Index(vocab, dtype=object)
     return _Types(
         vocab,
-        index.get_indexer(raw).astype(np.int64),
+        index.get_indexer(raw).astype(np.int64)[codes],
         index.get_indexer([inverse.get(t, t) for t in vocab]).astype(np.int64),
     )
 
@@ -606,8 +606,8 @@ def cheapest_twins(
 def _crosses_groups(wide: pd.DataFrame, vocab) -> pd.Series:
     """Per person of ``wide``, whether the occupations it must cover span more than one
     ACS major group (a code without a group counts as its own)."""
-    groups = pd.Series([_acs_group(str(v)) for v in vocab], dtype=object)
-    frame = pd.DataFrame({"p": wide["p"].to_numpy(), "g": groups.to_numpy()[wide["v"]]})
+    groups = pd.factorize(np.asarray([_acs_group(str(v)) for v in vocab], dtype=object))[0]
+    frame = pd.DataFrame({"p": wide["p"].to_numpy(), "g": groups[wide["v"].to_numpy()]})
     return frame.groupby("p", sort=True)["g"].nunique() > 1
 
 
@@ -725,11 +725,12 @@ def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union
     for j, column in enumerate(columns):
         codes, los, his = pair_codes(plan.qi_lo[:, j], plan.qi_hi[:, j])
         texts = np.array([column.label(a, b) for a, b in zip(los, his)], dtype=object)
-        people[column.name] = pd.array(texts[codes], dtype="str")
+        people[column.name] = pd.array(texts, dtype="str").take(codes)
     for name, (wide, vocab) in plan.column_masks.items():
         if len(wide) == 0:
             continue  # nothing to generalise: the column keeps its values and dtype
-        own = people[name].astype(object).to_numpy()
+        codes, uniques = factorize(people[name], use_na_sentinel=False)
+        own = uniques[codes]  # the values as objects (one per distinct value)
         if pd.api.types.is_numeric_dtype(people[name]) and not pd.api.types.is_bool_dtype(
             people[name]
         ):  # a number: the values to cover as a set, or their range when many
@@ -742,17 +743,18 @@ def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union
                 labels = labels.where(~(cross.to_numpy() & hub), WILDCARD)
         if pd.api.types.is_bool_dtype(people[name]):
             labels[:] = WILDCARD  # "False|True" says nothing more than "*"
-        cells = people[name].astype(object).to_numpy().copy()
-        cells[labels.index.to_numpy()] = labels.to_numpy()
-        people[name] = cells
+        # the column rebuilt from its distinct values (no Python object per row)
+        new, fresh = pd.factorize(labels.to_numpy(dtype=object))
+        codes[labels.index.to_numpy()] = len(uniques) + new
+        people[name] = cells_like(codes, np.r_[uniques, np.asarray(fresh, dtype=object)])
     conn = data._connections.copy()
     single = _popcount(plan.type_mask) == 1
     if not single.all():
         uniq, inv = np.unique(plan.type_mask[~single], return_inverse=True)
         texts = np.array(["|".join(sorted(_members(int(m), plan.type_vocabulary))) for m in uniq])
-        types = conn["connection_type"].astype(object).to_numpy().copy()
-        types[~single] = texts[inv]
-        conn["connection_type"] = types
+        codes, uniques = factorize(conn["connection_type"], use_na_sentinel=False)
+        codes[~single] = len(uniques) + inv.ravel()
+        conn["connection_type"] = cells_like(codes, np.r_[uniques, texts.astype(object)])
     return people, conn
 
 
@@ -784,8 +786,7 @@ class ValuePools:
             codes, uniques = pd.factorize(values, sort=True)
         else:
             codes = _frequency_codes(values)
-            _, uniques = pd.factorize(values.astype(object), sort=True)
-            first = pd.factorize(values.astype(object), sort=True)[0]
+            first, uniques = factorize(values, sort=True)
             order = np.full(len(uniques), -1, dtype=np.int64)
             order[codes[first >= 0]] = first[first >= 0]  # rank -> sorted-unique position
             uniques = np.asarray(uniques, dtype=object)[order]

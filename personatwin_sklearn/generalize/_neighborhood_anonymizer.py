@@ -361,8 +361,17 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         data = check_social_data(X, type(self).__name__)
         people = data._people
         anonymizer = self._anonymizer()
-        columns = [anonymizer._column(people, name) for name in self.quasi_identifiers_]
-        codes = anonymizer._encode(people, columns)
+
+        def encoded():
+            columns = [anonymizer._column(people, name) for name in self.quasi_identifiers_]
+            return columns, anonymizer._encode(people, columns)
+
+        if self.hierarchies is None:  # the same columns for every point of a search
+            key = ("qi-codes", id(people), tuple(self.quasi_identifiers_))
+            columns, codes = shared_value(key, people, encoded)
+            columns, codes = list(columns), codes.copy()
+        else:
+            columns, codes = encoded()
         ids = people[data.id_col].to_numpy()
         cover = None if self.cover_ids is None else np.isin(ids, np.asarray(self.cover_ids))
         rare = level = base = None

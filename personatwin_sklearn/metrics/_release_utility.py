@@ -10,6 +10,8 @@ original.  Generalised values are read as the uniform spread over what they stan
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -18,20 +20,33 @@ from scipy import sparse
 from sklearn.utils import check_random_state
 
 from personatwin_sklearn import census
+from personatwin_sklearn._scoped import memoised, scoped_cache
 from personatwin_sklearn._social_data import SocialData, event_columns
+from personatwin_sklearn._text import factorize
 from personatwin_sklearn.domains import get_domain
 from personatwin_sklearn.exceptions import InvalidValueError, MissingColumnError
 from personatwin_sklearn.metrics._spread import (
     Reading,
-    age_reading,
-    categorical_reading,
+    age_reader,
+    categorical_reader,
     explode,
     suppressed_reading,
     tvd,
     tvd_vectors,
 )
 
-__all__ = ["UtilityReport", "release_utility", "UTILITY_HEADLINE"]
+__all__ = ["UtilityReport", "release_utility", "shared_readings", "UTILITY_HEADLINE"]
+
+_READERS: ContextVar = ContextVar("personatwin_original_readings", default=None)
+
+
+@contextmanager
+def shared_readings():
+    """Within the block, :func:`release_utility` reads each column of an original once
+    (a search measures many releases of one original)."""
+    with scoped_cache(_READERS):
+        yield
+
 
 #: Width of the partner age bands of the connection-pattern histogram.
 PATTERN_AGE_BAND = 10
@@ -177,8 +192,8 @@ class _Side:
         left, right = data.edge_positions()
         self.left, self.right = np.asarray(left, np.int64), np.asarray(right, np.int64)
         types = data._connections["connection_type"]
-        codes, labels = pd.factorize(types.astype(object), use_na_sentinel=False)
-        self.type_codes = codes.astype(np.int64)
+        codes, labels = factorize(types, use_na_sentinel=False)
+        self.type_codes = codes
         self.type_labels = [str(v) for v in labels]
         self.real = ~data.is_synthetic
         self.readings: dict = {}
@@ -734,10 +749,15 @@ def release_utility(
     before, after = {}, {}
     for column in columns:
         published = release._people[column] if column in release._people.columns else None
-        read = age_reading if column == "age" else categorical_reading
-        b, a = read(people[column], published)
+        reader = age_reader if column == "age" else categorical_reader
+        b, read = memoised(
+            _READERS, ("reader", id(original), column), original,
+            lambda reader=reader, column=column: reader(people[column]),
+        )  # fmt: skip
         before[column] = b
-        after[column] = a if a is not None else suppressed_reading(b, sides[1].n)
+        after[column] = (
+            read(published) if published is not None else suppressed_reading(b, sides[1].n)
+        )
     readings = (before, after)
 
     figures: dict = {}

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import sparse
 
 from personatwin_sklearn import census
+from personatwin_sklearn._text import factorize
 from personatwin_sklearn.patterns._consistent import AGE_MAX, age_intervals
 
 #: Cell of a released value that stands for nothing seen in the original.
@@ -88,12 +89,38 @@ def _csr(members: list, n_cells: int) -> sparse.csr_matrix:
 
 def as_text(values: pd.Series) -> pd.Series:
     """Values as comparable text: integral numbers without ``.0``, missing as ``<NA>``."""
-    series = pd.Series(values).reset_index(drop=True)
+    plain = isinstance(values, np.ndarray) and values.dtype == object  # no str inference
+    series = pd.Series(values, dtype=object if plain else None).reset_index(drop=True)
     if pd.api.types.is_bool_dtype(series):
         return series.astype(object).map(str)
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    codes, uniques = factorize(series)
     text = np.asarray([_text_of(u) for u in uniques] + [MISSING], dtype=object)
     return pd.Series(text[codes], dtype=object)
+
+
+def text_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(as_text(values), use_na_sentinel=False)``, with one Python call
+    per distinct value: ``(codes, labels)``, labels in order of first appearance."""
+    plain = isinstance(values, np.ndarray) and values.dtype == object
+    series = pd.Series(values, dtype=object if plain else None).reset_index(drop=True)
+    if pd.api.types.is_bool_dtype(series):
+        codes, uniques = factorize(series)
+        text = np.asarray([str(u) for u in uniques] + [MISSING], dtype=object)
+    else:
+        codes, uniques = factorize(series)
+        text = np.asarray([_text_of(u) for u in uniques] + [MISSING], dtype=object)
+    merged, labels = pd.factorize(text)  # two values may read as one text
+    codes = merged[codes]  # a missing value (-1): the last, MISSING
+    if len(codes) == 0:
+        return codes.astype(np.int64), np.asarray([], dtype=object)
+    # number the labels in order of first appearance among the rows
+    first = np.full(len(labels), len(codes), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
+    seen = np.flatnonzero(first < len(codes))
+    order = seen[np.argsort(first[seen], kind="stable")]
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], np.asarray(labels, dtype=object)[order]
 
 
 def _text_of(value) -> str:
@@ -158,6 +185,13 @@ def categorical_reading(original: pd.Series, released: pd.Series | None) -> tupl
     -------
     before, after : Reading
     """
+    before, read = categorical_reader(original)
+    return before, None if released is None else read(released)
+
+
+def categorical_reader(original: pd.Series) -> tuple:
+    """``(before, read)``: the original's reading, and ``read(series) -> Reading`` of a
+    published column in the original's cells (:func:`categorical_reading`)."""
     text = as_text(original)
     domain = list(pd.unique(text))
     index = {v: i for i, v in enumerate(domain)}
@@ -169,7 +203,7 @@ def categorical_reading(original: pd.Series, released: pd.Series | None) -> tupl
     )
 
     def read(series) -> Reading:
-        codes, labels = pd.factorize(as_text(series), use_na_sentinel=False)
+        codes, labels = text_codes(series)
         members = [_resolve(str(label), index, domain, numbers) for label in labels]
         width = np.array([len(m) for m in members], dtype=np.int64)
         full = max(len([v for v in domain if v != MISSING]), 1)
@@ -181,7 +215,7 @@ def categorical_reading(original: pd.Series, released: pd.Series | None) -> tupl
         return Reading(cells, _csr(members, len(cells)), codes.astype(np.int64), kind, width,
                        np.asarray(labels, dtype=object), everything)  # fmt: skip
 
-    return read(original), None if released is None else read(released)
+    return read(original), read
 
 
 def suppressed_reading(like: Reading, n_rows: int) -> Reading:
@@ -208,6 +242,13 @@ def age_reading(original: pd.Series, released: pd.Series | None) -> tuple:
     -------
     before, after : Reading
     """
+    before, read = age_reader(original)
+    return before, None if released is None else read(released)
+
+
+def age_reader(original: pd.Series) -> tuple:
+    """``(before, read)``: the original's reading, and ``read(series) -> Reading`` of a
+    published age column (:func:`age_reading`)."""
     lo0, hi0 = age_intervals(original, 1)
     known = ~pd.Series(original).isna().to_numpy()
     span = (int(lo0[known].min()), int(hi0[known].max())) if known.any() else (0, AGE_MAX)
@@ -236,7 +277,7 @@ def age_reading(original: pd.Series, released: pd.Series | None) -> tuple:
         domain = np.arange(span[0], span[1] + 1, dtype=np.int64)
         return Reading(cells, matrix, codes.astype(np.int64), kind, width, labels, domain)
 
-    return read(original), None if released is None else read(released)
+    return read(original), read
 
 
 def explode(dims: list, weights=None) -> tuple[np.ndarray, np.ndarray]:
