@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from numbers import Integral, Real
 
 import numpy as np
@@ -494,24 +495,33 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
         ``level``: pool levels of the kept values)."""
         if rare is False:
             rare = np.zeros(2 * data.n_connections, dtype=bool)
-        plan = plan_recoding(
-            data,
-            columns,
-            codes,
-            self.k_,
-            self.signature_,
+        options = dict(
             shape_weight=self.shape_weight,
             widen=tuple(self.generalize),
             partner_weight=self.partner_weight,
             key_weight=self.key_weight,
-            cover=cover,
             flag_weight=self.flag_weight,
             cover_widen=self._cover_widen(),
             age_weight=self.age_weight,
             own_weight=self.own_weight,
             partner_level=self.partner_level,
-            rare=rare,
         )
+
+        def planned():
+            return plan_recoding(data, columns, codes, self.k_, self.signature_, cover=cover,
+                                 rare=rare, **options)  # fmt: skip
+
+        if rare is None and self.hierarchies is None:
+            # the same plan for the repair's second round (only the hubs differ)
+            marks = None if cover is None else hashlib.sha1(np.packbits(cover)).hexdigest()
+            frames = (data._people, data._connections)
+            key = (
+                "plan", *map(id, frames), self.k_, tuple(self.signature_),
+                tuple(self.quasi_identifiers_), tuple(sorted(options.items())), marks,
+            )  # fmt: skip
+            plan = shared_value(key, frames, planned)
+        else:
+            plan = planned()
         out_people, out_conn = apply_recoding(
             data, columns, plan, occupation_level=self.occupation_level,
             hubs=self._hubs(data, cover, plan),
