@@ -25,6 +25,7 @@ def factorize(values, *, sort=False, use_na_sentinel=True) -> tuple[np.ndarray, 
     direct = isinstance(series.dtype, pd.StringDtype) or (
         isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf"
     )
+    direct &= use_na_sentinel or not sort  # where a sorted NaN goes differs between them
     if not direct:
         series = series.astype(object)
     codes, uniques = pd.factorize(series, sort=sort, use_na_sentinel=use_na_sentinel)
