@@ -1061,7 +1061,8 @@ def _search(
         release = candidate.fit_transform(data)
         if "slot_hubs" in candidate.named_steps["generalize"].cover_widen:
             # a second round: those still named with certainty get a twin in their group
-            alone = repair(release, most=1)
+            # (values only widen, so candidates only grow: only the exposed can be alone)
+            alone = repair(release, most=1, among=exposed)
             if len(alone):
                 _forget(release)
                 candidate = clone(candidate).set_params(generalize__twin_ids=alone)
@@ -1149,9 +1150,9 @@ _REPAIR_SAMPLE_SEED = 1
 
 
 def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
-    """``release, most=2 -> ids`` of the real people the combined linkage narrows to
-    ``most`` candidates or fewer (the repair's targets; a seeded sample of ``n_targets``
-    real people, drawn apart from the risk's)."""
+    """``release, most=2, among=None -> ids`` of the real people the combined linkage
+    narrows to ``most`` candidates or fewer (the repair's targets; a seeded sample of
+    ``n_targets`` real people, drawn apart from the risk's; ``among``: those people only)."""
     from personatwin_sklearn.attacks import linkage_attack
 
     if data.n_connections == 0:
@@ -1160,11 +1161,12 @@ def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS):
     n_real = int((~data.is_synthetic).sum())
     sample = None if n_targets >= n_real else n_targets
 
-    def exposed(release, most=2):
+    def exposed(release, most=2, among=None):
         # the combined candidates are a subset of the neighbourhood ones: one scope
         table = linkage_attack(
             data, release, quasi_identifiers=qis, scope="combined", signature=list(sig),
-            age_bin=age_bin, n_targets=sample, random_state=_REPAIR_SAMPLE_SEED,
+            age_bin=age_bin, n_targets=None if among is not None else sample,
+            random_state=_REPAIR_SAMPLE_SEED, target_ids=among,
         ).per_target  # fmt: skip
         hit = table["target_in_candidates"].to_numpy(bool)
         return np.unique(table["target_id"].to_numpy()[hit & (table["n_candidates"] <= most)])

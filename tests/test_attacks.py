@@ -433,3 +433,26 @@ def test_edge_features_independent(population):
         assert feats.loc[row, "degree_min"] == min(len(nbrs[a]), len(nbrs[b]))
         union = len(nbrs[a] | nbrs[b])
         assert feats.loc[row, "jaccard"] == pytest.approx(len(nbrs[a] & nbrs[b]) / union)
+
+
+def test_target_ids_attack_those_people_only():
+    """``target_ids``: the per-target rows of those people are the full attack's rows
+    (a target's candidates do not depend on who else is attacked); unknown ids are
+    ignored; with ``n_targets`` a sample of them."""
+    from personatwin_sklearn import NeighborhoodKAnonymizer
+    from personatwin_sklearn.attacks import linkage_attack
+    from personatwin_sklearn.datasets import make_social_population
+
+    data = make_social_population(400, random_state=1)
+    release = NeighborhoodKAnonymizer(k=3).fit_transform(data)
+    ids = data.people["person_id"].to_numpy()
+    every = linkage_attack(data, release, scope="combined").per_target.set_index("target_id")
+    some = linkage_attack(data, release, scope="combined", target_ids=[*ids[::9], -5])
+    table = some.per_target.set_index("target_id")
+    assert sorted(table.index) == sorted(ids[::9])
+    pd.testing.assert_frame_equal(table, every.loc[table.index])
+    sampled = linkage_attack(
+        data, release, scope="combined", target_ids=ids[::9], n_targets=5, random_state=0
+    )
+    assert set(sampled.per_target["target_id"]) <= set(ids[::9])
+    assert len(sampled.per_target) == 5

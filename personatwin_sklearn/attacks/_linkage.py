@@ -1034,6 +1034,7 @@ def _holders(pairs_p, pairs_q, ridx) -> pd.DataFrame:
         "neighborhood_match": [StrOptions({"contains", "exact"})],
         "candidate_pool": ["array-like", None],
         "random_state": ["random_state"],
+        "target_ids": ["array-like", None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -1052,6 +1053,7 @@ def linkage_attack(
     neighborhood_match="contains",
     candidate_pool=None,
     random_state=None,
+    target_ids=None,
 ):
     """Simulate a linkage attack on ``release`` by an adversary who knows real people.
 
@@ -1129,6 +1131,9 @@ def linkage_attack(
         detector score).  ``None``: everyone.
     random_state : int, RandomState instance or None, default=None
         Seed of the target sample and of ``known_pattern="random"``.
+    target_ids : array-like of person ids, default=None
+        Attack only these real people (with ``n_targets``, a sample of them); ids that
+        are not real people of ``original`` are ignored.  ``None``: every real person.
 
     Returns
     -------
@@ -1158,6 +1163,9 @@ def linkage_attack(
     rng = check_random_state(random_state)
     people = original._people
     real = np.flatnonzero(~original.is_synthetic)
+    if target_ids is not None:  # only these real people
+        ids = people[original.id_col].to_numpy()[real]
+        real = real[np.isin(ids, np.asarray(target_ids))]
     if n_targets is not None:
         if n_targets > len(real):
             raise InvalidValueError(
