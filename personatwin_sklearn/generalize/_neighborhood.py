@@ -341,6 +341,19 @@ def shared_value(key, data, compute):
     return memoised(_PARTITIONS, key, data, compute)
 
 
+def last_value(slot, key, data, compute):
+    """``compute()``, kept inside :func:`shared_partitions` until another ``key`` is asked
+    for under the same ``slot`` (one value per slot: a plan of 1M people is large, and only
+    the next fit may ask for it again)."""
+    cache = _PARTITIONS.get()
+    if cache is None:
+        return compute()
+    held = cache.get(("last", slot))
+    if held is None or held[0] != key:
+        cache[("last", slot)] = held = (key, data, compute())
+    return held[2]
+
+
 @dataclass
 class _Types:
     vocabulary: np.ndarray  # types as written and their inverses

@@ -21,6 +21,7 @@ from personatwin_sklearn.generalize._neighborhood import (
     ValuePools,
     apply_recoding,
     cheapest_twins,
+    last_value,
     plan_recoding,
     shared_value,
     slot_hubs,
@@ -512,14 +513,15 @@ class NeighborhoodKAnonymizer(SocialDataTransformerMixin, TransformerMixin, Base
                                  rare=rare, **options)  # fmt: skip
 
         if rare is None and self.hierarchies is None:
-            # the same plan for the repair's second round (only the hubs differ)
+            # the same plan for the repair's second round (only the hubs differ): the
+            # last plan is kept
             marks = None if cover is None else hashlib.sha1(np.packbits(cover)).hexdigest()
             frames = (data._people, data._connections)
             key = (
                 "plan", *map(id, frames), self.k_, tuple(self.signature_),
                 tuple(self.quasi_identifiers_), tuple(sorted(options.items())), marks,
             )  # fmt: skip
-            plan = shared_value(key, frames, planned)
+            plan = last_value("plan", key, frames, planned)
         else:
             plan = planned()
         out_people, out_conn = apply_recoding(
