@@ -553,6 +553,16 @@ def _acs_group(code) -> str:
     return code if group is None else "|".join(sorted(census.OCCUPATION_MAJOR_GROUPS[group]))
 
 
+def _partner_groups(data):
+    """``(owner, partner, group)`` of each connection seen from each end: the ACS major
+    group code of the partner's occupation (a code without a group counts as its own)."""
+    left, right = (np.asarray(side, dtype=np.int64) for side in data.edge_positions())
+    owner, partner = np.r_[left, right], np.r_[right, left]
+    codes, uniques = factorize(data._people["occupation"], use_na_sentinel=False)
+    group = pd.factorize(np.asarray([_acs_group(str(v)) for v in uniques], dtype=object))[0]
+    return owner, partner, group[codes][partner]
+
+
 def slot_hubs(data, slot_of: np.ndarray, cover: np.ndarray) -> np.ndarray:
     """Per person, whether they are the partner, in a slot a ``cover`` person owns a
     connection in, of another owner whose partner's ACS major group differs from the
@@ -562,42 +572,32 @@ def slot_hubs(data, slot_of: np.ndarray, cover: np.ndarray) -> np.ndarray:
     candidate for a cover person only where their partners' groups agree; suppressing
     the partners that differ makes the slot's other owners candidates for them.
     """
-    left, right = (np.asarray(side, dtype=np.int64) for side in data.edge_positions())
-    owner, partner = np.r_[left, right], np.r_[right, left]
-    codes = data._people["occupation"].astype(object).to_numpy()
-    uniq, inverse = np.unique(codes.astype(str), return_inverse=True)
-    group = pd.factorize(np.asarray([_acs_group(v) for v in uniq], dtype=object))[0]
-    group = group[inverse.ravel()][partner]
+    owner, partner, group = _partner_groups(data)
     mine = np.asarray(cover, dtype=bool)[owner]
     targets = pd.DataFrame({"s": slot_of[mine], "g": group[mine]}).drop_duplicates()
     seen = pd.DataFrame({"s": slot_of, "g": group, "p": partner, "o": owner})
     pairs = seen.merge(targets, on="s", suffixes=("", "_t"))
     differ = pairs["g"].to_numpy() != pairs["g_t"].to_numpy()
-    out = np.zeros(len(codes), dtype=bool)
+    out = np.zeros(len(data), dtype=bool)
     out[pairs["p"].to_numpy()[differ]] = True
     return out
 
 
 def cheapest_twins(
-    data, slot_of: np.ndarray, escalate: np.ndarray, hubs: np.ndarray, n_twins: int = 1
+    data, slot_of: np.ndarray, twins: np.ndarray, hubs: np.ndarray, n_twins: int = 1
 ) -> np.ndarray:
-    """Per person, whether to suppress their occupation so that each ``escalate`` person
+    """Per person, whether to suppress their occupation so that each ``twins`` person
     gets ``n_twins`` more owners consistent with them in every slot they own a
     connection in (under the ACS level a slot's partners keep their own major groups).
 
-    For each escalate person, the other owners that have a connection in each of their
+    For each such person, the other owners that have a connection in each of their
     slots are ranked by how many of those partners' groups differ (and are not already
     ``hubs``); the cheapest ``n_twins`` are made consistent by suppressing just those
     partners (ties: the earlier owner).
     """
-    left, right = (np.asarray(side, dtype=np.int64) for side in data.edge_positions())
-    owner, partner = np.r_[left, right], np.r_[right, left]
-    codes = data._people["occupation"].astype(object).to_numpy()
-    uniq, inverse = np.unique(codes.astype(str), return_inverse=True)
-    group = pd.factorize(np.asarray([_acs_group(v) for v in uniq], dtype=object))[0]
-    group = group[inverse.ravel()][partner]
-    mine = np.asarray(escalate, dtype=bool)[owner]
-    out = np.zeros(len(codes), dtype=bool)
+    owner, partner, group = _partner_groups(data)
+    mine = np.asarray(twins, dtype=bool)[owner]
+    out = np.zeros(len(data), dtype=bool)
     if not mine.any():
         return out
     targets = pd.DataFrame({"c": owner[mine], "s": slot_of[mine], "g": group[mine]})
