@@ -149,7 +149,7 @@ class _Column:
 
 def _text_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``(codes, texts)``: the text of each distinct value (integral floats without
-    ``.0``, missing as ``<missing>``) and each row's code into it."""
+    ``.0``, missing as ``<NA>``) and each row's code into it."""
     if pd.api.types.is_float_dtype(column) and (column.dropna() % 1 == 0).all():
         column = column.astype("Int64")
     codes, uniques = factorize(column, use_na_sentinel=False)  # a Python call per value

@@ -583,17 +583,15 @@ def slot_hubs(data, slot_of: np.ndarray, cover: np.ndarray) -> np.ndarray:
     return out
 
 
-def cheapest_twins(
-    data, slot_of: np.ndarray, twins: np.ndarray, hubs: np.ndarray, n_twins: int = 1
-) -> np.ndarray:
+def cheapest_twins(data, slot_of: np.ndarray, twins: np.ndarray, hubs: np.ndarray) -> np.ndarray:
     """Per person, whether to suppress their occupation so that each ``twins`` person
-    gets ``n_twins`` more owners consistent with them in every slot they own a
-    connection in (under the ACS level a slot's partners keep their own major groups).
+    gets one more owner consistent with them in every slot they own a connection in
+    (under the ACS level a slot's partners keep their own major groups).
 
     For each such person, the other owners that have a connection in each of their
     slots are ranked by how many of those partners' groups differ (and are not already
-    ``hubs``); the cheapest ``n_twins`` are made consistent by suppressing just those
-    partners (ties: the earlier owner).
+    ``hubs``); the cheapest is made consistent by suppressing just those partners (ties:
+    the earlier owner).
     """
     owner, partner, group = _partner_groups(data)
     mine = np.asarray(twins, dtype=bool)[owner]
@@ -610,7 +608,7 @@ def cheapest_twins(
     per = pairs.groupby(["c", "o"], sort=True).agg(n=("s", "size"), cost=("cost", "sum"))
     per = per[per["n"].to_numpy() == n_slots.reindex(per.index.get_level_values(0)).to_numpy()]
     per = per.reset_index().sort_values(["c", "cost", "o"], kind="stable")
-    chosen = per.groupby("c", sort=False).head(n_twins)[["c", "o"]]
+    chosen = per.groupby("c", sort=False).head(1)[["c", "o"]]
     picked = pairs.merge(chosen, on=["c", "o"])
     out[picked["p"].to_numpy()[picked["cost"].to_numpy() > 0]] = True
     return out

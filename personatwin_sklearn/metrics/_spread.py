@@ -87,28 +87,25 @@ def _csr(members: list, n_cells: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, (rows, cols)), shape=(len(members), n_cells))
 
 
-def as_text(values: pd.Series) -> pd.Series:
-    """Values as comparable text: integral numbers without ``.0``, missing as ``<NA>``."""
+def _distinct_text(values) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, text)``: the text of each distinct value of ``values`` (a Python call
+    per distinct value), a missing value coded -1 (the last text, ``MISSING``)."""
     plain = isinstance(values, np.ndarray) and values.dtype == object  # no str inference
     series = pd.Series(values, dtype=object if plain else None).reset_index(drop=True)
-    if pd.api.types.is_bool_dtype(series):
-        return series.astype(object).map(str)
     codes, uniques = factorize(series)
-    text = np.asarray([_text_of(u) for u in uniques] + [MISSING], dtype=object)
+    return codes, np.asarray([_text_of(u) for u in uniques] + [MISSING], dtype=object)
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Values as comparable text: integral numbers without ``.0``, missing as ``<NA>``."""
+    codes, text = _distinct_text(values)
     return pd.Series(text[codes], dtype=object)
 
 
 def text_codes(values) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(as_text(values), use_na_sentinel=False)``, with one Python call
     per distinct value: ``(codes, labels)``, labels in order of first appearance."""
-    plain = isinstance(values, np.ndarray) and values.dtype == object
-    series = pd.Series(values, dtype=object if plain else None).reset_index(drop=True)
-    if pd.api.types.is_bool_dtype(series):
-        codes, uniques = factorize(series)
-        text = np.asarray([str(u) for u in uniques] + [MISSING], dtype=object)
-    else:
-        codes, uniques = factorize(series)
-        text = np.asarray([_text_of(u) for u in uniques] + [MISSING], dtype=object)
+    codes, text = _distinct_text(values)
     merged, labels = pd.factorize(text)  # two values may read as one text
     codes = merged[codes]  # a missing value (-1): the last, MISSING
     if len(codes) == 0:
