@@ -69,6 +69,28 @@ def test_a_pruned_family_resumes_when_the_best_point_fails_the_full_measure():
     assert frontier.points["verified_average"].notna().sum() == 2
 
 
+def test_staged_full_measure_stops_at_the_first_stage_that_fails():
+    full_calls = []
+
+    def partial(point):  # a lower bound of the full measure: rejects (0, 1) already
+        r = 0.5 if point == {"f": 0, "i": 1} else RISK[point["f"]][point["i"]]
+        return {"average": r, "maximum": r, "certain_share": 0.0}
+
+    def full(point):
+        full_calls.append((point["f"], point["i"]))
+        return partial(point)
+
+    point, frontier, _ = _run(verify=(partial, full))
+    assert full_calls == [(0, 2)]  # the point the first stage rejected: never fully measured
+    full_calls.clear()
+    single, _, _ = _run(verify=full)
+    assert full_calls == [(0, 1), (0, 2)]
+    assert point == single == {"f": 0, "i": 2}  # the same choice as the full measure alone
+    table = frontier.points.set_index(["f", "i"])
+    assert table.loc[(0, 1), "verified_stage"] == 1 and table.loc[(0, 2), "verified_stage"] == 2
+    assert any("(at least 50.0% average" in note for note in frontier.notes)
+
+
 def test_nothing_feasible_walks_everything_and_takes_the_safest():
     families = [[{"f": 2, "i": i} for i in range(3)]]
     global RISK

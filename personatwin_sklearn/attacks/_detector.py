@@ -634,12 +634,9 @@ def detector_suite(
     >>> 0.0 <= result.auc <= 1.0 and 0.0 <= result.shadow_auc <= 1.0
     True
     """
-    rng = check_random_state(random_state)
-    y = _labels(release_with_flags, "release")
-    n_real, n_syn = _check_counts(y, cv, "release")
-    X = edge_features(release_with_flags, include_edge_attributes=include_edge_attributes)
-    seed = int(rng.randint(np.iinfo(np.int32).max))
-    scores, aucs = _out_of_fold(X, y, cv, seed)
+    y, (n_real, n_syn), X, seed, (scores, aucs) = _cross_fitted(
+        release_with_flags, cv, random_state, include_edge_attributes
+    )
     if importances:
         X_tr, X_te, y_tr, y_te = train_test_split(
             X, y, test_size=0.25, stratify=y, random_state=seed
@@ -685,6 +682,18 @@ def detector_suite(
         person_auc=person_auc,
         shadow_person_auc=shadow_person_auc,
     )
+
+
+def _cross_fitted(release_with_flags, cv, random_state, include_edge_attributes=False):
+    """The first part of :func:`detector_suite`: ``(labels, (n_real, n_synthetic),
+    features, seed, (out-of-fold scores, fold AUCs))`` (the same seed, the same scores:
+    a caller that needs only the cross-fitted scores stops here)."""
+    rng = check_random_state(random_state)
+    y = _labels(release_with_flags, "release")
+    counts = _check_counts(y, cv, "release")
+    X = edge_features(release_with_flags, include_edge_attributes=include_edge_attributes)
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    return y, counts, X, seed, _out_of_fold(X, y, cv, seed)
 
 
 def _predict(detector, X: pd.DataFrame) -> np.ndarray:

@@ -110,10 +110,13 @@ def search_release(
         Bound on the average risk.
     max_certain : float, default=0.01
         Bound on the share of real people with a single consistent candidate.
-    verify : callable, default=None
+    verify : callable or sequence of callables, default=None
         ``verify(release) -> dict`` like ``evaluate_risk``, the full measure: the most
         useful point is checked with it; a point that fails it is out, and its family
-        walks on.
+        walks on.  A sequence: stages of the full measure, each a lower bound of the
+        next (e.g. some of its adversaries, then all of them), run in turn until one
+        fails; a point meets the full measure when it meets the last.  The row's
+        ``verified_stage`` says which stage decided (the last: the full measure).
     progress : callable, default=None
         Called with each point's row when its release is made (for a progress bar).
     on_skip : callable, default=None
@@ -138,6 +141,7 @@ def search_release(
         utility (and its parts) are those of the first stage, an upper bound.
     """
     rows, releases = [], []
+    stages = [] if verify is None else list(verify) if not callable(verify) else [verify]
     next_point = [0] * len(families)
     measured = set()  # rows whose risk is known
 
@@ -194,10 +198,16 @@ def search_release(
                 on_skip(finished)
             continue
         measure(i)
-        if row["meets"] and verify is not None:
-            full = dict(verify(releases[i][0]))
+        if row["meets"] and stages:
+            stage = 0
+            for check in stages:
+                stage += 1
+                full = dict(check(releases[i][0]))
+                if not meets(full):  # a lower bound of the full measure fails: it fails
+                    break
             row["verified_average"] = full["average"]
             row["verified_certain"] = full["certain_share"]
+            row["verified_stage"] = stage
             if meets(full):
                 row["risk_average"] = full["average"]
                 row["risk_maximum"] = full["maximum"]
@@ -206,7 +216,8 @@ def search_release(
                 row["meets"] = False
                 notes.append(
                     f"point {releases[i][1]} passed the quick measure but not the full one "
-                    f"({full['average']:.1%} average, {full['certain_share']:.1%} certain)"
+                    f"({'at least ' if stage < len(stages) else ''}{full['average']:.1%} "
+                    f"average, {full['certain_share']:.1%} certain)"
                 )
         if row["meets"]:  # the most useful feasible point: every other has less utility
             break
