@@ -958,12 +958,21 @@ def _knowledge(data, pipeline):
     return list(sig), age_bin
 
 
-def _measure(data, release, fitted, qis, signature, age_bin, seed, before=None):
+def _measure(data, release, fitted, qis, signature, age_bin, seed, before=None, shadow=True):
     """The release's headline (every adversary, with this release's detectors) and the
-    detectors' figures: what the result reports, and what the search's check uses."""
+    detectors' figures: what the result reports, and what the search's check uses.
+    ``shadow=False``: without the shadow detector (its releases are the most costly
+    part), a lower bound of the headline, and no detector figures (None)."""
     from personatwin_sklearn.attacks import strongest_headline
+    from personatwin_sklearn.attacks._detector import _cross_fitted
 
-    detector, scores = _detector_strip(data, release, fitted, seed)
+    if shadow:
+        detector, scores = _detector_strip(data, release, fitted, seed)
+    else:
+        detector = None
+        scores = {}
+        if _detectors_run(release):
+            scores["cross-fitted"] = _cross_fitted(release, _DETECTOR_CV, seed)[-1][0]
     headline = strongest_headline(
         data, release, quasi_identifiers=qis, signature=list(signature), age_bin=age_bin,
         scores=scores, before=before, random_state=0,
@@ -1028,8 +1037,6 @@ def _search(
     """
     from sklearn.base import clone
 
-    from personatwin_sklearn.attacks import strongest_headline
-    from personatwin_sklearn.attacks._detector import _cross_fitted
     from personatwin_sklearn.attacks._linkage import _forget, _shared_patterns
     from personatwin_sklearn.generalize._neighborhood import shared_partitions
     from personatwin_sklearn.metrics._release_utility import shared_readings
@@ -1093,10 +1100,9 @@ def _search(
         # measure
         if not _detectors_run(release):
             return verify(release)
-        scores = {"cross-fitted": _cross_fitted(release, _DETECTOR_CV, seed)[-1][0]}
-        headline = strongest_headline(
-            data, release, quasi_identifiers=qis, signature=list(sig), age_bin=age_bin,
-            scores=scores, before=first.get("headline"), random_state=0,
+        headline, _ = _measure(
+            data, release, fitted[release], qis, sig, age_bin, seed,
+            before=first.get("headline"), shadow=False,
         )  # fmt: skip
         first.setdefault("headline", headline)
         return figures(headline)
