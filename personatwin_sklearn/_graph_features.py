@@ -17,6 +17,7 @@ types.
 
 from __future__ import annotations
 
+import functools
 import re
 from numbers import Integral
 
@@ -115,17 +116,23 @@ def _canon(values) -> np.ndarray:
 
 def _intervals(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Closed intervals of labels ``"40"``, ``"40-44"``, ``"[-3, 5]"``, ``"*"`` (NaN: other)."""
-    lo = np.full(len(labels), np.nan)
-    hi = np.full(len(labels), np.nan)
-    for i, label in enumerate(labels):  # distinct labels only
-        if label == WILDCARD:
-            lo[i], hi[i] = -np.inf, np.inf
-            continue
-        match = _INTERVAL.match(label)
-        if match:
-            lo[i] = float(match.group(1))
-            hi[i] = float(match.group(2)) if match.group(2) is not None else lo[i]
-    return lo, hi
+    if not len(labels):
+        return np.zeros(0), np.zeros(0)
+    # distinct labels only, each parsed once per process (the attacks of a search read
+    # the same labels release after release)
+    pairs = np.array([_interval_of(label) for label in labels], dtype=float)
+    return pairs[:, 0].copy(), pairs[:, 1].copy()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _interval_of(label) -> tuple[float, float]:
+    if label == WILDCARD:
+        return -np.inf, np.inf
+    match = _INTERVAL.match(label)
+    if not match:
+        return np.nan, np.nan
+    lo = float(match.group(1))
+    return lo, float(match.group(2)) if match.group(2) is not None else lo
 
 
 def _numeric_age(age: pd.Series) -> np.ndarray:

@@ -64,3 +64,24 @@ def test_text_codes_equal_factorizing_the_text(name):
     expected_codes, expected = pd.factorize(as_text(column), use_na_sentinel=False)
     assert codes.tolist() == list(expected_codes)
     assert list(labels) == list(expected)
+
+
+@pytest.mark.parametrize("name", sorted([*COLUMNS, "string"]))
+def test_canon_codes_equal_factorizing_the_canonical_text(name):
+    # the linkage's released columns: a text column skips the per-value canonical form
+    from personatwin_sklearn._graph_features import _canon
+    from personatwin_sklearn.attacks._linkage import _canon_codes
+
+    column = COLUMNS.get(name, pd.Series(["b", None, "b"], dtype="string"))
+    codes, labels = _canon_codes(column)
+    expected_codes, expected = pd.factorize(_canon(column))
+    assert codes.tolist() == list(expected_codes) and list(labels) == list(expected)
+
+
+def test_intervals_parsed_once_per_label_read_the_same():
+    from personatwin_sklearn._graph_features import _intervals
+
+    for _ in range(2):  # the second read comes from the per-label memo
+        lo, hi = _intervals(np.array(["40-44", "*", "7", "x", "40-44"], dtype=object))
+        assert lo.tolist()[:3] == [40.0, -np.inf, 7.0] and hi.tolist()[:3] == [44.0, np.inf, 7.0]
+        assert np.isnan(lo[3]) and (lo[4], hi[4]) == (40.0, 44.0)

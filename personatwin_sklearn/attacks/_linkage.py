@@ -76,7 +76,12 @@ def _canon_codes(values) -> tuple[np.ndarray, np.ndarray]:
     label share its code)."""
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    labels = np.array([_canon_scalar(u) for u in np.asarray(uniques, dtype=object)], dtype=object)
+    uniques = np.asarray(uniques, dtype=object)
+    if isinstance(series.dtype, pd.StringDtype):  # text already: only a missing value
+        labels = uniques.copy()
+        labels[pd.isna(uniques)] = _canon_scalar(None)
+    else:
+        labels = np.array([_canon_scalar(u) for u in uniques], dtype=object)
     relabel, distinct = pd.factorize(labels)
     return relabel[codes], np.asarray(distinct, dtype=object)
 
@@ -103,9 +108,9 @@ class _ColumnMatcher:
             self.released_codes, r_uni = pd.factorize(np.asarray(released, dtype=object))
         k_uni = np.asarray(k_uni, dtype=object)
         r_uni = np.asarray(r_uni, dtype=object)
-        shared = pd.Index(pd.unique(np.concatenate([k_uni, r_uni])))
-        self.k_shared = shared.get_indexer(k_uni)
-        self.r_shared = shared.get_indexer(r_uni)
+        # one code per distinct label of either side (a single hashing pass)
+        shared = pd.factorize(np.concatenate([k_uni, r_uni]))[0]
+        self.k_shared, self.r_shared = shared[: len(k_uni)], shared[len(k_uni) :]
         self.k_uni, self.r_uni = k_uni, r_uni
         self.matrix = None
         self.r_gen = np.full(len(r_uni), -1, dtype=np.int64)
@@ -1184,7 +1189,13 @@ def linkage_attack(
     _check_columns(release, [*qis, *sig], "release", "quasi_identifiers / signature")
     view = _adversary_view(release, [*qis, *sig])
     n_r = len(view)
-    truth = pd.Index(view._people[view.id_col]).get_indexer(pd.Index(target_ids))
+    t_key = targets.tobytes()
+    # each target's own released row (-1: not released); one hash of the ids per release
+    truth = _cached(
+        ("truth", id(original), id(release), t_key),
+        (original, release),
+        lambda: pd.Index(view._people[view.id_col]).get_indexer(pd.Index(target_ids)),
+    )
     pool = None
     if candidate_pool is not None:
         pool = np.asarray(candidate_pool, dtype=bool).ravel()
@@ -1194,7 +1205,6 @@ def linkage_attack(
                 "(pass one bool per released person, in row order)."
             )
 
-    t_key = targets.tobytes()
     if use_qi:
         qm, kq, rq = _cached(
             ("qi", id(original), id(release), tuple(qis), t_key, _hier_key(hierarchies)),
