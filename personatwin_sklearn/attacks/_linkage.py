@@ -1478,10 +1478,24 @@ def _qi_keep(matchers, known, released, first):
 
 
 def _tuples(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of a code matrix: the tuple of each row and each tuple's first row."""
-    if codes.shape[1] == 0:
-        return np.zeros(len(codes), dtype=np.int64), np.zeros(min(len(codes), 1), np.int64)
-    tup = pd.DataFrame(codes).groupby(list(range(codes.shape[1])), sort=False).ngroup()
-    tup = tup.to_numpy().astype(np.int64)
-    first = pd.Series(np.arange(len(codes))).groupby(tup).first().to_numpy()
+    """Distinct rows of a code matrix: the tuple of each row (numbered in order of first
+    appearance) and each tuple's first row.  One int64 key per row (mixed radix over the
+    columns, renumbered when it would overflow), then a hash of the keys."""
+    n = len(codes)
+    if codes.shape[1] == 0 or n == 0:
+        return np.zeros(n, dtype=np.int64), np.zeros(min(n, 1), np.int64)
+    key = np.zeros(n, dtype=np.int64)
+    bound = 1
+    for c in range(codes.shape[1]):
+        col = np.asarray(codes[:, c], dtype=np.int64)
+        low = int(col.min())
+        size = int(col.max()) - low + 1
+        if bound * size >= 2**62:  # renumber the key so far: at most n values
+            key = pd.factorize(key)[0].astype(np.int64)
+            bound = int(key.max()) + 1
+        key = key * size + (col - low)
+        bound *= size
+    tup = pd.factorize(key)[0].astype(np.int64)
+    first = np.empty(int(tup.max()) + 1, dtype=np.int64)
+    first[tup[::-1]] = np.arange(n - 1, -1, -1)  # the last write is the first row
     return tup, first
