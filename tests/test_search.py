@@ -247,3 +247,18 @@ def test_sampled_attack_counts_the_same_as_the_whole_population_attack():
         assert np.array_equal(
             every["target_in_candidates"].to_numpy(), some["target_in_candidates"].to_numpy()
         )
+
+
+def test_tuples_number_distinct_rows_in_order_of_first_appearance():
+    from personatwin_sklearn.attacks._linkage import _tuples
+
+    rng = np.random.RandomState(0)
+    for high in (3, 50, 2**40):  # the last overflows a mixed-radix key: renumbered
+        codes = rng.randint(-1, high, size=(500, 3)).astype(np.int64)
+        codes[250:] = codes[:250]  # repeated rows
+        tup, first = _tuples(codes)
+        seen = {}  # plain Python: row -> number, in order of first appearance
+        for i, row in enumerate(map(tuple, codes)):
+            seen.setdefault(row, (len(seen), i))
+        assert tup.tolist() == [seen[tuple(row)][0] for row in codes]
+        assert first.tolist() == [i for _, i in sorted(seen.values())]
