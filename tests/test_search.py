@@ -249,32 +249,6 @@ def test_sampled_attack_counts_the_same_as_the_whole_population_attack():
         )
 
 
-@pytest.mark.parametrize("block", [None, 500])
-def test_direct_supply_table_counts_what_the_hash_look_up_does(monkeypatch, block):
-    """The supply filter's direct table (few cells) and its hash index (many) give the
-    same candidates, whole or in small blocks of pairs."""
-    from personatwin_sklearn import NeighborhoodKAnonymizer
-    from personatwin_sklearn.attacks import _linkage, linkage_attack
-    from personatwin_sklearn.datasets import make_social_population
-
-    data = make_social_population(600, random_state=1)
-    release = NeighborhoodKAnonymizer(k=3).fit_transform(data)
-    if block:
-        monkeypatch.setattr(_linkage, "_BLOCK_ROWS", block)
-    tables = {}
-    for cells in (0, 1 << 25):  # hash index, then the direct table
-        monkeypatch.setattr(_linkage, "_DENSE_SUPPLY", cells)
-        tables[cells] = [
-            linkage_attack(data, release, scope=scope, quasi_identifiers=["age", "gender"])
-            .per_target[["n_candidates", "target_in_candidates"]]
-            .to_numpy()
-            for scope in ("neighborhood", "combined")
-        ]
-    for hashed, direct in zip(tables[0], tables[1 << 25]):
-        assert np.array_equal(hashed, direct)
-    assert (tables[0][0][:, 0] > 1).mean() > 0.5  # many candidates to filter
-
-
 def test_tuples_number_distinct_rows_in_order_of_first_appearance():
     from personatwin_sklearn.attacks._linkage import _tuples
 

@@ -431,9 +431,6 @@ def _hier_key(hierarchies):
 _BLOCK_ROWS = 1_000_000
 #: Largest holders table looked up through a hash index (beyond: binary searches).
 _HASH_KEYS = 4_000_000
-#: Most (known pattern, released person) cells of the supply filter's direct table (one
-#: byte each); beyond, the hash index or binary searches.
-_DENSE_SUPPLY = 1 << 25
 #: Known neighbourhoods with at most this many distinct patterns get the exact Hall check
 #: (every subset) when a released pattern could serve two of them; larger ones get the
 #: necessary conditions (each pattern, each connection type, the whole neighbourhood).
@@ -620,17 +617,8 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
         h_key = np.array(holders["p"].to_numpy(), dtype=np.int64)  # a copy, then in place
         h_key *= np.int64(n_r)
         h_key += holders["v"].to_numpy()
-        h_mult = holders["mult"].to_numpy()
-        dense = None
-        if len(used) * n_r <= _DENSE_SUPPLY:  # a cell per (group pattern, person): no hash
-            h_local = p_local[holders["p"].to_numpy()]
-            held = h_local >= 0
-            dense = np.zeros(len(used) * n_r, dtype=np.uint8)
-            dense[h_local[held] * np.int64(n_r) + holders["v"].to_numpy()[held]] = np.minimum(
-                h_mult[held], 255
-            )
-        index = pd.Index(h_key) if dense is None and len(h_key) <= _HASH_KEYS else None
-        supply = (h_key, h_mult, index, None if dense is None else (dense, p_local))
+        index = pd.Index(h_key) if len(h_key) <= _HASH_KEYS else None
+        supply = (h_key, holders["mult"].to_numpy(), index)
     n_types = int(ktypes.max()) + 1 if len(ktypes) else 1
     gtype = ktypes[gp]
     demand_type = np.bincount(gg * n_types + gtype, weights=gm, minlength=n_g * n_types)
@@ -709,11 +697,8 @@ def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r, star=None,
     row of each group the candidates were drawn from) and ``star_mult`` (per pair, the
     candidate's supply of it): that row is checked without a look-up."""
     # (p * n_r + v) of the holders table, sorted and distinct; their multiplicity; a hash
-    # index of the keys (None: a table too large to index beside it); with few enough
-    # cells, (the multiplicity capped at 255 per (group pattern p_local, v), p_local)
-    key, mult, index, dense = supply
-    if dense is not None and int(gm.max(initial=0)) > 255:  # pragma: no cover (capped)
-        dense = None
+    # index of the keys (None: a table too large to index beside it)
+    key, mult, index = supply
     if len(key) == 0:  # nobody holds a consistent pattern
         return np.zeros(len(cg), dtype=bool)
     out = np.ones(len(cg), dtype=bool)
@@ -736,12 +721,6 @@ def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r, star=None,
         j = g_start[g] + k
         if star is not None:  # skip the drawing row
             j += j >= star[g]
-        if dense is not None:  # one read per look-up
-            table, p_local = dense
-            have = table[p_local[gp[j]] * np.int64(n_r) + cv[lo:hi][ci]]
-            short = ci[have < gm[j]]
-            ok[lo:hi] &= np.bincount(short, minlength=hi - lo) == 0
-            continue
         want = gp[j] * np.int64(n_r) + cv[lo:hi][ci]
         if index is not None:  # a hash look-up
             have = mult0[index.get_indexer(want)]
