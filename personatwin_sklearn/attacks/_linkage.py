@@ -1496,6 +1496,7 @@ def _tuples(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         key = key * size + (col - low)
         bound *= size
     tup = pd.factorize(key)[0].astype(np.int64)
-    first = np.empty(int(tup.max()) + 1, dtype=np.int64)
-    first[tup[::-1]] = np.arange(n - 1, -1, -1)  # the last write is the first row
+    # numbered in order of appearance: a tuple's first row is where the running maximum
+    # of the numbers grows
+    first = np.flatnonzero(tup > np.maximum.accumulate(np.r_[-1, tup[:-1]]))
     return tup, first

@@ -141,7 +141,10 @@ def search_release(
         utility (and its parts) are those of the first stage, an upper bound.
     """
     rows, releases = [], []
-    stages = [] if verify is None else list(verify) if not callable(verify) else [verify]
+    if verify is None:
+        stages = []
+    else:  # one full measure, or stages of it (each a lower bound of the next)
+        stages = [verify] if callable(verify) else list(verify)
     next_point = [0] * len(families)
     measured = set()  # rows whose risk is known
 
