@@ -109,9 +109,24 @@ def _canon_scalar(value) -> str:
 
 def _canon(values) -> np.ndarray:
     """Canonical strings of a column (one Python call per *distinct* value)."""
-    codes, uniques = factorize(values, use_na_sentinel=False)
-    labels = np.array([_canon_scalar(u) for u in uniques], dtype=object)
+    codes, labels = _canon_codes(values)
     return labels[codes] if len(codes) else np.array([], dtype=object)
+
+
+def _canon_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(_canon(values))`` (the codes and the distinct canonical labels, in
+    order of first appearance) without a Python object per row: the column is coded as
+    it is stored, then each distinct value made canonical (values with one canonical
+    label share its code; a text column is canonical already, but for a missing value)."""
+    codes, uniques = factorize(values, use_na_sentinel=False)
+    series = values if isinstance(values, pd.Series) else None
+    if series is not None and isinstance(series.dtype, pd.StringDtype):
+        labels = uniques.copy()
+        labels[pd.isna(uniques)] = NA
+    else:
+        labels = np.array([_canon_scalar(u) for u in uniques], dtype=object)
+    relabel, distinct = pd.factorize(labels)
+    return relabel[codes], np.asarray(distinct, dtype=object)
 
 
 def _intervals(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

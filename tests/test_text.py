@@ -66,18 +66,6 @@ def test_text_codes_equal_factorizing_the_text(name):
     assert list(labels) == list(expected)
 
 
-@pytest.mark.parametrize("name", sorted([*COLUMNS, "string"]))
-def test_canon_codes_equal_factorizing_the_canonical_text(name):
-    # the linkage's released columns: a text column skips the per-value canonical form
-    from personatwin_sklearn._graph_features import _canon
-    from personatwin_sklearn.attacks._linkage import _canon_codes
-
-    column = COLUMNS.get(name, pd.Series(["b", None, "b"], dtype="string"))
-    codes, labels = _canon_codes(column)
-    expected_codes, expected = pd.factorize(_canon(column))
-    assert codes.tolist() == list(expected_codes) and list(labels) == list(expected)
-
-
 def test_intervals_parsed_once_per_label_read_the_same():
     from personatwin_sklearn._graph_features import _intervals
 

@@ -35,6 +35,7 @@ from personatwin_sklearn._graph_features import (  # noqa: F401 (old import path
     NA,
     WILDCARD,
     _canon,
+    _canon_codes,
     _canon_scalar,
     _intervals,
     _numeric_age,
@@ -67,23 +68,6 @@ def _column_kind(series: pd.Series, name, hierarchies) -> str:
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return "numeric"
     return "categorical"
-
-
-def _canon_codes(values) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(_canon(values))`` (the codes and the distinct canonical labels, in
-    order of first appearance) without a Python object per row: the column is coded as
-    it is stored, then each distinct value made canonical (values with one canonical
-    label share its code)."""
-    series = values if isinstance(values, pd.Series) else pd.Series(values)
-    codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    uniques = np.asarray(uniques, dtype=object)
-    if isinstance(series.dtype, pd.StringDtype):  # text already: only a missing value
-        labels = uniques.copy()
-        labels[pd.isna(uniques)] = _canon_scalar(None)
-    else:
-        labels = np.array([_canon_scalar(u) for u in uniques], dtype=object)
-    relabel, distinct = pd.factorize(labels)
-    return relabel[codes], np.asarray(distinct, dtype=object)
 
 
 class _ColumnMatcher:
