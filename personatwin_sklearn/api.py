@@ -958,21 +958,23 @@ def _knowledge(data, pipeline):
     return list(sig), age_bin
 
 
-def _measure(data, release, fitted, qis, signature, age_bin, seed, before=None, shadow=True):
+def _measure(data, release, fitted, qis, signature, age_bin, seed, before=None, shadow=True,
+             cross=None):  # fmt: skip
     """The release's headline (every adversary, with this release's detectors) and the
     detectors' figures: what the result reports, and what the search's check uses.
     ``shadow=False``: without the shadow detector (its releases are the most costly
-    part), a lower bound of the headline, and no detector figures (None)."""
+    part), a lower bound of the headline, and no detector figures (None).  ``cross``:
+    the release's cross-fitted detector (:func:`_cross_fitted_of`), when already made."""
     from personatwin_sklearn.attacks import strongest_headline
-    from personatwin_sklearn.attacks._detector import _cross_fitted
 
     if shadow:
-        detector, scores = _detector_strip(data, release, fitted, seed)
+        detector, scores = _detector_strip(data, release, fitted, seed, cross=cross)
     else:
         detector = None
         scores = {}
         if _detectors_run(release):
-            scores["cross-fitted"] = _cross_fitted(release, _DETECTOR_CV, seed)[-1][0]
+            cross = cross or _cross_fitted_of(release, seed)
+            scores["cross-fitted"] = cross[-1][0]
     headline = strongest_headline(
         data, release, quasi_identifiers=qis, signature=list(signature), age_bin=age_bin,
         scores=scores, before=before, random_state=0,
@@ -1045,6 +1047,7 @@ def _search(
     # per release (weak keys: the search drops releases it no longer needs, and an id
     # may be reused by a later release)
     fitted, measured, first = WeakKeyDictionary(), WeakKeyDictionary(), {}
+    crossed = WeakKeyDictionary()  # a release's cross-fitted detector, from stage 1 to 2
     sig, age_bin = _knowledge(data, pipeline)
     bar = None
     if progress:
@@ -1097,12 +1100,13 @@ def _search(
         # every adversary but the shadow detector's (a lower bound of the full measure,
         # which is not run when this already fails: the shadow releases and their
         # detector are its most costly part); with no detector to train it is the full
-        # measure
+        # measure.  The cross-fitted detector is kept for the full measure.
         if not _detectors_run(release):
             return verify(release)
+        crossed[release] = _cross_fitted_of(release, seed)
         headline, _ = _measure(
             data, release, fitted[release], qis, sig, age_bin, seed,
-            before=first.get("headline"), shadow=False,
+            before=first.get("headline"), shadow=False, cross=crossed[release],
         )  # fmt: skip
         first.setdefault("headline", headline)
         return figures(headline)
@@ -1111,7 +1115,7 @@ def _search(
         if release not in measured:
             measured[release] = _measure(
                 data, release, fitted[release], qis, sig, age_bin, seed,
-                before=first.get("headline"),
+                before=first.get("headline"), cross=crossed.pop(release, None),
             )  # fmt: skip
             first.setdefault("headline", measured[release][0])
         return figures(measured[release][0])
@@ -1388,7 +1392,14 @@ def _detectors_run(release) -> bool:
     return min(int(flags.sum()), int((~flags).sum())) >= _MIN_DETECTOR_EDGES
 
 
-def _detector_strip(data, release, fitted, seed):
+def _cross_fitted_of(release, seed):
+    """The release's cross-fitted detector: the first part of its detector suite."""
+    from personatwin_sklearn.attacks._detector import _cross_fitted
+
+    return _cross_fitted(release, _DETECTOR_CV, seed)
+
+
+def _detector_strip(data, release, fitted, seed, cross=None):
     """The detectors of the final release: ``(metadata, {name: connection scores})``.
 
     - cross-fitted on the release's own flags (no real adversary has them: the
@@ -1398,21 +1409,21 @@ def _detector_strip(data, release, fitted, seed):
       detector trained on those releases' flags only, then applied to this release
       (what a real adversary can do).
     """
-    from personatwin_sklearn.attacks import detector_suite
-    from personatwin_sklearn.attacks._detector import auc_direction
+    from personatwin_sklearn.attacks._detector import _suite_from, auc_direction
 
-    flags = release._connections["is_synthetic"].to_numpy(bool)
-    n_syn, n_real = int(flags.sum()), int((~flags).sum())
     if not _detectors_run(release):
+        flags = release._connections["is_synthetic"].to_numpy(bool)
+        n_syn, n_real = int(flags.sum()), int((~flags).sum())
         reason = (
             f"not run: {n_syn} synthetic and {n_real} real connections (a detector needs "
             f"{_MIN_DETECTOR_EDGES} of each); nothing to strip"
         )
         return {"reason": reason}, {}
     shadow, shadow_reason = _shadow_release(data, fitted, seed)
-    suite = detector_suite(
-        release, cv=_DETECTOR_CV, shadow=shadow, importances=False, random_state=seed
-    )
+    suite = _suite_from(
+        release, cross or _cross_fitted_of(release, seed), cv=_DETECTOR_CV, shadow=shadow,
+        include_edge_attributes=False, importances=False,
+    )  # fmt: skip
     scores = {"cross-fitted": suite.scores}
     if suite.shadow_scores is not None:
         scores["shadow"] = suite.shadow_scores

@@ -634,9 +634,18 @@ def detector_suite(
     >>> 0.0 <= result.auc <= 1.0 and 0.0 <= result.shadow_auc <= 1.0
     True
     """
-    y, (n_real, n_syn), X, seed, (scores, aucs) = _cross_fitted(
-        release_with_flags, cv, random_state, include_edge_attributes
-    )
+    cross = _cross_fitted(release_with_flags, cv, random_state, include_edge_attributes)
+    return _suite_from(
+        release_with_flags, cross, cv=cv, shadow=shadow,
+        include_edge_attributes=include_edge_attributes, importances=importances,
+    )  # fmt: skip
+
+
+def _suite_from(release_with_flags, cross, *, cv, shadow, include_edge_attributes,
+                importances) -> DetectorResult:  # fmt: skip
+    """:func:`detector_suite` from its cross-fitted part (:func:`_cross_fitted`): a caller
+    that already has it (the search's first stage) does not train it again."""
+    y, (n_real, n_syn), X, seed, (scores, aucs) = cross
     if importances:
         X_tr, X_te, y_tr, y_te = train_test_split(
             X, y, test_size=0.25, stratify=y, random_state=seed
