@@ -456,3 +456,48 @@ def test_target_ids_attack_those_people_only():
     )
     assert set(sampled.per_target["target_id"]) <= set(ids[::9])
     assert len(sampled.per_target) == 5
+
+
+def test_large_neighbourhood_needs_a_full_matching():
+    """Beyond eight distinct known patterns the check is a maximum flow, not totals.
+
+    The target has 12 female and 7 male friends of distinct ages (19 patterns); another
+    released person has 19 friends too, 10 female and 9 male, every age published "*".
+    Each known pattern has 10 or 9 released friends that could stand for it, and the
+    totals match (19 of 19, all friends), but 12 female partners cannot go to 10 female
+    friends: that person is no candidate, the target is named with certainty."""
+    ages = np.arange(20, 20 + 5 * 38, 5)[:38]
+    genders = ["F"] * 12 + ["M"] * 7 + ["F"] * 10 + ["M"] * 9
+    people = pd.DataFrame(
+        {
+            "person_id": np.arange(40),
+            "age": np.r_[70, 70, ages].astype(int),
+            "gender": ["F", "F", *genders],
+        }
+    )
+    edges = pd.DataFrame(
+        {
+            "person1_id": [0] * 19 + [1] * 19,
+            "person2_id": np.arange(2, 40),
+            "connection_type": "FRIEND",
+        }
+    )
+    original = SocialData(people, edges)
+    published = people.astype({"age": object})
+    published.loc[:, "age"] = "*"
+    release = original.with_people(published, validate=False)
+    table = linkage_attack(
+        original, release, scope="combined", quasi_identifiers=["age", "gender"],
+        signature=["gender", "age"], target_ids=[0],
+    ).per_target  # fmt: skip
+    assert table["n_candidates"].tolist() == [1]
+    assert table["target_in_candidates"].tolist() == [True]
+    # with two more female friends published for the other person, it is one again
+    more = edges.copy()
+    more.loc[more["person2_id"].isin([31, 32]), "person2_id"] = [2, 3]  # two of 0's F
+    both = SocialData(people, more.drop_duplicates().reset_index(drop=True))
+    table = linkage_attack(
+        original, both.with_people(published, validate=False), scope="combined",
+        quasi_identifiers=["age", "gender"], signature=["gender", "age"], target_ids=[0],
+    ).per_target  # fmt: skip
+    assert table["n_candidates"].tolist() == [2]

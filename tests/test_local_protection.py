@@ -96,7 +96,7 @@ def _match(known, released, ok):
     return all(augment(i, set()) for i in range(len(known)))
 
 
-def independent_worst_risk(original, release):
+def independent_worst_risk(original, release, qis=QIS, sig=SIG):
     """Per real person, 1 / number of consistent candidates (combined adversary)."""
     true = original.people.set_index("person_id")
     pub = release.people.set_index("person_id")
@@ -114,13 +114,13 @@ def independent_worst_risk(original, release):
                 return False
             partner = pub_rows[r[1]]
             return all(
-                _covers(c, partner[c], k[1][c], bucket=c == "age") for c in SIG if c in partner
+                _covers(c, partner[c], k[1][c], bucket=c == "age") for c in sig if c in partner
             )
 
         count, found = 0, False
         for v in ids:
             cand = pub_rows[v]
-            if not all(_covers(c, cand[c], row[c]) for c in QIS):
+            if not all(_covers(c, cand[c], row[c]) for c in qis):
                 continue
             if len(pub_seen[v]) < len(known):
                 continue
@@ -920,3 +920,25 @@ def test_repair_attacks_everyone_up_to_its_bound(data, monkeypatch):
     assert asked == [(None, api._REPAIR_SAMPLE_SEED), (50, api._REPAIR_SAMPLE_SEED)]
     assert n_sampled <= n_all  # the sample's exposed people are among everyone's
     assert set(sampled(release)) <= set(everyone(release))
+
+
+@pytest.fixture(scope="module")
+def dense_result():
+    return pt.create_safe_personas(
+        dense_friends(), quasi_identifiers=["age", "gender"],
+        pattern_signature=["gender", "age"], random_state=0,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_dense_graph_release_recounted_meets_the_target(dense_result):
+    """A dense graph (20 connections each): the chosen release meets the target by the
+    independent recount (an augmenting-path matching per candidate), and the headline is
+    not below it (the package's check of large neighbourhoods is a maximum flow, exact:
+    its count of necessary totals alone let a release through at 4.0% whose recount was
+    9.4%, with 2% named with certainty)."""
+    data = dense_friends()
+    risk = independent_worst_risk(data, dense_result.data, ["age", "gender"], ["gender", "age"])
+    assert risk.mean() <= dense_result.metadata["target_risk"] + 1e-9
+    assert np.mean(risk >= 1.0) <= dense_result.metadata["max_certain"] + 1e-9
+    assert dense_result.metadata["headline"]["after"]["average"] >= risk.mean() - 0.02

@@ -771,9 +771,58 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
     )
     need = demand_type.reshape(-1, n_types)[cg[chk]]
     ok[chk] &= (by_type.reshape(n_c, n_types)[chk] >= need).all(axis=1)
+    # the totals are necessary, not sufficient (twelve known partners of one gender, ten
+    # released ones who can stand for them, other released ones of the other gender):
+    # the candidates that pass them get the exact check, a maximum flow
+    big = np.zeros(n_c, dtype=bool)
+    big[chk] = ok[chk]
+    _hall_flow(big, ok, ci, ri, c, j, rrow, r_mult, g_start, cg, gm, local, n_pat,
+               demand_total)  # fmt: skip
     small = overlap & ok & (n_pat[cg] <= _HALL_EXACT)
     return _hall_exact(small, ok, ci, ri, c, j, dc, dk, rrow, r_mult, g_start, cg, gm, local,
                        n_pat)  # fmt: skip
+
+
+def _hall_flow(sel, ok, ci, ri, c, j, rrow, r_mult, g_start, cg, gm, local, n_pat,
+               demand_total) -> None:  # fmt: skip
+    """Exact Hall for the candidates ``sel`` of any size: one maximum flow over all of
+    them (source -> each known pattern, its multiplicity; pattern -> each released
+    connection that can stand for it; released connection -> sink, its multiplicity).
+    The candidates are disjoint parts of one graph, so each one's flow is its own
+    maximum b-matching; a candidate stays when it matches every known connection.
+    ``ok`` is updated in place."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_flow
+
+    idx = np.flatnonzero(sel)
+    if len(idx) == 0:
+        return
+    n_c = len(ok)
+    compact = np.full(n_c, -1, dtype=np.int64)
+    compact[idx] = np.arange(len(idx))
+    kn = n_pat[cg[idx]]
+    k_off = np.cumsum(kn) - kn
+    n_known = int(kn.sum())
+    rows = np.flatnonzero(compact[ci] >= 0)  # released connections of those candidates
+    r_node = np.full(len(ci), -1, dtype=np.int64)
+    r_node[rows] = np.arange(len(rows))
+    source, sink, k0 = 0, 1, 2
+    r0 = k0 + n_known
+    ka, kk = _expand(kn)  # known nodes: (selected candidate, local pattern)
+    k_need = gm[g_start[cg[idx[ka]]] + kk]
+    hit = compact[c] >= 0
+    h_from = k0 + k_off[compact[c[hit]]] + local[j[hit]]
+    h_to = r0 + r_node[ri[hit]]
+    src = np.r_[np.full(n_known, source), h_from, r0 + np.arange(len(rows))]
+    dst = np.r_[k0 + np.arange(n_known), h_to, np.full(len(rows), sink)]
+    cap = np.r_[k_need, gm[j[hit]], r_mult[rrow[rows]]].astype(np.int32)
+    n_nodes = r0 + len(rows)
+    graph = csr_matrix((cap, (src.astype(np.int32), dst.astype(np.int32))),
+                       shape=(n_nodes, n_nodes))  # fmt: skip
+    flow = maximum_flow(graph, source, sink).flow
+    out = np.asarray(flow[source].toarray()).ravel()[k0:r0]  # per known node
+    got = np.bincount(ka, weights=out, minlength=len(idx))
+    ok[idx] &= got >= demand_total[cg[idx]]
 
 
 def _hall_exact(small, ok, ci, ri, c, j, dc, dk, rrow, r_mult, g_start, cg, gm, local,
