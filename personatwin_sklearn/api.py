@@ -1180,6 +1180,11 @@ def _search_local(
 #: (a known pattern's released holders), so beyond this a sample of
 #: :data:`_SEARCH_TARGETS` keeps the search's time in bounds.
 _REPAIR_ALL = 100_000
+#: ... and only while nobody has more connections than this: a person with 50,000
+#: connections makes 50,000 targets share a known pattern that 50,000 released people
+#: hold, and attacking all of them cost 252 s and 3.98 GB on 60,001 people (the sample:
+#: 107 s, 1.16 GB; ``benchmarks/bench_scale.py``, case ``hub``).
+_REPAIR_ALL_MAX_DEGREE = 1_000
 #: Seed of the repair's sample of real people (above :data:`_REPAIR_ALL`): not the one
 #: the search's quick risk and the headline draw (0), so the people the repair widens
 #: for are not the ones its risk is measured on (that measure would miss the unsampled
@@ -1187,18 +1192,21 @@ _REPAIR_ALL = 100_000
 _REPAIR_SAMPLE_SEED = 1
 
 
-def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS, attack_all=_REPAIR_ALL):
+def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS, attack_all=_REPAIR_ALL,
+                max_degree=_REPAIR_ALL_MAX_DEGREE):  # fmt: skip
     """``release, most=2, among=None -> ids`` of the real people the combined linkage
     narrows to ``most`` candidates or fewer (the repair's targets: every real person up to
-    ``attack_all`` of them, else a seeded sample of ``n_targets`` drawn apart from the
-    risk's; ``among``: those people only)."""
+    ``attack_all`` of them when nobody has more than ``max_degree`` connections, else a
+    seeded sample of ``n_targets`` drawn apart from the risk's; ``among``: those people
+    only)."""
     from personatwin_sklearn.attacks import linkage_attack
 
     if data.n_connections == 0:
         return None
     sig, age_bin = _knowledge(data, pipeline)
     n_real = int((~data.is_synthetic).sum())
-    sample = None if n_real <= max(attack_all, n_targets) else n_targets
+    everyone = n_real <= attack_all and int(np.max(data.degree(), initial=0)) <= max_degree
+    sample = None if everyone or n_real <= n_targets else n_targets
 
     def exposed(release, most=2, among=None):
         # the combined candidates are a subset of the neighbourhood ones: one scope

@@ -900,8 +900,9 @@ def test_bad_cover_hub_degree_is_named(data):
 
 def test_repair_attacks_everyone_up_to_its_bound(data, monkeypatch):
     """The search's repair attacks every real person up to ``attack_all`` of them (a
-    person it does not attack is not repaired), and above it a seeded sample of
-    ``n_targets`` (drawn with its own seed, apart from the risk's sample)."""
+    person it does not attack is not repaired) while nobody has more than ``max_degree``
+    connections, else a seeded sample of ``n_targets`` (drawn with its own seed, apart
+    from the risk's sample)."""
     from personatwin_sklearn import api
     from personatwin_sklearn.attacks import _linkage
 
@@ -916,8 +917,12 @@ def test_repair_attacks_everyone_up_to_its_bound(data, monkeypatch):
     release = pt.NeighborhoodKAnonymizer(k=3).fit_transform(data)
     everyone = api._exposed_of(data, QIS, api.make_persona_pipeline(), n_targets=50)
     sampled = api._exposed_of(data, QIS, api.make_persona_pipeline(), 50, attack_all=100)
+    hubs = api._exposed_of(data, QIS, api.make_persona_pipeline(), 50, max_degree=1)
     n_all, n_sampled = len(everyone(release)), len(sampled(release))
-    assert asked == [(None, api._REPAIR_SAMPLE_SEED), (50, api._REPAIR_SAMPLE_SEED)]
+    hubs(release)  # somebody has more than one connection: a sample
+    assert asked == [(None, api._REPAIR_SAMPLE_SEED), (50, api._REPAIR_SAMPLE_SEED)] + [
+        (50, api._REPAIR_SAMPLE_SEED)
+    ]
     assert n_sampled <= n_all  # the sample's exposed people are among everyone's
     assert set(sampled(release)) <= set(everyone(release))
 

@@ -417,7 +417,8 @@ _BLOCK_ROWS = 1_000_000
 _HASH_KEYS = 4_000_000
 #: Known neighbourhoods with at most this many distinct patterns get the exact Hall check
 #: (every subset) when a released pattern could serve two of them; larger ones get the
-#: necessary conditions (each pattern, each connection type, the whole neighbourhood).
+#: necessary conditions (each pattern, each connection type, the whole neighbourhood),
+#: then, for the candidates that pass them, a maximum flow (exact too).
 _HALL_EXACT = 8
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
@@ -524,9 +525,10 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     An injective assignment is required: the target's known connections must go to
     *distinct* released connections of the candidate, each consistent with the known
     pattern it stands for (Hall's condition for the bipartite b-matching, checked
-    exactly for neighbourhoods of up to :data:`_HALL_EXACT` distinct patterns where a
-    released pattern could stand for two known ones; per pattern, per connection type
-    and in total beyond that).  Candidates are generated from the holders of each
+    exactly: every subset for neighbourhoods of up to :data:`_HALL_EXACT` distinct
+    patterns where a released pattern could stand for two known ones; beyond that the
+    necessary counts per pattern, per connection type and in total, then a maximum
+    flow for the candidates that pass them).  Candidates are generated from the holders of each
     group's rarest known pattern only, then checked pattern by pattern: the work is
     bounded by (distinct neighbourhoods) x (holders of their rarest pattern) x their
     size, not targets x holders.
