@@ -27,9 +27,13 @@ def write_block(doc: Path, marker: str, text: str, *, append: bool = False) -> N
     print(f"(written into {Path(doc).resolve().relative_to(ROOT)})", file=sys.stderr)
 
 
+def markdown(table) -> str:
+    """A DataFrame as a Markdown table (header, rule, one line per row)."""
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(values) + " |" for values in table.astype(str).to_numpy()]
+    return "\n".join(lines)
+
+
 def print_markdown(table) -> None:
     """Print a DataFrame as a Markdown table (header, rule, one line per row)."""
-    print("| " + " | ".join(map(str, table.columns)) + " |")
-    print("|" + "---|" * len(table.columns))
-    for values in table.astype(str).to_numpy():
-        print("| " + " | ".join(values) + " |")
+    print(markdown(table))

@@ -52,6 +52,7 @@ def _row(name, data, release):
 
 
 def rows():
+    from bench_occupation_bound import degree_rank
     from bench_utility import caltech_population
 
     data = caltech_population()
@@ -59,10 +60,7 @@ def rows():
         data, random_state=0, quasi_identifiers=QIS, pattern_signature=SIG
     ).data
     year = release.people["person_id"].map(data.people.set_index("person_id")["year"])
-    degree = release.people["person_id"].map(
-        pd.Series(np.asarray(data.degree()), index=data.people["person_id"])
-    )
-    order = np.argsort(-degree.to_numpy(), kind="stable")  # most connected first
+    order = degree_rank(data, release)  # most connected first
     out = [_row("README command", data, release)]
     for share in (0.0, 0.05, 0.25):
         for suppressed in ([], ["gender", "dorm"]):
@@ -82,15 +80,13 @@ def main(argv=None):
     parser.add_argument("--write", action="store_true", help="also into docs/utility.md")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    table = pd.DataFrame(rows())
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(v) + " |" for v in table.astype(str).to_numpy()]
-    lines += ["", "`python benchmarks/bench_caltech_bound.py` (shares: release (original))."]
-    print("\n".join(lines))
-    if args.write:
-        from _docs import write_block
+    from _docs import markdown, write_block
 
-        write_block(DOC, "bench_caltech_bound", "\n".join(lines))
+    text = markdown(pd.DataFrame(rows()))
+    text += "\n\n`python benchmarks/bench_caltech_bound.py` (shares: release (original))."
+    print(text)
+    if args.write:
+        write_block(DOC, "bench_caltech_bound", text)
 
 
 if __name__ == "__main__":

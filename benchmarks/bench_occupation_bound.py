@@ -72,8 +72,8 @@ def _row(name, seed, data, release, n_targets=None):
     }
 
 
-def _degree_rank(data, release):
-    """Released rows by descending number of connections (ties by row)."""
+def degree_rank(data, release):
+    """Released rows by descending number of connections in ``data`` (ties by row)."""
     degree = release.people["person_id"].map(
         pd.Series(np.asarray(data.degree()), index=data.people["person_id"])
     )
@@ -85,7 +85,7 @@ def exact_occupations(seed=0, n=100_000, n_targets=2000):
     data = make_social_population(n, random_state=seed)
     release = pt.create_safe_personas(data, random_state=seed).data
     exact = release.people["person_id"].map(data.people.set_index("person_id")["occupation"])
-    top = _degree_rank(data, release)[: len(release) // 10]
+    top = degree_rank(data, release)[: len(release) // 10]
     rows = [_row("default", seed, data, release, n_targets)]
     others = ["age", "gender", "ethnicity", "zipcode", "has_criminal_record"]
     for suppressed in ([], ["zipcode"], ["zipcode", "ethnicity"], ["age"], others):
@@ -116,16 +116,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     if args.population == "100k":
-        import io
-        from contextlib import redirect_stdout
+        from _docs import markdown, write_block
 
-        from _docs import print_markdown, write_block
-
-        table = pd.DataFrame(exact_occupations(seed=args.seeds[0]))
-        out = io.StringIO()
-        with redirect_stdout(out):
-            print_markdown(table)
-        text = out.getvalue().rstrip("\n")
+        text = markdown(pd.DataFrame(exact_occupations(seed=args.seeds[0])))
         print(text)
         if args.write:
             note = (
@@ -154,10 +147,7 @@ def main(argv=None):
             )  # fmt: skip
         )
         # the 20% with most connections (ties by row) publish "*": 80% stay <= major
-        degree = release.people["person_id"].map(
-            pd.Series(np.asarray(data.degree()), index=data.people["person_id"])
-        )
-        top = np.argsort(-degree.to_numpy(), kind="stable")[: len(bare) // 5]
+        top = degree_rank(data, release)[: len(bare) // 5]
         hubs = bare.copy()
         hubs.iloc[top, hubs.columns.get_loc("occupation")] = "*"
         rows.append(

@@ -776,18 +776,16 @@ def _check_block(cg, cv, o_order, o_start, r_pat, r_mult, g_start, n_pat, gp, gm
     # the totals are necessary, not sufficient (twelve known partners of one gender, ten
     # released ones who can stand for them, other released ones of the other gender):
     # the candidates that pass them get the exact check, a maximum flow
-    big = np.zeros(n_c, dtype=bool)
-    big[chk] = ok[chk]
-    _hall_flow(big, ok, ci, ri, c, j, rrow, r_mult, g_start, cg, gm, local, n_pat,
+    _hall_flow(chk[ok[chk]], ok, ci, ri, c, j, rrow, r_mult, g_start, cg, gm, local, n_pat,
                demand_total)  # fmt: skip
     small = overlap & ok & (n_pat[cg] <= _HALL_EXACT)
     return _hall_exact(small, ok, ci, ri, c, j, dc, dk, rrow, r_mult, g_start, cg, gm, local,
                        n_pat)  # fmt: skip
 
 
-def _hall_flow(sel, ok, ci, ri, c, j, rrow, r_mult, g_start, cg, gm, local, n_pat,
+def _hall_flow(idx, ok, ci, ri, c, j, rrow, r_mult, g_start, cg, gm, local, n_pat,
                demand_total) -> None:  # fmt: skip
-    """Exact Hall for the candidates ``sel`` of any size: one maximum flow over all of
+    """Exact Hall for the candidates ``idx`` of any size: one maximum flow over all of
     them (source -> each known pattern, its multiplicity; pattern -> each released
     connection that can stand for it; released connection -> sink, its multiplicity).
     The candidates are disjoint parts of one graph, so each one's flow is its own
@@ -796,11 +794,9 @@ def _hall_flow(sel, ok, ci, ri, c, j, rrow, r_mult, g_start, cg, gm, local, n_pa
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import maximum_flow
 
-    idx = np.flatnonzero(sel)
     if len(idx) == 0:
         return
-    n_c = len(ok)
-    compact = np.full(n_c, -1, dtype=np.int64)
+    compact = np.full(len(ok), -1, dtype=np.int64)
     compact[idx] = np.arange(len(idx))
     kn = n_pat[cg[idx]]
     k_off = np.cumsum(kn) - kn
