@@ -1065,16 +1065,17 @@ def _search(
     def finish(release, point):
         # widen the partners of those an attack still singles out (values only widen:
         # the unrepaired release's utility bounds the repaired one's)
-        exposed = repair(release)
+        exposed, n_candidates = repair(release)
         if not len(exposed):
             return release
         _forget(release)  # rebuilt: its attack tables are not needed again
         candidate = clone(fitted.pop(release)).set_params(generalize__cover_ids=exposed)
         release = candidate.fit_transform(data)
-        if "slot_hubs" in candidate.named_steps["generalize"].cover_widen:
-            # a second round: those still named with certainty get a twin in their group
-            # (values only widen, so candidates only grow: only the exposed can be alone)
-            alone = repair(release, most=1, among=exposed)
+        # a second round: those still named with certainty get a twin in their group
+        # (values only widen, so candidates only grow: only those alone before can be)
+        single = exposed[n_candidates <= 1]
+        if "slot_hubs" in candidate.named_steps["generalize"].cover_widen and len(single):
+            alone, _ = repair(release, most=1, among=single)
             if len(alone):
                 _forget(release)
                 candidate = clone(candidate).set_params(generalize__twin_ids=alone)
@@ -1194,8 +1195,9 @@ _REPAIR_SAMPLE_SEED = 1
 
 def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS, attack_all=_REPAIR_ALL,
                 max_degree=_REPAIR_ALL_MAX_DEGREE):  # fmt: skip
-    """``release, most=2, among=None -> ids`` of the real people the combined linkage
-    narrows to ``most`` candidates or fewer (the repair's targets: every real person up to
+    """``release, most=2, among=None -> (ids, n_candidates)`` of the real people the
+    combined linkage narrows to ``most`` candidates or fewer, sorted by id, and their
+    numbers of candidates (the repair's targets: every real person up to
     ``attack_all`` of them when nobody has more than ``max_degree`` connections, else a
     seeded sample of ``n_targets`` drawn apart from the risk's; ``among``: those people
     only)."""
@@ -1209,14 +1211,18 @@ def _exposed_of(data, qis, pipeline, n_targets=_SEARCH_TARGETS, attack_all=_REPA
     sample = None if everyone or n_real <= n_targets else n_targets
 
     def exposed(release, most=2, among=None):
-        # the combined candidates are a subset of the neighbourhood ones: one scope
+        # the combined candidates are a subset of the neighbourhood ones: one scope;
+        # counted up to ``most`` only (larger sets are not listed in full)
         table = linkage_attack(
             data, release, quasi_identifiers=qis, scope="combined", signature=list(sig),
             age_bin=age_bin, n_targets=None if among is not None else sample,
-            random_state=_REPAIR_SAMPLE_SEED, target_ids=among,
+            random_state=_REPAIR_SAMPLE_SEED, target_ids=among, count_up_to=most,
         ).per_target  # fmt: skip
-        hit = table["target_in_candidates"].to_numpy(bool)
-        return np.unique(table["target_id"].to_numpy()[hit & (table["n_candidates"] <= most)])
+        n = table["n_candidates"].to_numpy()
+        sel = table["target_in_candidates"].to_numpy(bool) & (n <= most)
+        ids = table["target_id"].to_numpy()[sel]
+        order = np.argsort(ids, kind="stable")  # one row per target: the ids are distinct
+        return ids[order], n[sel][order]
 
     return exposed
 

@@ -376,6 +376,13 @@ def test_bad_input(population, toy):
         linkage_attack(population, population.people)
     with pytest.raises(InvalidParameterError, match="'threshold' parameter"):
         linkage_attack(population, population, threshold=0)
+    with pytest.raises(InvalidParameterError, match="'count_up_to' parameter"):
+        linkage_attack(population, population, scope="combined", count_up_to=0)
+    with pytest.raises(InvalidValueError, match="pass count_up_to=None with it"):
+        linkage_attack(
+            population, population, scope="combined", count_up_to=2,
+            candidate_pool=np.ones(len(population.people), bool),
+        )  # fmt: skip
     with pytest.raises(InvalidValueError, match="n_targets=5000 exceeds the 1000 real people"):
         linkage_attack(population, population, n_targets=5000)
     release = population.with_people(population.people.drop(columns="zipcode"))
@@ -456,6 +463,33 @@ def test_target_ids_attack_those_people_only():
     )
     assert set(sampled.per_target["target_id"]) <= set(ids[::9])
     assert len(sampled.per_target) == 5
+
+
+@pytest.mark.parametrize("scope", ["neighborhood", "combined"])
+def test_count_up_to_is_exact_for_the_small_sets(scope):
+    """``count_up_to``: a target with at most that many candidates gets the full attack's
+    row; one with more gets ``count_up_to + 1`` and is not looked for (the search's
+    repair needs only the small sets).  The same once the exact table is made."""
+    from personatwin_sklearn import NeighborhoodKAnonymizer
+    from personatwin_sklearn.attacks._linkage import _forget
+
+    data = make_social_population(400, random_state=1)
+    release = NeighborhoodKAnonymizer(k=3).fit_transform(data)
+    exact = linkage_attack(data, release, scope=scope).per_target
+    n = exact["n_candidates"].to_numpy()
+    assert (n <= 2).any() and (n > 6).any()  # both kinds of target
+    for up_to in (1, 2, 5):
+        for cached in (False, True):
+            if not cached:
+                _forget(release)  # the count that stops early, not the exact table
+            table = linkage_attack(data, release, scope=scope, count_up_to=up_to).per_target
+            small = n <= up_to
+            pd.testing.assert_frame_equal(table[small], exact[small])
+            assert (table.loc[~small, "n_candidates"] == up_to + 1).all()
+            assert not table.loc[~small, "target_in_candidates"].any()
+            if cached:
+                continue
+            linkage_attack(data, release, scope=scope)  # the exact table, for the next
 
 
 def test_large_neighbourhood_needs_a_full_matching():

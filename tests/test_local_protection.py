@@ -918,12 +918,13 @@ def test_repair_attacks_everyone_up_to_its_bound(data, monkeypatch):
     everyone = api._exposed_of(data, QIS, api.make_persona_pipeline(), n_targets=50)
     sampled = api._exposed_of(data, QIS, api.make_persona_pipeline(), 50, attack_all=100)
     hubs = api._exposed_of(data, QIS, api.make_persona_pipeline(), 50, max_degree=1)
-    of_all, of_sample = everyone(release), sampled(release)
+    (of_all, n_all), (of_sample, _) = everyone(release), sampled(release)
     hubs(release)  # somebody has more than one connection: a sample
     seed = api._REPAIR_SAMPLE_SEED
     assert asked == [(None, seed), (50, seed), (50, seed)]
     assert len(of_sample) <= len(of_all)  # the sample's exposed people are among everyone's
     assert set(of_sample) <= set(of_all)
+    assert (n_all >= 1).all() and (n_all <= 2).all()  # each one's number of candidates
 
 
 @pytest.fixture(scope="module")

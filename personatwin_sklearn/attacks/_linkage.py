@@ -420,6 +420,9 @@ _HASH_KEYS = 4_000_000
 #: necessary conditions (each pattern, each connection type, the whole neighbourhood),
 #: then, for the candidates that pass them, a maximum flow (exact too).
 _HALL_EXACT = 8
+#: ``enough`` x these: the holders of each group's rarest pattern drawn in the first
+#: rounds of a count that stops at ``enough`` (then all of the groups still short).
+_ENOUGH_ROUNDS = (4, 32)
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -519,7 +522,7 @@ def _group_neighborhoods(t, p, m, n_t, split=None):
 
 
 def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=None,
-                             split=None, keep_pair=None):  # fmt: skip
+                             split=None, keep_pair=None, enough=None):  # fmt: skip
     """Candidates of each target's known neighbourhood, in memory linear in the data.
 
     An injective assignment is required: the target's known connections must go to
@@ -537,6 +540,12 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     ``split`` values are kept apart, and ``keep_pair(split of the group, released person)``
     (bool per pair) drops candidates before any pattern is checked: the combined
     adversary's quasi-identifiers, applied first (far fewer pairs to check).
+
+    With ``enough`` (an int) a group's candidates are drawn and checked in rounds (the
+    first ``enough`` x :data:`_ENOUGH_ROUNDS` holders of its rarest pattern, then the
+    rest) and a group stops once ``enough`` pass: its candidates are then some of them
+    only (at least ``enough``), the others' all of them.  For a search that needs only
+    the small candidate sets.
 
     Returns
     -------
@@ -608,55 +617,33 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     n_types = int(ktypes.max()) + 1 if len(ktypes) else 1
     gtype = ktypes[gp]
     demand_type = np.bincount(gg * n_types + gtype, weights=gm, minlength=n_g * n_types)
-    # chunks of groups, each bounded by the holders it expands to (a fan-out of 50,000
-    # connections stays in bounded memory): generated, filtered and checked in turn;
-    # the chunks follow the group order, so the pairs stay sorted by (group, person)
-    cum = np.cumsum(reach[star])
-    cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
-    chunks = np.unique(np.r_[0, cuts, n_g])
-    out_g, out_v = [], []
-    for g0, g1 in zip(chunks[:-1], chunks[1:]):
-        sl = star[g0:g1]
-        c_mult = None
-        if holders is not None:  # the holders of the rarest pattern: a slice each, by v
-            gi, k = _expand(reach[sl])
-            rows = h_start[sl[gi]] + k
-            cg, cv, c_mult = gi + g0, h_v[rows].astype(np.int64), h_mult[rows]
-            del gi, k, rows
-        else:
-            gi, k = _expand(p_start[sl + 1] - p_start[sl])
-            q = qq[p_order[p_start[sl[gi]] + k]]
-            hi, k2 = _expand(holders_q[q])
-            cand = _unique((gi[hi] + g0) * np.int64(n_r) + r_owner[q_order[q_start[q[hi]] + k2]])
-            del gi, k, q, hi, k2
-            cg, cv = cand // n_r, cand % n_r
-        if keep_pair is not None and len(cg):
-            kept = keep_pair(split_g[cg], cv)
-            cg, cv = cg[kept], cv[kept]
-            c_mult = None if c_mult is None else c_mult[kept]
+
+    def survive(cg, cv, c_mult):
+        """Per (group, candidate) pair: can the candidate's released neighbourhood hold
+        the group's known one?  (The degree when exact, each pattern's supply, then
+        every known pattern against the candidate's released patterns: after the supply
+        filter a one-pattern neighbourhood is decided, Hall's condition for one pattern
+        being its supply.)  Each pair is decided on its own."""
+        ok = np.ones(len(cg), dtype=bool)
         if exact:
-            keep = rdeg[cv] == demand_total[cg]
-            cg, cv = cg[keep], cv[keep]
-            c_mult = None if c_mult is None else c_mult[keep]
-        if supply is not None and len(cg):
+            ok &= rdeg[cv] == demand_total[cg]
+        if supply is not None and ok.any():
+            idx = np.flatnonzero(ok)
+            g, v = cg[idx], cv[idx]
             if c_mult is not None:  # one known pattern: its supply is the holder's mult
-                one = n_pat[cg] == 1
-                keep = np.ones(len(cg), dtype=bool)
-                keep[one] = c_mult[one] >= gm[g_start[cg[one]]]
+                mult = c_mult[idx]
+                one = n_pat[g] == 1
+                keep = np.ones(len(g), dtype=bool)
+                keep[one] = mult[one] >= gm[g_start[g[one]]]
                 more = np.flatnonzero(~one)
                 keep[more] = _supply_filter(
-                    cg[more], cv[more], supply, g_start, n_pat, gp, gm, n_r, star=first,
-                    star_mult=c_mult[more],
+                    g[more], v[more], supply, g_start, n_pat, gp, gm, n_r, star=first,
+                    star_mult=mult[more],
                 )  # fmt: skip
             else:
-                keep = _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r)
-            cg, cv = cg[keep], cv[keep]
-
-        # 2. every known pattern of the group against the candidate's released patterns
-        # (after the supply filter a one-pattern neighbourhood is decided: Hall's
-        # condition for one pattern is its supply)
-        ok = np.ones(len(cg), dtype=bool)
-        todo = np.flatnonzero(n_pat[cg] > 1) if supply is not None else np.arange(len(cg))
+                keep = _supply_filter(g, v, supply, g_start, n_pat, gp, gm, n_r)
+            ok[idx] = keep
+        todo = np.flatnonzero(ok & (n_pat[cg] > 1)) if supply is not None else np.flatnonzero(ok)
         tg, tv = cg[todo], cv[todo]
         per_c = (o_start[tv + 1] - o_start[tv]) * n_pat[tg]  # expanded rows per candidate
         cum_c = np.cumsum(per_c)
@@ -669,8 +656,63 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
                 tg[lo:hi_], tv[lo:hi_], o_order, o_start, r_pat, r_mult, g_start, n_pat, gp,
                 gm, local, gtype, n_types, demand_total, demand_type, pair_set, p_local, n_q,
             )  # fmt: skip
-        out_g.append(cg[ok])
-        out_v.append(cv[ok])
+        return ok
+
+    # chunks of groups, each bounded by the holders it expands to (a fan-out of 50,000
+    # connections stays in bounded memory): generated, filtered and checked in turn;
+    # the chunks follow the group order, so the pairs stay sorted by (group, person)
+    cum = np.cumsum(reach[star])
+    cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
+    chunks = np.unique(np.r_[0, cuts, n_g])
+    out_g, out_v = [], []
+    for g0, g1 in zip(chunks[:-1], chunks[1:]):
+        sl = star[g0:g1]
+        if holders is None:  # every consistent holder of the rarest pattern, at once
+            gi, k = _expand(p_start[sl + 1] - p_start[sl])
+            q = qq[p_order[p_start[sl[gi]] + k]]
+            hi, k2 = _expand(holders_q[q])
+            cand = _unique((gi[hi] + g0) * np.int64(n_r) + r_owner[q_order[q_start[q[hi]] + k2]])
+            del gi, k, q, hi, k2
+            cg, cv = cand // n_r, cand % n_r
+            if keep_pair is not None and len(cg):
+                kept = keep_pair(split_g[cg], cv)
+                cg, cv = cg[kept], cv[kept]
+            ok = survive(cg, cv, None)
+            out_g.append(cg[ok])
+            out_v.append(cv[ok])
+            continue
+        # the holders of the rarest pattern: a slice each, by v; with ``enough``, in
+        # rounds (each group's first holders, then more for the groups still short)
+        size = reach[sl]
+        taken = np.zeros(g1 - g0, dtype=np.int64)
+        found = np.zeros(g1 - g0, dtype=np.int64)
+        rounds = () if enough is None else tuple(enough * r for r in _ENOUGH_ROUNDS)
+        parts_g, parts_v = [], []
+        for cap in (*rounds, None):
+            upto = size if cap is None else np.minimum(size, cap)
+            more = np.where(found < (enough or 1), upto - taken, 0)
+            gi, k = _expand(more)
+            rows = h_start[sl[gi]] + taken[gi] + k
+            cg, cv, c_mult = gi + g0, h_v[rows].astype(np.int64), h_mult[rows]
+            del gi, k, rows
+            taken += more
+            if keep_pair is not None and len(cg):
+                kept = keep_pair(split_g[cg], cv)
+                cg, cv, c_mult = cg[kept], cv[kept], c_mult[kept]
+            ok = survive(cg, cv, c_mult)
+            parts_g.append(cg[ok])
+            parts_v.append(cv[ok])
+            if enough is None:
+                break
+            found += np.bincount(parts_g[-1] - g0, minlength=g1 - g0)
+            if not ((found < enough) & (taken < size)).any():  # every group decided
+                break
+        cg, cv = np.concatenate(parts_g), np.concatenate(parts_v)
+        if len(parts_g) > 1:  # the rounds' pairs, sorted by (group, person) again
+            order = np.lexsort((cv, cg))
+            cg, cv = cg[order], cv[order]
+        out_g.append(cg)
+        out_v.append(cv)
     return group, np.concatenate(out_g), np.concatenate(out_v), n_g
 
 
@@ -1071,6 +1113,7 @@ def _holders(pairs_p, pairs_q, ridx) -> pd.DataFrame:
         "candidate_pool": ["array-like", None],
         "random_state": ["random_state"],
         "target_ids": ["array-like", None],
+        "count_up_to": [Interval(Integral, 1, None, closed="left"), None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -1090,6 +1133,7 @@ def linkage_attack(
     candidate_pool=None,
     random_state=None,
     target_ids=None,
+    count_up_to=None,
 ):
     """Simulate a linkage attack on ``release`` by an adversary who knows real people.
 
@@ -1124,9 +1168,9 @@ def linkage_attack(
     Under generalised partner attributes or grouped connection types one released
     connection may be consistent with several known patterns; it still stands for only
     one of them: the target's known connections must go to *distinct* released
-    connections of the candidate (Hall's condition of the bipartite matching, exact for
-    neighbourhoods of up to 8 distinct known patterns; beyond, per pattern, per
-    connection type and in total).  Candidates are generated from the holders of the
+    connections of the candidate (Hall's condition of the bipartite matching, exact:
+    every subset of up to 8 distinct known patterns, beyond that a maximum flow).
+    Candidates are generated from the holders of the
     rarest known pattern of each distinct known neighbourhood and checked by sorted-key
     look-ups, so memory is linear in people + connections (a person with 50,000
     connections is handled).  A target without
@@ -1170,6 +1214,15 @@ def linkage_attack(
     target_ids : array-like of person ids, default=None
         Attack only these real people (with ``n_targets``, a sample of them); ids that
         are not real people of ``original`` are ignored.  ``None``: every real person.
+    count_up_to : int, default=None
+        Neighbourhood / combined scopes: count each target's candidates only up to this
+        many, for a search that needs only the small candidate sets (the protection's
+        repair of the people an attack narrows to a few).  A target with more gets
+        ``n_candidates = count_up_to + 1`` and ``target_in_candidates = False`` (not
+        looked for): the rates then count only the targets with at most
+        ``count_up_to`` candidates.  The others are exact, and the cost falls with the
+        candidate sets no longer listed in full.  ``None``: every count exact.  Not with
+        ``candidate_pool``.
 
     Returns
     -------
@@ -1228,6 +1281,11 @@ def linkage_attack(
         lambda: pd.Index(view._people[view.id_col]).get_indexer(pd.Index(target_ids)),
     )
     pool = None
+    if candidate_pool is not None and count_up_to is not None:
+        raise InvalidValueError(
+            "candidate_pool needs every candidate: pass count_up_to=None with it (a count "
+            "that stops early cannot be narrowed to a pool afterwards)."
+        )
     if candidate_pool is not None:
         pool = np.asarray(candidate_pool, dtype=bool).ravel()
         if pool.shape != (n_r,):
@@ -1326,13 +1384,28 @@ def linkage_attack(
             # quasi-identifiers drop candidates before any pattern is checked; groups
             # are then (neighbourhood, known QI tuple), so a group's candidates are the
             # target's combined candidates (the same sets as filtering afterwards)
+            c_key = ("combined", *base_key, exact, tuple(qis))
+            # a count that stops early: only when no exact table is at hand (its own key)
+            enough = None
+            if count_up_to is not None and not _is_cached(n_key):
+                if scope == "neighborhood" or not _is_cached(c_key):
+                    enough = count_up_to + 1
             if scope == "combined" and not _is_cached(n_key):
                 group, cg, cv, n_g = _cached(
-                    ("combined", *base_key, exact, tuple(qis)),
+                    c_key if enough is None else (*c_key, "up to", enough),
                     alive,
                     lambda: _neighborhood_candidates(
                         kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv,
-                        split=ktup, keep_pair=_qi_keep(qm, kq, rq, kfirst),
+                        split=ktup, keep_pair=_qi_keep(qm, kq, rq, kfirst), enough=enough,
+                    ),
+                )  # fmt: skip
+            elif enough is not None:  # the neighbourhood scope, counted up to enough
+                group, cg, cv, n_g = _cached(
+                    (*n_key, "up to", enough),
+                    alive,
+                    lambda: _neighborhood_candidates(
+                        kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv,
+                        enough=enough,
                     ),
                 )  # fmt: skip
             else:
@@ -1403,6 +1476,10 @@ def linkage_attack(
 
     if pool is not None:
         in_cand = in_cand & (truth >= 0) & pool[np.maximum(truth, 0)]
+    if count_up_to is not None and scope in ("neighborhood", "combined"):
+        more = sizes > count_up_to  # counted only up to count_up_to + 1
+        sizes = np.where(more, count_up_to + 1, sizes)
+        in_cand = in_cand & ~more
     prob = np.where(in_cand & (sizes > 0), 1.0 / np.maximum(sizes, 1), 0.0)
     reid = in_cand & (sizes >= 1) & (sizes <= threshold)
     per_target = pd.DataFrame(
