@@ -471,25 +471,28 @@ def test_count_up_to_is_exact_for_the_small_sets(scope):
     row; one with more gets ``count_up_to + 1`` and is not looked for (the search's
     repair needs only the small sets).  The same once the exact table is made."""
     from personatwin_sklearn import NeighborhoodKAnonymizer
-    from personatwin_sklearn.attacks._linkage import _forget
+    from personatwin_sklearn.attacks._linkage import _PATTERN_CACHE, _forget, _shared_patterns
 
     data = make_social_population(400, random_state=1)
     release = NeighborhoodKAnonymizer(k=3).fit_transform(data)
     exact = linkage_attack(data, release, scope=scope).per_target
     n = exact["n_candidates"].to_numpy()
     assert (n <= 2).any() and (n > 6).any()  # both kinds of target
-    for up_to in (1, 2, 5):
-        for cached in (False, True):
-            if not cached:
-                _forget(release)  # the count that stops early, not the exact table
-            table = linkage_attack(data, release, scope=scope, count_up_to=up_to).per_target
-            small = n <= up_to
-            pd.testing.assert_frame_equal(table[small], exact[small])
-            assert (table.loc[~small, "n_candidates"] == up_to + 1).all()
-            assert not table.loc[~small, "target_in_candidates"].any()
-            if cached:
-                continue
-            linkage_attack(data, release, scope=scope)  # the exact table, for the next
+    with _shared_patterns():  # tables kept: the exact one serves a count that stops early
+        for up_to in (1, 2, 5):
+            for cached in (False, True):
+                if not cached:
+                    _forget(release)  # the count that stops early, not the exact table
+                table = linkage_attack(data, release, scope=scope, count_up_to=up_to)
+                table = table.per_target
+                small = n <= up_to
+                pd.testing.assert_frame_equal(table[small], exact[small])
+                assert (table.loc[~small, "n_candidates"] == up_to + 1).all()
+                assert not table.loc[~small, "target_in_candidates"].any()
+                if not cached:  # the exact table, for the next
+                    linkage_attack(data, release, scope=scope)
+                    keys = [k for k in _PATTERN_CACHE.get() if k[0] == scope]
+                    assert any("up to" not in k for k in keys)
 
 
 def test_large_neighbourhood_needs_a_full_matching():

@@ -184,14 +184,18 @@ def test_fan_out_of_50000_connections_stays_small():
     assert peak_gb < 2.0
 
 
-@pytest.mark.parametrize("scope", ["edge", "neighborhood", "combined"])
-def test_small_blocks_give_the_same_candidates(scope, monkeypatch):
+@pytest.mark.parametrize(
+    "scope, up_to",
+    [("edge", None), ("neighborhood", None), ("combined", None), ("combined", 2)],
+)
+def test_small_blocks_give_the_same_candidates(scope, up_to, monkeypatch):
     """Holders and neighbourhood candidates made in chunks (of known patterns, of groups,
-    of candidates) count exactly what one block counts."""
+    of candidates, of Hall's subsets) count exactly what one block counts; so does a
+    count that stops early."""
     import personatwin_sklearn.attacks._linkage as linkage
 
     data, release = _generalised_release(60, 0)
-    kwargs = dict(scope=scope, signature=SIG, quasi_identifiers=["gender"])
+    kwargs = dict(scope=scope, signature=SIG, quasi_identifiers=["gender"], count_up_to=up_to)
     whole = linkage_attack(data, release, **kwargs).per_target
     monkeypatch.setattr(linkage, "_BLOCK_ROWS", 7)
     monkeypatch.setattr(linkage, "_HASH_KEYS", 0)  # the binary-search look-up too

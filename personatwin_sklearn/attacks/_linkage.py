@@ -606,7 +606,7 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     rank = np.lexsort((gp, reach[gp], gg))
     first = rank[g_start[:-1]]
     star = gp[first]
-    rdeg = np.bincount(r_owner, weights=r_mult, minlength=n_r) if exact else None
+    rdeg = np.bincount(r_owner, weights=r_mult, minlength=n_r)
     supply = None
     if holders is not None:  # the holders table is sorted by (p, v): its keys are sorted
         h_key = np.array(holders["p"].to_numpy(), dtype=np.int64)  # a copy, then in place
@@ -624,9 +624,9 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
         every known pattern against the candidate's released patterns: after the supply
         filter a one-pattern neighbourhood is decided, Hall's condition for one pattern
         being its supply.)  Each pair is decided on its own."""
-        ok = np.ones(len(cg), dtype=bool)
-        if exact:
-            ok &= rdeg[cv] == demand_total[cg]
+        # the candidate's number of released connections: equal (exact), or at least
+        # the known ones (Hall's condition for the whole neighbourhood: no look-up)
+        ok = rdeg[cv] == demand_total[cg] if exact else rdeg[cv] >= demand_total[cg]
         if supply is not None and ok.any():
             idx = np.flatnonzero(ok)
             g, v = cg[idx], cv[idx]
@@ -887,14 +887,27 @@ def _hall_exact(small, ok, ci, ri, c, j, dc, dk, rrow, r_mult, g_start, cg, gm, 
             r_sel, d_sel = compact[rc] >= 0, compact[ddc] >= 0
             rc_w, rm_w, rmult_w = compact[rc[r_sel]], rmask[r_sel], rmult[r_sel]
             dc_w, dm_w, dn_w = compact[ddc[d_sel]], dmask[d_sel], dneed[d_sel]
+            # every subset of two patterns or more (one pattern: its supply is in ``ok``),
+            # as many at once as keep (rows x subsets) within a block
+            subsets = np.arange(1, 1 << int(w), dtype=np.int64)
+            subsets = subsets[(subsets & (subsets - 1)) != 0]
             good = np.ones(len(idx), dtype=bool)
-            for subset in range(1, 1 << int(w)):  # subsets, not people
-                if subset & (subset - 1) == 0:  # one pattern: its supply is in ``ok``
-                    continue
-                sup = np.bincount(rc_w, weights=rmult_w * ((rm_w & subset) > 0),
-                                  minlength=len(idx))  # fmt: skip
-                dem = np.bincount(dc_w, weights=dn_w * ((dm_w & subset) > 0), minlength=len(idx))
-                good &= sup >= dem
+            step = max(1, _BLOCK_ROWS // max(len(rc_w), len(dc_w), 1))
+            for lo in range(0, len(subsets), step):  # blocks of subsets, not people
+                sub = subsets[lo : lo + step]
+                n_s = len(sub)
+                cells = len(idx) * n_s
+                sup = np.bincount(
+                    (rc_w[:, None] * n_s + np.arange(n_s)).ravel(),
+                    weights=(rmult_w[:, None] * ((rm_w[:, None] & sub) > 0)).ravel(),
+                    minlength=cells,
+                )
+                dem = np.bincount(
+                    (dc_w[:, None] * n_s + np.arange(n_s)).ravel(),
+                    weights=(dn_w[:, None] * ((dm_w[:, None] & sub) > 0)).ravel(),
+                    minlength=cells,
+                )
+                good &= (sup >= dem).reshape(len(idx), n_s).all(axis=1)
             ok[idx] &= good
     return ok
 
