@@ -6,6 +6,8 @@ Run by hand (figures are not asserted anywhere; 100k takes minutes)::
     nice python benchmarks/bench_scale.py --big           # also 300k and 1M people
     nice python benchmarks/bench_scale.py --sizes 10000   # chosen sizes only
     nice python benchmarks/bench_scale.py --no-hub        # without the hub case
+    nice python benchmarks/bench_scale.py --sizes 10000 --no-hub --repeat 10
+                                                          # the spread over runs
 
 Each case runs in its own process: ``make_social_population(n, random_state=0)`` (not
 timed), then ``create_safe_personas(data, random_state=0)`` with the defaults (the local
@@ -133,6 +135,9 @@ def main(argv=None) -> int:
     parser.add_argument("--big", action="store_true", help="also 300k and 1M people")
     parser.add_argument("--sizes", type=int, nargs="+", help="people per case")
     parser.add_argument("--no-hub", action="store_true", help="skip the 50,000-connection case")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each case (then the attack share's spread)"
+    )
     parser.add_argument("--case", help=argparse.SUPPRESS)  # one case, in a child process
     args = parser.parse_args(argv)
     if args.case:
@@ -145,20 +150,30 @@ def main(argv=None) -> int:
         f"{'case':>8} {'people':>9} {'edges':>9} {'seconds':>8} {'cpu s':>8} {'peak GB':>8} "
         f"{'headline':>8} {'ci95':>7} {'certain':>7} {'targets':>7} {'attack':>7}"
     )
+    shares = {}
     for case in cases:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--case", case], capture_output=True, text=True
-        )
-        if proc.returncode != 0:
-            tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
-            print(f"{case:>8} failed: {tail[:160]}")
-            continue
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(
-            f"{r['case']:>8} {r['people']:>9,} {r['connections']:>9,} {r['seconds']:>8.1f} "
-            f"{r['cpu']:>8.1f} {r['peak_gb']:>8.2f} {r['headline']:>8.1%} {r['ci95']:>7.1%} "
-            f"{r['certain']:>7.1%} {r['targets']:>7,} {r['attack_share']:>7.0%}"
-        )
+        for _ in range(max(args.repeat, 1)):
+            proc = subprocess.run(
+                [sys.executable, __file__, "--case", case], capture_output=True, text=True
+            )
+            if proc.returncode != 0:
+                tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
+                print(f"{case:>8} failed: {tail[:160]}")
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            shares.setdefault(case, []).append(r["attack_share"])
+            print(
+                f"{r['case']:>8} {r['people']:>9,} {r['connections']:>9,} {r['seconds']:>8.1f} "
+                f"{r['cpu']:>8.1f} {r['peak_gb']:>8.2f} {r['headline']:>8.1%} "
+                f"{r['ci95']:>7.1%} {r['certain']:>7.1%} {r['targets']:>7,} "
+                f"{r['attack_share']:>7.0%}"
+            )
+    if args.repeat > 1:
+        for case, values in shares.items():
+            print(
+                f"attack share of {case} over {len(values)} runs: {min(values):.1%} to "
+                f"{max(values):.1%}, mean {sum(values) / len(values):.1%}"
+            )
     return 0
 
 
