@@ -39,12 +39,15 @@ import time
 SIZES = (1_000, 10_000, 100_000)
 BIG = (300_000, 1_000_000)
 HUB = "hub"
+#: The timed parts of the attack evaluation (functions of ``personatwin_sklearn.api``).
+_PARTS = {"_exposed_of": "repair", "_risk_of": "quick risk", "_measure": "headline"}
 
 
 def _timed(module, name, totals):
     """Wrap ``module.name`` (a factory returning a function, or a function) to add its
-    time to ``totals['attack']``."""
+    time to ``totals['attack']`` and ``totals[name]``."""
     original = getattr(module, name)
+    totals.setdefault(name, 0.0)
 
     def clock(fn):
         def run(*args, **kwargs):
@@ -52,7 +55,9 @@ def _timed(module, name, totals):
             try:
                 return fn(*args, **kwargs)
             finally:
-                totals["attack"] += time.perf_counter() - start
+                spent = time.perf_counter() - start
+                totals["attack"] += spent
+                totals[name] += spent
 
         return run
 
@@ -106,7 +111,7 @@ def run_case(case: str) -> dict:
     from personatwin_sklearn.datasets import make_social_population
 
     totals = {"attack": 0.0}
-    for name in ("_exposed_of", "_risk_of", "_measure"):
+    for name in _PARTS:
         _timed(api, name, totals)
     data = _hub_data() if case == HUB else make_social_population(int(case), random_state=0)
     start, cpu = time.perf_counter(), time.process_time()
@@ -127,6 +132,8 @@ def run_case(case: str) -> dict:
         "certain": after.get("certain", float("nan")),
         "targets": head.get("n_targets"),
         "attack_share": totals["attack"] / seconds if seconds else float("nan"),
+        # seconds of each part: the repair's attacks, the quick risk, the full measure
+        "parts": {_PARTS[name]: totals[name] for name in _PARTS},
     }
 
 
@@ -150,7 +157,7 @@ def main(argv=None) -> int:
         f"{'case':>8} {'people':>9} {'edges':>9} {'seconds':>8} {'cpu s':>8} {'peak GB':>8} "
         f"{'headline':>8} {'ci95':>7} {'certain':>7} {'targets':>7} {'attack':>7}"
     )
-    shares = {}
+    shares, parts = {}, {}
     for case in cases:
         for _ in range(max(args.repeat, 1)):
             proc = subprocess.run(
@@ -162,6 +169,7 @@ def main(argv=None) -> int:
                 continue
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             shares.setdefault(case, []).append(r["attack_share"])
+            parts.setdefault(case, []).append(r["parts"])
             print(
                 f"{r['case']:>8} {r['people']:>9,} {r['connections']:>9,} {r['seconds']:>8.1f} "
                 f"{r['cpu']:>8.1f} {r['peak_gb']:>8.2f} {r['headline']:>8.1%} "
@@ -172,7 +180,11 @@ def main(argv=None) -> int:
         for case, values in shares.items():
             print(
                 f"attack share of {case} over {len(values)} runs: {min(values):.1%} to "
-                f"{max(values):.1%}, mean {sum(values) / len(values):.1%}"
+                f"{max(values):.1%}, mean {sum(values) / len(values):.1%}; mean seconds: "
+                + ", ".join(
+                    f"{part} {sum(p[part] for p in parts[case]) / len(parts[case]):.2f}"
+                    for part in _PARTS.values()
+                )
             )
     return 0
 
