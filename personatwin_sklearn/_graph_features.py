@@ -392,6 +392,21 @@ class GraphFeatures:
         return out
 
     # -- features ----------------------------------------------------------------------
+    def _checked_pairs(self, u, v) -> tuple[np.ndarray, np.ndarray]:
+        """``u`` and ``v`` as int arrays of one length, positions of the release."""
+        u = np.asarray(u, dtype=np.int64).ravel()
+        v = np.asarray(v, dtype=np.int64).ravel()
+        if len(u) != len(v):
+            raise InvalidValueError(f"u and v differ in length ({len(u)} and {len(v)}).")
+        bad = (u < 0) | (v < 0) | (u >= self.n_nodes) | (v >= self.n_nodes)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InvalidValueError(
+                f"Pair {row} has position ({u[row]}, {v[row]}) outside the {self.n_nodes} "
+                "people of the release; map ids with GraphFeatures.positions first."
+            )
+        return u, v
+
     def pair_features(self, u, v, connection_type, *, existing: bool = False) -> pd.DataFrame:
         """Features of the connections ``(u, v, connection_type)``.
 
@@ -413,17 +428,7 @@ class GraphFeatures:
             One row per pair, columns :data:`FEATURES` but the suite's (``age_*`` /
             ``same_*`` where the column exists); ``connection_type`` is categorical.
         """
-        u = np.asarray(u, dtype=np.int64).ravel()
-        v = np.asarray(v, dtype=np.int64).ravel()
-        if len(u) != len(v):
-            raise InvalidValueError(f"u and v differ in length ({len(u)} and {len(v)}).")
-        bad = (u < 0) | (v < 0) | (u >= self.n_nodes) | (v >= self.n_nodes)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise InvalidValueError(
-                f"Pair {row} has position ({u[row]}, {v[row]}) outside the {self.n_nodes} "
-                "people of the release; map ids with GraphFeatures.positions first."
-            )
+        u, v = self._checked_pairs(u, v)
         if isinstance(connection_type, str):
             connection_type = np.full(len(u), connection_type, dtype=object)
         seen1, seen2, type_codes, labels = self._seen_types(connection_type)

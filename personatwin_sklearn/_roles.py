@@ -326,6 +326,76 @@ def _fix_hint(columns) -> str:
     )
 
 
+def _check_declared(columns, id_col, keep_l, drop_l, allow_l, qi_l) -> None:
+    """The declared roles name existing columns, one role each, never the id or an
+    internal column."""
+    for what, names in (
+        ("keep", keep_l),
+        ("drop", drop_l),
+        ("allow_identifiers", allow_l),
+        ("quasi_identifiers", qi_l),
+    ):
+        missing = [c for c in names if c not in columns]
+        if missing:
+            raise MissingColumnError(
+                f"{what} names column(s) {missing} that are not in the people table "
+                f"(columns: {columns}). Fix the names."
+            )
+    for (a, la), (b, lb) in (
+        (("keep", keep_l), ("drop", drop_l)),
+        (("keep", keep_l), ("quasi_identifiers", qi_l)),
+        (("drop", drop_l), ("quasi_identifiers", qi_l)),
+    ):
+        both = [c for c in la if c in lb]
+        if both:
+            raise SchemaError(
+                f"Column(s) {both} are in both {a} and {b}; give each column one role."
+            )
+    special = [c for c in (id_col, *INTERNAL_COLUMNS) if c in keep_l + drop_l + qi_l]
+    if special:
+        raise SchemaError(
+            f"Column(s) {special} cannot take a role: {id_col!r} is the id (published as "
+            "pseudonyms) and 'is_synthetic' is internal. Remove them from keep/drop/"
+            "quasi_identifiers."
+        )
+
+
+def _check_undeclared(people, id_col, qis, kept, drop_l, allow_l) -> None:
+    """Every column has a role, and no published one looks like a direct identifier
+    (unless allowed)."""
+    columns = list(people.columns)
+    special = {id_col, *INTERNAL_COLUMNS}
+    undeclared = [
+        c for c in columns if c not in special and c not in qis and c not in kept + drop_l
+    ]
+    if undeclared:
+        suspects = detect_direct_identifiers(people, undeclared)
+        note = (
+            f" {_listed(sorted(suspects, key=str))} look like direct identifiers: drop them."
+            if suspects
+            else ""
+        )
+        raise UndeclaredColumnError(
+            f"The people table has {len(undeclared)} column(s) {_listed(undeclared)} with no "
+            "declared role; an "
+            f"undeclared column is never published by default.{note} Give each one a role: "
+            + _fix_hint(undeclared)
+            + "."
+        )
+    to_check = [c for c in qis + kept if c not in allow_l]
+    suspects = detect_direct_identifiers(people, to_check)
+    if suspects:
+        column, reason = next(iter(suspects.items()))
+        others = [c for c in suspects if c != column]
+        also = f" (also {others})" if others else ""
+        raise DirectIdentifierError(
+            f"Column {column!r} looks like a direct identifier: {reason}{also}. Direct "
+            f"identifiers are never published: drop it (drop=[{column!r}]; command line: "
+            f"--drop-column {column}). If it is not one, say so with "
+            f"allow_identifiers=[{column!r}] (--allow-identifier {column})."
+        )
+
+
 def resolve_roles(
     people: pd.DataFrame,
     *,
@@ -378,35 +448,7 @@ def resolve_roles(
     qi_given = quasi_identifiers is not None
     qi_l = _names(quasi_identifiers, "quasi_identifiers")
     columns = list(people.columns)
-    for what, names in (
-        ("keep", keep_l),
-        ("drop", drop_l),
-        ("allow_identifiers", allow_l),
-        ("quasi_identifiers", qi_l),
-    ):
-        missing = [c for c in names if c not in columns]
-        if missing:
-            raise MissingColumnError(
-                f"{what} names column(s) {missing} that are not in the people table "
-                f"(columns: {columns}). Fix the names."
-            )
-    for (a, la), (b, lb) in (
-        (("keep", keep_l), ("drop", drop_l)),
-        (("keep", keep_l), ("quasi_identifiers", qi_l)),
-        (("drop", drop_l), ("quasi_identifiers", qi_l)),
-    ):
-        both = [c for c in la if c in lb]
-        if both:
-            raise SchemaError(
-                f"Column(s) {both} are in both {a} and {b}; give each column one role."
-            )
-    special = [c for c in (id_col, *INTERNAL_COLUMNS) if c in keep_l + drop_l + qi_l]
-    if special:
-        raise SchemaError(
-            f"Column(s) {special} cannot take a role: {id_col!r} is the id (published as "
-            "pseudonyms) and 'is_synthetic' is internal. Remove them from keep/drop/"
-            "quasi_identifiers."
-        )
+    _check_declared(columns, id_col, keep_l, drop_l, allow_l, qi_l)
     declared = set(keep_l) | set(drop_l)
     if qi_given:
         qis = qi_l
@@ -428,36 +470,7 @@ def resolve_roles(
         and c not in qis
     ]
     kept = [c for c in columns if c in keep_l or c in defaults]
-    special = {id_col, *INTERNAL_COLUMNS}
-    undeclared = [
-        c for c in columns if c not in special and c not in qis and c not in kept + drop_l
-    ]
-    if undeclared:
-        suspects = detect_direct_identifiers(people, undeclared)
-        note = (
-            f" {_listed(sorted(suspects, key=str))} look like direct identifiers: drop them."
-            if suspects
-            else ""
-        )
-        raise UndeclaredColumnError(
-            f"The people table has {len(undeclared)} column(s) {_listed(undeclared)} with no "
-            "declared role; an "
-            f"undeclared column is never published by default.{note} Give each one a role: "
-            + _fix_hint(undeclared)
-            + "."
-        )
-    to_check = [c for c in qis + kept if c not in allow_l]
-    suspects = detect_direct_identifiers(people, to_check)
-    if suspects:
-        column, reason = next(iter(suspects.items()))
-        others = [c for c in suspects if c != column]
-        also = f" (also {others})" if others else ""
-        raise DirectIdentifierError(
-            f"Column {column!r} looks like a direct identifier: {reason}{also}. Direct "
-            f"identifiers are never published: drop it (drop=[{column!r}]; command line: "
-            f"--drop-column {column}). If it is not one, say so with "
-            f"allow_identifiers=[{column!r}] (--allow-identifier {column})."
-        )
+    _check_undeclared(people, id_col, qis, kept, drop_l, allow_l)
     if check_dependencies:
         _check_dependencies(people, [c for c in kept if c not in allow_l], qis)
     return ColumnRoles(

@@ -527,66 +527,8 @@ class SocialData:
                 "the duplicate rows or renumber them."
             )
         if "age" in people.columns:
-            age = people["age"]
-            numeric = pd.api.types.is_numeric_dtype(age) and not pd.api.types.is_bool_dtype(age)
-            if not numeric and not _is_generalized_age(age):
-                number = pd.to_numeric(age, errors="coerce")
-                cells = (number.isna() & age.notna()).to_numpy()
-                if cells.any() and not number[~cells].isna().any():
-                    pos = int(np.flatnonzero(cells)[0])
-                    raise InvalidValueError(
-                        f"Column 'age', row {people.index[pos]}: {_py(age.iloc[pos])!r} is not "
-                        f"numeric (a number of years; {int(cells.sum())} such cell(s), rows "
-                        f"{_rows(people.index[cells])}). Write the ages as numbers (e.g. 40) "
-                        "or generalised ranges such as '40-44', or drop those rows."
-                    )
-                raise InvalidValueError(
-                    f"Column 'age' must be numeric (years) or generalised ranges such as "
-                    f"'40-44' or '*' (KAnonymizer output), got dtype {age.dtype} with values "
-                    f"like {age.head(3).tolist()}. Convert it, e.g. "
-                    "people['age'] = pd.to_numeric(people['age'])."
-                )
-            values = (
-                age.to_numpy(dtype=float, na_value=np.nan)
-                if numeric
-                else np.where(age.isna().to_numpy(), np.nan, 0.0)
-            )
-            bad = np.isnan(values)
-            if bad.any():
-                raise InvalidValueError(
-                    f"Column 'age' has {int(bad.sum())} missing (NaN) value(s) at rows "
-                    f"{_rows(people.index[bad])}. Impute or drop those rows."
-                )
-            bad = values < 0
-            if bad.any():
-                raise InvalidValueError(
-                    f"Column 'age' has {int(bad.sum())} negative value(s) at rows "
-                    f"{_rows(people.index[bad])}, e.g. {values[bad][0]:g}. Ages are years >= 0."
-                )
-            bad = np.isinf(values)
-            if bad.any():
-                raise InvalidValueError(
-                    f"Column 'age' has {int(bad.sum())} infinite value(s) at rows "
-                    f"{_rows(people.index[bad])}. Ages are finite years >= 0: fix or drop "
-                    "those rows."
-                )
-        for column in event_columns(people):
-            col = people[column]
-            if pd.api.types.is_bool_dtype(col) and not col.isna().any():
-                continue
-            ok = col.isin([0, 1, True, False]).to_numpy()
-            if not ok.all():
-                raise InvalidValueError(
-                    f"Event column {column!r} must be boolean (True/False or 0/1); rows "
-                    f"{_rows(people.index[~ok])} hold {col[~ok].head(3).tolist()}. "
-                    "Columns named has_* are event flags: convert or rename the column."
-                )
-        if not pd.api.types.is_bool_dtype(people["is_synthetic"]):
-            raise InvalidValueError(
-                "Column 'is_synthetic' of the people table must be boolean, got "
-                f"{people['is_synthetic'].dtype}."
-            )
-
+            _check_ages(people)
+        _check_flags(people)
         missing = [c for c in CONNECTION_COLUMNS if c not in edges.columns]
         if missing:
             raise MissingColumnError(
@@ -602,59 +544,65 @@ class SocialData:
                     f"value(s) at rows {_rows(edges.index[na])}. Drop or fill those rows."
                 )
         if len(edges):
-            ids = people[id_col]
-            for column in ("person1_id", "person2_id"):
-                known = edges[column].isin(ids).to_numpy()
-                if not known.all():
-                    pos = int(np.flatnonzero(~known)[0])  # positional: the index may repeat
-                    first = edges.index[pos]
-                    value = _py(edges[column].to_numpy()[pos])
-                    raise DanglingEdgeError(
-                        f"{int((~known).sum())} connection(s) refer to people not in the people "
-                        f"table, e.g. row {first}: {column}={value!r} "
-                        f"(rows {_rows(edges.index[~known])}). Add those people or drop the "
-                        f"connections. (Check that ids have the same dtype: people "
-                        f"{ids.dtype}, connections {edges[column].dtype}.)"
-                    )
-            loops = edges["person1_id"].to_numpy() == edges["person2_id"].to_numpy()
-            if loops.any():
-                pos = int(np.flatnonzero(loops)[0])
-                first = edges.index[pos]
-                value = _py(edges["person1_id"].to_numpy()[pos])
-                raise SelfLoopError(
-                    f"{int(loops.sum())} connection(s) link a person to themselves, e.g. row "
-                    f"{first} ({id_col}={value!r}; rows "
-                    f"{_rows(edges.index[loops])}). Remove the self-loops."
-                )
-            allowed = self.domain.connection_types
-            if allowed is not None:
-                # a coarsened type lists its members ("CHILD|PARENT|SIBLING|SPOUSE")
-                codes, uniques = pd.factorize(edges["connection_type"])
-                ok = np.asarray(
-                    [all(m in allowed for m in str(u).split("|")) for u in uniques], dtype=bool
-                )
-                unknown = ~np.r_[ok, False][codes]
-                if unknown.any():
-                    values = sorted(map(str, edges.loc[unknown, "connection_type"].unique()))[:5]
-                    raise UnknownConnectionTypeError(
-                        f"Connection type(s) {values} (rows {_rows(edges.index[unknown])}) are "
-                        f"not part of domain {self.domain.name!r}, which has "
-                        f"{list(allowed)}. Map them to one of those or load with "
-                        "domain='custom'."
-                    )
-            conf = pd.to_numeric(edges["confidence"], errors="coerce").to_numpy(dtype=float)
-            bad = ~((conf >= 0) & (conf <= 1))
-            if bad.any():
-                raise InvalidValueError(
-                    f"Column 'confidence' of the connections table must lie in [0, 1]; rows "
-                    f"{_rows(edges.index[bad])} do not."
-                )
+            self._check_edges()
         if not pd.api.types.is_bool_dtype(edges["is_synthetic"]) and len(edges):
             raise InvalidValueError(
                 "Column 'is_synthetic' of the connections table must be boolean, got "
                 f"{edges['is_synthetic'].dtype}."
             )
         return self
+
+    def _check_edges(self) -> None:
+        """Connections: known endpoints, no self-loops, types of the domain, confidences
+        in [0, 1]."""
+        people, edges, id_col = self._people, self._connections, self.id_col
+        ids = people[id_col]
+        for column in ("person1_id", "person2_id"):
+            known = edges[column].isin(ids).to_numpy()
+            if not known.all():
+                pos = int(np.flatnonzero(~known)[0])  # positional: the index may repeat
+                first = edges.index[pos]
+                value = _py(edges[column].to_numpy()[pos])
+                raise DanglingEdgeError(
+                    f"{int((~known).sum())} connection(s) refer to people not in the people "
+                    f"table, e.g. row {first}: {column}={value!r} "
+                    f"(rows {_rows(edges.index[~known])}). Add those people or drop the "
+                    f"connections. (Check that ids have the same dtype: people "
+                    f"{ids.dtype}, connections {edges[column].dtype}.)"
+                )
+        loops = edges["person1_id"].to_numpy() == edges["person2_id"].to_numpy()
+        if loops.any():
+            pos = int(np.flatnonzero(loops)[0])
+            first = edges.index[pos]
+            value = _py(edges["person1_id"].to_numpy()[pos])
+            raise SelfLoopError(
+                f"{int(loops.sum())} connection(s) link a person to themselves, e.g. row "
+                f"{first} ({id_col}={value!r}; rows "
+                f"{_rows(edges.index[loops])}). Remove the self-loops."
+            )
+        allowed = self.domain.connection_types
+        if allowed is not None:
+            # a coarsened type lists its members ("CHILD|PARENT|SIBLING|SPOUSE")
+            codes, uniques = pd.factorize(edges["connection_type"])
+            ok = np.asarray(
+                [all(m in allowed for m in str(u).split("|")) for u in uniques], dtype=bool
+            )
+            unknown = ~np.r_[ok, False][codes]
+            if unknown.any():
+                values = sorted(map(str, edges.loc[unknown, "connection_type"].unique()))[:5]
+                raise UnknownConnectionTypeError(
+                    f"Connection type(s) {values} (rows {_rows(edges.index[unknown])}) are "
+                    f"not part of domain {self.domain.name!r}, which has "
+                    f"{list(allowed)}. Map them to one of those or load with "
+                    "domain='custom'."
+                )
+        conf = pd.to_numeric(edges["confidence"], errors="coerce").to_numpy(dtype=float)
+        bad = ~((conf >= 0) & (conf <= 1))
+        if bad.any():
+            raise InvalidValueError(
+                f"Column 'confidence' of the connections table must lie in [0, 1]; rows "
+                f"{_rows(edges.index[bad])} do not."
+            )
 
     # -- graph views -------------------------------------------------------------------------
     def edge_positions(self) -> tuple[np.ndarray, np.ndarray]:
@@ -893,3 +841,70 @@ def domain_checks(data: SocialData) -> list[str]:
                 "(person1_id is the child, person2_id the parent)."
             )
     return problems
+
+
+def _check_ages(people: pd.DataFrame) -> None:
+    """Ages: numeric years or generalised ranges, none missing, negative or infinite."""
+    age = people["age"]
+    numeric = pd.api.types.is_numeric_dtype(age) and not pd.api.types.is_bool_dtype(age)
+    if not numeric and not _is_generalized_age(age):
+        number = pd.to_numeric(age, errors="coerce")
+        cells = (number.isna() & age.notna()).to_numpy()
+        if cells.any() and not number[~cells].isna().any():
+            pos = int(np.flatnonzero(cells)[0])
+            raise InvalidValueError(
+                f"Column 'age', row {people.index[pos]}: {_py(age.iloc[pos])!r} is not "
+                f"numeric (a number of years; {int(cells.sum())} such cell(s), rows "
+                f"{_rows(people.index[cells])}). Write the ages as numbers (e.g. 40) "
+                "or generalised ranges such as '40-44', or drop those rows."
+            )
+        raise InvalidValueError(
+            f"Column 'age' must be numeric (years) or generalised ranges such as "
+            f"'40-44' or '*' (KAnonymizer output), got dtype {age.dtype} with values "
+            f"like {age.head(3).tolist()}. Convert it, e.g. "
+            "people['age'] = pd.to_numeric(people['age'])."
+        )
+    values = (
+        age.to_numpy(dtype=float, na_value=np.nan)
+        if numeric
+        else np.where(age.isna().to_numpy(), np.nan, 0.0)
+    )
+    bad = np.isnan(values)
+    if bad.any():
+        raise InvalidValueError(
+            f"Column 'age' has {int(bad.sum())} missing (NaN) value(s) at rows "
+            f"{_rows(people.index[bad])}. Impute or drop those rows."
+        )
+    bad = values < 0
+    if bad.any():
+        raise InvalidValueError(
+            f"Column 'age' has {int(bad.sum())} negative value(s) at rows "
+            f"{_rows(people.index[bad])}, e.g. {values[bad][0]:g}. Ages are years >= 0."
+        )
+    bad = np.isinf(values)
+    if bad.any():
+        raise InvalidValueError(
+            f"Column 'age' has {int(bad.sum())} infinite value(s) at rows "
+            f"{_rows(people.index[bad])}. Ages are finite years >= 0: fix or drop "
+            "those rows."
+        )
+
+
+def _check_flags(people: pd.DataFrame) -> None:
+    """Event flags (``has_*``) and ``is_synthetic``: boolean."""
+    for column in event_columns(people):
+        col = people[column]
+        if pd.api.types.is_bool_dtype(col) and not col.isna().any():
+            continue
+        ok = col.isin([0, 1, True, False]).to_numpy()
+        if not ok.all():
+            raise InvalidValueError(
+                f"Event column {column!r} must be boolean (True/False or 0/1); rows "
+                f"{_rows(people.index[~ok])} hold {col[~ok].head(3).tolist()}. "
+                "Columns named has_* are event flags: convert or rename the column."
+            )
+    if not pd.api.types.is_bool_dtype(people["is_synthetic"]):
+        raise InvalidValueError(
+            "Column 'is_synthetic' of the people table must be boolean, got "
+            f"{people['is_synthetic'].dtype}."
+        )

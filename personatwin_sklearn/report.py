@@ -542,6 +542,86 @@ def _degree(before: SocialData, after: SocialData) -> str:
     return f'<img alt="degree distribution" src="{figure}">'
 
 
+def _risk_images(before, after, headline, risk_before, risk_after, qis, signature, age_bin):
+    """The risk bars (the headline and each scope, else the quasi-identifier risk) and
+    the connection-pattern k histogram: ``(risk image, pattern image, k after)``."""
+    bars = []
+    if headline:
+        bars = [("headline", headline["before"]["average"], headline["after"]["average"])]
+        bars += [
+            (scope, fig["before"]["average"], fig["after"]["average"])
+            for scope, fig in headline["scopes"].items()
+        ]
+    else:
+        bars = [
+            ("quasi-identifier\nrisk", risk_before["population_average_risk"],
+             risk_after["population_average_risk"])
+        ]  # fmt: skip
+    risk_img = f'<img alt="risk before and after" src="{_risk_figure(bars)}">'
+    k_after = None  # one linkage for the histogram and the rare-pattern table
+    if before.n_connections:
+        k_before = person_pattern_k(before, signature=signature, age_bin=age_bin)
+        k_after = _candidates_after(before, after, qis, signature, age_bin)
+        pattern_img = (
+            '<img alt="connection-pattern k histogram" '
+            f'src="{_pattern_k_figure(k_before, k_after.to_numpy(dtype=float))}">'
+        )
+    else:
+        pattern_img = _reason("No connections: there is no connection-pattern k to plot.")
+    return risk_img, pattern_img, k_after
+
+
+def _class_size_rows(risk_before, risk_after) -> pd.DataFrame:
+    """The class-size risks before and after, one row per measure both have."""
+    keys = [
+        ("population_average_risk", "quasi-identifier risk, average", _pct),
+        ("max_risk", "quasi-identifier risk, maximum", _pct),
+        ("records_at_risk", "real people with quasi-identifier risk > threshold", _pct),
+        ("k", "k-anonymity (smallest quasi-identifier class)", lambda v: f"{v:g}"),
+        (
+            "qi_neighborhood_average_risk",
+            "quasi-identifier x neighbourhood class risk, average",
+            _pct,
+        ),
+        ("min_connection_pattern_k", "smallest connection-pattern k", _k),
+    ]
+    risk_rows = pd.DataFrame(
+        [
+            (label, fmt(risk_before[key]), fmt(risk_after[key]))
+            for key, label, fmt in keys
+            if risk_before.get(key) is not None and risk_after.get(key) is not None
+        ],
+        columns=["measure", "before", "after"],
+    )
+    return risk_rows
+
+
+def _added_rows(after, metadata) -> pd.DataFrame:
+    """What the release added: people, personas, connections, the synthetic share, what
+    the connection protection published coarser, the personas' distinguishability."""
+    rows = [
+        ("real people", int((~after.is_synthetic).sum())),
+        ("synthetic people added", after.n_synthetic),
+        ("  of which augmentation personas", metadata.get("augmented_count", "-")),
+        ("  of which partner personas (connection protection)",
+         metadata.get("connection_personas", "-")),
+        ("real connections", after.n_connections - after.n_synthetic_connections),
+        ("synthetic connections added", after.n_synthetic_connections),
+    ]  # fmt: skip
+    if metadata.get("synthetic_share") is not None:
+        rows.append(("synthetic share of released connections", _pct(metadata["synthetic_share"])))
+    protection = metadata.get("connection_protection") or {}
+    if protection:  # what the connection step published coarser instead of adding
+        rows.append(("published coarser by the connection protection",
+                     protection.get("coarsened_text") or "nothing"))  # fmt: skip
+    auc = metadata.get("distinguishability_auc")
+    if auc is not None:  # a classifier's AUC telling synthetic from real people
+        rows.append(
+            ("synthetic people told apart from real (AUC; 0.5 = not at all)", f"{auc:.2f}")
+        )
+    return pd.DataFrame(rows, columns=["rows", "count"])
+
+
 def build_report(
     before: SocialData,
     after: SocialData,
@@ -590,71 +670,10 @@ def build_report(
 
     qis = metadata.get("quasi_identifiers") or ["age", "gender", "ethnicity", "zipcode"]
     qi_text = ", ".join(map(str, qis))
-    bars = []
-    if headline:
-        bars = [("headline", headline["before"]["average"], headline["after"]["average"])]
-        bars += [
-            (scope, fig["before"]["average"], fig["after"]["average"])
-            for scope, fig in headline["scopes"].items()
-        ]
-    else:
-        bars = [
-            ("quasi-identifier\nrisk", risk_before["population_average_risk"],
-             risk_after["population_average_risk"])
-        ]  # fmt: skip
-    risk_img = f'<img alt="risk before and after" src="{_risk_figure(bars)}">'
-    k_after = None  # one linkage for the histogram and the rare-pattern table
-    if before.n_connections:
-        k_before = person_pattern_k(before, signature=signature, age_bin=age_bin)
-        k_after = _candidates_after(before, after, qis, signature, age_bin)
-        pattern_img = (
-            '<img alt="connection-pattern k histogram" '
-            f'src="{_pattern_k_figure(k_before, k_after.to_numpy(dtype=float))}">'
-        )
-    else:
-        pattern_img = _reason("No connections: there is no connection-pattern k to plot.")
-
-    keys = [
-        ("population_average_risk", "quasi-identifier risk, average", _pct),
-        ("max_risk", "quasi-identifier risk, maximum", _pct),
-        ("records_at_risk", "real people with quasi-identifier risk > threshold", _pct),
-        ("k", "k-anonymity (smallest quasi-identifier class)", lambda v: f"{v:g}"),
-        (
-            "qi_neighborhood_average_risk",
-            "quasi-identifier x neighbourhood class risk, average",
-            _pct,
-        ),
-        ("min_connection_pattern_k", "smallest connection-pattern k", _k),
-    ]
-    risk_rows = pd.DataFrame(
-        [
-            (label, fmt(risk_before[key]), fmt(risk_after[key]))
-            for key, label, fmt in keys
-            if risk_before.get(key) is not None and risk_after.get(key) is not None
-        ],
-        columns=["measure", "before", "after"],
-    )
-    rows = [
-        ("real people", int((~after.is_synthetic).sum())),
-        ("synthetic people added", after.n_synthetic),
-        ("  of which augmentation personas", metadata.get("augmented_count", "-")),
-        ("  of which partner personas (connection protection)",
-         metadata.get("connection_personas", "-")),
-        ("real connections", after.n_connections - after.n_synthetic_connections),
-        ("synthetic connections added", after.n_synthetic_connections),
-    ]  # fmt: skip
-    if metadata.get("synthetic_share") is not None:
-        rows.append(("synthetic share of released connections", _pct(metadata["synthetic_share"])))
-    protection = metadata.get("connection_protection") or {}
-    if protection:  # what the connection step published coarser instead of adding
-        rows.append(("published coarser by the connection protection",
-                     protection.get("coarsened_text") or "nothing"))  # fmt: skip
-    auc = metadata.get("distinguishability_auc")
-    if auc is not None:  # a classifier's AUC telling synthetic from real people
-        rows.append(
-            ("synthetic people told apart from real (AUC; 0.5 = not at all)", f"{auc:.2f}")
-        )
-    added = pd.DataFrame(rows, columns=["rows", "count"])
+    risk_img, pattern_img, k_after = _risk_images(before, after, headline, risk_before,
+                                                  risk_after, qis, signature, age_bin)  # fmt: skip
+    risk_rows = _class_size_rows(risk_before, risk_after)
+    added = _added_rows(after, metadata)
     params = {k: v for k, v in metadata.items() if k not in ("detector",)}
     meta = f"<h2>Parameters</h2>{_table(_metadata_rows(params))}" if params else ""
     rare = _reason("No connections in the release: there are no patterns left to list.")

@@ -537,10 +537,6 @@ def _ci95(prob: np.ndarray, n_population: int) -> float:
 def _strongest(original, release, *, quasi_identifiers, signature, age_bin, hierarchies,
                scores, shadow, n_targets, random_state, before) -> dict:  # fmt: skip
     """:func:`strongest_headline` inside a shared-table block."""
-    from personatwin_sklearn._graph_features import edge_features
-    from personatwin_sklearn.attacks._detector import _as_list, _predict, fit_detector
-    from personatwin_sklearn.attacks._linkage import _forget
-
     base = headline_risk(
         original,
         release,
@@ -564,19 +560,39 @@ def _strongest(original, release, *, quasi_identifiers, signature, age_bin, hier
         random_state=random_state,
     )
     tables = base.pop("_tables")
-    ids = next(iter(tables.values()))["target_id"].to_numpy()
-    adversaries = []  # (name, scope, per-target prob, per-target certain, extra)
-
-    def add(name, scope, table, **extra):
-        table = table.set_index("target_id").reindex(ids)
-        prob = table["success_probability"].fillna(0).to_numpy(dtype=float)
-        certain = table["target_in_candidates"].fillna(False).to_numpy(bool) & (
-            table["n_candidates"].fillna(0).to_numpy() == 1
+    # every adversary: (name, scope, per-target table, extra figures)
+    found = [("uniform", scope, table, {}) for scope, table in tables.items()]
+    score_sets = _score_sets(release, scores, shadow, random_state)
+    pattern_scopes = [s for s in scopes if s in _PATTERN_SCOPES]
+    for name, score in score_sets.items():
+        found += _strip_adversaries(
+            original, release, name, score, pattern_scopes, base["n_real"], sampled_n, kwargs
         )
-        adversaries.append((name, scope, prob, certain, extra))
+    pools = _realness_pools(release, [*qis, *sig], score_sets)
+    for name, pool in pools.items():
+        for scope in scopes:
+            res = linkage_attack(
+                original, release, scope=scope, n_targets=sampled_n, candidate_pool=pool,
+                **kwargs,
+            )  # fmt: skip
+            found.append((name, scope, res.per_target, {}))
+    for scope in pattern_scopes:
+        minimal = minimality_attack(original, release, scope=scope, n_targets=sampled_n,
+                                    **kwargs)  # fmt: skip
+        if minimal is not None:
+            threshold, table = minimal
+            name = f"minimality (exact when >= {threshold})"
+            found.append((name, scope, table, {"threshold": float(threshold)}))
+    ids = next(iter(tables.values()))["target_id"].to_numpy()
+    return _worst_of(base, ids, found, scopes, sorted(score_sets))
 
-    for scope, table in tables.items():
-        add("uniform", scope, table)
+
+def _score_sets(release, scores, shadow, random_state) -> dict:
+    """The detectors' scores of the release's connections: ``scores`` and, with
+    ``shadow``, a detector trained on the shadow release(s); one value per connection."""
+    from personatwin_sklearn._graph_features import edge_features
+    from personatwin_sklearn.attacks._detector import _as_list, _predict, fit_detector
+
     score_sets = {k: np.asarray(v, dtype=float).ravel() for k, v in (scores or {}).items()}
     if shadow is not None and release.n_connections:
         model = fit_detector(_as_list(shadow), random_state=random_state)
@@ -587,86 +603,79 @@ def _strongest(original, release, *, quasi_identifiers, signature, age_bin, hier
                 f"scores[{name!r}] has {score.size} value(s); the release has "
                 f"{release.n_connections} connections."
             )
-    pattern_scopes = [s for s in scopes if s in _PATTERN_SCOPES]
-    n_real = base["n_real"]
-    for name, score in score_sets.items():
-        grid = _strip_grid(score)
-        if not pattern_scopes or len(grid) == 0:
+    return score_sets
+
+
+def _strip_adversaries(original, release, name, score, pattern_scopes, n_real, sampled_n,
+                       kwargs) -> list:  # fmt: skip
+    """The strip adversaries of one detector: per pattern scope, the release without the
+    connections scoring above the threshold of the grid where that scope succeeds most
+    (chosen on :data:`STRIP_TARGETS` real people).  ``(name, scope, table, extra)`` each."""
+    from personatwin_sklearn.attacks._linkage import _forget
+
+    grid = _strip_grid(score)
+    if not pattern_scopes or len(grid) == 0:
+        return []
+    small = min(STRIP_TARGETS, n_real) if n_real > STRIP_TARGETS else None
+    best = {s: (-1.0, None, None) for s in pattern_scopes}
+    for threshold in grid:  # a handful of thresholds
+        mask = score > threshold
+        if not mask.any():
             continue
-        small = min(STRIP_TARGETS, n_real) if n_real > STRIP_TARGETS else None
-        best = {s: (-1.0, None, None) for s in pattern_scopes}
-        for threshold in grid:  # a handful of thresholds
-            mask = score > threshold
-            if not mask.any():
+        stripped, _ = _stripped(release, mask)
+        for scope in pattern_scopes:
+            res = linkage_attack(original, stripped, scope=scope, n_targets=small, **kwargs)
+            if res.expected_success > best[scope][0]:
+                # the grid attacked everyone the headline attacks: the table is final
+                table = res.per_target if small == sampled_n else None
+                best[scope] = (res.expected_success, threshold, table)
+        _forget(stripped)
+    chosen = {t for _, t, _ in best.values() if t is not None}
+    found = {}
+    for threshold in sorted(chosen, reverse=True):  # one stripped release per threshold
+        stripped, n_removed = _stripped(release, score > threshold)
+        for scope, (_, t, table) in best.items():
+            if t != threshold:
                 continue
-            stripped, _ = _stripped(release, mask)
-            for scope in pattern_scopes:
-                res = linkage_attack(original, stripped, scope=scope, n_targets=small, **kwargs)
-                if res.expected_success > best[scope][0]:
-                    # the grid attacked everyone the headline attacks: the table is final
-                    table = res.per_target if small == sampled_n else None
-                    best[scope] = (res.expected_success, threshold, table)
-            _forget(stripped)
-        chosen = {t for _, t, _ in best.values() if t is not None}
-        found = {}
-        for threshold in sorted(chosen, reverse=True):  # one stripped release per threshold
-            mask = score > threshold
-            stripped, n_removed = _stripped(release, mask)
-            for scope, (_, t, table) in best.items():
-                if t != threshold:
-                    continue
-                if table is None:
-                    res = linkage_attack(
-                        original, stripped, scope=scope, n_targets=sampled_n, **kwargs
-                    )
-                    table = res.per_target
-                found[scope] = (table, threshold, n_removed)
-            _forget(stripped)
-        for scope in pattern_scopes:  # listed in scope order
-            if scope in found:
-                table, threshold, n_removed = found[scope]
-                add(
-                    f"strip ({name} detector, {n_removed:,} connections removed)",
-                    scope,
-                    table,
-                    threshold=float(threshold),
-                    removed=n_removed,
-                )
-    pools = _realness_pools(release, [*qis, *sig], score_sets)
-    for name, pool in pools.items():
-        for scope in scopes:
-            res = linkage_attack(
-                original,
-                release,
-                scope=scope,
-                n_targets=sampled_n,
-                candidate_pool=pool,
-                **kwargs,
-            )
-            add(name, scope, res.per_target)
+            if table is None:
+                table = linkage_attack(
+                    original, stripped, scope=scope, n_targets=sampled_n, **kwargs
+                ).per_target
+            found[scope] = (table, threshold, n_removed)
+        _forget(stripped)
+    out = []
+    for scope in pattern_scopes:  # listed in scope order
+        if scope in found:
+            table, threshold, n_removed = found[scope]
+            out.append((
+                f"strip ({name} detector, {n_removed:,} connections removed)", scope, table,
+                {"threshold": float(threshold), "removed": n_removed},
+            ))  # fmt: skip
+    return out
 
-    for scope in pattern_scopes:
-        found = minimality_attack(original, release, scope=scope, n_targets=sampled_n,
-                                  **kwargs)  # fmt: skip
-        if found is not None:
-            threshold, table = found
-            add(
-                f"minimality (exact when >= {threshold})",
-                scope,
-                table,
-                threshold=float(threshold),
-            )
 
-    probs = np.vstack([a[2] for a in adversaries])
-    certain = np.vstack([a[3] for a in adversaries]).any(axis=0)
+def _worst_of(base, ids, found, scopes, detectors) -> dict:
+    """The headline from every adversary's per-target table (``found``: ``(name, scope,
+    table, extra)``): per real person the largest success probability, the certain share,
+    each scope's worst and the adversary reaching it."""
+    probs, certain = [], []
+    for _, _, table, _ in found:
+        table = table.set_index("target_id").reindex(ids)
+        probs.append(table["success_probability"].fillna(0).to_numpy(dtype=float))
+        certain.append(
+            table["target_in_candidates"].fillna(False).to_numpy(bool)
+            & (table["n_candidates"].fillna(0).to_numpy() == 1)
+        )
+    probs = np.vstack(probs)
+    certain = np.vstack(certain).any(axis=0)
     worst = probs.max(axis=0)
     listing = [
-        {"name": a[0], "scope": a[1], "average": float(a[2].mean()) if len(ids) else 0.0, **a[4]}
-        for a in adversaries
+        {"name": name, "scope": scope, "average": float(p.mean()) if len(ids) else 0.0, **extra}
+        for (name, scope, _, extra), p in zip(found, probs)
     ]
     per_scope = {}
     for scope in scopes:
-        rows = [i for i, a in enumerate(adversaries) if a[1] == scope]
+        rows = [i for i, a in enumerate(found) if a[1] == scope]
         scope_worst = probs[rows].max(axis=0)
         top = max(rows, key=lambda i: listing[i]["average"])
         per_scope[scope] = {
@@ -686,13 +695,13 @@ def _strongest(original, release, *, quasi_identifiers, signature, age_bin, hier
             **_figures(worst),
             "certain": float(certain.mean()) if len(ids) else 0.0,
             "at_least_half": float((worst >= 0.5).mean()) if len(ids) else 0.0,
-            "ci95": _ci95(worst, n_real) if base["sampled"] else 0.0,
+            "ci95": _ci95(worst, base["n_real"]) if base["sampled"] else 0.0,
         },
         "scopes": per_scope,
         "strongest_scope": strongest,
         "strongest_adversary": f"{listing[top]['scope']} / {listing[top]['name']}",
         "adversaries": listing,
-        "detectors": sorted(score_sets),
+        "detectors": detectors,
         "stripped_connections": max((a["removed"] for a in stripped_best), default=0),
     }
 

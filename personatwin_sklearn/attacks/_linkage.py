@@ -665,55 +665,83 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
     cuts = np.searchsorted(cum, np.arange(_BLOCK_ROWS, cum[-1] if len(cum) else 0, _BLOCK_ROWS))
     chunks = np.unique(np.r_[0, cuts, n_g])
     out_g, out_v = [], []
+    keep = None
+    if keep_pair is not None:
+
+        def keep(cg, cv):
+            return keep_pair(split_g[cg], cv)
+
     for g0, g1 in zip(chunks[:-1], chunks[1:]):
-        sl = star[g0:g1]
         if holders is None:  # every consistent holder of the rarest pattern, at once
-            gi, k = _expand(p_start[sl + 1] - p_start[sl])
-            q = qq[p_order[p_start[sl[gi]] + k]]
-            hi, k2 = _expand(holders_q[q])
-            cand = _unique((gi[hi] + g0) * np.int64(n_r) + r_owner[q_order[q_start[q[hi]] + k2]])
-            del gi, k, q, hi, k2
-            cg, cv = cand // n_r, cand % n_r
-            if keep_pair is not None and len(cg):
-                kept = keep_pair(split_g[cg], cv)
-                cg, cv = cg[kept], cv[kept]
+            cg, cv = _draw_from_pairs(star[g0:g1], g0, (p_order, p_start, qq), (q_order, q_start),
+                                      holders_q, r_owner, n_r, keep)  # fmt: skip
             ok = survive(cg, cv, None)
-            out_g.append(cg[ok])
-            out_v.append(cv[ok])
-            continue
-        # the holders of the rarest pattern: a slice each, by v; with ``enough``, in
-        # rounds (each group's first holders, then more for the groups still short)
-        size = reach[sl]
-        taken = np.zeros(g1 - g0, dtype=np.int64)
-        found = np.zeros(g1 - g0, dtype=np.int64)
-        rounds = () if enough is None else tuple(enough * r for r in _ENOUGH_ROUNDS)
-        parts_g, parts_v = [], []
-        for cap in (*rounds, None):
-            upto = size if cap is None else np.minimum(size, cap)
-            more = np.where(found < (enough or 1), upto - taken, 0)
-            gi, k = _expand(more)
-            rows = h_start[sl[gi]] + taken[gi] + k
-            cg, cv, c_mult = gi + g0, h_v[rows].astype(np.int64), h_mult[rows]
-            del gi, k, rows
-            taken += more
-            if keep_pair is not None and len(cg):
-                kept = keep_pair(split_g[cg], cv)
-                cg, cv, c_mult = cg[kept], cv[kept], c_mult[kept]
-            ok = survive(cg, cv, c_mult)
-            parts_g.append(cg[ok])
-            parts_v.append(cv[ok])
-            if enough is None:
-                break
-            found += np.bincount(parts_g[-1] - g0, minlength=g1 - g0)
-            if not ((found < enough) & (taken < size)).any():  # every group decided
-                break
-        cg, cv = np.concatenate(parts_g), np.concatenate(parts_v)
-        if len(parts_g) > 1:  # the rounds' pairs, sorted by (group, person) again
-            order = np.lexsort((cv, cg))
-            cg, cv = cg[order], cv[order]
+            cg, cv = cg[ok], cv[ok]
+        else:
+            cg, cv = _draw_from_holders(star[g0:g1], g0, reach, (h_start, h_v, h_mult), keep,
+                                        survive, enough)  # fmt: skip
         out_g.append(cg)
         out_v.append(cv)
     return group, np.concatenate(out_g), np.concatenate(out_v), n_g
+
+
+def _draw_from_pairs(sl, g0, p_csr, q_csr, holders_q, r_owner, n_r, keep) -> tuple:
+    """Candidate pairs ``(group, released person)`` of the groups ``g0, g0 + 1, ...``
+    whose rarest known patterns are ``sl``: every holder of a released pattern consistent
+    with it (``p_csr``: the consistent pairs by known pattern; ``q_csr``: the released
+    connections by pattern), then ``keep(cg, cv)`` (None: all)."""
+    p_order, p_start, qq = p_csr
+    q_order, q_start = q_csr
+    gi, k = _expand(p_start[sl + 1] - p_start[sl])
+    q = qq[p_order[p_start[sl[gi]] + k]]
+    hi, k2 = _expand(holders_q[q])
+    cand = _unique((gi[hi] + g0) * np.int64(n_r) + r_owner[q_order[q_start[q[hi]] + k2]])
+    del gi, k, q, hi, k2
+    cg, cv = cand // n_r, cand % n_r
+    if keep is not None and len(cg):
+        kept = keep(cg, cv)
+        cg, cv = cg[kept], cv[kept]
+    return cg, cv
+
+
+def _draw_from_holders(sl, g0, reach, holders, keep, survive, enough) -> tuple:
+    """The candidates ``(group, released person)`` of the groups ``g0, g0 + 1, ...``
+    whose rarest known patterns are ``sl``: the holders of that pattern (``holders``:
+    ``(start per pattern, person, multiplicity)`` sorted by pattern then person;
+    ``reach``: holders per pattern), ``keep(cg, cv)``-filtered (None: all), then those
+    ``survive(cg, cv, mult)`` passes.  With ``enough``, in rounds: each group's first
+    holders, then more for the groups still short of ``enough`` candidates.  Sorted by
+    (group, person)."""
+    h_start, h_v, h_mult = holders
+    size = reach[sl]
+    taken = np.zeros(len(sl), dtype=np.int64)
+    found = np.zeros(len(sl), dtype=np.int64)
+    rounds = () if enough is None else tuple(enough * r for r in _ENOUGH_ROUNDS)
+    parts_g, parts_v = [], []
+    for cap in (*rounds, None):
+        upto = size if cap is None else np.minimum(size, cap)
+        more = np.where(found < (enough or 1), upto - taken, 0)
+        gi, k = _expand(more)
+        rows = h_start[sl[gi]] + taken[gi] + k
+        cg, cv, c_mult = gi + g0, h_v[rows].astype(np.int64), h_mult[rows]
+        del gi, k, rows
+        taken += more
+        if keep is not None and len(cg):
+            kept = keep(cg, cv)
+            cg, cv, c_mult = cg[kept], cv[kept], c_mult[kept]
+        ok = survive(cg, cv, c_mult)
+        parts_g.append(cg[ok])
+        parts_v.append(cv[ok])
+        if enough is None:
+            break
+        found += np.bincount(parts_g[-1] - g0, minlength=len(sl))
+        if not ((found < enough) & (taken < size)).any():  # every group decided
+            break
+    cg, cv = np.concatenate(parts_g), np.concatenate(parts_v)
+    if len(parts_g) > 1:  # the rounds' pairs, sorted by (group, person) again
+        order = np.lexsort((cv, cg))
+        cg, cv = cg[order], cv[order]
+    return cg, cv
 
 
 def _supply_filter(cg, cv, supply, g_start, n_pat, gp, gm, n_r, star=None,
@@ -1263,6 +1291,101 @@ def linkage_attack(
     (True, True)
     """
     rng = check_random_state(random_state)
+    targets = _attack_targets(original, target_ids, n_targets, rng)
+    case = _attack_case(
+        original, release, targets, scope, quasi_identifiers, signature, age_bin, hierarchies,
+        candidate_pool, count_up_to,
+    )  # fmt: skip
+    known_text = None
+    if scope == "qi":
+        sizes, in_cand = _qi_scope(case)
+    elif scope == "edge":
+        sizes, in_cand, known_text = _edge_scope(case, known_pattern, rng)
+    else:
+        sizes, in_cand = _neighborhood_scope(case, scope, neighborhood_match, count_up_to)
+    if case.pool is not None:
+        pool, truth = case.pool, case.truth
+        in_cand = in_cand & (truth >= 0) & pool[np.maximum(truth, 0)]
+    if count_up_to is not None and scope in ("neighborhood", "combined"):
+        more = sizes > count_up_to  # counted only up to count_up_to + 1
+        sizes = np.where(more, count_up_to + 1, sizes)
+        in_cand = in_cand & ~more
+    return _linkage_result(case, scope, sizes, in_cand, known_text, threshold)
+
+
+# ----------------------------------------------------------------------------- the scopes
+@dataclass
+class _QiKnowledge:
+    """The combined and qi adversaries' quasi-identifiers: a matcher per column, the
+    targets' known codes and the released codes, the targets' distinct known tuples
+    (``ktup`` per target, ``kfirst`` a row of each) and the cache key of the tables."""
+
+    matchers: list
+    known: np.ndarray
+    released: np.ndarray
+    ktup: np.ndarray
+    kfirst: np.ndarray
+    key: tuple
+    alive: tuple
+
+    def tuple_pairs(self):
+        """Consistent (known QI tuple, released QI tuple) pairs: every pool counts on
+        them (made when a count over the QIs alone is asked for)."""
+        return _cached(
+            ("qi_tuples", *self.key),
+            self.alive,
+            lambda: _qi_tuple_pairs(self.matchers, self.known, self.released),
+        )
+
+    def consistent(self, rows, released_rows) -> np.ndarray:
+        """Bool per target row of ``rows``: are its known QIs consistent with the
+        released row ``released_rows`` (same length)?"""
+        ok = np.ones(len(rows), dtype=bool)
+        for c, m in enumerate(self.matchers):
+            ok &= m.check(self.known[rows, c], self.released[released_rows, c])
+        return ok
+
+    def keep(self):
+        """``keep(known tuple, released person)``: :func:`_qi_keep` of these QIs."""
+        return _qi_keep(self.matchers, self.known, self.released, self.kfirst)
+
+
+@dataclass
+class _AttackCase:
+    """What one linkage attack works on: the data and the adversary's view of the
+    release, the targets (rows of ``original``), their ids and released rows
+    (``truth``, -1: not released), the candidate pool, the adversary's columns and, for
+    the qi and combined scopes, their quasi-identifier knowledge."""
+
+    original: SocialData
+    release: SocialData
+    view: SocialData
+    targets: np.ndarray
+    target_ids: np.ndarray
+    truth: np.ndarray
+    pool: np.ndarray | None
+    qis: list
+    sig: tuple
+    age_bin: int | None
+    hierarchies: dict | None
+    qi: _QiKnowledge | None
+
+    @property
+    def n_r(self) -> int:
+        return len(self.view)
+
+    @property
+    def n_t(self) -> int:
+        return len(self.targets)
+
+    @property
+    def t_key(self) -> bytes:
+        return self.targets.tobytes()
+
+
+def _attack_targets(original, target_ids, n_targets, rng) -> np.ndarray:
+    """Rows of the real people attacked: those of ``target_ids`` (every real person when
+    None), then a sorted sample of ``n_targets`` of them."""
     people = original._people
     real = np.flatnonzero(~original.is_synthetic)
     if target_ids is not None:  # only these real people
@@ -1275,14 +1398,17 @@ def linkage_attack(
                 "pass n_targets=None to attack all of them or a smaller sample."
             )
         real = np.sort(rng.choice(real, size=n_targets, replace=False))
-    targets = real
-    target_ids = people[original.id_col].to_numpy()[targets]
-    n_t = len(targets)
+    return real
 
+
+def _attack_case(original, release, targets, scope, quasi_identifiers, signature, age_bin,
+                 hierarchies, candidate_pool, count_up_to) -> _AttackCase:  # fmt: skip
+    """Check the columns and the pool, and gather what every scope reads."""
+    people = original._people
+    target_ids = people[original.id_col].to_numpy()[targets]
     use_qi = scope in ("qi", "combined")
-    use_patterns = scope != "qi"
     qis = resolve_quasi_identifiers(people, quasi_identifiers) if use_qi else []
-    sig = resolve_signature(original, signature) if use_patterns else ()
+    sig = resolve_signature(original, signature) if scope != "qi" else ()
     _check_columns(release, [*qis, *sig], "release", "quasi_identifiers / signature")
     view = _adversary_view(release, [*qis, *sig])
     n_r = len(view)
@@ -1306,198 +1432,225 @@ def linkage_attack(
                 f"candidate_pool has {pool.size} value(s); the release has {n_r} people "
                 "(pass one bool per released person, in row order)."
             )
-
+    qi = None
     if use_qi:
-        qm, kq, rq = _cached(
-            ("qi", id(original), id(release), tuple(qis), t_key, _hier_key(hierarchies)),
-            (original, release, hierarchies),
-            lambda: _qi_matchers(original, view, qis, targets, hierarchies),
-        )
         qi_key = (id(original), id(release), tuple(qis), t_key, _hier_key(hierarchies))
         qi_alive = (original, release, hierarchies)
+        qm, kq, rq = _cached(
+            ("qi", *qi_key),
+            qi_alive,
+            lambda: _qi_matchers(original, view, qis, targets, hierarchies),
+        )
         # the targets' distinct known QI tuples (their first rows)
         ktup, kfirst = _cached(("qi_known", *qi_key), qi_alive, lambda: _tuples(kq))
+        qi = _QiKnowledge(qm, kq, rq, ktup, kfirst, qi_key, qi_alive)
+    return _AttackCase(
+        original, release, view, targets, target_ids, truth, pool, qis, sig, age_bin,
+        hierarchies, qi,
+    )  # fmt: skip
 
-        def tuple_pairs():
-            """Consistent (known QI tuple, released QI tuple) pairs: every pool counts on
-            them (made when a count over the QIs alone is asked for)."""
-            return _cached(("qi_tuples", *qi_key), qi_alive, lambda: _qi_tuple_pairs(qm, kq, rq))
 
-    known_text = np.full(n_t, None, dtype=object)
-    if scope == "qi":
-        everyone = np.arange(n_r) if pool is None else np.flatnonzero(pool)
-        sizes = _qi_counts(tuple_pairs(), np.arange(n_t), everyone)
-        in_cand = truth >= 0
-        if in_cand.any():
-            rows = np.flatnonzero(in_cand)
-            ok = np.ones(len(rows), dtype=bool)
-            for c, m in enumerate(qm):
-                ok &= m.check(kq[rows, c], rq[truth[rows], c])
-            in_cand[rows] = ok
-    else:
-        kidx = _patterns(original, original, sig, age_bin)
-        ridx = _patterns(release, view, sig, age_bin, text=release is original)
-        # the targets' patterns only: a sample of targets costs in proportion to the
-        # sample, not to every known pattern (the rest are never looked up)
-        base_key = (
-            id(original), id(release), tuple(sig), age_bin, _hier_key(hierarchies), t_key,
-        )  # fmt: skip
-        alive = (original, release, hierarchies)
+def _qi_scope(case: _AttackCase) -> tuple[np.ndarray, np.ndarray]:
+    """``(sizes, in_cand)`` of the qi adversary: released people whose QIs are consistent."""
+    everyone = np.arange(case.n_r) if case.pool is None else np.flatnonzero(case.pool)
+    sizes = _qi_counts(case.qi.tuple_pairs(), np.arange(case.n_t), everyone)
+    in_cand = case.truth >= 0
+    if in_cand.any():
+        rows = np.flatnonzero(in_cand)
+        in_cand[rows] = case.qi.consistent(rows, case.truth[rows])
+    return sizes, in_cand
 
-        def pairs():
-            pm, kp, rp = _pattern_matchers(original, kidx, ridx, sig, hierarchies)
-            own = _unique(kidx.pattern[np.isin(kidx.owner, targets)].astype(np.int64))
-            i, j = _consistent_pairs(kp[own], rp, pm)
-            return own[i], j
 
-        pp, qq = _cached(("pairs", *base_key), alive, pairs)
-        # the targets' known patterns: (t, p, m) with t the target's row in `targets`
-        tpos = pd.Series(np.arange(n_t), index=targets)
-        sel = np.isin(kidx.owner, targets)
-        known = pd.DataFrame(
-            {
-                "t": tpos.loc[kidx.owner[sel]].to_numpy(),
-                "p": kidx.pattern[sel],
-                "m": kidx.multiplicity[sel],
-            }
-        )
-        if scope == "edge":
-            pv = _cached(("holders", *base_key), alive, lambda: _holders(pp, qq, ridx))
-            if pool is not None:
-                pv = pv[pool[pv["v"].to_numpy()]]
-            count_p = np.bincount(pv["p"], minlength=len(kidx.table))
-            known["n"] = count_p[known["p"]]
-            if known_pattern == "rarest":
-                # a pattern nobody in the release holds names nobody: last resort only
-                # (after a strip, some of a target's real connections may be gone)
-                n_holders = known["n"].to_numpy(dtype=float)
-                known["key"] = np.where(n_holders > 0, n_holders, np.inf)
-            else:
-                known["key"] = rng.random_sample(len(known))
-            chosen = known.sort_values(["t", "key", "p"], kind="stable").drop_duplicates("t")
-            sizes = np.full(n_t, n_r if pool is None else int(pool.sum()), dtype=np.int64)
-            sizes[chosen["t"].to_numpy()] = chosen["n"].to_numpy()
-            # is (chosen pattern, own record) a holder?  pv is sorted by (p, v)
-            pv_key = np.array(pv["p"].to_numpy(), dtype=np.int64)  # a copy, then in place
-            pv_key *= np.int64(n_r)
-            pv_key += pv["v"].to_numpy()
-            own_v = truth[chosen["t"].to_numpy()]
-            want = chosen["p"].to_numpy(np.int64) * np.int64(n_r) + np.maximum(own_v, 0)
-            pos = np.minimum(np.searchsorted(pv_key, want), max(len(pv_key) - 1, 0))
-            found = (own_v >= 0) & (pv_key[pos] == want) if len(pv_key) else own_v < -1
-            in_cand = truth >= 0
-            in_cand[chosen["t"].to_numpy()] = found
-            known_text[chosen["t"].to_numpy()] = kidx.table["pattern"].to_numpy()[chosen["p"]]
-        else:
-            ktypes = pd.factorize(kidx.table["connection_type"].astype(str))[0]
-            exact = neighborhood_match == "exact"
-            pv = _cached(("holders", *base_key), alive, lambda: _holders(pp, qq, ridx))
-            n_key = ("neighborhood", *base_key, exact)
-            # the combined adversary alone (no neighbourhood candidates made yet): its
-            # quasi-identifiers drop candidates before any pattern is checked; groups
-            # are then (neighbourhood, known QI tuple), so a group's candidates are the
-            # target's combined candidates (the same sets as filtering afterwards)
-            c_key = ("combined", *base_key, exact, tuple(qis))
-            # a count that stops early: only when no exact table is at hand (its own key)
-            enough = None
-            if count_up_to is not None and not _is_cached(n_key):
-                if scope == "neighborhood" or not _is_cached(c_key):
-                    enough = count_up_to + 1
-            if scope == "combined" and not _is_cached(n_key):
-                group, cg, cv, n_g = _cached(
-                    c_key if enough is None else (*c_key, "up to", enough),
-                    alive,
-                    lambda: _neighborhood_candidates(
-                        kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv,
-                        split=ktup, keep_pair=_qi_keep(qm, kq, rq, kfirst), enough=enough,
-                    ),
-                )  # fmt: skip
-            elif enough is not None:  # the neighbourhood scope, counted up to enough
-                group, cg, cv, n_g = _cached(
-                    (*n_key, "up to", enough),
-                    alive,
-                    lambda: _neighborhood_candidates(
-                        kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv,
-                        enough=enough,
-                    ),
-                )  # fmt: skip
-            else:
-                group, cg, cv, n_g = _cached(
-                    n_key,
-                    alive,
-                    lambda: _neighborhood_candidates(
-                        kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv
-                    ),
-                )
-                if scope == "combined":  # split once by known QI tuple: every pool
-                    nb = (group, cg, cv, n_g)  # counts on the same unit candidates
-                    group, cg, cv, n_g = _cached(
-                        ("combined", *base_key, exact, tuple(qis)),
-                        alive,
-                        lambda: _split_candidates(ktup, _qi_keep(qm, kq, rq, kfirst), *nb),
-                    )
-            if pool is not None:
-                keep = pool[cv]
-                cg, cv = cg[keep], cv[keep]
-            rdeg = np.bincount(ridx.owner, weights=ridx.multiplicity, minlength=n_r)
-            # the empty known neighbourhood: everyone, or everyone without connections
-            empty_pool = rdeg == 0 if neighborhood_match == "exact" else np.ones(n_r, bool)
-            if pool is not None:
-                empty_pool &= pool
-            t_has = group >= 0
-            # is the target's own record a candidate of its group?
-            member = cg * np.int64(max(n_r, 1)) + cv
-            if len(member) > 1 and not (member[1:] > member[:-1]).all():  # made sorted
-                member = _unique(member)
-            tkey = group * np.int64(max(n_r, 1)) + truth
-            pos = np.searchsorted(member, tkey)
-            in_cand = (
-                t_has
-                & (truth >= 0)
-                & (pos < len(member))
-                & (member[np.minimum(pos, max(len(member) - 1, 0))] == tkey)
-                if len(member)
-                else np.zeros(n_t, dtype=bool)
-            )
-            # neighbourhood: the group's candidates; combined: the (group, QI tuple)
-            # unit's, whose QIs were checked with the candidates (the target's own too)
-            per_group = np.bincount(cg, minlength=max(n_g, 1))  # no group: one empty slot
-            sizes = np.where(t_has, per_group[np.maximum(group, 0)], 0).astype(np.int64)
-            empty = np.flatnonzero(~t_has)
-            if len(empty):
-                open_pool = np.flatnonzero(empty_pool)
-                if scope == "combined" and _is_cached(("qi_tuples", *qi_key)):
-                    sizes[empty] = _qi_counts(tuple_pairs(), empty, open_pool)
-                elif scope == "combined":  # the tuple pairs of these targets only
-                    part = _cached(
-                        ("qi_tuples_of", *qi_key, empty.tobytes()),
-                        qi_alive,
-                        lambda: _qi_tuple_pairs(qm, kq[empty], rq),
-                    )
-                    sizes[empty] = _qi_counts(part, np.arange(len(empty)), open_pool)
-                else:
-                    sizes[empty] = len(open_pool)
-                ok = truth[empty] >= 0
-                ok[ok] = empty_pool[truth[empty][ok]]
-                if scope == "combined":
-                    rows = empty[ok]
-                    good = np.ones(len(rows), dtype=bool)
-                    for c, m in enumerate(qm):
-                        good &= m.check(kq[rows, c], rq[truth[rows], c])
-                    ok[ok] = good
-                in_cand[empty] = ok
+def _pattern_tables(case: _AttackCase) -> tuple:
+    """The original's and the release's pattern indexes, the cache key and owners of the
+    tables made from them, and the consistent (known pattern, released pattern) pairs of
+    the targets' patterns (a sample of targets costs in proportion to the sample, not to
+    every known pattern: the rest are never looked up)."""
+    original, release, sig, age_bin = case.original, case.release, case.sig, case.age_bin
+    kidx = _patterns(original, original, sig, age_bin)
+    ridx = _patterns(release, case.view, sig, age_bin, text=release is original)
+    base_key = (
+        id(original), id(release), tuple(sig), age_bin, _hier_key(case.hierarchies), case.t_key,
+    )  # fmt: skip
+    alive = (original, release, case.hierarchies)
 
+    def pairs():
+        pm, kp, rp = _pattern_matchers(original, kidx, ridx, sig, case.hierarchies)
+        own = _unique(kidx.pattern[np.isin(kidx.owner, case.targets)].astype(np.int64))
+        i, j = _consistent_pairs(kp[own], rp, pm)
+        return own[i], j
+
+    pp, qq = _cached(("pairs", *base_key), alive, pairs)
+    holders = _cached(("holders", *base_key), alive, lambda: _holders(pp, qq, ridx))
+    return kidx, ridx, base_key, alive, pp, qq, holders
+
+
+def _edge_scope(case: _AttackCase, known_pattern, rng) -> tuple:
+    """``(sizes, in_cand, known_text)`` of the edge adversary: the holders of one known
+    pattern (the rarest in the release, or one drawn at random)."""
+    kidx, _, _, _, _, _, pv = _pattern_tables(case)
+    pool, truth, n_r = case.pool, case.truth, case.n_r
+    # the targets' known patterns: (t, p, m) with t the target's row in `targets`
+    tpos = pd.Series(np.arange(case.n_t), index=case.targets)
+    sel = np.isin(kidx.owner, case.targets)
+    known = pd.DataFrame(
+        {
+            "t": tpos.loc[kidx.owner[sel]].to_numpy(),
+            "p": kidx.pattern[sel],
+            "m": kidx.multiplicity[sel],
+        }
+    )
     if pool is not None:
-        in_cand = in_cand & (truth >= 0) & pool[np.maximum(truth, 0)]
-    if count_up_to is not None and scope in ("neighborhood", "combined"):
-        more = sizes > count_up_to  # counted only up to count_up_to + 1
-        sizes = np.where(more, count_up_to + 1, sizes)
-        in_cand = in_cand & ~more
+        pv = pv[pool[pv["v"].to_numpy()]]
+    count_p = np.bincount(pv["p"], minlength=len(kidx.table))
+    known["n"] = count_p[known["p"]]
+    if known_pattern == "rarest":
+        # a pattern nobody in the release holds names nobody: last resort only
+        # (after a strip, some of a target's real connections may be gone)
+        n_holders = known["n"].to_numpy(dtype=float)
+        known["key"] = np.where(n_holders > 0, n_holders, np.inf)
+    else:
+        known["key"] = rng.random_sample(len(known))
+    chosen = known.sort_values(["t", "key", "p"], kind="stable").drop_duplicates("t")
+    sizes = np.full(case.n_t, n_r if pool is None else int(pool.sum()), dtype=np.int64)
+    sizes[chosen["t"].to_numpy()] = chosen["n"].to_numpy()
+    # is (chosen pattern, own record) a holder?  pv is sorted by (p, v)
+    pv_key = np.array(pv["p"].to_numpy(), dtype=np.int64)  # a copy, then in place
+    pv_key *= np.int64(n_r)
+    pv_key += pv["v"].to_numpy()
+    own_v = truth[chosen["t"].to_numpy()]
+    want = chosen["p"].to_numpy(np.int64) * np.int64(n_r) + np.maximum(own_v, 0)
+    pos = np.minimum(np.searchsorted(pv_key, want), max(len(pv_key) - 1, 0))
+    found = (own_v >= 0) & (pv_key[pos] == want) if len(pv_key) else own_v < -1
+    in_cand = truth >= 0
+    in_cand[chosen["t"].to_numpy()] = found
+    known_text = np.full(case.n_t, None, dtype=object)
+    known_text[chosen["t"].to_numpy()] = kidx.table["pattern"].to_numpy()[chosen["p"]]
+    return sizes, in_cand, known_text
+
+
+def _neighborhood_pairs(case: _AttackCase, ridx, tables, scope, exact, count_up_to) -> tuple:
+    """``(group, cg, cv, n_g)`` of the neighbourhood or combined adversary: each target's
+    group and the (group, released person) candidate pairs (:func:`_neighborhood_candidates`),
+    from the cached tables when they are at hand (``tables``: the rest of
+    :func:`_pattern_tables`)."""
+    kidx, base_key, alive, pp, qq, pv = tables
+    targets, n_r, qi = case.targets, case.n_r, case.qi
+    ktypes = pd.factorize(kidx.table["connection_type"].astype(str))[0]
+    n_key = ("neighborhood", *base_key, exact)
+    # the combined adversary alone (no neighbourhood candidates made yet): its
+    # quasi-identifiers drop candidates before any pattern is checked; groups
+    # are then (neighbourhood, known QI tuple), so a group's candidates are the
+    # target's combined candidates (the same sets as filtering afterwards)
+    c_key = ("combined", *base_key, exact, tuple(case.qis))
+    # a count that stops early: only when no exact table is at hand (its own key)
+    enough = None
+    if count_up_to is not None and not _is_cached(n_key):
+        if scope == "neighborhood" or not _is_cached(c_key):
+            enough = count_up_to + 1
+    if scope == "combined" and not _is_cached(n_key):
+        return _cached(
+            c_key if enough is None else (*c_key, "up to", enough),
+            alive,
+            lambda: _neighborhood_candidates(
+                kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv,
+                split=qi.ktup, keep_pair=qi.keep(), enough=enough,
+            ),
+        )  # fmt: skip
+    if enough is not None:  # the neighbourhood scope, counted up to enough
+        return _cached(
+            (*n_key, "up to", enough),
+            alive,
+            lambda: _neighborhood_candidates(
+                kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv, enough=enough
+            ),
+        )  # fmt: skip
+    found = _cached(
+        n_key,
+        alive,
+        lambda: _neighborhood_candidates(
+            kidx, ridx, targets, pp, qq, ktypes, exact, n_r, holders=pv
+        ),
+    )
+    if scope == "combined":  # split once by known QI tuple: every pool counts on the
+        # same unit candidates
+        found = _cached(c_key, alive, lambda: _split_candidates(qi.ktup, qi.keep(), *found))
+    return found
+
+
+def _neighborhood_scope(case: _AttackCase, scope, neighborhood_match, count_up_to) -> tuple:
+    """``(sizes, in_cand)`` of the neighbourhood or combined adversary."""
+    exact = neighborhood_match == "exact"
+    kidx, ridx, *rest = _pattern_tables(case)
+    group, cg, cv, n_g = _neighborhood_pairs(case, ridx, (kidx, *rest), scope, exact, count_up_to)
+    pool, truth, n_r = case.pool, case.truth, case.n_r
+    if pool is not None:
+        keep = pool[cv]
+        cg, cv = cg[keep], cv[keep]
+    t_has = group >= 0
+    # is the target's own record a candidate of its group?
+    member = cg * np.int64(max(n_r, 1)) + cv
+    if len(member) > 1 and not (member[1:] > member[:-1]).all():  # made sorted
+        member = _unique(member)
+    tkey = group * np.int64(max(n_r, 1)) + truth
+    pos = np.searchsorted(member, tkey)
+    in_cand = (
+        t_has
+        & (truth >= 0)
+        & (pos < len(member))
+        & (member[np.minimum(pos, max(len(member) - 1, 0))] == tkey)
+        if len(member)
+        else np.zeros(case.n_t, dtype=bool)
+    )
+    # neighbourhood: the group's candidates; combined: the (group, QI tuple)
+    # unit's, whose QIs were checked with the candidates (the target's own too)
+    per_group = np.bincount(cg, minlength=max(n_g, 1))  # no group: one empty slot
+    sizes = np.where(t_has, per_group[np.maximum(group, 0)], 0).astype(np.int64)
+    empty = np.flatnonzero(~t_has)
+    if len(empty):
+        if exact:  # the empty known neighbourhood: everyone without connections
+            rdeg = np.bincount(ridx.owner, weights=ridx.multiplicity, minlength=n_r)
+            empty_pool = rdeg == 0
+        else:  # everyone
+            empty_pool = np.ones(n_r, bool)
+        sizes[empty], in_cand[empty] = _without_neighborhood(case, scope, empty_pool, empty)
+    return sizes, in_cand
+
+
+def _without_neighborhood(case: _AttackCase, scope, empty_pool, empty) -> tuple:
+    """``(sizes, in_cand)`` of the targets ``empty`` (no known connection): the released
+    people of ``empty_pool`` (and of the pool), within the QIs for the combined scope."""
+    pool, truth, qi = case.pool, case.truth, case.qi
+    if pool is not None:
+        empty_pool &= pool
+    open_pool = np.flatnonzero(empty_pool)
+    if scope == "combined" and _is_cached(("qi_tuples", *qi.key)):
+        sizes = _qi_counts(qi.tuple_pairs(), empty, open_pool)
+    elif scope == "combined":  # the tuple pairs of these targets only
+        part = _cached(
+            ("qi_tuples_of", *qi.key, empty.tobytes()),
+            qi.alive,
+            lambda: _qi_tuple_pairs(qi.matchers, qi.known[empty], qi.released),
+        )
+        sizes = _qi_counts(part, np.arange(len(empty)), open_pool)
+    else:
+        sizes = len(open_pool)
+    ok = truth[empty] >= 0
+    ok[ok] = empty_pool[truth[empty][ok]]
+    if scope == "combined":
+        rows = empty[ok]
+        ok[ok] = qi.consistent(rows, truth[rows])
+    return sizes, ok
+
+
+def _linkage_result(case, scope, sizes, in_cand, known_text, threshold) -> LinkageAttackResult:
+    """The attack's rates and per-target table."""
+    n_t = case.n_t
     prob = np.where(in_cand & (sizes > 0), 1.0 / np.maximum(sizes, 1), 0.0)
     reid = in_cand & (sizes >= 1) & (sizes <= threshold)
     per_target = pd.DataFrame(
         {
-            "target_id": target_ids,
+            "target_id": case.target_ids,
             "n_candidates": sizes,
             "target_in_candidates": in_cand,
             "reidentified": reid,

@@ -215,6 +215,29 @@ def _threshold_grid(scores: np.ndarray, thresholds) -> np.ndarray:
     },
     prefer_skip_nested_validation=True,
 )
+def _strip_scores(release_with_flags, y, scores, shadow, seed) -> tuple[np.ndarray, str]:
+    """The detector's score of each connection and its name: ``scores`` as given, a
+    detector trained on the ``shadow`` release(s), else one cross-fitted on the
+    release's own flags ``y`` (zeros when there is nothing to learn from)."""
+    n_conn = len(y)
+    if scores is not None:
+        scores = np.asarray(scores, dtype=float).ravel()
+        if scores.shape != (n_conn,):
+            raise InvalidValueError(
+                f"scores has {scores.size} value(s); the release has {n_conn} connections."
+            )
+        return scores, "given"
+    if shadow is not None:
+        model = fit_detector(_as_list(shadow), random_state=seed)
+        return _predict(model, edge_features(release_with_flags)), "shadow"
+    n_syn = int(y.sum())
+    if min(n_syn, n_conn - n_syn) >= _CROSS_FIT_FOLDS:
+        scores, _ = _out_of_fold(edge_features(release_with_flags), y, _CROSS_FIT_FOLDS, seed)
+    else:  # nothing to learn from: the adversary removes nothing
+        scores = np.zeros(n_conn)
+    return scores, "cross-fitted"
+
+
 def stripped_release_attack(
     original,
     release_with_flags,
@@ -318,24 +341,7 @@ def stripped_release_attack(
     y = _labels(release_with_flags, "release")
     n_conn = len(y)
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    if scores is not None:
-        scores = np.asarray(scores, dtype=float).ravel()
-        if scores.shape != (n_conn,):
-            raise InvalidValueError(
-                f"scores has {scores.size} value(s); the release has {n_conn} connections."
-            )
-        detector = "given"
-    elif shadow is not None:
-        model = fit_detector(_as_list(shadow), random_state=seed)
-        scores = _predict(model, edge_features(release_with_flags))
-        detector = "shadow"
-    else:
-        detector = "cross-fitted"
-        n_syn = int(y.sum())
-        if min(n_syn, n_conn - n_syn) >= _CROSS_FIT_FOLDS:
-            scores, _ = _out_of_fold(edge_features(release_with_flags), y, _CROSS_FIT_FOLDS, seed)
-        else:  # nothing to learn from: the adversary removes nothing
-            scores = np.zeros(n_conn)
+    scores, detector = _strip_scores(release_with_flags, y, scores, shadow, seed)
     grid = _threshold_grid(scores, thresholds)
     # the same targets at every threshold: those of linkage_attack(random_state=<int>)
     target_seed = random_state if isinstance(random_state, Integral) else seed

@@ -69,6 +69,28 @@ def _median_cuts(keys, nodes, U, k):
     return ok, threshold
 
 
+def _widest_cuts(sub, ci, sizes, width, order, U, k) -> tuple[np.ndarray, np.ndarray]:
+    """Per open region (``sizes >= 2k``), the widest dimension with a median cut that
+    leaves ``k`` rows on each side, tried in order of width: ``(dimension, threshold)``
+    per region (-1: no cut)."""
+    m, d = width.shape
+    cut_dim = np.full(m, -1, dtype=np.int64)
+    cut_thr = np.zeros(m, dtype=np.int64)
+    open_ = sizes >= 2 * k
+    for r in range(d):
+        dim_r = order[:, r]
+        try_ = open_ & (cut_dim < 0) & (width[np.arange(m), dim_r] > 0)
+        if not try_.any():
+            break
+        rows = try_[ci]
+        keys = np.sort(ci[rows] * U + sub[rows, dim_r[ci[rows]]])
+        nodes = np.flatnonzero(try_)
+        ok, thr = _median_cuts(keys, nodes, U, k)
+        cut_dim[nodes[ok]] = dim_r[nodes[ok]]
+        cut_thr[nodes[ok]] = thr[ok]
+    return cut_dim, cut_thr
+
+
 def build_tree(codes: np.ndarray, pos: list[np.ndarray], k: int, budget: int = 0):
     """Partition ``codes`` (n x d integer codes) into regions of at least ``k`` rows.
 
@@ -117,21 +139,8 @@ def build_tree(codes: np.ndarray, pos: list[np.ndarray], k: int, budget: int = 0
         width = flat_pos[offsets + maxs] - flat_pos[offsets + mins]
         order = np.argsort(-width, axis=1, kind="stable")
 
-        cut_dim = np.full(m, -1, dtype=np.int64)
-        cut_thr = np.zeros(m, dtype=np.int64)
+        cut_dim, cut_thr = _widest_cuts(sub, ci, sizes, width, order, U, k)
         cut_supp = np.zeros(m, dtype=np.int8)  # 0 none, 1 left suppressed, 2 right suppressed
-        open_ = sizes >= 2 * k
-        for r in range(d):
-            dim_r = order[:, r]
-            try_ = open_ & (cut_dim < 0) & (width[np.arange(m), dim_r] > 0)
-            if not try_.any():
-                break
-            rows = try_[ci]
-            keys = np.sort(ci[rows] * U + sub[rows, dim_r[ci[rows]]])
-            nodes = np.flatnonzero(try_)
-            ok, thr = _median_cuts(keys, nodes, U, k)
-            cut_dim[nodes[ok]] = dim_r[nodes[ok]]
-            cut_thr[nodes[ok]] = thr[ok]
 
         if remaining > 0:
             remaining = _trim_outliers(

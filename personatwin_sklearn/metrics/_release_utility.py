@@ -716,14 +716,67 @@ def release_utility(
     >>> report.figures["type_degree_tvd"], report.figures["ml_auc_gap"]
     (0.0, 0.0)
     """
+    original, release, columns, flags, signature, target = _utility_inputs(
+        original, release, signature, target, age_bin
+    )
+    rng = check_random_state(random_state)
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    sides = (_Side(original), _Side(release))
+    readings = _readings(original, release, sides, columns)
+    before, after = readings
+
+    figures: dict = {}
+    _granularity_figures(figures, sides, after, columns)
+    # -- one-way marginals
+    marginals = []
+    for column in columns:
+        value = _marginal(before[column], after[column], age_bin if column == "age" else None)
+        figures[f"marginal_tvd_{column}"] = value
+        marginals.append(value)
+    figures["marginal_tvd_mean"] = float(np.nanmean(marginals)) if marginals else float("nan")
+
+    # -- connection types: the original's, seen from either end
+    domain = get_domain(original.domain)
+    vocabulary = list(
+        dict.fromkeys(
+            t for label in sides[0].type_labels for t in (label, domain.inverse_type(label))
+        )
+    )
+    n_types = len(vocabulary)
+    matrices = tuple(_type_matrices(side, vocabulary, domain) for side in sides)
+    _connection_figures(figures, sides, readings, matrices, vocabulary, signature, columns, flags)
+    _graph_figures(figures, sides, readings, columns, seed if communities else None)
+
+    # -- ML efficacy
+    if target is not None and ml:
+        auc_real, auc_release, gap_se = _ml_efficacy(
+            sides, readings, columns, matrices, n_types, flags, target, seed
+        )
+    else:
+        auc_real = auc_release = gap_se = float("nan")
+    figures["ml_auc_real"], figures["ml_auc_release"] = auc_real, auc_release
+    figures["ml_auc_gap"] = auc_real - auc_release
+    figures["ml_auc_gap_se"] = gap_se
+    figures = {k: float(v) for k, v in figures.items()}
+    return UtilityReport(
+        figures=figures,
+        n_real=sides[0].n,
+        n_release=sides[1].n,
+        n_synthetic=int((~sides[1].real).sum()),
+        columns=columns,
+        connection_types=vocabulary,
+    )
+
+
+def _utility_inputs(original, release, signature, target, age_bin) -> tuple:
+    """Check the inputs of :func:`release_utility`: ``(original without synthetic rows,
+    release, people columns, flags, signature, target)``."""
     original = _check(original, "original")
     release = _check(release, "release")
     if not isinstance(age_bin, (int, np.integer)) or isinstance(age_bin, bool) or age_bin < 1:
         raise InvalidValueError(f"age_bin must be an integer >= 1, got {age_bin!r}.")
     if original.n_synthetic or original.n_synthetic_connections:
         original = original.real()
-    rng = check_random_state(random_state)
-    seed = int(rng.randint(np.iinfo(np.int32).max))
     people = original._people
     columns = [c for c in people.columns if c not in (original.id_col, "is_synthetic")]
     flags = event_columns(people)
@@ -744,8 +797,13 @@ def release_utility(
             f"target={target!r} is not a column of the original people table ({columns}). "
             "Pass a boolean column such as a has_* flag, or target=None."
         )
+    return original, release, columns, flags, signature, target
 
-    sides = (_Side(original), _Side(release))
+
+def _readings(original, release, sides, columns) -> tuple:
+    """``(before, after)``: each column read on the original and on the release (a
+    column the release leaves out reads as suppressed)."""
+    people = original._people
     before, after = {}, {}
     for column in columns:
         published = release._people[column] if column in release._people.columns else None
@@ -758,10 +816,12 @@ def release_utility(
         after[column] = (
             read(published) if published is not None else suppressed_reading(b, sides[1].n)
         )
-    readings = (before, after)
+    return before, after
 
-    figures: dict = {}
-    # -- granularity
+
+def _granularity_figures(figures, sides, after, columns) -> None:
+    """Exact connection types, each column's exact / group / suppressed shares and NCP
+    (real people), occupations at major group or finer, the mean age-interval width."""
     labels = sides[1].type_labels
     exact = np.array([("|" not in t) and t != "*" for t in labels], dtype=bool)
     n_edges = len(sides[1].type_codes)
@@ -779,24 +839,13 @@ def release_utility(
     ncp = [figures[f"ncp_{c}"] for c in columns]
     figures["ncp_mean"] = float(np.nanmean(ncp)) if columns else float("nan")
 
-    # -- one-way marginals
-    marginals = []
-    for column in columns:
-        value = _marginal(before[column], after[column], age_bin if column == "age" else None)
-        figures[f"marginal_tvd_{column}"] = value
-        marginals.append(value)
-    figures["marginal_tvd_mean"] = float(np.nanmean(marginals)) if marginals else float("nan")
 
-    # -- connection types: the original's, seen from either end
-    domain = get_domain(original.domain)
-    vocabulary = list(
-        dict.fromkeys(
-            t for label in sides[0].type_labels for t in (label, domain.inverse_type(label))
-        )
-    )
+def _connection_figures(figures, sides, readings, matrices, vocabulary, signature, columns,
+                        flags) -> None:  # fmt: skip
+    """The connection workloads: pattern histogram, per-type degrees, spouse age gaps,
+    homophily of each flag."""
+    before, after = readings
     n_types = len(vocabulary)
-    matrices = tuple(_type_matrices(side, vocabulary, domain) for side in sides)
-
     # -- connection-pattern histogram (partner ages in 10-year bands, occupation groups)
     pattern_readings = []
     for reading in readings:
@@ -851,7 +900,11 @@ def release_utility(
         else float("nan")
     )
 
-    # -- graph figures
+
+def _graph_figures(figures, sides, readings, columns, seed) -> None:
+    """Component sizes, degrees, clustering, same-attribute link shares and, with a
+    ``seed`` (None: NaN), the communities' NMI on the real people."""
+    before, after = readings
     graphs = [_simple_graph(side) for side in sides]
     figures["component_size_tvd"] = tvd_vectors(*[_components(g) for g in graphs])
     figures["degree_tvd"] = tvd_vectors(
@@ -875,34 +928,15 @@ def release_utility(
         float(np.nanmean(errors)) if errors and not np.isnan(errors).all() else float("nan")
     )
     figures["community_nmi"] = float("nan")
-    if communities and sides[0].n and sides[1].n:
+    if seed is not None and sides[0].n and sides[1].n:
         from sklearn.metrics import normalized_mutual_info_score
 
+        original, release = sides[0].data, sides[1].data
         found = [_communities(g, seed) for g in graphs]
-        ids0 = pd.Index(people[original.id_col].to_numpy())
+        ids0 = pd.Index(original._people[original.id_col].to_numpy())
         ids1 = release._people[release.id_col].to_numpy()
         pos = ids0.get_indexer(ids1)
         shared = (pos >= 0) & sides[1].real
         figures["community_nmi"] = float(
             normalized_mutual_info_score(found[0][pos[shared]], found[1][shared])
         )
-
-    # -- ML efficacy
-    if target is not None and ml:
-        auc_real, auc_release, gap_se = _ml_efficacy(
-            sides, readings, columns, matrices, n_types, flags, target, seed
-        )
-    else:
-        auc_real = auc_release = gap_se = float("nan")
-    figures["ml_auc_real"], figures["ml_auc_release"] = auc_real, auc_release
-    figures["ml_auc_gap"] = auc_real - auc_release
-    figures["ml_auc_gap_se"] = gap_se
-    figures = {k: float(v) for k, v in figures.items()}
-    return UtilityReport(
-        figures=figures,
-        n_real=sides[0].n,
-        n_release=sides[1].n,
-        n_synthetic=int((~sides[1].real).sum()),
-        columns=columns,
-        connection_types=vocabulary,
-    )
