@@ -1070,22 +1070,8 @@ def _add_input_options(parser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``personatwin`` argument parser (subcommands ``protect``, ``demo``, ``analyze``)."""
-    parser = _Parser(
-        prog="personatwin",
-        description=(
-            "Find and close re-identification risks in person records and the social "
-            "connections between them."
-        ),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    from personatwin_sklearn import __version__
-
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-
+def _add_protect_command(sub) -> None:
+    """The ``protect`` subcommand."""
     protect = sub.add_parser(
         "protect",
         help="write a protected release of people and connections",
@@ -1125,6 +1111,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_release_options(protect, roles=True)
     protect.set_defaults(func=cmd_protect)
 
+
+def _add_demo_command(sub) -> None:
+    """The ``demo`` subcommand."""
     demo = sub.add_parser(
         "demo",
         help="run protect on the embedded sample population",
@@ -1152,6 +1141,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=cmd_demo)
 
+
+def _add_analyze_command(sub) -> None:
+    """The ``analyze`` subcommand."""
     analyze = sub.add_parser(
         "analyze",
         help="report rare connection patterns and re-identification risk",
@@ -1189,6 +1181,27 @@ def build_parser() -> argparse.ArgumentParser:
         "anything else is refused)",
     )
     analyze.set_defaults(func=cmd_analyze)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``personatwin`` argument parser (subcommands ``protect``, ``demo``, ``analyze``)."""
+    parser = _Parser(
+        prog="personatwin",
+        description=(
+            "Find and close re-identification risks in person records and the social "
+            "connections between them."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from personatwin_sklearn import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    _add_protect_command(sub)
+    _add_demo_command(sub)
+    _add_analyze_command(sub)
 
     return parser
 

@@ -688,6 +688,43 @@ def _pajek_edges(path, lines, start, stop, kind, n) -> pd.DataFrame:
     return numbers.reset_index(drop=True)
 
 
+def _pajek_sections(path, lines) -> tuple[list, int, int]:
+    """The sections of a Pajek file (``(line, word, text)``; *Vertices first, then edge
+    sections), the *Vertices line and the number of vertices; errors name the line."""
+    heads = [(i, line.strip()) for i, line in enumerate(lines) if line.lstrip().startswith("*")]
+    sections = []
+    for i, line in heads:
+        word = line.split()[0].lower() if line.split() else "*"
+        if word != "*vertices" and word not in _PAJEK_EDGE_SECTIONS:
+            raise SchemaError(
+                f"{str(path)!r}, line {i + 1}: unknown or unsupported Pajek section "
+                f"{line!r}; expected *Vertices, *Edges, *Arcs, *Edgeslist or *Arcslist."
+            )
+        sections.append((i, word, line))
+    if not sections or sections[0][1] != "*vertices":
+        raise SchemaError(
+            f"{str(path)!r} is not a Pajek file: expected a '*vertices N' line followed by "
+            "'*edges' or '*arcs'."
+        )
+    if sum(word == "*vertices" for _, word, _ in sections) > 1:
+        line = [i + 1 for i, word, _ in sections if word == "*vertices"][1]
+        raise SchemaError(f"{str(path)!r}, line {line}: a second *Vertices section.")
+    v0, _, head = sections[0]
+    fields = head.split()
+    if len(fields) < 2 or not fields[1].isdigit():
+        raise SchemaError(
+            f"{str(path)!r}, line {v0 + 1}: {head!r} does not give the number of vertices "
+            "('*Vertices N')."
+        )
+    n = int(fields[1])
+    if len(sections) == 1:
+        raise SchemaError(
+            f"{str(path)!r} is not a Pajek file: expected a '*vertices N' line followed by "
+            "'*edges' or '*arcs'."
+        )
+    return sections, v0, n
+
+
 def read_pajek(
     path,
     nodelist=None,
@@ -744,37 +781,7 @@ def read_pajek(
     if not path.exists():
         raise FileNotFoundError(f"Pajek file {str(path)!r} does not exist.")
     lines = _read_lines(path, "Pajek file")
-    heads = [(i, line.strip()) for i, line in enumerate(lines) if line.lstrip().startswith("*")]
-    sections = []
-    for i, line in heads:
-        word = line.split()[0].lower() if line.split() else "*"
-        if word != "*vertices" and word not in _PAJEK_EDGE_SECTIONS:
-            raise SchemaError(
-                f"{str(path)!r}, line {i + 1}: unknown or unsupported Pajek section "
-                f"{line!r}; expected *Vertices, *Edges, *Arcs, *Edgeslist or *Arcslist."
-            )
-        sections.append((i, word, line))
-    if not sections or sections[0][1] != "*vertices":
-        raise SchemaError(
-            f"{str(path)!r} is not a Pajek file: expected a '*vertices N' line followed by "
-            "'*edges' or '*arcs'."
-        )
-    if sum(word == "*vertices" for _, word, _ in sections) > 1:
-        line = [i + 1 for i, word, _ in sections if word == "*vertices"][1]
-        raise SchemaError(f"{str(path)!r}, line {line}: a second *Vertices section.")
-    v0, _, head = sections[0]
-    fields = head.split()
-    if len(fields) < 2 or not fields[1].isdigit():
-        raise SchemaError(
-            f"{str(path)!r}, line {v0 + 1}: {head!r} does not give the number of vertices "
-            "('*Vertices N')."
-        )
-    n = int(fields[1])
-    if len(sections) == 1:
-        raise SchemaError(
-            f"{str(path)!r} is not a Pajek file: expected a '*vertices N' line followed by "
-            "'*edges' or '*arcs'."
-        )
+    sections, v0, n = _pajek_sections(path, lines)
     bounds = [i for i, _, _ in sections] + [len(lines)]
     numbers, labels = _pajek_vertices(path, lines, v0 + 1, bounds[1], n)
     pieces = [

@@ -220,6 +220,37 @@ def edge_round(
     return info
 
 
+def _joint_source(snap, pattern, have_p, partners_all, ages, current_k, family, rng):
+    """The source signature of a joint fix of ``pattern`` (``(type, inverse type, type
+    name, raw key, holders needed)``): among the holders' signatures (alike people),
+    those of people of the age a source should have and a random sample, the plausible
+    one needing the fewest connections and clones.  ``(sigma, connections, Q is P)``."""
+    t, t_inv, kind, raw_p, need = pattern
+    by_age, ages_sorted = ages
+    n, view, target = snap.n, snap.view, snap.target
+    probe = partners_all[rng.randint(len(partners_all), size=16)]
+    aim = _owner_age_target(snap, np.full(1, t), probe[None, :]).ravel()
+    near = np.searchsorted(ages_sorted, aim[~np.isnan(aim)])
+    near = (near[:, None] + np.arange(-4, 4)[None, :]).ravel()
+    near = by_age[np.clip(near, 0, n - 1)]
+    sample = rng.randint(n, size=min(n, 64))
+    sigmas = np.unique(np.concatenate([snap.sig[have_p], snap.sig[near], snap.sig[sample]]))
+    lo, hi = snap.group(sigmas)
+    member = snap.sig_order[lo + (rng.random_sample(len(sigmas)) * (hi - lo)).astype(np.int64)]
+    weight = link_weights(kind, view, member, np.resize(probe, len(member)), family)
+    implausible = weight < MIN_WEIGHT
+    holders_per_sig = pd.Series(snap.sig[have_p]).value_counts()
+    n_have = holders_per_sig.reindex(sigmas, fill_value=0).to_numpy()
+    available = (hi - lo) - n_have
+    q_raw = t_inv * snap.span + sigmas
+    kq = current_k(q_raw)
+    same = q_raw == raw_p  # Q is P itself (symmetric type, sigma == S)
+    e = np.where(same, -(-need // 2), np.maximum(need, target - kq))
+    clones = np.maximum(e - available, 0)
+    best = np.lexsort((-n_have, clones, e, implausible))[0]
+    return int(sigmas[best]), int(e[best]), bool(same[best])
+
+
 def _joint_fixes(snap, short, remaining, k_now, added_src, added_code, holders, seen,
                  additions, rng, budget, family, info, load=None, cap=None):  # fmt: skip
     """Fix ``P`` and its partner-end pattern ``Q`` together (loop over the few short P)."""
@@ -260,29 +291,10 @@ def _joint_fixes(snap, short, remaining, k_now, added_src, added_code, holders, 
         have_p = holders_now(raw_p)
         plo, phi = snap.group([s_sig])
         partners_all = snap.sig_order[plo[0] : phi[0]]
-        # candidate source signatures: the holders' (alike people), people of the age a
-        # source should have, and a random sample
-        probe = partners_all[rng.randint(len(partners_all), size=16)]
-        aim = _owner_age_target(snap, np.full(1, t), probe[None, :]).ravel()
-        near = np.searchsorted(ages_sorted, aim[~np.isnan(aim)])
-        near = (near[:, None] + np.arange(-4, 4)[None, :]).ravel()
-        near = by_age[np.clip(near, 0, n - 1)]
-        sample = rng.randint(n, size=min(n, 64))
-        sigmas = np.unique(np.concatenate([snap.sig[have_p], snap.sig[near], snap.sig[sample]]))
-        lo, hi = snap.group(sigmas)
-        member = snap.sig_order[lo + (rng.random_sample(len(sigmas)) * (hi - lo)).astype(np.int64)]
-        weight = link_weights(kind, view, member, np.resize(probe, len(member)), family)
-        implausible = weight < MIN_WEIGHT
-        holders_per_sig = pd.Series(snap.sig[have_p]).value_counts()
-        n_have = holders_per_sig.reindex(sigmas, fill_value=0).to_numpy()
-        available = (hi - lo) - n_have
-        q_raw = t_inv * span + sigmas
-        kq = current_k(q_raw)
-        same = q_raw == raw_p  # Q is P itself (symmetric type, sigma == S)
-        e = np.where(same, -(-need // 2), np.maximum(need, target - kq))
-        clones = np.maximum(e - available, 0)
-        best = np.lexsort((-n_have, clones, e, implausible))[0]
-        sigma, e = int(sigmas[best]), int(e[best])
+        sigma, e, same_p = _joint_source(
+            snap, (t, t_inv, kind, raw_p, need), have_p, partners_all, (by_age, ages_sorted),
+            current_k, family, rng,
+        )  # fmt: skip
         # sources: e distinct non-holders of P with signature sigma
         glo, ghi = snap.group([sigma])
         pool = snap.sig_order[glo[0] : ghi[0]]
@@ -291,7 +303,7 @@ def _joint_fixes(snap, short, remaining, k_now, added_src, added_code, holders, 
             free &= load[pool] < cap
         src = rng.permutation(pool[free])[:e]
         # partners: e distinct non-holders of Q with signature S (not the sources)
-        have_q = have_p if same[best] else holders_now(t_inv * span + sigma)
+        have_q = have_p if same_p else holders_now(t_inv * span + sigma)
         keep = ~np.isin(partners_all, have_q) & ~np.isin(partners_all, src)
         if cap is not None:
             keep &= load[partners_all] < cap
@@ -329,9 +341,9 @@ def _joint_fixes(snap, short, remaining, k_now, added_src, added_code, holders, 
         info["joint_edges"] += e
         info["joint_patterns"] += 1
         # bookkeeping: P and Q gained e distinct holders each (2e when they coincide)
-        k_now[code] += 2 * e if same[best] else e
+        k_now[code] += 2 * e if same_p else e
         extra_holders.setdefault(raw_p, []).extend(src.tolist())
-        if not same[best]:
+        if not same_p:
             q = int(t_inv * span + sigma)
             q_code = int(snap.code_of(q))
             if q_code >= 0:

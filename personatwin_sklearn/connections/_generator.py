@@ -86,6 +86,21 @@ def _copy_positions(comps, comp_ids, copies, first, essential) -> np.ndarray:
     return first + np.flatnonzero(np.isin(members, essential))
 
 
+def _diminishing(gained, deficit, previous_gain, n_rounds) -> bool:
+    """Diminishing returns: from the second round, a round that adds under 2% of the
+    deficit it started from, or under a fifth of what the round before added."""
+    return n_rounds >= 2 and (gained < 0.02 * deficit or gained < 0.2 * previous_gain)
+
+
+def _caps_for(snap, graph, caps_real):
+    """Per-type caps of a round: learned from the input's real people (``caps_real``);
+    types seen later get their own."""
+    caps_now = type_caps(snap, graph.type_count)
+    shared = min(len(caps_now), len(caps_real))
+    caps_now[:shared] = caps_real[:shared]
+    return caps_now
+
+
 def _copy_mode(data, max_size) -> tuple[bool, float]:
     """Copies fit a household-structured graph: most real connections in small components.
 
@@ -505,19 +520,10 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         ids = IdMaker(current)
         first = snap
         caps_real = type_caps(snap, snap.type_counts())
-
-        def caps_for(snap_now, graph_now):
-            # caps are learned from the input's real people; types seen later get theirs
-            caps_now = type_caps(snap_now, graph_now.type_count)
-            shared = min(len(caps_now), len(caps_real))
-            caps_now[:shared] = caps_real[:shared]
-            return caps_now
-
         per_person = self._cap()
         load = np.zeros(snap.n, dtype=np.int64)
         pattern_k, need = pattern_needs(snap)
         history, left = [], budget - reserve
-        n_copied = 0
         donor_edges, kept = [], []
         previous_gain = 0
         copied = np.zeros(snap.n, dtype=np.int64)  # copies made of each person's component
@@ -525,32 +531,17 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
             row = {"round": len(history) + 1, "deficit_before": int(need.sum())}
             # 1. copies of small components (households) that hold the needy patterns
             comps = Components(current) if copy_size else None
-            comp_ids = ()
+            added_people = n_copy_edges = 0
             if copy_size:
-                comp_ids, copies = plan_copies(snap, need, comps, left, copy_size, rng,
-                                               comps.copies_of(copied))  # fmt: skip
-            added_people = 0
-            n_copy_edges = 0
-            if len(comp_ids):
-                before = len(current)
-                donor_edges.append(copied_edge_rows(comps, comp_ids, copies))
-                kept.append(
-                    _copy_positions(
-                        comps,
-                        comp_ids,
-                        copies,
-                        len(current),
-                        essential_copies(snap, need, comps, comp_ids),
-                    )
-                )
-                copied[comps.rep[comp_ids]] += copies
-                current, n_copy_edges = apply_copies(current, comps, comp_ids, copies, ids, fields)
-                added_people = len(current) - before
-                left -= n_copy_edges
-                snap = Snapshot(current, signature, self.age_bin, target)
-                load = np.r_[load, np.zeros(added_people, dtype=np.int64)]
-                copied = np.r_[copied, np.full(added_people, MAX_COPIES, dtype=np.int64)]
-                pattern_k, need = pattern_needs(snap)
+                copied_now = self._copy_round(
+                    current, snap, need, comps, left, copy_size, copied, donor_edges, kept,
+                    ids, fields, signature, rng,
+                )  # fmt: skip
+                if copied_now is not None:
+                    current, snap, copied, added_people, n_copy_edges = copied_now
+                    left -= n_copy_edges
+                    load = np.r_[load, np.zeros(added_people, dtype=np.int64)]
+                    pattern_k, need = pattern_needs(snap)
             # 2. plausible links for patterns whose holders sit in large components only
             if copy_size and added_people:
                 comps = Components(current)
@@ -561,66 +552,47 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
                 graph = _Graph(snap)
                 load = _padded(load, snap.n)
                 info = plausible_round(snap, link_need, pattern_k, additions, rng, budget=left,
-                                       caps=caps_for(snap, graph), load=load,
+                                       caps=_caps_for(snap, graph, caps_real), load=load,
                                        max_per_person=per_person, graph=graph)  # fmt: skip
             if additions.n_edges:
                 current = apply_additions(current, snap, additions, ids, rng, fields)
                 left -= additions.n_edges
                 snap = Snapshot(current, signature, self.age_bin, target)
                 pattern_k, need = pattern_needs(snap)
-            n_copied += added_people
             history.append({**row, "copied_people": added_people, "copied_connections":
                             n_copy_edges, "links": additions.n_edges,
                             "deficit_after": int(need.sum()), **info})  # fmt: skip
             if added_people == 0 and additions.n_edges == 0:
                 break
             gained = added_people + additions.n_edges
-            if len(history) >= 2 and (
-                gained < 0.02 * row["deficit_before"] or gained < 0.2 * previous_gain
-            ):
-                break  # diminishing returns: the constraints leave little more to add
+            if _diminishing(gained, row["deficit_before"], previous_gain, len(history)):
+                break  # the constraints leave little more to add
             previous_gain = gained
         # 3. camouflage: copies of typical households so the copies as a whole look real
         left += reserve
-        n_decoy_edges = 0
-        if left > 0 and donor_edges:
-            comps = Components(current)
-            comp_ids, copies = plan_decoys(_Graph(snap), comps, np.concatenate(donor_edges),
-                                           left, copy_size, rng,
-                                           comps.copies_of(copied))  # fmt: skip
-            if len(comp_ids):
-                current, n_decoy_edges = apply_copies(current, comps, comp_ids, copies, ids,
-                                                      fields)  # fmt: skip
-                left -= n_decoy_edges
-                snap = Snapshot(current, signature, self.age_bin, target)
-                pattern_k, need = pattern_needs(snap)
+        current, snap, pattern_k, left, n_decoy_edges = self._camouflage_copies(
+            current, snap, pattern_k, left, donor_edges, copied, copy_size, ids, fields,
+            signature, rng,
+        )  # fmt: skip
         # 3b. camouflage links: links between ordinary pairs (patterns drawn like the real
         # connections, all already safe), so the needed links are not a visible cluster
         n_links = int(sum(h["links"] for h in history))
-        c = self._camouflage(copies=False)
-        if n_links and left > 0 and c > 0:
-            n_decoys = min(int(np.ceil(n_links * c / (1.0 - c))), left)
-            decoy_need = _decoy_slots(snap, pattern_k, n_decoys, rng)
-            additions = Additions(snap.n)
-            graph = _Graph(snap)
-            load = _padded(load, snap.n)  # the camouflage copies added people
-            plausible_round(snap, decoy_need, pattern_k, additions, rng, budget=n_decoys,
-                            caps=caps_for(snap, graph), load=load, max_per_person=per_person,
-                            graph=graph)  # fmt: skip
-            if additions.n_edges:
-                current = apply_additions(current, snap, additions, ids, rng, fields)
-                left -= additions.n_edges
-                n_decoy_edges += additions.n_edges
-                snap = Snapshot(current, signature, self.age_bin, target)
-                pattern_k, need = pattern_needs(snap)
-        self.n_camouflage_ = n_decoy_edges
+        current, snap, pattern_k, left, n_links_added = self._camouflage_links(
+            current, snap, pattern_k, left, n_links, load, per_person, caps_real, ids, fields,
+            signature, rng,
+        )  # fmt: skip
+        self.n_camouflage_ = n_decoy_edges + n_links_added
         # 4. the copies' event flags follow the real prevalence
         if len(current) > len(data) and current.event_columns:
-            keep = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
-            people = balance_flags(current._people, len(data), current.event_columns, keep, rng)
-            current = current.with_people(people, validate=False)
-            snap = Snapshot(current, signature, self.age_bin, target)
-            pattern_k, need = pattern_needs(snap)
+            current, snap, pattern_k = self._balanced_copies(
+                current, len(data), kept, signature, rng
+            )
+        self._record_plausible(data, current, first, snap, pattern_k, left, history)
+        return current
+
+    def _record_plausible(self, data, current, first, snap, pattern_k, left, history) -> None:
+        """The fitted attributes of a plausible run: what was added, the rounds, the
+        report, the real people still at risk (and the warning about them)."""
         self.n_added_ = current.n_connections - data.n_connections
         self.n_added_people_ = len(current) - len(data)
         self.n_rounds_ = len(history)
@@ -629,7 +601,77 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         self.at_risk_ = self._at_risk(snap, pattern_k, left)
         if len(self.at_risk_):
             self._short_plausible(left)
-        return current
+
+    def _copy_round(self, current, snap, need, comps, left, copy_size, copied, donor_edges,
+                    kept, ids, fields, signature, rng):  # fmt: skip
+        """Copies of the small components (households) holding the needy patterns, within
+        ``left``: ``(current, snap, copied, added people, added connections)``, or None
+        when nothing is copied.  ``donor_edges`` and ``kept`` (the copies' rows whose flags
+        a pattern needs) get this round's part."""
+        comp_ids, copies = plan_copies(snap, need, comps, left, copy_size, rng,
+                                       comps.copies_of(copied))  # fmt: skip
+        if not len(comp_ids):
+            return None
+        before = len(current)
+        donor_edges.append(copied_edge_rows(comps, comp_ids, copies))
+        essential = essential_copies(snap, need, comps, comp_ids)
+        kept.append(_copy_positions(comps, comp_ids, copies, len(current), essential))
+        copied = copied.copy()
+        copied[comps.rep[comp_ids]] += copies
+        current, n_copy_edges = apply_copies(current, comps, comp_ids, copies, ids, fields)
+        added_people = len(current) - before
+        snap = Snapshot(current, signature, self.age_bin, int(self.target_k))
+        copied = np.r_[copied, np.full(added_people, MAX_COPIES, dtype=np.int64)]
+        return current, snap, copied, added_people, n_copy_edges
+
+    def _camouflage_copies(self, current, snap, pattern_k, left, donor_edges, copied,
+                           copy_size, ids, fields, signature, rng) -> tuple:  # fmt: skip
+        """Copies of typical households (drawn like the copies' donors) within ``left``,
+        so the copies as a whole look real: ``(current, snap, pattern_k, left, n_edges)``."""
+        if not (left > 0 and donor_edges):
+            return current, snap, pattern_k, left, 0
+        comps = Components(current)
+        comp_ids, copies = plan_decoys(_Graph(snap), comps, np.concatenate(donor_edges),
+                                       left, copy_size, rng,
+                                       comps.copies_of(copied))  # fmt: skip
+        if not len(comp_ids):
+            return current, snap, pattern_k, left, 0
+        current, n_edges = apply_copies(current, comps, comp_ids, copies, ids, fields)
+        snap = Snapshot(current, signature, self.age_bin, int(self.target_k))
+        pattern_k, _ = pattern_needs(snap)
+        return current, snap, pattern_k, left - n_edges, n_edges
+
+    def _camouflage_links(self, current, snap, pattern_k, left, n_links, load, per_person,
+                          caps_real, ids, fields, signature, rng) -> tuple:  # fmt: skip
+        """Links between ordinary pairs (their share of the ``n_links`` needed ones set by
+        the camouflage), within ``left``: ``(current, snap, pattern_k, left, n_edges)``."""
+        c = self._camouflage(copies=False)
+        if not (n_links and left > 0 and c > 0):
+            return current, snap, pattern_k, left, 0
+        n_decoys = min(int(np.ceil(n_links * c / (1.0 - c))), left)
+        decoy_need = _decoy_slots(snap, pattern_k, n_decoys, rng)
+        additions = Additions(snap.n)
+        graph = _Graph(snap)
+        load = _padded(load, snap.n)  # the camouflage copies added people
+        plausible_round(snap, decoy_need, pattern_k, additions, rng, budget=n_decoys,
+                        caps=_caps_for(snap, graph, caps_real), load=load,
+                        max_per_person=per_person, graph=graph)  # fmt: skip
+        if not additions.n_edges:
+            return current, snap, pattern_k, left, 0
+        current = apply_additions(current, snap, additions, ids, rng, fields)
+        snap = Snapshot(current, signature, self.age_bin, int(self.target_k))
+        pattern_k, _ = pattern_needs(snap)
+        return current, snap, pattern_k, left - additions.n_edges, additions.n_edges
+
+    def _balanced_copies(self, current, n_input, kept, signature, rng) -> tuple:
+        """The copies' event flags drawn to the real prevalence (``kept``: the copies'
+        rows whose flags a pattern needs): ``(current, snap, pattern_k)``."""
+        keep = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
+        people = balance_flags(current._people, n_input, current.event_columns, keep, rng)
+        current = current.with_people(people, validate=False)
+        snap = Snapshot(current, signature, self.age_bin, int(self.target_k))
+        pattern_k, _ = pattern_needs(snap)
+        return current, snap, pattern_k
 
     def _at_risk(self, snap, pattern_k, left) -> pd.DataFrame:  # noqa: D401
         """Real people with a pattern below ``target_k`` (consistent count), and why."""

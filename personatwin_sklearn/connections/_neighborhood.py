@@ -293,6 +293,44 @@ def neighborhood_round(
     return info
 
 
+def _persona_degrees(c_sub, q_of_sub, max_per_source, q_raw_uni, existing_1, single, target,
+                     max_degree) -> np.ndarray:  # fmt: skip
+    """Degree r of the personas of each pattern Q: the largest that keeps every class
+    >= target (1 when none does)."""
+    n_q = len(q_raw_uni)
+    r_q = np.ones(n_q, dtype=np.int64)
+    chosen = np.zeros(n_q, dtype=bool)
+    for r in range(max_degree, 1, -1):
+        m_s = c_sub // r
+        rest = c_sub % r
+        fits = (m_s > 0) & (max_per_source <= m_s)
+        all_fit = np.bincount(q_of_sub, ~fits, minlength=n_q) == 0
+        cls_r = np.bincount(q_of_sub, m_s, minlength=n_q)
+        cls_1 = np.bincount(q_of_sub, rest, minlength=n_q)
+        ok = all_fit & (cls_r + single(q_raw_uni, np.full(n_q, r)) >= target)
+        ok &= (cls_1 == 0) | (cls_1 + existing_1 >= target)
+        take = ok & ~chosen
+        r_q[take] = r
+        chosen |= take
+    return r_q
+
+
+def _source_padding(pad, r_raw, single, target) -> np.ndarray:
+    """More padding pairs per pattern Q so that the padding sources' own classes (raw
+    keys ``r_raw``, one per Q) reach ``target`` too: the extra pairs, on the first Q of
+    each class."""
+    has_pad = pad > 0
+    r_id, r_uni = pd.factorize(r_raw[has_pad])
+    r_total = np.bincount(r_id, pad[has_pad], minlength=len(r_uni)).astype(np.int64)
+    r_short = np.maximum(
+        target - r_total - single(np.asarray(r_uni, np.int64), np.ones(len(r_uni))), 0
+    )
+    extra = np.zeros(len(pad), dtype=np.int64)
+    first_of_r = np.flatnonzero(has_pad)[np.unique(r_id, return_index=True)[1]]
+    extra[first_of_r] = r_short
+    return extra
+
+
 def _persona_plan(snap: Snapshot, src, code, is_member, max_degree):
     """Personas (by local index) for the unmatched demands, plus padding pairs."""
     target, span = snap.target, snap.span
@@ -321,21 +359,8 @@ def _persona_plan(snap: Snapshot, src, code, is_member, max_degree):
     q_raw_uni = np.asarray(q_uni, dtype=np.int64)
     c_q = np.bincount(qid, minlength=n_q)
     existing_1 = single(q_raw_uni, np.ones(n_q))
-    # degree r of the personas of each Q: the largest that keeps every class >= target
-    r_q = np.ones(n_q, dtype=np.int64)
-    chosen = np.zeros(n_q, dtype=bool)
-    for r in range(max_degree, 1, -1):
-        m_s = c_sub // r
-        rest = c_sub % r
-        fits = (m_s > 0) & (max_per_source <= m_s)
-        all_fit = np.bincount(q_of_sub, ~fits, minlength=n_q) == 0
-        cls_r = np.bincount(q_of_sub, m_s, minlength=n_q)
-        cls_1 = np.bincount(q_of_sub, rest, minlength=n_q)
-        ok = all_fit & (cls_r + single(q_raw_uni, np.full(n_q, r)) >= target)
-        ok &= (cls_1 == 0) | (cls_1 + existing_1 >= target)
-        take = ok & ~chosen
-        r_q[take] = r
-        chosen |= take
+    r_q = _persona_degrees(c_sub, q_of_sub, max_per_source, q_raw_uni, existing_1, single,
+                           target, max_degree)  # fmt: skip
     r_sub = r_q[q_of_sub]
     m_sub = np.where(r_sub > 1, c_sub // r_sub, c_sub)
     rest_sub = np.where(r_sub > 1, c_sub % r_sub, 0)
@@ -366,17 +391,7 @@ def _persona_plan(snap: Snapshot, src, code, is_member, max_degree):
     pad_sigma = sigma[q_first]
     pad_s = s_of_sub[biggest]
     # the padding sources' own class {(t, S)} must reach target as well
-    r_raw = pad_t * span + pad_s
-    has_pad = pad > 0
-    r_id, r_uni = pd.factorize(r_raw[has_pad])
-    r_total = np.bincount(r_id, pad[has_pad], minlength=len(r_uni)).astype(np.int64)
-    r_short = np.maximum(
-        target - r_total - single(np.asarray(r_uni, np.int64), np.ones(len(r_uni))), 0
-    )
-    extra = np.zeros(n_q, dtype=np.int64)
-    first_of_r = np.flatnonzero(has_pad)[np.unique(r_id, return_index=True)[1]]
-    extra[first_of_r] = r_short
-    pad = pad + extra
+    pad = pad + _source_padding(pad, pad_t * span + pad_s, single, target)
     n_pad = int(pad.sum())
     pad_q = np.repeat(np.arange(n_q), pad)
     lo_sigma, _ = snap.group(pad_sigma[pad_q])

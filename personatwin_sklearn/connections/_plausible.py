@@ -206,6 +206,70 @@ _MODEL_EDGES = 40_000  # real connections per type behind the feature histograms
 _N_WALK, _N_ZIP, _N_ANY = 8, 1, 1
 
 
+def _draw_owners(graph, snap, partner, n_partners, rng) -> np.ndarray:
+    """The other end of each candidate connection (``partner``: slots x candidates):
+    friends of friends of the partner (the most often reached first: many common
+    neighbours, as the real connections of a dense social graph have), people of the
+    partner's zip code, anyone."""
+    m, n_c = partner.shape
+    owner = np.empty_like(partner)
+    cols = np.arange(n_c) % (_N_WALK + _N_ZIP + _N_ANY)
+    walk = cols < _N_WALK
+    zipc = (cols >= _N_WALK) & (cols < _N_WALK + _N_ZIP)
+    starts = partner[:, :: n_c // n_partners]  # one column per distinct partner draw
+    owner[:, walk] = graph.frequent_walk2(starts.ravel(), _N_WALK, rng).reshape(m, -1)
+    if graph.zip is not None:
+        order = np.argsort(graph.zip, kind="stable")
+        zs = graph.zip[order]
+        zp = graph.zip[partner[:, zipc].ravel()]
+        zlo = np.searchsorted(zs, zp, side="left")
+        zhi = np.searchsorted(zs, zp, side="right")
+        pick = zlo + (rng.random_sample(len(zp)) * (zhi - zlo)).astype(np.int64)
+        owner[:, zipc] = order[np.minimum(pick, snap.n - 1)].reshape(m, -1)
+    else:
+        owner[:, zipc] = rng.randint(snap.n, size=(m, int(zipc.sum())))
+    anyc = ~walk & ~zipc
+    owner[:, anyc] = rng.randint(snap.n, size=(m, int(anyc.sum())))
+    return owner
+
+
+def _plausibility(graph, snap, model, flat_o, flat_p, flat_t, valid) -> np.ndarray:
+    """Per candidate connection: log density of its features under the real connections
+    of its type, minus the log proposal density (-inf: not valid)."""
+    score = np.full(len(flat_o), -np.inf)
+    idx = np.flatnonzero(valid)
+    if len(idx):
+        for code in np.unique(flat_t[idx]):
+            rows = idx[flat_t[idx] == code]
+            feats = graph.features(flat_o[rows], flat_p[rows], int(code),
+                                   int(snap.inverse[code]), added=True)  # fmt: skip
+            proposal = [_histogram(feats[:, j]) for j in range(feats.shape[1])]
+            log_q = sum(_lookup(proposal[j], feats[:, j]) for j in range(feats.shape[1]))
+            score[rows] = model.log_density(int(code), feats) - log_q
+    return score
+
+
+def _distinct_within_caps(snap, graph, src, dst, code, kind, load, caps,
+                          max_per_person) -> np.ndarray:  # fmt: skip
+    """Which picks to keep: one new holder per (pattern, owner), one connection per pair,
+    each person's load and each type's cap kept (several picks of one person for one type
+    count together)."""
+    keep = ~pd.Series(src * snap.n_patterns + code).duplicated().to_numpy()
+    keep &= ~pd.Series(pair_keys(src, dst)).duplicated().to_numpy()
+    idx = np.flatnonzero(keep)
+    ends = np.concatenate([src[idx], dst[idx]])
+    fits = load[ends] + pd.Series(ends).groupby(ends).cumcount().to_numpy() < max_per_person
+    keep[idx] = fits[: len(idx)] & fits[len(idx) :]
+    for tc in np.unique(kind[keep]):
+        rows_t = np.flatnonzero(keep & (kind == tc))
+        for ends_arr, type_idx in ((src, int(tc)), (dst, int(snap.inverse[tc]))):
+            e = ends_arr[rows_t]
+            rank = pd.Series(e).groupby(e).cumcount().to_numpy()
+            ok = graph.count(type_idx)[e] + rank < caps[type_idx]
+            keep[rows_t[~ok]] = False
+    return keep
+
+
 def plausible_round(
     snap: Snapshot,
     need: np.ndarray,
@@ -254,26 +318,7 @@ def plausible_round(
     partner = np.repeat(partner, _N_WALK + _N_ZIP + _N_ANY, axis=1)
     flat_p = partner.ravel()
     n_c = partner.shape[1]
-    owner = np.empty_like(partner)
-    cols = np.arange(n_c) % (_N_WALK + _N_ZIP + _N_ANY)
-    walk = cols < _N_WALK
-    zipc = (cols >= _N_WALK) & (cols < _N_WALK + _N_ZIP)
-    # friends of friends, the most often reached first (many common neighbours, as the
-    # real connections of a dense social graph have)
-    starts = partner[:, :: n_c // n_partners]  # one column per distinct partner draw
-    owner[:, walk] = graph.frequent_walk2(starts.ravel(), _N_WALK, rng).reshape(m, -1)
-    if graph.zip is not None:
-        order = np.argsort(graph.zip, kind="stable")
-        zs = graph.zip[order]
-        zp = graph.zip[partner[:, zipc].ravel()]
-        zlo = np.searchsorted(zs, zp, side="left")
-        zhi = np.searchsorted(zs, zp, side="right")
-        pick = zlo + (rng.random_sample(len(zp)) * (zhi - zlo)).astype(np.int64)
-        owner[:, zipc] = order[np.minimum(pick, snap.n - 1)].reshape(m, -1)
-    else:
-        owner[:, zipc] = rng.randint(snap.n, size=(m, int(zipc.sum())))
-    anyc = ~walk & ~zipc
-    owner[:, anyc] = rng.randint(snap.n, size=(m, int(anyc.sum())))
+    owner = _draw_owners(graph, snap, partner, n_partners, rng)
     flat_o = owner.ravel()
     flat_code = np.repeat(slot_code, n_c)
     flat_t = np.repeat(t, n_c)
@@ -295,16 +340,7 @@ def plausible_round(
     # the partner end's pattern (inverse type, owner's signature) must already be safe
     q_code = snap.code_of(flat_inv * snap.span + snap.sig[flat_o])
     valid &= (q_code >= 0) & (pattern_k[np.maximum(q_code, 0)] >= snap.target)
-    score = np.full(len(flat_o), -np.inf)
-    idx = np.flatnonzero(valid)
-    if len(idx):
-        for code in np.unique(flat_t[idx]):
-            rows = idx[flat_t[idx] == code]
-            feats = graph.features(flat_o[rows], flat_p[rows], int(code),
-                                   int(snap.inverse[code]), added=True)  # fmt: skip
-            proposal = [_histogram(feats[:, j]) for j in range(feats.shape[1])]
-            log_q = sum(_lookup(proposal[j], feats[:, j]) for j in range(feats.shape[1]))
-            score[rows] = model.log_density(int(code), feats) - log_q
+    score = _plausibility(graph, snap, model, flat_o, flat_p, flat_t, valid)
     gumbel = -np.log(-np.log(rng.random_sample(len(score)) + 1e-300) + 1e-300)
     score = (score + gumbel).reshape(m, n_c)
     best = np.argmax(score, axis=1)
@@ -314,20 +350,7 @@ def plausible_round(
     dst = partner[rows, best][chosen]
     code = slot_code[chosen]
     kind = t[chosen]
-    # one new holder per (pattern, owner), one connection per pair, loads and caps kept
-    keep = ~pd.Series(src * snap.n_patterns + code).duplicated().to_numpy()
-    keep &= ~pd.Series(pair_keys(src, dst)).duplicated().to_numpy()
-    idx = np.flatnonzero(keep)
-    ends = np.concatenate([src[idx], dst[idx]])
-    fits = load[ends] + pd.Series(ends).groupby(ends).cumcount().to_numpy() < max_per_person
-    keep[idx] = fits[: len(idx)] & fits[len(idx) :]
-    for tc in np.unique(kind[keep]):  # several picks of one person for one type
-        rows_t = np.flatnonzero(keep & (kind == tc))
-        for ends_arr, type_idx in ((src, int(tc)), (dst, int(snap.inverse[tc]))):
-            e = ends_arr[rows_t]
-            rank = pd.Series(e).groupby(e).cumcount().to_numpy()
-            ok = graph.count(type_idx)[e] + rank < caps[type_idx]
-            keep[rows_t[~ok]] = False
+    keep = _distinct_within_caps(snap, graph, src, dst, code, kind, load, caps, max_per_person)
     # budget and per-pattern need (never more holders than needed)
     rank = pd.Series(code).groupby(code).cumcount().to_numpy()
     keep &= rank < need[code]

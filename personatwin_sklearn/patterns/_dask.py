@@ -72,6 +72,32 @@ def _resolve_signature(columns, signature) -> tuple[str, ...]:
     return cols
 
 
+def _checked_tables(people, connections, age_bin, id_col, dd) -> tuple:
+    """Both tables as Dask DataFrames, with the columns :func:`pattern_counts_dask` reads
+    and a valid ``age_bin``; errors name the fix."""
+    if age_bin is not None and (
+        isinstance(age_bin, bool) or not isinstance(age_bin, (int, np.integer)) or age_bin < 1
+    ):
+        raise PersonaTwinError(
+            f"age_bin must be an integer >= 1 (years per age bucket) or None, got {age_bin!r}."
+        )
+    people = _as_dask(people, "people", dd)
+    connections = _as_dask(connections, "connections", dd)
+    if id_col not in people.columns:
+        raise MissingColumnError(
+            f"The people table has no id column {id_col!r} (columns: {list(people.columns)}); "
+            "pass id_col=..."
+        )
+    missing = [c for c in _EDGE_COLUMNS if c not in connections.columns]
+    if missing:
+        raise MissingColumnError(
+            f"The connections table lacks column(s) {missing} (it has "
+            f"{list(connections.columns)}); rename them to person1_id, person2_id, "
+            "connection_type."
+        )
+    return people, connections
+
+
 def pattern_counts_dask(
     people,
     connections,
@@ -136,26 +162,7 @@ def pattern_counts_dask(
     dd = require_dask()
     import dask
 
-    if age_bin is not None and (
-        isinstance(age_bin, bool) or not isinstance(age_bin, (int, np.integer)) or age_bin < 1
-    ):
-        raise PersonaTwinError(
-            f"age_bin must be an integer >= 1 (years per age bucket) or None, got {age_bin!r}."
-        )
-    people = _as_dask(people, "people", dd)
-    connections = _as_dask(connections, "connections", dd)
-    if id_col not in people.columns:
-        raise MissingColumnError(
-            f"The people table has no id column {id_col!r} (columns: {list(people.columns)}); "
-            "pass id_col=..."
-        )
-    missing = [c for c in _EDGE_COLUMNS if c not in connections.columns]
-    if missing:
-        raise MissingColumnError(
-            f"The connections table lacks column(s) {missing} (it has "
-            f"{list(connections.columns)}); rename them to person1_id, person2_id, "
-            "connection_type."
-        )
+    people, connections = _checked_tables(people, connections, age_bin, id_col, dd)
     sig = _resolve_signature(list(people.columns), signature)
     dom = get_domain(domain)
     attr = [f"_a{j}" for j in range(len(sig))]
