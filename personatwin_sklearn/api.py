@@ -1183,8 +1183,9 @@ def _search_local(
 _REPAIR_ALL = 100_000
 #: ... and only while nobody has more connections than this: a person with 50,000
 #: connections makes 50,000 targets share a known pattern that 50,000 released people
-#: hold, and attacking all of them cost 252 s and 3.98 GB on 60,001 people (the sample:
-#: 107 s, 1.16 GB; ``benchmarks/bench_scale.py``, case ``hub``).
+#: hold, and attacking all of them cost 252 s and 3.98 GB on 60,001 people, still 246 s
+#: and 3.58 GB when the repair's count stops at three candidates (the sample: 104-107 s,
+#: 1.1 GB; ``benchmarks/bench_scale.py``, case ``hub``).
 _REPAIR_ALL_MAX_DEGREE = 1_000
 #: Seed of the repair's sample of real people (above :data:`_REPAIR_ALL`): not the one
 #: the search's quick risk and the headline draw (0), so the people the repair widens

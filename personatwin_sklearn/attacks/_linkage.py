@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -620,7 +621,7 @@ def _neighborhood_candidates(kidx, ridx, targets, pp, qq, ktypes, exact, n_r, ho
 
     def survive(cg, cv, c_mult):
         """Per (group, candidate) pair: can the candidate's released neighbourhood hold
-        the group's known one?  (The degree when exact, each pattern's supply, then
+        the group's known one?  (Its number of connections, each pattern's supply, then
         every known pattern against the candidate's released patterns: after the supply
         filter a one-pattern neighbourhood is decided, Hall's condition for one pattern
         being its supply.)  Each pair is decided on its own."""
@@ -1461,10 +1462,24 @@ def _qi_scope(case: _AttackCase) -> tuple[np.ndarray, np.ndarray]:
     return sizes, in_cand
 
 
-def _pattern_tables(case: _AttackCase) -> tuple:
-    """The original's and the release's pattern indexes, the cache key and owners of the
-    tables made from them, and the consistent (known pattern, released pattern) pairs of
-    the targets' patterns (a sample of targets costs in proportion to the sample, not to
+class _PatternTables(NamedTuple):
+    """What the pattern scopes read: the original's (``kidx``) and the release's
+    (``ridx``) pattern indexes, the cache ``key`` and the objects kept ``alive`` for the
+    tables made from them, the consistent (known, released) pattern pairs ``pp, qq`` of
+    the targets' patterns and the ``holders`` table of :func:`_holders`."""
+
+    kidx: object
+    ridx: object
+    key: tuple
+    alive: tuple
+    pp: np.ndarray
+    qq: np.ndarray
+    holders: pd.DataFrame
+
+
+def _pattern_tables(case: _AttackCase) -> _PatternTables:
+    """The :class:`_PatternTables` of an attack case: the consistent pattern pairs of the
+    targets' patterns only (a sample of targets costs in proportion to the sample, not to
     every known pattern: the rest are never looked up)."""
     original, release, sig, age_bin = case.original, case.release, case.sig, case.age_bin
     kidx = _patterns(original, original, sig, age_bin)
@@ -1482,13 +1497,14 @@ def _pattern_tables(case: _AttackCase) -> tuple:
 
     pp, qq = _cached(("pairs", *base_key), alive, pairs)
     holders = _cached(("holders", *base_key), alive, lambda: _holders(pp, qq, ridx))
-    return kidx, ridx, base_key, alive, pp, qq, holders
+    return _PatternTables(kidx, ridx, base_key, alive, pp, qq, holders)
 
 
 def _edge_scope(case: _AttackCase, known_pattern, rng) -> tuple:
     """``(sizes, in_cand, known_text)`` of the edge adversary: the holders of one known
     pattern (the rarest in the release, or one drawn at random)."""
-    kidx, _, _, _, _, _, pv = _pattern_tables(case)
+    tables = _pattern_tables(case)
+    kidx, pv = tables.kidx, tables.holders
     pool, truth, n_r = case.pool, case.truth, case.n_r
     # the targets' known patterns: (t, p, m) with t the target's row in `targets`
     tpos = pd.Series(np.arange(case.n_t), index=case.targets)
@@ -1529,12 +1545,12 @@ def _edge_scope(case: _AttackCase, known_pattern, rng) -> tuple:
     return sizes, in_cand, known_text
 
 
-def _neighborhood_pairs(case: _AttackCase, ridx, tables, scope, exact, count_up_to) -> tuple:
+def _neighborhood_pairs(case: _AttackCase, tables: _PatternTables, scope, exact,
+                        count_up_to) -> tuple:  # fmt: skip
     """``(group, cg, cv, n_g)`` of the neighbourhood or combined adversary: each target's
     group and the (group, released person) candidate pairs (:func:`_neighborhood_candidates`),
-    from the cached tables when they are at hand (``tables``: the rest of
-    :func:`_pattern_tables`)."""
-    kidx, base_key, alive, pp, qq, pv = tables
+    from the cached tables when they are at hand."""
+    kidx, ridx, base_key, alive, pp, qq, pv = tables
     targets, n_r, qi = case.targets, case.n_r, case.qi
     ktypes = pd.factorize(kidx.table["connection_type"].astype(str))[0]
     n_key = ("neighborhood", *base_key, exact)
@@ -1581,8 +1597,9 @@ def _neighborhood_pairs(case: _AttackCase, ridx, tables, scope, exact, count_up_
 def _neighborhood_scope(case: _AttackCase, scope, neighborhood_match, count_up_to) -> tuple:
     """``(sizes, in_cand)`` of the neighbourhood or combined adversary."""
     exact = neighborhood_match == "exact"
-    kidx, ridx, *rest = _pattern_tables(case)
-    group, cg, cv, n_g = _neighborhood_pairs(case, ridx, (kidx, *rest), scope, exact, count_up_to)
+    tables = _pattern_tables(case)
+    ridx = tables.ridx
+    group, cg, cv, n_g = _neighborhood_pairs(case, tables, scope, exact, count_up_to)
     pool, truth, n_r = case.pool, case.truth, case.n_r
     if pool is not None:
         keep = pool[cv]

@@ -557,8 +557,7 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
             if additions.n_edges:
                 current = apply_additions(current, snap, additions, ids, rng, fields)
                 left -= additions.n_edges
-                snap = Snapshot(current, signature, self.age_bin, target)
-                pattern_k, need = pattern_needs(snap)
+                snap, pattern_k, need = self._snapshot(current, signature)
             history.append({**row, "copied_people": added_people, "copied_connections":
                             n_copy_edges, "links": additions.n_edges,
                             "deficit_after": int(need.sum()), **info})  # fmt: skip
@@ -637,8 +636,7 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         if not len(comp_ids):
             return current, snap, pattern_k, left, 0
         current, n_edges = apply_copies(current, comps, comp_ids, copies, ids, fields)
-        snap = Snapshot(current, signature, self.age_bin, int(self.target_k))
-        pattern_k, _ = pattern_needs(snap)
+        snap, pattern_k, _ = self._snapshot(current, signature)
         return current, snap, pattern_k, left - n_edges, n_edges
 
     def _camouflage_links(self, current, snap, pattern_k, left, n_links, load, per_person,
@@ -659,8 +657,7 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         if not additions.n_edges:
             return current, snap, pattern_k, left, 0
         current = apply_additions(current, snap, additions, ids, rng, fields)
-        snap = Snapshot(current, signature, self.age_bin, int(self.target_k))
-        pattern_k, _ = pattern_needs(snap)
+        snap, pattern_k, _ = self._snapshot(current, signature)
         return current, snap, pattern_k, left - additions.n_edges, additions.n_edges
 
     def _balanced_copies(self, current, n_input, kept, signature, rng) -> tuple:
@@ -669,9 +666,14 @@ class SyntheticConnectionGenerator(SocialDataTransformerMixin, TransformerMixin,
         keep = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
         people = balance_flags(current._people, n_input, current.event_columns, keep, rng)
         current = current.with_people(people, validate=False)
-        snap = Snapshot(current, signature, self.age_bin, int(self.target_k))
-        pattern_k, _ = pattern_needs(snap)
+        snap, pattern_k, _ = self._snapshot(current, signature)
         return current, snap, pattern_k
+
+    def _snapshot(self, current, signature) -> tuple:
+        """``(snap, pattern_k, need)``: the snapshot of ``current`` and its patterns'
+        consistent counts and missing holders."""
+        snap = Snapshot(current, signature, self.age_bin, int(self.target_k))
+        return (snap, *pattern_needs(snap))
 
     def _at_risk(self, snap, pattern_k, left) -> pd.DataFrame:  # noqa: D401
         """Real people with a pattern below ``target_k`` (consistent count), and why."""
