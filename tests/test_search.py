@@ -262,3 +262,72 @@ def test_tuples_number_distinct_rows_in_order_of_first_appearance():
             seen.setdefault(row, (len(seen), i))
         assert tup.tolist() == [seen[tuple(row)][0] for row in codes]
         assert first.tolist() == [i for _, i in sorted(seen.values())]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_mended_points_choose_what_a_full_walk_chooses(seed):
+    """A point that fails may be mended (its release replaced by one that only loses
+    utility): the walk then compares the mended release with every other point, opens
+    its family's next point when that may now lead, and chooses what a walk that made
+    every point and every mend would choose."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 5, rng.integers(1, 4))
+    n_mends = 3
+    # utility of each point after m mends (falls with m, and along each family at m=0)
+    base = [np.sort(rng.random(n))[::-1] for n in sizes]
+    drop = [np.cumsum(np.c_[np.zeros(n), rng.random((n, n_mends)) * 0.2], axis=1) for n in sizes]
+    risk_of = [np.sort(rng.random((n, n_mends + 1)), axis=1)[:, ::-1] for n in sizes]
+    families = [[{"f": f, "i": i} for i in range(n)] for f, n in enumerate(sizes)]
+    calls = []
+
+    def mend(release, point, risk, attempt):
+        assert risk["average"] > 0.5 and attempt == release["m"]
+        calls.append((point["f"], point["i"], attempt))
+        return None if attempt >= n_mends else {**release, "m": attempt + 1}
+
+    def utility(r):
+        return {"utility": float(base[r["f"]][r["i"]] - drop[r["f"]][r["i"], r["m"]])}
+
+    def risk(r):
+        x = float(risk_of[r["f"]][r["i"], r["m"]])
+        return {"average": x, "maximum": x, "certain_share": 0.0}
+
+    release, point, frontier = search_release(
+        families, lambda p: {**p, "m": 0}, risk, utility, target_risk=0.5, mend_release=mend
+    )
+    ok = [
+        (float(base[f][i] - drop[f][i, m]), m)
+        for f, n in enumerate(sizes)
+        for i in range(n)
+        for m in range(n_mends + 1)
+        if risk_of[f][i, m] <= 0.5 and (m == 0 or risk_of[f][i, :m].min() > 0.5)
+    ]
+    if ok:
+        assert utility(release)["utility"] == pytest.approx(max(ok)[0])
+        assert frontier.chosen["mends"] == release["m"]
+    else:
+        assert "no point met" in frontier.notes[-1]
+    assert len(calls) == len(set(calls))  # each mend at most once
+    assert frontier.points["mends"].between(0, n_mends).all()
+
+
+def test_a_mend_replaces_the_release_and_resets_its_risk():
+    def mend(release, point, risk, attempt):
+        return {**release, "mended": True} if point == {"f": 0, "i": 0} else None
+
+    def risk(r):
+        x = 0.01 if r.get("mended") else RISK[r["f"]][r["i"]]
+        return {"average": x, "maximum": x, "certain_share": 0.0}
+
+    def utility(r):
+        return {"utility": UTILITY[r["f"]][r["i"]] - (0.05 if r.get("mended") else 0)}
+
+    release, point, frontier = search_release(
+        _families(), dict, risk, utility, target_risk=0.05, mend_release=mend
+    )
+    # (0, 0) mended: 0.85 and feasible, above (0, 1) at 0.80; (1, 1) at 0.85 came first
+    # (earlier families lead ties only; (1, 1) fails its risk)
+    assert point == {"f": 0, "i": 0} and release["mended"]
+    chosen = frontier.chosen
+    assert chosen["mends"] == 1 and chosen["utility"] == pytest.approx(0.85)
+    assert chosen["risk_average"] == pytest.approx(0.01)

@@ -1,6 +1,7 @@
 """The headline is per real person the worst over every modelled adversary."""
 
 import numpy as np
+import pytest
 import pandas as pd
 
 from personatwin_sklearn import SocialData
@@ -157,3 +158,18 @@ def test_minimality_attack_reads_a_coarse_value_as_rare():
     assert any(a["name"].startswith("minimality") for a in h["adversaries"])
     # nothing coarse: the adversary learns nothing
     assert minimality_attack(data, data, scope="combined", **kwargs) is None
+
+
+def test_per_person_figures_give_the_headline():
+    data = make_social_population(200, random_state=1)
+    release = SyntheticConnectionGenerator(
+        method="exhaustive", target_k=3, random_state=0
+    ).fit_transform(data)
+    h, per = strongest_headline(data, release, return_per_person=True)
+    assert "_per_person" not in h
+    assert len(per) == int((~data.is_synthetic).sum())
+    assert per["target_id"].is_unique
+    assert per["success_probability"].mean() == pytest.approx(h["after"]["average"])
+    assert per["success_probability"].max() == pytest.approx(h["after"]["maximum"])
+    assert per["certain"].mean() == pytest.approx(h["after"]["certain"])
+    assert strongest_headline(data, release) == h  # the same headline without it

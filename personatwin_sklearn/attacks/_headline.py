@@ -446,7 +446,8 @@ def strongest_headline(
     n_targets="auto",
     random_state=0,
     before=None,
-) -> dict:
+    return_per_person=False,
+):
     """Per real person, the worst over every adversary the package models.
 
     Adversaries (each picks uniformly at random among the candidates it keeps):
@@ -492,6 +493,9 @@ def strongest_headline(
         Seed of the target samples and the shadow detector.
     before : dict, default=None
         An earlier result for the same ``original``: its "before" figures are reused.
+    return_per_person : bool, default=False
+        Also return each attacked real person's worst success (who the release still
+        exposes: for the data holder, never to publish).
 
     Returns
     -------
@@ -503,6 +507,10 @@ def strongest_headline(
         adversary reaching that scope's figure; ``adversaries``: every adversary's
         scope, average and, for strips, threshold and removed connections;
         ``strongest_adversary``.
+    per_person : DataFrame
+        With ``return_per_person``: one row per attacked real person (``target_id``,
+        ``success_probability``: the worst over every adversary, ``certain``: some
+        adversary names them with a single consistent candidate), in target order.
 
     See Also
     --------
@@ -518,11 +526,13 @@ def strongest_headline(
     (1.0, True)
     """
     with _shared_patterns():  # one set of pattern tables and candidates for every attack
-        return _strongest(
+        result = _strongest(
             original, release, quasi_identifiers=quasi_identifiers, signature=signature,
             age_bin=age_bin, hierarchies=hierarchies, scores=scores, shadow=shadow,
             n_targets=n_targets, random_state=random_state, before=before,
         )  # fmt: skip
+    per_person = result.pop("_per_person")
+    return (result, per_person) if return_per_person else result
 
 
 def _ci95(prob: np.ndarray, n_population: int) -> float:
@@ -689,8 +699,11 @@ def _worst_of(base, ids, found, scopes, detectors) -> dict:
     strongest = max(scopes, key=lambda s: (per_scope[s]["after"]["average"], s == "combined"))
     top = max(range(len(listing)), key=lambda i: listing[i]["average"])
     stripped_best = [a for a in listing if "removed" in a]
+    per_person = pd.DataFrame({"target_id": ids, "success_probability": worst,
+                               "certain": certain})  # fmt: skip
     return {
         **base,
+        "_per_person": per_person,
         "after": {
             **_figures(worst),
             "certain": float(certain.mean()) if len(ids) else 0.0,

@@ -162,8 +162,8 @@ DEFAULT_UTILITY_FIGURES = (
 _ERROR_MARKERS = ("_tvd", "_error", "ncp_", "_difference", "_gap")
 
 
-def utility_score(figures: dict, names=DEFAULT_UTILITY_FIGURES) -> float:
-    """Mean of the named figures as "higher is better" values in [0, 1].
+def utility_score(figures: dict, names=DEFAULT_UTILITY_FIGURES, targets=None) -> float:
+    """Mean of the named figures as "higher is better" values, less each target missed.
 
     Shares, AUCs and the community NMI count as they are; errors (names with ``_tvd``,
     ``_error``, ``ncp_``, ``_difference`` or ``_gap``) count as ``1 - |value|``.
@@ -175,11 +175,18 @@ def utility_score(figures: dict, names=DEFAULT_UTILITY_FIGURES) -> float:
         ``UtilityReport.figures``.
     names : sequence of str, default=DEFAULT_UTILITY_FIGURES
         The figures to average.
+    targets : dict of {str: float}, default=None
+        What an analyst needs of some figures: a least share, or a largest error (by
+        the same naming rule).  Each miss (how far the figure falls short) is
+        subtracted from the mean, so among releases a search compares, one that meets
+        the targets outranks one that buys a higher mean with a miss.  NaN figures
+        miss nothing.
 
     Returns
     -------
     score : float
-        In [0, 1] (NaN when every named figure is NaN).
+        At most 1 (NaN when every named figure is NaN); below 0 only with targets
+        missed by more than the mean.
 
     See Also
     --------
@@ -191,16 +198,31 @@ def utility_score(figures: dict, names=DEFAULT_UTILITY_FIGURES) -> float:
     >>> utility_score({"exact_type_share": 0.9, "pattern_histogram_tvd": 0.3},
     ...               ["exact_type_share", "pattern_histogram_tvd"])
     0.8
+    >>> round(utility_score({"exact_type_share": 0.9, "pattern_histogram_tvd": 0.3},
+    ...                     ["exact_type_share", "pattern_histogram_tvd"],
+    ...                     targets={"exact_type_share": 0.95}), 2)  # 0.05 short
+    0.75
     """
     values = []
     for name in names:
         value = float(figures.get(name, float("nan")))
         if np.isnan(value):
             continue
-        if any(marker in name for marker in _ERROR_MARKERS):
-            value = 1.0 - abs(value)
-        values.append(min(max(value, 0.0), 1.0))
-    return float(np.mean(values)) if values else float("nan")
+        values.append(min(max(_higher_is_better(name, value), 0.0), 1.0))
+    if not values:
+        return float("nan")
+    missed = 0.0
+    for name, target in (targets or {}).items():
+        value = float(figures.get(name, float("nan")))
+        if not np.isnan(value):
+            short = _higher_is_better(name, target) - _higher_is_better(name, value)
+            missed += max(short, 0.0)
+    return float(np.mean(values)) - missed
+
+
+def _higher_is_better(name: str, value: float) -> float:
+    """A figure as "higher is better": errors count as ``1 - |value|``."""
+    return 1.0 - abs(value) if any(marker in name for marker in _ERROR_MARKERS) else value
 
 
 def make_utility_scorer(

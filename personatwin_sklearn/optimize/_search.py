@@ -20,9 +20,13 @@ the bounds hands on to its family's next point.  The first point that meets the 
 left has less utility, so its risk is never measured.  A point's release may be made in
 two stages (``finish_release``, e.g. the repair of the people an attack still singles
 out, which only widens values): the utility of the first stage bounds the finished one
-from above, so a point is finished only when that bound leads.  The choice is the one a
-walk that measured every point would make, with the fewest attacks.  Every point made is
-recorded: the frontier.
+from above, so a point is finished only when that bound leads.  A point that fails may be
+mended (``mend_release``, e.g. twins for the people its failed measure names most often,
+which again only widens values): the mended release takes its place with its new utility
+and unknown risk, and its family's next point is made when the mended one was the
+family's latest (it may now be the more useful).  The choice is the one a walk that
+made and measured every point and every mend would make, with the fewest attacks.
+Every point made is recorded: the frontier.
 """
 
 from __future__ import annotations
@@ -91,6 +95,7 @@ def search_release(
     progress=None,
     on_skip=None,
     finish_release=None,
+    mend_release=None,
 ):
     """Try the points of each family, best first, and keep the most useful one that meets
     the bounds.
@@ -129,6 +134,13 @@ def search_release(
         again).  It must not add utility (it only widens values): the first stage's
         utility is used as an upper bound until then.  ``None``: ``make_release`` makes
         the whole release.
+    mend_release : callable, default=None
+        ``mend_release(release, point, risk, attempt) -> release or None``: called when
+        a point fails a measure (``risk``: that measure's dict; ``attempt``: how many
+        times this point was mended before).  A release returned replaces the point's
+        (it must only widen values: its utility is measured again and the point walks
+        on from there, its risk unknown); None: the point fails.  The row's ``mends``
+        counts the mended releases.
 
     Returns
     -------
@@ -164,6 +176,7 @@ def search_release(
             "family": family, **point, "risk_average": np.nan, "risk_maximum": np.nan,
             "certain_share": np.nan, **evaluate_utility(release), "meets": False,
             "utility_is_bound": finish_release is not None,
+            **({} if mend_release is None else {"mends": 0}),
         })  # fmt: skip
         releases.append((release, point))
         if progress is not None:
@@ -184,6 +197,35 @@ def search_release(
         row["certain_share"] = risk["certain_share"]
         row["meets"] = meets(risk)
         measured.add(i)
+        return risk
+
+    def open_next(i):
+        """Make the family's next point if row ``i`` is its latest: every point after it
+        may now lead (its utility is at most the latest point's unmended utility)."""
+        family = rows[i]["family"]
+        if max(j for j, r in enumerate(rows) if r["family"] == family) == i:
+            add(family)
+
+    def mend(i, risk):
+        """Replace the failed row ``i``'s release by its mended one; False: none."""
+        row = rows[i]
+        release, point = releases[i]
+        mended = mend_release(release, point, risk, row["mends"])
+        if mended is None:
+            return False
+        if on_skip is not None:
+            on_skip(release)
+        releases[i] = (mended, point)
+        row.update(evaluate_utility(mended))
+        row.update(risk_average=np.nan, risk_maximum=np.nan, certain_share=np.nan,
+                   meets=False, mends=row["mends"] + 1)  # fmt: skip
+        for name in ("verified_average", "verified_certain", "verified_stage"):
+            row.pop(name, None)
+        measured.discard(i)
+        open_next(i)  # the family's next point may now be the more useful
+        if progress is not None:
+            progress(row)
+        return True
 
     for family in range(len(families)):
         add(family)
@@ -200,7 +242,7 @@ def search_release(
             if leader() != i and on_skip is not None:
                 on_skip(finished)
             continue
-        measure(i)
+        failed = measure(i)
         if row["meets"] and stages:
             stage = 0
             for check in stages:
@@ -216,6 +258,7 @@ def search_release(
                 row["risk_maximum"] = full["maximum"]
                 row["certain_share"] = full["certain_share"]
             else:
+                failed = full
                 row["meets"] = False
                 notes.append(
                     f"point {releases[i][1]} passed the quick measure but not the full one "
@@ -224,6 +267,8 @@ def search_release(
                 )
         if row["meets"]:  # the most useful feasible point: every other has less utility
             break
+        if mend_release is not None and mend(i, failed):
+            continue
         # failed: its release is needed again only as the safest point (if none meets)
         safest = min(
             measured, key=lambda j: (rows[j]["certain_share"], rows[j]["risk_average"], j)
@@ -233,7 +278,7 @@ def search_release(
                 if on_skip is not None:
                     on_skip(releases[j][0])
                 releases[j] = (None, releases[j][1])
-        add(row["family"])
+        open_next(i)
     table = pd.DataFrame(rows)
     feasible = table["meets"].to_numpy(bool)
     if feasible.any():
@@ -289,7 +334,11 @@ def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=
     -------
     risk : dict
         ``average``, ``maximum``, ``certain_share`` (a single consistent candidate, the
-        target), ``at_least_half`` (success >= 0.5) and the whole ``headline``.
+        target), ``at_least_half`` (success >= 0.5), ``per_person`` (a DataFrame:
+        ``target_id``, ``success_probability``, ``certain``, one row per attacked real
+        person; for the data holder, never to publish), ``sampled`` (whether only a
+        sample of the real people was attacked) and, with ``full``, the whole
+        ``headline``.
     """
     from personatwin_sklearn.attacks import linkage_attack, minimality_attack, strongest_headline
 
@@ -319,10 +368,16 @@ def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=
             "maximum": float(worst.max()) if len(worst) else 0.0,
             "certain_share": float(certain.mean()) if len(worst) else 0.0,
             "at_least_half": float(np.mean(worst >= 0.5)) if len(worst) else 0.0,
+            "per_person": pd.DataFrame({
+                "target_id": table["target_id"].to_numpy(), "success_probability": worst,
+                "certain": certain,
+            }),  # fmt: skip
+            "sampled": n_targets is not None,
         }
-    headline = strongest_headline(
+    headline, per_person = strongest_headline(
         original, release, quasi_identifiers=quasi_identifiers, signature=list(signature),
         age_bin=age_bin, n_targets=n_targets, random_state=random_state, before=before,
+        return_per_person=True,
     )  # fmt: skip
     after = headline["after"]
     return {
@@ -331,4 +386,6 @@ def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=
         "certain_share": float(after.get("certain", 0.0)),
         "at_least_half": float(after.get("at_least_half", 0.0)),
         "headline": headline,
+        "per_person": per_person,
+        "sampled": bool(headline.get("sampled", False)),
     }
