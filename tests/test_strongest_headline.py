@@ -1,8 +1,8 @@
 """The headline is per real person the worst over every modelled adversary."""
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 from personatwin_sklearn import SocialData
 from personatwin_sklearn.attacks import linkage_attack, strongest_headline

@@ -368,10 +368,13 @@ def worst_case_risk(original, release, *, quasi_identifiers, signature, age_bin=
             "maximum": float(worst.max()) if len(worst) else 0.0,
             "certain_share": float(certain.mean()) if len(worst) else 0.0,
             "at_least_half": float(np.mean(worst >= 0.5)) if len(worst) else 0.0,
-            "per_person": pd.DataFrame({
-                "target_id": table["target_id"].to_numpy(), "success_probability": worst,
-                "certain": certain,
-            }),  # fmt: skip
+            "per_person": pd.DataFrame(
+                {
+                    "target_id": table["target_id"].to_numpy(),
+                    "success_probability": worst,
+                    "certain": certain,
+                }
+            ),  # fmt: skip
             "sampled": n_targets is not None,
         }
     headline, per_person = strongest_headline(
