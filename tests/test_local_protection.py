@@ -947,3 +947,35 @@ def test_dense_graph_release_recounted_meets_the_target(dense_result):
     assert risk.mean() <= dense_result.metadata["target_risk"] + 1e-9
     assert np.mean(risk >= 1.0) <= dense_result.metadata["max_certain"] + 1e-9
     assert dense_result.metadata["headline"]["after"]["average"] >= risk.mean() - 0.02
+
+
+def _covers_every_value(label, values) -> bool:
+    """Plain reading: ``"*"``, or a masked code whose prefix every value shares."""
+    label = str(label)
+    if label == "*":
+        return True
+    if label.endswith("*"):
+        prefix = label.rstrip("*")
+        return all(str(v).startswith(prefix) for v in values)
+    return False
+
+
+def test_suppress_share_publishes_a_mostly_covering_column_so_for_everyone(data):
+    base = pt.NeighborhoodKAnonymizer(k=5, suppress_share=None).fit_transform(data)
+    zips = data.people["zipcode"].unique()
+    covering = np.mean([_covers_every_value(v, zips) for v in base.people["zipcode"]])
+    assert 0 < covering < 1  # a mix: some codes finer than the whole domain
+    below = pt.NeighborhoodKAnonymizer(k=5, suppress_share=covering - 1e-9).fit_transform(data)
+    assert (below.people["zipcode"] == "*").all()
+    above = pt.NeighborhoodKAnonymizer(k=5, suppress_share=min(covering + 1e-9, 1.0))
+    kept = above.fit_transform(data)
+    assert kept.people.equals(base.people)
+    # nothing else changes, and the suppressed column only widens
+    others = [c for c in base.people.columns if c != "zipcode"]
+    assert below.people[others].equals(base.people[others])
+    assert below.connections.equals(base.connections)
+
+
+def test_bad_suppress_share_is_named(data):
+    with pytest.raises(ValueError, match="suppress_share"):
+        pt.NeighborhoodKAnonymizer(k=3, suppress_share=1.5).fit(data)
