@@ -1626,8 +1626,11 @@ def _k_reason(frontier, params, met) -> str:
     # a point less useful than a feasible one has no risk measured: it could not be chosen
     put_off = int(points["risk_average"].isna().sum())
     skipped = f"; {put_off} less useful than a point that did: not measured" if put_off else ""
+    mends = int(chosen.get("mends", 0) or 0)
+    n_made = len(points) + int(points["mends"].sum() if "mends" in points else 0)
+    mended = f" (mended {mends} time{'s' if mends > 1 else ''}: twins)" if mends else ""
     return (
-        f"{what} k={int(chosen['k'])}: the most useful of {len(points)} releases tried "
+        f"{what} k={int(chosen['k'])}{mended}: the most useful of {n_made} releases tried "
         f"({feasible} met the bounds{skipped}) for privacy_level={level!r}: headline average "
         f"<= {target:.1%} and <= {frontier.max_certain:.1%} of real people certain; it has "
         f"{chosen['risk_average']:.1%} and {chosen['certain_share']:.1%}"
