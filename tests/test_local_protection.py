@@ -979,3 +979,28 @@ def test_suppress_share_publishes_a_mostly_covering_column_so_for_everyone(data)
 def test_bad_suppress_share_is_named(data):
     with pytest.raises(ValueError, match="suppress_share"):
         pt.NeighborhoodKAnonymizer(k=3, suppress_share=1.5).fit(data)
+
+
+@pytest.fixture(scope="module")
+def mended():
+    """A population whose chosen point was mended (twins for those its measure named)."""
+    data = make_social_population(300, random_state=7)
+    return data, pt.create_safe_personas(data, random_state=0)
+
+
+def test_a_mended_point_is_recorded_and_said(mended):
+    _, result = mended
+    points = pd.DataFrame(result.metadata["frontier"]["points"])
+    chosen = points[points["chosen"]].iloc[0]
+    assert chosen["mends"] >= 1 and chosen["meets"]
+    assert "mended" in result.summary()
+    assert result.metadata["headline"]["after"]["average"] <= result.metadata["target_risk"]
+
+
+@pytest.mark.slow
+def test_mended_release_recounted_meets_the_target(mended):
+    data, result = mended
+    risk = independent_worst_risk(data, result.data)
+    assert risk.mean() <= result.metadata["target_risk"] + 1e-9
+    assert np.mean(risk >= 1.0) <= result.metadata["max_certain"] + 1e-9
+    assert result.metadata["headline"]["after"]["average"] >= risk.mean() - 0.02
