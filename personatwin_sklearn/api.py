@@ -1026,7 +1026,7 @@ SEARCH_UTILITY = (
 #: the search's utility is the mean of :data:`SEARCH_UTILITY` less each miss of these
 #: (:func:`~personatwin_sklearn.metrics.utility_score`), so a point that buys a higher
 #: mean by giving up one of them ranks below one that keeps them all.
-SEARCH_TARGETS = {
+SEARCH_UTILITY_TARGETS = {
     "exact_type_share": 0.90,
     "occupation_major_or_finer_share": 0.80,
     "pattern_histogram_tvd": 0.40,
@@ -1042,7 +1042,7 @@ def _utility_of(data, qis):
     def evaluate(release):
         figures = release_utility(data, release, random_state=0, communities=False, ml=False)
         out = {name: figures.figures.get(name, float("nan")) for name in SEARCH_UTILITY}
-        out["utility"] = utility_score(figures.figures, SEARCH_UTILITY, SEARCH_TARGETS)
+        out["utility"] = utility_score(figures.figures, SEARCH_UTILITY, SEARCH_UTILITY_TARGETS)
         return out
 
     return evaluate
