@@ -66,6 +66,11 @@ def _is_prefix_column(name) -> bool:
     return "zip" in name or "postal" in name or "postcode" in name
 
 
+def _shared_prefix(a: str, b: str) -> int:
+    """Length of the common prefix of two strings."""
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
 class _Column:
     """How one quasi-identifier is coded: ordered values and labels of code ranges."""
 
@@ -113,6 +118,18 @@ class _Column:
         # unseen values: -1 (routed left)
         return self._index("values").get_indexer(text).astype(np.int64)[codes]
 
+    def covers_all(self, los: np.ndarray, his: np.ndarray) -> np.ndarray:
+        """Per code range ``[lo, hi]``, whether its :meth:`label` covers every value: the
+        whole range, or (a prefix column) a prefix that every value shares."""
+        n = len(self.values)
+        whole = (los == 0) & (his == n - 1)
+        if self.kind == "prefix" and n > 1:
+            top = _shared_prefix(str(self.values[0]), str(self.values[-1]))
+            width = [_shared_prefix(str(self.values[a]), str(self.values[b]))
+                     for a, b in zip(los, his)]  # fmt: skip
+            whole |= np.asarray(width, dtype=np.int64) <= top
+        return whole
+
     def label(self, lo: int, hi: int) -> str:
         """Label of the rows whose codes lie in ``[lo, hi]``."""
         if self.kind != "numeric" and lo == 0 and hi == len(self.values) - 1 and hi > lo:
@@ -127,11 +144,7 @@ class _Column:
             return str(self.values[lo])
         if self.kind == "prefix":
             a, b = str(self.values[lo]), str(self.values[hi])
-            common = 0
-            for ca, cb in zip(a, b, strict=False):
-                if ca != cb:
-                    break
-                common += 1
+            common = _shared_prefix(a, b)
             return a[:common] + "*" * (max(len(a), len(b)) - common) if common else SUPPRESSED
         members = [str(v) for v in self.values[lo : hi + 1]]
         if self.kind == "hierarchy":

@@ -721,24 +721,6 @@ def _set_labels(people: np.ndarray, values: np.ndarray):
     return pd.Series(texts[which.ravel()], index=index, name="v"), size
 
 
-def _covers_all(column, los: np.ndarray, his: np.ndarray) -> np.ndarray:
-    """Per code range ``[lo, hi]`` of a quasi-identifier, whether its published label
-    covers every value of the column: the whole range, or (a zip code) a prefix that
-    every value shares, read as all of them."""
-    n = len(column.values)
-    whole = (los == 0) & (his == n - 1)
-    if column.kind == "prefix" and n > 1:
-
-        def shared(a, b):
-            a, b = str(a), str(b)
-            return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-
-        top = shared(column.values[0], column.values[-1])
-        width = np.array([shared(column.values[a], column.values[b]) for a, b in zip(los, his)])
-        whole |= width <= top
-    return whole
-
-
 def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union", hubs=None,
                    suppress_share=None):  # fmt: skip
     """The published people and connections of ``plan`` (new frames; ``data`` is kept).
@@ -757,7 +739,7 @@ def apply_recoding(data, columns, plan: RecodingPlan, *, occupation_level="union
     for j, column in enumerate(columns):
         codes, los, his = pair_codes(plan.qi_lo[:, j], plan.qi_hi[:, j])
         if suppress_share is not None and len(codes) and len(column.values) > 1:
-            if _covers_all(column, los, his)[codes].mean() >= suppress_share:
+            if column.covers_all(los, his)[codes].mean() >= suppress_share:
                 codes = np.zeros(len(codes), dtype=np.int64)
                 los, his = np.array([0]), np.array([len(column.values) - 1])
         texts = np.array([column.label(a, b) for a, b in zip(los, his)], dtype=object)
